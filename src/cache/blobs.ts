@@ -1,0 +1,111 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, writeFile, access } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { digestHex, type Digest } from '../core/digest.js';
+import { errors } from '../core/errors.js';
+import type { VerifiedStore } from '../image/partial.js';
+
+/**
+ * A content-addressed blob store: `blobs/sha256/<hex>`. Writers stream into a private temporary
+ * file, verify size and digest, then rename into place, so two processes pulling the same blob
+ * at once both succeed and readers never see a partial blob. Readers verify digests as they read
+ * (the layer walker hashes every byte it decompresses).
+ */
+export class BlobCache implements VerifiedStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** `$XDG_CACHE_HOME/distrolens`, else `~/.cache/distrolens`. */
+  static defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
+    return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'distrolens');
+  }
+
+  pathOf(digest: Digest): string {
+    return join(this.root, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  /** The path of a cached blob, or undefined. */
+  async get(digest: Digest, size?: number): Promise<string | undefined> {
+    const path = this.pathOf(digest);
+    try {
+      const info = await stat(path);
+      // A wrong size means a damaged entry: drop it and fetch again.
+      if (size !== undefined && info.size !== size) {
+        await rm(path, { force: true });
+        return undefined;
+      }
+      return path;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Streams a blob into the cache, verifying it; returns its path. */
+  async put(digest: Digest, chunks: AsyncIterable<Uint8Array>, expectedSize: number | undefined, what: string): Promise<string> {
+    const final = this.pathOf(digest);
+    const dir = join(this.root, 'blobs', 'sha256');
+    await mkdir(dir, { recursive: true });
+    const temp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const out = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
+    try {
+      for await (const chunk of chunks) {
+        size += chunk.length;
+        if (expectedSize !== undefined && size > expectedSize) throw errors.digestMismatch(what, `${expectedSize} bytes`, `more than ${expectedSize} bytes`);
+        hash.update(chunk);
+        if (!out.write(chunk)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'close');
+      if (expectedSize !== undefined && size < expectedSize) throw errors.truncated(what, expectedSize, size);
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== digest) throw errors.digestMismatch(what, digest, actual);
+      await rename(temp, final);
+      return final;
+    } catch (error) {
+      out.destroy();
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  /** Stores small verified bytes (manifests, configs). */
+  async putBytes(digest: Digest, bytes: Uint8Array): Promise<void> {
+    await this.put(digest, (async function* () { yield bytes; })(), bytes.length, `blob ${digest}`);
+  }
+
+  /** Reads a small cached blob, or undefined. */
+  async readBytes(digest: Digest, limit: number): Promise<Buffer | undefined> {
+    const path = await this.get(digest);
+    if (!path) return undefined;
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > limit) return undefined;
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      await access(join(this.root, 'verified', key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async add(key: string): Promise<void> {
+    await mkdir(join(this.root, 'verified'), { recursive: true });
+    await writeFile(join(this.root, 'verified', key), '');
+  }
+}

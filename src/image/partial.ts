@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Digest } from '../core/digest.js';
+import { errors } from '../core/errors.js';
+import type { Platform } from '../core/platform.js';
+import { FileRangeReader, StreamReader, type ByteReader } from '../util/bytes.js';
+import { ByteCounter, DEFAULT_INFLATE_LIMITS, detectCompression, hashing, inflate, type InflateLimits } from '../util/compression.js';
+import { readTar, type TarEntry } from '../util/tar.js';
+import { walkDirectory } from '../util/dirwalk.js';
+import type { BlobLocation, Image, ImageConfig, Layer, LayerStats, SourceKind, WalkOptions, Warning } from './types.js';
+
+/**
+ * What a source must provide; everything else about an image is derived here once
+ * (go-containerregistry's `partial` package): layer walking, decompression, digest checks.
+ */
+export interface LayerPart {
+  readonly digest?: Digest;
+  readonly diffId?: Digest;
+  readonly mediaType: string;
+  readonly compressedSize?: number;
+  readonly createdBy?: string;
+  readonly location: BlobLocation;
+  /** True when the source already verified the blob digest (e.g. a registry download). */
+  readonly verified?: boolean;
+}
+
+export interface ImageParts {
+  readonly source: Image['source'];
+  readonly manifestDigest?: Digest;
+  readonly manifestMediaType?: string;
+  readonly configDigest?: Digest;
+  readonly platform: Platform;
+  readonly platforms?: readonly Platform[];
+  readonly config: ImageConfig;
+  readonly rawConfig: Readonly<Record<string, unknown>>;
+  readonly layers: readonly LayerPart[];
+  readonly warnings?: readonly Warning[];
+}
+
+/**
+ * Remembers layers on disk whose digests were checked, so later walks of the same unchanged
+ * file can seek past contents instead of hashing every byte. Backed by the cache directory.
+ */
+export interface VerifiedStore {
+  has(key: string): Promise<boolean>;
+  add(key: string): Promise<void>;
+}
+
+export interface PartialOptions {
+  readonly limits?: InflateLimits;
+  readonly verified?: VerifiedStore;
+}
+
+const CHUNK = 1024 * 1024;
+
+function fileChunks(path: string, offset: number, length: number): AsyncIterable<Uint8Array> {
+  if (length === 0) return (async function* () {})();
+  return createReadStream(path, { start: offset, end: offset + length - 1, highWaterMark: CHUNK });
+}
+
+async function readHead(location: Extract<BlobLocation, { kind: 'file' }>): Promise<Buffer> {
+  const reader = new FileRangeReader(location.path, location.offset, location.length);
+  try {
+    return Buffer.from(await reader.read(6));
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Puts already-read bytes back in front of a stream. */
+async function* prepend(head: Uint8Array, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (head.length) yield head;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+}
+
+async function peek(chunks: AsyncIterable<Uint8Array>): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const head = first.done ? new Uint8Array(0) : first.value;
+  return { head, stream: prepend(head, iterator) };
+}
+
+async function verifiedKey(location: Extract<BlobLocation, { kind: 'file' }>, diffId: Digest): Promise<string> {
+  const info = await stat(location.path);
+  return createHash('sha256')
+    .update(`${location.path}\0${location.offset}\0${location.length}\0${info.size}\0${info.mtimeMs}\0${diffId}`)
+    .digest('hex');
+}
+
+function describe(part: LayerPart, index: number): string {
+  return `layer ${index} (${part.digest ?? part.diffId ?? 'rootfs'})`;
+}
+
+function makeLayer(part: LayerPart, index: number, options: PartialOptions): Layer {
+  const limits = options.limits ?? DEFAULT_INFLATE_LIMITS;
+  const what = describe(part, index);
+
+  const walk = async (visit: (entry: TarEntry) => void | Promise<void>, walkOptions: WalkOptions = {}): Promise<LayerStats> => {
+    const { location } = part;
+    if (location.kind === 'directory') {
+      const { entries, bytes } = await walkDirectory(location.path, visit, walkOptions.signal);
+      return { uncompressedSize: bytes, entries };
+    }
+    let key: string | undefined;
+    let seekable = false;
+    if (location.kind === 'file' && part.diffId) {
+      const compression = detectCompression(await readHead(location));
+      if (compression === 'none') {
+        key = await verifiedKey(location, part.diffId);
+        seekable = (await options.verified?.has(key)) ?? false;
+      }
+    }
+
+    const compressed = new ByteCounter();
+    let blobHash: ReturnType<typeof createHash> | undefined;
+    let diffHash: ReturnType<typeof createHash> | undefined;
+    let reader: ByteReader;
+    if (seekable && location.kind === 'file') {
+      reader = new FileRangeReader(location.path, location.offset, location.length);
+    } else {
+      const raw = location.kind === 'file' ? fileChunks(location.path, location.offset, location.length) : await location.open();
+      const { head, stream } = await peek(raw);
+      const compression = detectCompression(head);
+      let source: AsyncIterable<Uint8Array> = compressed.count(stream);
+      if (walkOptions.onBytes) source = reportBytes(source, walkOptions.onBytes);
+      const sameDigest = compression === 'none' && part.digest !== undefined && part.digest === part.diffId;
+      if (part.digest && !part.verified && !sameDigest) source = hashing(source, (blobHash = createHash('sha256')));
+      let plain = inflate(source, compression, what, limits);
+      if (part.diffId) plain = hashing(plain, (diffHash = createHash('sha256')));
+      reader = new StreamReader(plain);
+    }
+
+    let entries = 0;
+    try {
+      for await (const entry of readTar(reader, { what })) {
+        walkOptions.signal?.throwIfAborted();
+        entries++;
+        await visit(entry);
+      }
+      await reader.drain();
+    } finally {
+      await reader.close();
+    }
+    const uncompressedSize = reader.position;
+    if (part.compressedSize !== undefined && !seekable && compressed.bytes !== part.compressedSize) {
+      if (compressed.bytes < part.compressedSize) throw errors.truncated(what, part.compressedSize, compressed.bytes);
+      throw errors.digestMismatch(what, `${part.compressedSize} bytes`, `${compressed.bytes} bytes`);
+    }
+    if (blobHash && part.digest) {
+      const actual = `sha256:${blobHash.digest('hex')}`;
+      if (actual !== part.digest) throw errors.digestMismatch(what, part.digest, actual);
+    }
+    if (diffHash && part.diffId) {
+      const actual = `sha256:${diffHash.digest('hex')}`;
+      if (actual !== part.diffId) throw errors.digestMismatch(`${what} diff_id`, part.diffId, actual);
+      if (key) await options.verified?.add(key);
+    }
+    return { uncompressedSize, entries };
+  };
+
+  return {
+    index,
+    mediaType: part.mediaType,
+    ...(part.digest ? { digest: part.digest } : {}),
+    ...(part.diffId ? { diffId: part.diffId } : {}),
+    ...(part.compressedSize !== undefined ? { compressedSize: part.compressedSize } : {}),
+    ...(part.createdBy !== undefined ? { createdBy: part.createdBy } : {}),
+    walk,
+  };
+}
+
+async function* reportBytes(source: AsyncIterable<Uint8Array>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.length;
+    onBytes(total);
+    yield chunk;
+  }
+}
+
+/** Builds the full Image from the small core a source provides. */
+export function imageFromParts(parts: ImageParts, options: PartialOptions = {}): Image {
+  return {
+    source: parts.source,
+    ...(parts.manifestDigest ? { manifestDigest: parts.manifestDigest } : {}),
+    ...(parts.manifestMediaType ? { manifestMediaType: parts.manifestMediaType } : {}),
+    ...(parts.configDigest ? { configDigest: parts.configDigest } : {}),
+    platform: parts.platform,
+    platforms: parts.platforms ?? [],
+    config: parts.config,
+    rawConfig: parts.rawConfig,
+    layers: parts.layers.map((part, index) => makeLayer(part, index, options)),
+    warnings: parts.warnings ?? [],
+  };
+}

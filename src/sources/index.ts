@@ -1,0 +1,143 @@
+import { stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { isDigest, type Digest } from '../core/digest.js';
+import { DistrolensError, fail } from '../core/errors.js';
+import { BlobCache } from '../cache/blobs.js';
+import type { ImageSource } from '../image/types.js';
+import type { InflateLimits } from '../util/compression.js';
+import { DirTree, TarTree, type FileTree } from '../util/filetree.js';
+import { TempDir, uncompressedFile } from '../util/temp.js';
+import { dockerArchiveSource } from './docker-archive/index.js';
+import { daemonEndpoint, exportFromDaemon } from './docker-daemon/index.js';
+import { ociLayoutSource } from './oci-layout/index.js';
+import { dockerConfigAuth, type RegistryAuth } from './registry/credentials.js';
+import type { RetryPolicy } from './registry/client.js';
+import { parseReference } from './registry/reference.js';
+import { registrySource } from './registry/index.js';
+import { rootfsSource } from './rootfs/index.js';
+
+/** Everything a source may need; one object, defaults beside the code that applies them. */
+export interface OpenOptions {
+  /** Blob cache; when absent, a temporary one that close() removes (`--no-cache`). */
+  readonly cache?: BlobCache;
+  /** Explicit registry credentials; otherwise ~/.docker/config.json is consulted. */
+  readonly auth?: RegistryAuth;
+  readonly insecure?: boolean;
+  readonly retry?: RetryPolicy;
+  readonly limits?: InflateLimits;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly onDownload?: (digest: Digest, bytes: number, total: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** The input prefixes, as skopeo and syft spell them. */
+export const SCHEMES = ['registry', 'docker-archive', 'oci-archive', 'oci', 'rootfs', 'docker-daemon'] as const;
+type Scheme = (typeof SCHEMES)[number];
+
+async function exists(path: string): Promise<'file' | 'dir' | undefined> {
+  try {
+    const info = await stat(path);
+    return info.isDirectory() ? 'dir' : info.isFile() ? 'file' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Splits `PATH[:TAG]` or `PATH[@sha256:…]`, preferring the longest existing path. */
+async function splitPath(spec: string): Promise<{ path: string; tag?: string; digest?: Digest }> {
+  if (await exists(spec)) return { path: spec };
+  const at = spec.lastIndexOf('@');
+  if (at > 0 && isDigest(spec.slice(at + 1))) return { path: spec.slice(0, at), digest: spec.slice(at + 1) as Digest };
+  const colon = spec.lastIndexOf(':');
+  if (colon > 0 && (await exists(spec.slice(0, colon)))) return { path: spec.slice(0, colon), tag: spec.slice(colon + 1) };
+  return { path: spec };
+}
+
+function notFound(path: string, input: string): DistrolensError {
+  return fail('E_INPUT_NOT_FOUND', `${path}: no such file or directory`,
+    `check the path; to pull from a registry write registry:${input.replace(/^[a-z-]+:/, '')}`);
+}
+
+/**
+ * Opens any input users type: a prefixed input (`docker-archive:x.tar`) or a plain one, which
+ * is a local path when one exists (recognised by content, not name) and a registry reference
+ * otherwise.
+ */
+export async function openSource(input: string, options: OpenOptions = {}): Promise<ImageSource> {
+  const match = /^([a-z-]+):(.*)$/s.exec(input);
+  const scheme = match && (SCHEMES as readonly string[]).includes(match[1]!) ? (match[1] as Scheme) : undefined;
+  const spec = scheme ? match![2]! : input;
+  if (!spec) throw fail('E_USAGE', `empty input after ${scheme}:`, 'write e.g. docker-archive:image.tar');
+
+  let temp: TempDir | undefined;
+  const getTemp = async (): Promise<TempDir> => (temp ??= await TempDir.create());
+  const cleanup = async (): Promise<void> => {
+    await temp?.close();
+    temp = undefined;
+  };
+  const cache = options.cache ?? new BlobCache((await getTemp()).path);
+  const partial = { limits: options.limits, verified: cache };
+
+  try {
+    if (scheme === 'registry' || (!scheme && !(await exists(input)))) {
+      const ref = parseReference(spec);
+      return withClose(registrySource(ref, {
+        input,
+        cache,
+        ...partial,
+        auth: options.auth,
+        lookupAuth: (registry: string) => dockerConfigAuth(registry, options.env),
+        insecure: options.insecure,
+        retry: options.retry,
+        signal: options.signal,
+        onDownload: options.onDownload,
+      }), cleanup);
+    }
+    if (scheme === 'docker-daemon') {
+      const path = await exportFromDaemon(spec, await getTemp(), daemonEndpoint(options.env));
+      const tree = await TarTree.open(path, `docker-daemon:${spec}`);
+      return dockerArchiveSource(tree, { ...partial, input, kind: 'docker-daemon', tag: spec, close: cleanup });
+    }
+    const { path, tag, digest } = await splitPath(spec);
+    const kind = await exists(path);
+    if (!kind) throw notFound(path, input);
+    const absolute = resolvePath(path);
+
+    // A compressed archive is inflated once to a private file so that its members can be seeked to.
+    const plain = kind === 'file' ? await uncompressedFile(absolute, getTemp, options.limits) : absolute;
+    if (scheme === 'rootfs') return rootfsSource(plain, { ...partial, input, close: cleanup });
+    let tree: FileTree;
+    if (kind === 'dir') tree = new DirTree(absolute);
+    else {
+      try {
+        tree = await TarTree.open(plain, path);
+      } catch (error) {
+        if (!scheme && error instanceof DistrolensError && error.code === 'E_ARCHIVE_INVALID') {
+          throw fail('E_INPUT_UNRECOGNIZED', `${path} is neither an image archive nor a root filesystem tarball`,
+            'pass a docker save tar, an OCI layout, a rootfs directory or tarball, or a registry reference', error);
+        }
+        throw error;
+      }
+    }
+    const layout = (await tree.has('oci-layout')) && (await tree.has('index.json'));
+    const saved = await tree.has('manifest.json');
+    const chosen: Scheme = scheme ?? (saved ? 'docker-archive' : layout ? (kind === 'dir' ? 'oci' : 'oci-archive') : 'rootfs');
+    switch (chosen) {
+      case 'docker-archive':
+        if (!saved) throw fail('E_ARCHIVE_INVALID', `${path} is not a docker save archive (no manifest.json)`, layout ? `it is an OCI layout: use oci-archive:${path}` : 'pass the output of docker save');
+        return dockerArchiveSource(tree, { ...partial, input, ...(tag ? { tag } : {}), close: cleanup });
+      case 'oci':
+      case 'oci-archive':
+        return ociLayoutSource(tree, { ...partial, input, kind: kind === 'dir' ? 'oci-layout' : 'oci-archive', ...(tag ? { tag } : {}), ...(digest ? { digest } : {}), close: cleanup });
+      default:
+        return rootfsSource(plain, { ...partial, input, close: cleanup });
+    }
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+function withClose(source: ImageSource, close: () => Promise<void>): ImageSource {
+  return { ...source, close: async () => { await source.close(); await close(); } };
+}

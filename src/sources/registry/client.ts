@@ -1,0 +1,219 @@
+import { DistrolensError, fail } from '../../core/errors.js';
+import { sleep } from '../../util/concurrency.js';
+import type { RegistryAuth } from './credentials.js';
+import { DOCKER_HUB, DOCKER_HUB_API, isLoopback } from './reference.js';
+
+/**
+ * An HTTP client for one registry: the OCI distribution API's auth dance (anonymous bearer
+ * tokens from the WWW-Authenticate challenge, basic auth, static tokens), retries with backoff on
+ * 429/5xx honouring Retry-After, and errors mapped to the catalogue.
+ * https://distribution.github.io/distribution/spec/auth/token/
+ */
+export interface RetryPolicy {
+  /** Tries in all, including the first. */
+  readonly attempts: number;
+  /** First backoff; doubles each try, with jitter. */
+  readonly baseDelayMs: number;
+  /** No single wait is longer than this, whatever Retry-After says. */
+  readonly maxDelayMs: number;
+}
+
+/** Five tries over about 15 s ride out a registry restart or a short rate-limit window. */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
+
+export interface ClientOptions {
+  /** Credentials; when absent, `lookupAuth` is asked (docker config), then anonymous. */
+  readonly auth?: RegistryAuth;
+  readonly lookupAuth?: (registry: string) => Promise<RegistryAuth | undefined>;
+  /** Plain HTTP for a non-loopback registry. */
+  readonly insecure?: boolean;
+  readonly retry?: RetryPolicy;
+  readonly userAgent?: string;
+  readonly signal?: AbortSignal;
+}
+
+interface Challenge {
+  readonly scheme: string;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** Parses `Bearer realm="…",service="…",scope="…"`. */
+export function parseChallenge(header: string | null): Challenge | undefined {
+  if (!header) return undefined;
+  const space = header.indexOf(' ');
+  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+  const params: Record<string, string> = {};
+  const re = /([a-zA-Z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
+  for (let m = re.exec(header.slice(space + 1)); m; m = re.exec(header.slice(space + 1))) {
+    params[m[1]!.toLowerCase()] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
+  }
+  return { scheme, params };
+}
+
+/** Seconds or an HTTP date, as RFC 9110 allows; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+export interface RequestInit {
+  readonly method?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: Uint8Array | string;
+  /** Repository the request is about, e.g. "library/alpine". */
+  readonly repository: string;
+  /** Actions needed on the repository (scope of the bearer token). */
+  readonly actions?: readonly ('pull' | 'push')[];
+  /** Statuses the caller handles itself (e.g. 404 on a HEAD). */
+  readonly accept?: readonly number[];
+  readonly what: string;
+}
+
+export class RegistryClient {
+  readonly registry: string;
+  readonly baseUrl: string;
+  readonly #options: ClientOptions;
+  readonly #tokens = new Map<string, string>();
+  #auth: RegistryAuth | undefined;
+  #authLoaded = false;
+  #basic = false;
+
+  constructor(registry: string, options: ClientOptions = {}) {
+    this.registry = registry;
+    const host = registry === DOCKER_HUB ? DOCKER_HUB_API : registry;
+    this.baseUrl = `${options.insecure || isLoopback(registry) ? 'http' : 'https'}://${host}`;
+    this.#options = options;
+  }
+
+  async #credentials(): Promise<RegistryAuth | undefined> {
+    if (!this.#authLoaded) {
+      this.#auth = this.#options.auth ?? (await this.#options.lookupAuth?.(this.registry));
+      this.#authLoaded = true;
+    }
+    return this.#auth;
+  }
+
+  #scope(init: RequestInit): string {
+    return `repository:${init.repository}:${(init.actions ?? ['pull']).join(',')}`;
+  }
+
+  async #authorization(init: RequestInit): Promise<string | undefined> {
+    const auth = await this.#credentials();
+    if (auth?.token && !this.#tokens.size) return `Bearer ${auth.token}`;
+    const token = this.#tokens.get(this.#scope(init));
+    if (token) return `Bearer ${token}`;
+    if (this.#basic && auth?.username !== undefined) return `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
+    return undefined;
+  }
+
+  /** Answers a 401 challenge; returns false when there is nothing more to try. */
+  async #authenticate(challenge: Challenge | undefined, init: RequestInit): Promise<boolean> {
+    const auth = await this.#credentials();
+    if (challenge?.scheme === 'basic') {
+      if (this.#basic || auth?.username === undefined) return false;
+      this.#basic = true;
+      return true;
+    }
+    if (challenge?.scheme !== 'bearer' || !challenge.params.realm) return false;
+    const scope = this.#scope(init);
+    if (this.#tokens.has(scope)) return false;
+    const url = new URL(challenge.params.realm);
+    if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+    url.searchParams.set('scope', scope);
+    const headers: Record<string, string> = { 'user-agent': this.#userAgent() };
+    if (auth?.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
+    const response = await this.#send(url.toString(), { headers }, `token for ${init.repository}`);
+    if (response.status === 401 || response.status === 403) {
+      throw fail(auth ? 'E_REGISTRY_AUTH_DENIED' : 'E_REGISTRY_AUTH_REQUIRED',
+        `${this.registry}: the token service refused ${auth ? 'the credentials' : 'anonymous access'} for ${init.repository}`,
+        auth ? 'check the username and password (or docker login again)' : 'log in with docker login, or pass --username/--password');
+    }
+    if (!response.ok) throw fail('E_REGISTRY_ERROR', `${this.registry}: token service answered ${response.status}`, 'retry later');
+    const body = (await response.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw fail('E_REGISTRY_ERROR', `${this.registry}: token service returned no token`, 'the registry is misconfigured');
+    this.#tokens.set(scope, token);
+    return true;
+  }
+
+  #userAgent(): string {
+    return this.#options.userAgent ?? 'distrolens';
+  }
+
+  /** One HTTP exchange with retries on 429/5xx and network errors. */
+  async #send(url: string, init: { method?: string; headers: Record<string, string>; body?: Uint8Array | string }, what: string): Promise<Response> {
+    const policy = this.#options.retry ?? DEFAULT_RETRY;
+    for (let attempt = 1; ; attempt++) {
+      let response: Response | undefined;
+      let networkError: unknown;
+      try {
+        response = await fetch(url, { ...init, redirect: 'follow', signal: this.#options.signal });
+      } catch (error) {
+        if (this.#options.signal?.aborted) throw error;
+        networkError = error;
+      }
+      if (response && !RETRYABLE.has(response.status)) return response;
+      if (attempt >= policy.attempts) {
+        if (response) return response;
+        const cause = (networkError as { cause?: { code?: string } })?.cause;
+        throw fail('E_NETWORK', `${what}: cannot reach ${new URL(url).host} (${cause?.code ?? (networkError as Error).message})`,
+          'check the registry address and your network; use --insecure for a plain-HTTP registry', networkError);
+      }
+      await response?.body?.cancel();
+      const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4));
+      const hinted = response ? retryAfterMs(response.headers.get('retry-after')) : undefined;
+      await sleep(Math.min(policy.maxDelayMs, hinted ?? backoff), this.#options.signal);
+    }
+  }
+
+  /** Sends an authenticated request to `/v2/…`, mapping failures to coded errors. */
+  async request(path: string, init: RequestInit): Promise<Response> {
+    const url = path.startsWith('http') ? path : `${this.baseUrl}${path}`;
+    for (let round = 0; round < 3; round++) {
+      const headers: Record<string, string> = { 'user-agent': this.#userAgent(), ...init.headers };
+      const authorization = await this.#authorization(init);
+      if (authorization) headers.authorization = authorization;
+      const response = await this.#send(url, { method: init.method ?? 'GET', headers, ...(init.body ? { body: init.body } : {}) }, init.what);
+      if (response.status === 401 && (await this.#authenticate(parseChallenge(response.headers.get('www-authenticate')), init))) {
+        await response.body?.cancel();
+        continue;
+      }
+      if (response.ok || init.accept?.includes(response.status)) return response;
+      throw await this.#error(response, init);
+    }
+    throw fail('E_REGISTRY_AUTH_DENIED', `${init.what}: authentication did not settle`, 'check your credentials');
+  }
+
+  async #error(response: Response, init: RequestInit): Promise<DistrolensError> {
+    const text = await response.text().catch(() => '');
+    let detail = '';
+    try {
+      const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+      detail = (body.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+    } catch {
+      detail = text.slice(0, 200);
+    }
+    const suffix = detail ? ` (${detail})` : '';
+    const auth = await this.#credentials();
+    switch (response.status) {
+      case 401:
+        return fail(auth ? 'E_REGISTRY_AUTH_DENIED' : 'E_REGISTRY_AUTH_REQUIRED',
+          `${init.what}: ${this.registry} requires authentication${suffix}`,
+          auth ? 'the credentials were refused; check them or docker login again' : 'log in with docker login, or pass --username and --password (or DISTROLENS_REGISTRY_TOKEN)');
+      case 403:
+        return fail('E_REGISTRY_AUTH_DENIED', `${init.what}: access denied by ${this.registry}${suffix}`, 'your account lacks access to this repository');
+      case 404:
+        return fail('E_REGISTRY_NOT_FOUND', `${init.what}: not found on ${this.registry}${suffix}`, 'check the repository name and tag (e.g. with skopeo list-tags)');
+      case 429:
+        return fail('E_REGISTRY_RATE_LIMITED', `${init.what}: rate limited by ${this.registry} after retries${suffix}`,
+          'wait and retry, log in to raise the limit, or use a mirror');
+      default:
+        return fail('E_REGISTRY_ERROR', `${init.what}: ${this.registry} answered HTTP ${response.status}${suffix}`, 'retry later; if it persists the registry is failing');
+    }
+  }
+}

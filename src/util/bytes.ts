@@ -1,0 +1,161 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
+/**
+ * Sequential byte readers for the tar walker. Two implementations: one over an async stream of
+ * chunks (decompressed layers, downloads) and one over a file range that seeks past what nobody
+ * asked for (uncompressed layers on disk), which is what keeps a metadata-only walk cheap.
+ */
+export interface ByteReader {
+  /** Bytes consumed so far, relative to the start of the reader. */
+  readonly position: number;
+  /** Reads up to n bytes; fewer only at the end of input. */
+  read(n: number): Promise<Buffer>;
+  /** Skips up to n bytes and returns how many were skipped. */
+  skip(n: number): Promise<number>;
+  /** Consumes the rest of the input (so that hashing wrappers see every byte). */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reads from an async iterable of chunks, e.g. a gunzip stream. */
+export class StreamReader implements ByteReader {
+  #iterator: AsyncIterator<Uint8Array>;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #done = false;
+  position = 0;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.#iterator = source[Symbol.asyncIterator]();
+  }
+
+  async #fill(n: number): Promise<void> {
+    while (this.#buffered < n && !this.#done) {
+      const next = await this.#iterator.next();
+      if (next.done) {
+        this.#done = true;
+        break;
+      }
+      if (next.value.length === 0) continue;
+      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.length);
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+    }
+  }
+
+  async read(n: number): Promise<Buffer> {
+    await this.#fill(n);
+    const take = Math.min(n, this.#buffered);
+    const first = this.#chunks[0];
+    let out: Buffer;
+    if (first && first.length >= take) {
+      out = first.subarray(0, take);
+      if (first.length === take) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(take);
+    } else {
+      out = Buffer.allocUnsafe(take);
+      let filled = 0;
+      while (filled < take) {
+        const chunk = this.#chunks[0]!;
+        const part = Math.min(chunk.length, take - filled);
+        chunk.copy(out, filled, 0, part);
+        filled += part;
+        if (part === chunk.length) this.#chunks.shift();
+        else this.#chunks[0] = chunk.subarray(part);
+      }
+    }
+    this.#buffered -= take;
+    this.position += take;
+    return out;
+  }
+
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      if (this.#buffered === 0) {
+        await this.#fill(1);
+        if (this.#buffered === 0) break;
+      }
+      const chunk = this.#chunks[0]!;
+      if (chunk.length <= left) {
+        this.#chunks.shift();
+        left -= chunk.length;
+        this.#buffered -= chunk.length;
+      } else {
+        this.#chunks[0] = chunk.subarray(left);
+        this.#buffered -= left;
+        left = 0;
+      }
+    }
+    this.position += n - left;
+    return n - left;
+  }
+
+  async drain(): Promise<void> {
+    while (!this.#done) await this.skip(1 << 20);
+    await this.skip(this.#buffered);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#done) {
+      this.#done = true;
+      await this.#iterator.return?.();
+    }
+  }
+}
+
+const READ_AHEAD = 256 * 1024;
+
+/** Reads a byte range of a file, seeking instead of reading when asked to skip. */
+export class FileRangeReader implements ByteReader {
+  #handle: FileHandle | undefined;
+  readonly #path: string;
+  readonly #start: number;
+  readonly #end: number;
+  #buffer = Buffer.alloc(0);
+  #bufferStart = 0;
+  position = 0;
+
+  constructor(path: string, start = 0, length = Number.POSITIVE_INFINITY) {
+    this.#path = path;
+    this.#start = start;
+    this.#end = start + length;
+  }
+
+  async #file(): Promise<FileHandle> {
+    this.#handle ??= await open(this.#path, 'r');
+    return this.#handle;
+  }
+
+  async read(n: number): Promise<Buffer> {
+    const want = Math.max(0, Math.min(n, this.#end - this.#start - this.position));
+    const offsetInBuffer = this.position - this.#bufferStart;
+    if (offsetInBuffer >= 0 && offsetInBuffer + want <= this.#buffer.length) {
+      this.position += want;
+      return this.#buffer.subarray(offsetInBuffer, offsetInBuffer + want);
+    }
+    const size = Math.min(Math.max(want, READ_AHEAD), this.#end - this.#start - this.position);
+    const buffer = Buffer.allocUnsafe(size);
+    const { bytesRead } = await (await this.#file()).read(buffer, 0, size, this.#start + this.position);
+    this.#buffer = buffer.subarray(0, bytesRead);
+    this.#bufferStart = this.position;
+    const got = Math.min(want, bytesRead);
+    this.position += got;
+    return this.#buffer.subarray(0, got);
+  }
+
+  async skip(n: number): Promise<number> {
+    const step = Math.max(0, Math.min(n, this.#end - this.#start - this.position));
+    this.position += step;
+    return step;
+  }
+
+  async drain(): Promise<void> {
+    this.position = Math.max(this.position, this.#end - this.#start);
+  }
+
+  async close(): Promise<void> {
+    await this.#handle?.close();
+    this.#handle = undefined;
+  }
+}

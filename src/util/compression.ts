@@ -1,0 +1,125 @@
+import { createGunzip } from 'node:zlib';
+import { Readable, pipeline } from 'node:stream';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import { XzReadableStream } from 'xz-decompress';
+import { errors } from '../core/errors.js';
+
+/** How a blob is compressed, detected from its first bytes (media types lie often enough). */
+export type Compression = 'gzip' | 'zstd' | 'xz' | 'none';
+
+/** Recognises gzip (1f 8b), zstd (28 b5 2f fd) and xz (fd 37 7a 58 5a 00) magic numbers. */
+export function detectCompression(head: Uint8Array): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) return 'xz';
+  return 'none';
+}
+
+/** Limits that stop a decompression bomb before it fills memory or disk. */
+export interface InflateLimits {
+  /** Largest uncompressed size accepted for one blob. */
+  readonly maxBytes: number;
+  /** Largest uncompressed/compressed ratio, checked once `ratioFloor` bytes came out. */
+  readonly maxRatio: number;
+  readonly ratioFloor: number;
+}
+
+/** 32 GiB: larger than any real layer seen in the wild, far below what would hurt a CI disk. */
+export const DEFAULT_MAX_LAYER_BYTES = 32 * 1024 ** 3;
+/** Real layers compress 2–10×; sparse zero files reach ~100×; a bomb reaches 1000× and more. */
+export const DEFAULT_MAX_RATIO = 250;
+/** Below this size the ratio is not judged: small text layers can compress very well. */
+export const RATIO_FLOOR_BYTES = 64 * 1024 * 1024;
+
+export const DEFAULT_INFLATE_LIMITS: InflateLimits = {
+  maxBytes: DEFAULT_MAX_LAYER_BYTES,
+  maxRatio: DEFAULT_MAX_RATIO,
+  ratioFloor: RATIO_FLOOR_BYTES,
+};
+
+const CHUNK = 256 * 1024;
+
+/** Counts the bytes that pass through; the count is read by the bomb guard and by callers. */
+export class ByteCounter {
+  bytes = 0;
+  async *count(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      this.bytes += chunk.length;
+      yield chunk;
+    }
+  }
+}
+
+function gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const inflater = createGunzip({ chunkSize: CHUNK });
+  pipeline(Readable.from(source, { objectMode: false }), inflater, () => {});
+  return inflater;
+}
+
+async function* unzstd(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let out: Uint8Array[] = [];
+  const decoder = new ZstdDecompress((chunk) => {
+    out.push(chunk);
+  });
+  for await (const chunk of source) {
+    decoder.push(chunk);
+    if (out.length) {
+      const ready = out;
+      out = [];
+      yield* ready;
+    }
+  }
+  decoder.push(new Uint8Array(0), true);
+  yield* out;
+}
+
+async function* unxz(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const web = Readable.toWeb(Readable.from(source, { objectMode: false })) as unknown as ReadableStream<Uint8Array>;
+  const stream = new XzReadableStream(web) as unknown as AsyncIterable<Uint8Array>;
+  yield* stream;
+}
+
+/**
+ * Decompresses a stream, refusing bombs. `compressed` must count the bytes fed in, so that the
+ * ratio compares what came out with what went in so far.
+ */
+export async function* inflate(
+  source: AsyncIterable<Uint8Array>,
+  compression: Compression,
+  what: string,
+  limits: InflateLimits = DEFAULT_INFLATE_LIMITS,
+): AsyncGenerator<Uint8Array> {
+  if (compression === 'none') {
+    yield* source;
+    return;
+  }
+  const input = new ByteCounter();
+  const counted = input.count(source);
+  const output = compression === 'gzip' ? gunzip(counted) : compression === 'zstd' ? unzstd(counted) : unxz(counted);
+  let produced = 0;
+  try {
+    for await (const chunk of output) {
+      produced += chunk.length;
+      if (produced > limits.maxBytes) {
+        throw errors.bomb(what, `decompresses to more than ${limits.maxBytes} bytes`);
+      }
+      if (produced > limits.ratioFloor && produced / Math.max(1, input.bytes) > limits.maxRatio) {
+        throw errors.bomb(what, `decompression ratio above ${limits.maxRatio}:1`);
+      }
+      yield chunk;
+    }
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('Z_')) {
+      throw errors.notArchive(what, `corrupt ${compression} data: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/** Feeds every chunk into a hash as it passes. */
+export async function* hashing(source: AsyncIterable<Uint8Array>, hash: { update(data: Uint8Array): unknown }): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}

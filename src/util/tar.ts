@@ -1,0 +1,187 @@
+import type { ByteReader } from './bytes.js';
+import { errors, fail } from '../core/errors.js';
+
+/**
+ * A streaming tar reader: ustar, POSIX pax (long names, xattrs, large sizes) and GNU long
+ * name/link headers, base-256 numbers. It yields one entry at a time; the body of an entry can be
+ * read until the next entry is requested, and is skipped (seeked past, for files) otherwise.
+ * Format: https://pubs.opengroup.org/onlinepubs/9699919799/utilities/pax.html#tag_20_92_13_06
+ */
+export type TarEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'other';
+
+export interface TarEntry {
+  readonly name: string;
+  readonly type: TarEntryType;
+  readonly size: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtime: number;
+  readonly linkname: string;
+  /** Extended attributes from `SCHILY.xattr.*` pax records, e.g. `security.capability`. */
+  readonly xattrs?: Readonly<Record<string, string>>;
+  /** Offset of the entry's body relative to the reader's start. */
+  readonly offset: number;
+  /** Reads the body (at most `maxBytes`, default all); only until the next entry is requested. */
+  read(maxBytes?: number): Promise<Buffer>;
+}
+
+export interface TarOptions {
+  /** Name used in error messages, e.g. "layer sha256:…". */
+  readonly what: string;
+  /** Refuses archives with more entries than this (an "absurd" archive). */
+  readonly maxEntries?: number;
+}
+
+/** 10 million entries: a full Debian install has ~100k; more is an attack on memory. */
+export const DEFAULT_MAX_TAR_ENTRIES = 10_000_000;
+/** pax and GNU long-name headers larger than this are refused (real ones are < 1 KiB). */
+const MAX_META_BYTES = 1024 * 1024;
+const BLOCK = 512;
+
+const TYPES: Record<string, TarEntryType> = {
+  '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo',
+};
+
+function text(block: Buffer, start: number, length: number): string {
+  const end = block.indexOf(0, start);
+  return block.toString('utf8', start, end < 0 || end > start + length ? start + length : end);
+}
+
+function number(block: Buffer, start: number, length: number): number {
+  if (block[start]! & 0x80) {
+    // GNU base-256: big-endian two's complement in the remaining bytes.
+    let value = 0;
+    for (let i = start + 1; i < start + length; i++) value = value * 256 + block[i]!;
+    return value;
+  }
+  const field = text(block, start, length).trim();
+  return field === '' ? 0 : parseInt(field, 8);
+}
+
+function checksumOk(block: Buffer): boolean {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i]!;
+  return sum === number(block, 148, 8);
+}
+
+function parsePax(data: Buffer, what: string): Map<string, string> {
+  const records = new Map<string, string>();
+  let at = 0;
+  while (at < data.length) {
+    const space = data.indexOf(0x20, at);
+    const length = parseInt(data.toString('ascii', at, space), 10);
+    if (space < 0 || !Number.isFinite(length) || length <= 0 || at + length > data.length) {
+      throw errors.notArchive(what, 'malformed pax header');
+    }
+    const record = data.toString('utf8', space + 1, at + length - 1);
+    const eq = record.indexOf('=');
+    if (eq > 0) records.set(record.slice(0, eq), record.slice(eq + 1));
+    at += length;
+  }
+  return records;
+}
+
+function isZero(block: Buffer): boolean {
+  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
+  return true;
+}
+
+/** Walks the entries of a tar archive. The reader is not closed. */
+export async function* readTar(reader: ByteReader, options: TarOptions): AsyncGenerator<TarEntry> {
+  const { what } = options;
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_TAR_ENTRIES;
+  let pax = new Map<string, string>();
+  let globalPax = new Map<string, string>();
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  let count = 0;
+
+  const readMeta = async (size: number): Promise<Buffer> => {
+    if (size > MAX_META_BYTES) throw errors.notArchive(what, `extended header of ${size} bytes`);
+    const data = Buffer.from(await reader.read(size));
+    if (data.length < size) throw errors.notArchive(what, 'unexpected end of archive');
+    await reader.skip((BLOCK - (size % BLOCK)) % BLOCK);
+    return data;
+  };
+
+  for (;;) {
+    const block = await reader.read(BLOCK);
+    if (block.length === 0 && count === 0) throw errors.notArchive(what, 'empty file');
+    if (block.length < BLOCK) {
+      if (block.length === 0 || isZero(block)) return; // end without the customary zero blocks
+      throw errors.notArchive(what, 'unexpected end of archive');
+    }
+    if (isZero(block)) return;
+    if (!checksumOk(block)) throw errors.notArchive(what, count === 0 ? 'no tar header' : 'bad header checksum');
+
+    const flag = String.fromCharCode(block[156]!);
+    const headerSize = number(block, 124, 12);
+    if (flag === 'x' || flag === 'g') {
+      const records = parsePax(await readMeta(headerSize), what);
+      if (flag === 'x') pax = records;
+      else globalPax = new Map([...globalPax, ...records]);
+      continue;
+    }
+    if (flag === 'L' || flag === 'K') {
+      const value = (await readMeta(headerSize)).toString('utf8').replace(/\0+$/, '');
+      if (flag === 'L') longName = value;
+      else longLink = value;
+      continue;
+    }
+
+    if (++count > maxEntries) {
+      throw fail('E_ARCHIVE_INVALID', `${what}: more than ${maxEntries} entries`, 'this is not a real image layer');
+    }
+    const merged = globalPax.size ? new Map([...globalPax, ...pax]) : pax;
+    const magic = block.toString('ascii', 257, 263);
+    const prefix = magic.startsWith('ustar') && magic !== 'ustar ' ? text(block, 345, 155) : '';
+    const headerName = prefix ? `${prefix}/${text(block, 0, 100)}` : text(block, 0, 100);
+    const name = merged.get('path') ?? longName ?? headerName;
+    const linkname = merged.get('linkpath') ?? longLink ?? text(block, 157, 100);
+    const paxSize = merged.get('size');
+    const size = paxSize !== undefined ? Number(paxSize) : headerSize;
+    if (!Number.isSafeInteger(size) || size < 0) throw errors.notArchive(what, `invalid size for ${name}`);
+    let xattrs: Record<string, string> | undefined;
+    for (const [key, value] of merged) {
+      if (key.startsWith('SCHILY.xattr.')) (xattrs ??= {})[key.slice('SCHILY.xattr.'.length)] = value;
+    }
+    const type = TYPES[flag] ?? 'other';
+    // Only regular files carry a body that matters; links, dirs and devices normally have size 0
+    // but the body must be skipped whatever it is.
+    const bodySize = type === 'hardlink' || type === 'symlink' || type === 'dir' ? (flag === '5' ? 0 : size) : size;
+    const offset = reader.position;
+    let consumed = 0;
+    let valid = true;
+    const entry: TarEntry = {
+      name,
+      type,
+      size: type === 'file' ? size : 0,
+      mode: number(block, 100, 8) & 0o7777,
+      uid: merged.has('uid') ? Number(merged.get('uid')) : number(block, 108, 8),
+      gid: merged.has('gid') ? Number(merged.get('gid')) : number(block, 116, 8),
+      mtime: merged.has('mtime') ? Math.floor(Number(merged.get('mtime'))) : number(block, 136, 12),
+      linkname,
+      ...(xattrs ? { xattrs } : {}),
+      offset,
+      read: async (maxBytes = bodySize) => {
+        if (!valid) throw fail('E_INTERNAL', `${what}: body of ${name} read after moving on`);
+        if (consumed > 0) throw fail('E_INTERNAL', `${what}: body of ${name} read twice`);
+        const want = Math.min(maxBytes, bodySize);
+        const data = await reader.read(want);
+        consumed = data.length;
+        if (data.length < want) throw errors.notArchive(what, `unexpected end of archive in ${name}`);
+        return data;
+      },
+    };
+    pax = new Map();
+    longName = undefined;
+    longLink = undefined;
+    yield entry;
+    valid = false;
+    const rest = bodySize - consumed + ((BLOCK - (bodySize % BLOCK)) % BLOCK);
+    if ((await reader.skip(rest)) < bodySize - consumed) {
+      throw errors.notArchive(what, `unexpected end of archive in ${name}`);
+    }
+  }
+}
