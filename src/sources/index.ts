@@ -105,7 +105,10 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
 
     // A compressed archive is inflated once to a private file so that its members can be seeked to.
     const plain = kind === 'file' ? await uncompressedFile(absolute, getTemp, options.limits) : absolute;
-    if (scheme === 'rootfs') return rootfsSource(plain, { ...partial, input, close: cleanup });
+    const rootfs = async (): Promise<ImageSource> => rootfsSource(plain, {
+      ...partial, input, close: cleanup, ...(kind === 'file' ? { compressedSize: (await stat(absolute)).size } : {}),
+    });
+    if (scheme === 'rootfs') return rootfs();
     let tree: FileTree;
     if (kind === 'dir') tree = new DirTree(absolute);
     else {
@@ -130,7 +133,7 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
       case 'oci-archive':
         return ociLayoutSource(tree, { ...partial, input, kind: kind === 'dir' ? 'oci-layout' : 'oci-archive', ...(tag ? { tag } : {}), ...(digest ? { digest } : {}), close: cleanup });
       default:
-        return rootfsSource(plain, { ...partial, input, close: cleanup });
+        return rootfs();
     }
   } catch (error) {
     await cleanup();

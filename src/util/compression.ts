@@ -1,7 +1,6 @@
 import { createGunzip } from 'node:zlib';
 import { Readable, pipeline } from 'node:stream';
 import { Decompress as ZstdDecompress } from 'fzstd';
-import { XzReadableStream } from 'xz-decompress';
 import { errors } from '../core/errors.js';
 
 /** How a blob is compressed, detected from its first bytes (media types lie often enough). */
@@ -75,7 +74,9 @@ async function* unzstd(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8A
 
 async function* unxz(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const web = Readable.toWeb(Readable.from(source, { objectMode: false })) as unknown as ReadableStream<Uint8Array>;
-  const stream = new XzReadableStream(web) as unknown as AsyncIterable<Uint8Array>;
+  // Loaded on demand: a WASM module that only root filesystem tarballs need. CommonJS package.
+  const { default: xz } = await import('xz-decompress');
+  const stream = new xz.XzReadableStream(web) as unknown as AsyncIterable<Uint8Array>;
   yield* stream;
 }
 

@@ -1,0 +1,60 @@
+import { DistrolensError } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import { inspectCommand } from './inspect.js';
+import { EXIT, type CliIo } from './io.js';
+
+const HELP = `distrolens ${VERSION}: measure container images against distroless, without a Docker daemon
+
+Usage: distrolens COMMAND [options]
+
+Commands:
+  inspect INPUT   resolve an image and show its digests, platform, config and layers
+
+Run distrolens COMMAND --help for the options of a command.
+Exit codes: 0 ok, 1 policy failed, 2 usage or input error, 3 internal error.
+`;
+
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  inspect: inspectCommand,
+};
+
+function causeChain(error: unknown): string[] {
+  const lines: string[] = [];
+  for (let cause = (error as { cause?: unknown })?.cause; cause; cause = (cause as { cause?: unknown }).cause) {
+    lines.push(`  caused by: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
+  }
+  return lines;
+}
+
+/** Runs the CLI with injected streams; returns the exit code. Never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  const debug = argv.includes('--debug');
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') {
+      io.stdout.write(HELP);
+      return command ? EXIT.ok : EXIT.input;
+    }
+    if (command === '--version' || command === '-V') {
+      io.stdout.write(`${VERSION}\n`);
+      return EXIT.ok;
+    }
+    const run = COMMANDS[command];
+    if (!run) {
+      io.stderr.write(`error E_USAGE: unknown command ${JSON.stringify(command)}\n  hint: run distrolens --help\n`);
+      return EXIT.input;
+    }
+    return await run(rest, io);
+  } catch (error) {
+    if (error instanceof DistrolensError) {
+      const internal = error.code === 'E_INTERNAL';
+      io.stderr.write(`error ${error.code}: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
+      if (debug) io.stderr.write(`${causeChain(error).join('\n')}\n${internal ? `${error.stack}\n` : ''}`);
+      return internal ? EXIT.internal : EXIT.input;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`error E_INTERNAL: ${message}\n  hint: this is a bug in distrolens; rerun with --debug and report it\n`);
+    if (debug && error instanceof Error) io.stderr.write(`${error.stack}\n${causeChain(error).join('\n')}\n`);
+    return EXIT.internal;
+  }
+}

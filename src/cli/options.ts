@@ -1,0 +1,87 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isAbsolute, resolve } from 'node:path';
+import { errors } from '../core/errors.js';
+import { parsePlatform, type Platform } from '../core/platform.js';
+import { BlobCache } from '../cache/blobs.js';
+import { DEFAULT_INFLATE_LIMITS, type InflateLimits } from '../util/compression.js';
+import type { OpenOptions } from '../sources/index.js';
+import type { RegistryAuth } from '../sources/registry/credentials.js';
+import type { CliIo } from './io.js';
+
+/** Flags every image-reading command takes. */
+export const IMAGE_FLAGS = {
+  platform: { type: 'string' },
+  format: { type: 'string', short: 'f' },
+  output: { type: 'string', short: 'o' },
+  'cache-dir': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  insecure: { type: 'boolean' },
+  username: { type: 'string' },
+  password: { type: 'string' },
+  'max-layer-size': { type: 'string' },
+  'max-ratio': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Parses argv strictly, turning parseArgs' exceptions into usage errors. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw errors.usage((error as Error).message);
+  }
+}
+
+/** "16G", "500M", "1024" → bytes. */
+export function parseSize(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b?)?$/i.exec(text.trim());
+  if (!match) throw errors.usage(`invalid size for --${flag}: ${text}`, 'write a number with an optional unit, e.g. 500M or 40G');
+  const unit = (match[2] ?? '').toLowerCase()[0];
+  const scale = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : unit === 't' ? 1024 ** 4 : 1;
+  return Math.floor(Number(match[1]) * scale);
+}
+
+export interface CommonValues {
+  platform?: string;
+  'cache-dir'?: string;
+  'no-cache'?: boolean;
+  insecure?: boolean;
+  username?: string;
+  password?: string;
+  'max-layer-size'?: string;
+  'max-ratio'?: string;
+}
+
+/**
+ * Builds source options from flags and environment. Credentials come from flags or from
+ * DISTROLENS_USERNAME / DISTROLENS_PASSWORD / DISTROLENS_REGISTRY_TOKEN (safer than argv, which
+ * other users can read); otherwise the docker config is used.
+ */
+export function openOptions(values: CommonValues, io: CliIo): { open: OpenOptions; platform?: Platform } {
+  const env = io.env;
+  const username = values.username ?? env.DISTROLENS_USERNAME;
+  const password = values.password ?? env.DISTROLENS_PASSWORD;
+  const token = env.DISTROLENS_REGISTRY_TOKEN;
+  if (password !== undefined && username === undefined) throw errors.usage('--password needs --username');
+  const auth: RegistryAuth | undefined = token ? { token } : username !== undefined ? { username, password: password ?? '' } : undefined;
+  const limits: InflateLimits = {
+    ...DEFAULT_INFLATE_LIMITS,
+    ...(values['max-layer-size'] ? { maxBytes: parseSize(values['max-layer-size'], 'max-layer-size') } : {}),
+    ...(values['max-ratio'] ? { maxRatio: Number(values['max-ratio']) } : {}),
+  };
+  if (!(limits.maxRatio > 0)) throw errors.usage(`invalid --max-ratio ${values['max-ratio']}`, 'write a positive number, e.g. 500');
+  const cwd = io.cwd ?? process.cwd();
+  const cacheDir = values['cache-dir'] ? (isAbsolute(values['cache-dir']) ? values['cache-dir'] : resolve(cwd, values['cache-dir'])) : BlobCache.defaultRoot(env);
+  return {
+    open: {
+      ...(values['no-cache'] ? {} : { cache: new BlobCache(cacheDir) }),
+      ...(auth ? { auth } : {}),
+      insecure: values.insecure ?? false,
+      limits,
+      env,
+    },
+    ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
+  };
+}

@@ -1,0 +1,222 @@
+import { errors } from '../core/errors.js';
+import type { Image, Layer, LayerStats } from '../image/types.js';
+import { mapLimit } from '../util/concurrency.js';
+import { baseName, joinInRoot, normalizeEntryPath, normalizeLinkTarget, parentOf, whiteoutOf } from './path.js';
+import type { Captured, CaptureRequest, FsEntry, LayerChanges } from './types.js';
+
+/**
+ * The squashed, read-only filesystem of an image. Layers are walked concurrently (one streaming
+ * pass each, keeping bytes only for requested paths), then applied in order with the OCI
+ * whiteout rules: a `.wh.name` entry deletes `name` from lower layers, `.wh..wh..opq` hides all
+ * lower children of its directory, and entries of the same layer survive its own whiteouts.
+ */
+export interface BuildOptions {
+  readonly capture?: CaptureRequest;
+  /** Layers walked at once; 4 keeps two cores busy decompressing while others download. */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  /** Called when a layer's walk finishes. */
+  readonly onLayer?: (layer: Layer, stats: LayerStats) => void;
+  /** Compressed bytes read so far for one layer (progress bars). */
+  readonly onBytes?: (layer: Layer, bytes: number) => void;
+}
+
+export const DEFAULT_LAYER_CONCURRENCY = 4;
+/** Symlink hops before a path is declared a loop (Linux's MAXSYMLINKS is 40). */
+const MAX_SYMLINK_HOPS = 40;
+
+interface LayerRecord {
+  readonly entries: FsEntry[];
+  readonly whiteouts: string[];
+  readonly opaques: string[];
+  readonly contents: Map<string, Captured>;
+  readonly stats: LayerStats;
+}
+
+async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerRecord> {
+  const entries: FsEntry[] = [];
+  const whiteouts: string[] = [];
+  const opaques: string[] = [];
+  const contents = new Map<string, Captured>();
+  const stats = await layer.walk(async (entry) => {
+    const path = normalizeEntryPath(entry.name);
+    const marker = whiteoutOf(path);
+    if (marker === 'aufs-meta') return;
+    if (marker?.kind === 'opaque') return void opaques.push(marker.dir);
+    if (marker?.kind === 'whiteout') return void whiteouts.push(marker.target);
+    if (path === '/' && entry.type === 'dir') return;
+    const linkTarget = entry.type === 'hardlink' ? normalizeLinkTarget(entry.linkname) : entry.type === 'symlink' ? entry.linkname : undefined;
+    entries.push({
+      path,
+      type: entry.type,
+      size: entry.size,
+      mode: entry.mode,
+      uid: entry.uid,
+      gid: entry.gid,
+      layer: layer.index,
+      ...(linkTarget !== undefined ? { linkTarget } : {}),
+      ...(entry.xattrs ? { xattrs: entry.xattrs } : {}),
+    });
+    const capture = options.capture;
+    if (capture && entry.type === 'file' && capture.match(path, entry.size)) {
+      const data = await entry.read(capture.maxBytes);
+      contents.set(path, { data, truncated: entry.size > capture.maxBytes });
+    }
+  }, { signal: options.signal, ...(options.onBytes ? { onBytes: (bytes: number) => options.onBytes!(layer, bytes) } : {}) });
+  options.onLayer?.(layer, stats);
+  return { entries, whiteouts, opaques, contents, stats };
+}
+
+/** Walks every layer of an image and returns its squashed filesystem. */
+export async function buildFs(image: Image, options: BuildOptions = {}): Promise<LayeredFs> {
+  const records = await mapLimit(image.layers, options.concurrency ?? DEFAULT_LAYER_CONCURRENCY, (layer) => walkLayer(layer, options));
+  return LayeredFs.fromRecords(records);
+}
+
+export class LayeredFs {
+  readonly #nodes = new Map<string, FsEntry>();
+  readonly #children = new Map<string, Set<string>>();
+  readonly #contents = new Map<string, Captured>();
+  readonly layers: LayerChanges[] = [];
+
+  private constructor() {}
+
+  /** Applies walked layers in order. Exposed for tests that build records by hand. */
+  static fromRecords(records: readonly LayerRecord[]): LayeredFs {
+    const fs = new LayeredFs();
+    records.forEach((record, index) => fs.#apply(record, index));
+    return fs;
+  }
+
+  #link(entry: FsEntry): void {
+    this.#nodes.set(entry.path, entry);
+    if (entry.path === '/') return;
+    const parent = parentOf(entry.path);
+    let set = this.#children.get(parent);
+    if (!set) this.#children.set(parent, (set = new Set()));
+    set.add(baseName(entry.path));
+  }
+
+  /** Removes a path and everything under it, returning what was removed. */
+  #unlink(path: string, removed: FsEntry[]): void {
+    const node = this.#nodes.get(path);
+    const kids = this.#children.get(path);
+    if (kids) {
+      for (const name of kids) this.#unlink(`${path === '/' ? '' : path}/${name}`, removed);
+      this.#children.delete(path);
+    }
+    if (node && path !== '/') {
+      this.#nodes.delete(path);
+      this.#contents.delete(path);
+      this.#children.get(parentOf(path))?.delete(baseName(path));
+      removed.push(node);
+    }
+  }
+
+  #ensureParents(path: string, layer: number): void {
+    const parent = parentOf(path);
+    if (parent === path) return;
+    const existing = this.#nodes.get(parent);
+    if (existing?.type === 'dir') return;
+    if (existing) {
+      // A lower layer had a file or symlink where this layer puts a directory: it is replaced.
+      this.#unlink(parent, []);
+    }
+    this.#ensureParents(parent, layer);
+    this.#link({ path: parent, type: 'dir', size: 0, mode: 0o755, uid: 0, gid: 0, layer, implicit: true });
+  }
+
+  #apply(record: LayerRecord, layer: number): void {
+    const removed: FsEntry[] = [];
+    for (const dir of record.opaques) {
+      for (const name of [...(this.#children.get(dir) ?? [])]) this.#unlink(`${dir === '/' ? '' : dir}/${name}`, removed);
+    }
+    for (const target of record.whiteouts) this.#unlink(target, removed);
+    const overwritten: FsEntry[] = [];
+    for (const entry of record.entries) {
+      const existing = this.#nodes.get(entry.path);
+      if (existing && existing.layer < layer) {
+        if (existing.type !== 'dir') overwritten.push(existing);
+        else if (entry.type !== 'dir') this.#unlink(entry.path, overwritten);
+      }
+      this.#ensureParents(entry.path, layer);
+      this.#link(entry);
+      this.#contents.delete(entry.path);
+    }
+    for (const [path, captured] of record.contents) this.#contents.set(path, captured);
+    const shadowedFiles = [...removed, ...overwritten].filter((e) => e.type === 'file');
+    this.layers.push({
+      layer,
+      entries: record.entries,
+      removed,
+      shadowed: { paths: shadowedFiles.map((e) => e.path).sort(), bytes: shadowedFiles.reduce((sum, e) => sum + e.size, 0) },
+      uncompressedSize: record.stats.uncompressedSize,
+    });
+  }
+
+  /**
+   * Resolves symlinks in every component, inside the image root only: absolute targets start
+   * at the image root and ".." never climbs above it (chroot semantics, as runc's securejoin).
+   * With `follow: false` the last component is not followed. Undefined when a component is missing.
+   */
+  resolve(path: string, options: { follow?: boolean } = {}): string | undefined {
+    const follow = options.follow ?? true;
+    let pending = joinInRoot('/', path).split('/').filter(Boolean);
+    let current = '/';
+    let hops = 0;
+    while (pending.length) {
+      const name = pending.shift()!;
+      const next = `${current === '/' ? '' : current}/${name}`;
+      const node = this.#nodes.get(next);
+      if (!node) return undefined;
+      if (node.type === 'symlink' && (pending.length > 0 || follow)) {
+        if (++hops > MAX_SYMLINK_HOPS) throw errors.symlinkLoop(path);
+        const target = joinInRoot(current, node.linkTarget ?? '');
+        pending = [...target.split('/').filter(Boolean), ...pending];
+        current = '/';
+        continue;
+      }
+      current = next;
+    }
+    return current;
+  }
+
+  /** The entry at a path; follows symlinks unless `follow` is false. */
+  stat(path: string, options: { follow?: boolean } = {}): FsEntry | undefined {
+    const resolved = this.resolve(path, options);
+    return resolved === undefined ? undefined : this.#nodes.get(resolved);
+  }
+
+  /** Like stat without following the last component (the path itself). */
+  lstat(path: string): FsEntry | undefined {
+    return this.stat(path, { follow: false });
+  }
+
+  /** The entries of a directory, sorted by name. */
+  list(dir: string): FsEntry[] {
+    const resolved = this.resolve(dir);
+    if (resolved === undefined) return [];
+    const prefix = resolved === '/' ? '' : resolved;
+    return [...(this.#children.get(resolved) ?? [])].sort().map((name) => this.#nodes.get(`${prefix}/${name}`)!);
+  }
+
+  /** Every entry of the squashed filesystem, sorted by path. */
+  entries(): FsEntry[] {
+    return [...this.#nodes.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** Number of visible paths. */
+  get size(): number {
+    return this.#nodes.size;
+  }
+
+  /**
+   * Content captured for a file (following symlinks and hardlinks); undefined when the file is
+   * absent or was not declared for capture before the walk.
+   */
+  content(path: string): Captured | undefined {
+    let entry = this.stat(path);
+    for (let hops = 0; entry?.type === 'hardlink' && hops < MAX_SYMLINK_HOPS; hops++) entry = this.stat(entry.linkTarget!);
+    return entry ? this.#contents.get(entry.path) : undefined;
+  }
+}

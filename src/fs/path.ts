@@ -1,0 +1,67 @@
+import { errors } from '../core/errors.js';
+
+/**
+ * Path rules for layer entries, all in one place (tested rule by rule in path.test.ts).
+ * Layer paths are normalised to absolute POSIX paths ("/etc/passwd"), and names that try to leave
+ * the root are refused, as the OCI layer spec and Docker's unpacker do.
+ * https://github.com/opencontainers/image-spec/blob/main/layer.md
+ */
+
+/** The marker prefix of whiteout files. */
+export const WHITEOUT_PREFIX = '.wh.';
+/** The opaque-directory marker: hide everything lower layers put in this directory. */
+export const OPAQUE_MARKER = '.wh..wh..opq';
+
+/** Normalises a tar entry name: strips `./` and trailing `/`, refuses `..` and absolute names. */
+export function normalizeEntryPath(name: string): string {
+  if (name.includes('\0')) throw errors.unsafePath(name, 'contains a NUL byte');
+  if (name.startsWith('/')) throw errors.unsafePath(name, 'absolute path');
+  const parts: string[] = [];
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') throw errors.unsafePath(name, 'contains ".."');
+    parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** Normalises a hardlink target, which names another entry of the archive. */
+export function normalizeLinkTarget(name: string): string {
+  // GNU tar writes hardlink targets relative to the archive root, some writers with a leading '/'.
+  return normalizeEntryPath(name.replace(/^\/+/, ''));
+}
+
+/** The parent of an absolute normalised path ("/" is its own parent). */
+export function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash <= 0 ? '/' : path.slice(0, slash);
+}
+
+/** The last component of a path. */
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Joins a symlink target to the directory holding the link, staying inside the root. */
+export function joinInRoot(dir: string, target: string): string {
+  const parts: string[] = [];
+  const start = target.startsWith('/') ? [] : dir.split('/');
+  for (const part of [...start, ...target.split('/')]) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop(); // ".." at the root stays at the root, as in a chroot
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
+
+export type WhiteoutKind = { kind: 'opaque'; dir: string } | { kind: 'whiteout'; target: string } | undefined;
+
+/** Recognises whiteout entries; aufs's own `.wh..wh.*` metadata files are ignored as whiteouts. */
+export function whiteoutOf(path: string): WhiteoutKind | 'aufs-meta' {
+  const name = baseName(path);
+  if (!name.startsWith(WHITEOUT_PREFIX)) return undefined;
+  if (name === OPAQUE_MARKER) return { kind: 'opaque', dir: parentOf(path) };
+  if (name.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return 'aufs-meta';
+  const dir = parentOf(path);
+  return { kind: 'whiteout', target: `${dir === '/' ? '' : dir}/${name.slice(WHITEOUT_PREFIX.length)}` };
+}

@@ -1,0 +1,60 @@
+import { redactEnvEntry } from '../core/redact.js';
+import { REPORT_SCHEMA, type InspectReport, type Target } from '../core/report.js';
+import { buildFs, type BuildOptions, type LayeredFs } from '../fs/layered.js';
+import type { Image, ResolveOptions } from '../image/types.js';
+import type { ImageSource } from '../image/types.js';
+import { VERSION } from '../version.js';
+
+/** The target description of an image, with per-layer sizes measured by walking the layers. */
+export function describeTarget(image: Image, fs: LayeredFs): Target {
+  const c = image.config;
+  return {
+    input: image.source.input,
+    source: image.source.kind,
+    ...(image.source.reference ? { reference: image.source.reference } : {}),
+    ...(image.manifestDigest ? { manifestDigest: image.manifestDigest } : {}),
+    ...(image.configDigest ? { configDigest: image.configDigest } : {}),
+    platform: image.platform,
+    platforms: image.platforms,
+    config: {
+      user: c.user,
+      entrypoint: c.entrypoint,
+      cmd: c.cmd,
+      workingDir: c.workingDir,
+      exposedPorts: c.exposedPorts,
+      env: c.env.map(redactEnvEntry),
+      labels: c.labels,
+      volumes: c.volumes,
+      ...(c.healthcheck ? { healthcheck: c.healthcheck } : {}),
+      ...(c.created ? { created: c.created } : {}),
+    },
+    layers: image.layers.map((layer, index) => {
+      const changes = fs.layers[index]!;
+      return {
+        index,
+        ...(layer.digest ? { digest: layer.digest } : {}),
+        ...(layer.diffId ? { diffId: layer.diffId } : {}),
+        mediaType: layer.mediaType,
+        size: changes.uncompressedSize,
+        ...(layer.compressedSize !== undefined ? { compressedSize: layer.compressedSize } : {}),
+        files: changes.entries.length,
+        ...(layer.createdBy !== undefined ? { createdBy: layer.createdBy } : {}),
+      };
+    }),
+  };
+}
+
+export interface InspectOptions extends ResolveOptions, Omit<BuildOptions, 'signal'> {}
+
+/** Resolves a source, walks every layer (verifying digests) and describes the image. */
+export async function inspect(source: ImageSource, options: InspectOptions = {}): Promise<{ report: InspectReport; image: Image; fs: LayeredFs }> {
+  const image = await source.resolve(options);
+  const fs = await buildFs(image, options);
+  const report: InspectReport = {
+    schema: REPORT_SCHEMA,
+    tool: { name: 'distrolens', version: VERSION },
+    target: describeTarget(image, fs),
+    warnings: [...image.warnings],
+  };
+  return { report, image, fs };
+}

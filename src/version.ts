@@ -1,0 +1,2 @@
+/** The tool version printed by --version and written into reports. Kept in step with package.json by a test. */
+export const VERSION = '0.1.0';
