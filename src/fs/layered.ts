@@ -115,7 +115,7 @@ export class LayeredFs {
 
   #ensureParents(path: string, layer: number): void {
     const parent = parentOf(path);
-    if (parent === path) return;
+    if (parent === path || parent === '/') return;
     const existing = this.#nodes.get(parent);
     if (existing?.type === 'dir') return;
     if (existing) {

@@ -1,0 +1,29 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DistrolensError } from '../src/core/errors.js';
+
+/** The repository root (tests run from dist/test). */
+export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+/** Real upstream data, beside the project checkout (see its MANIFEST.md). */
+export const REALDATA = process.env.DISTROLENS_REALDATA ?? resolve(REPO_ROOT, '../shared/realdata');
+export const hasRealdata = existsSync(REALDATA);
+
+/** A temporary directory for one test, removed by the returned cleanup. */
+export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'distrolens-test-'));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Asserts that a promise rejects with a catalogue error of the given code, and returns it. */
+export async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<DistrolensError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DistrolensError && error.code === code) return error;
+    throw new Error(`expected ${code}, got ${error instanceof DistrolensError ? error.code : String(error)}`, { cause: error });
+  }
+  throw new Error(`expected ${code}, but it resolved`);
+}
