@@ -48,8 +48,10 @@ async function splitPath(spec: string): Promise<{ path: string; tag?: string; di
   if (await exists(spec)) return { path: spec };
   const at = spec.lastIndexOf('@');
   if (at > 0 && isDigest(spec.slice(at + 1))) return { path: spec.slice(0, at), digest: spec.slice(at + 1) as Digest };
-  const colon = spec.lastIndexOf(':');
-  if (colon > 0 && (await exists(spec.slice(0, colon)))) return { path: spec.slice(0, colon), tag: spec.slice(colon + 1) };
+  // Tags may hold colons themselves (repo:tag, host:port/repo:tag): try each split, left first.
+  for (let colon = spec.indexOf(':'); colon > 0; colon = spec.indexOf(':', colon + 1)) {
+    if (await exists(spec.slice(0, colon))) return { path: spec.slice(0, colon), tag: spec.slice(colon + 1) };
+  }
   return { path: spec };
 }
 
@@ -105,9 +107,8 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
 
     // A compressed archive is inflated once to a private file so that its members can be seeked to.
     const plain = kind === 'file' ? await uncompressedFile(absolute, getTemp, options.limits) : absolute;
-    const rootfs = async (): Promise<ImageSource> => rootfsSource(plain, {
-      ...partial, input, close: cleanup, ...(kind === 'file' ? { compressedSize: (await stat(absolute)).size } : {}),
-    });
+    // The layer streams from the original file, decompressing as it goes: one pass, no copy.
+    const rootfs = async (): Promise<ImageSource> => rootfsSource(absolute, { ...partial, input, close: cleanup });
     if (scheme === 'rootfs') return rootfs();
     let tree: FileTree;
     if (kind === 'dir') tree = new DirTree(absolute);

@@ -11,8 +11,6 @@ import { DEFAULT_PLATFORM } from '../../core/platform.js';
 export interface RootfsOptions extends PartialOptions {
   readonly input: string;
   readonly close?: () => Promise<void>;
-  /** Size of the original file when `path` is a decompressed copy of it. */
-  readonly compressedSize?: number;
 }
 
 export function rootfsSource(path: string, options: RootfsOptions): ImageSource {
@@ -29,7 +27,7 @@ export function rootfsSource(path: string, options: RootfsOptions): ImageSource 
         rawConfig: {},
         layers: [{
           mediaType: info.isDirectory() ? 'inode/directory' : 'application/x-tar',
-          ...(info.isDirectory() ? {} : { compressedSize: options.compressedSize ?? info.size }),
+          ...(info.isDirectory() ? {} : { compressedSize: info.size }),
           location: info.isDirectory() ? { kind: 'directory', path } : { kind: 'file', path, offset: 0, length: info.size },
         }],
         warnings: [{ code: 'W_ROOTFS_NO_CONFIG', message: 'a root filesystem has no image config: user, entrypoint and platform are unknown' }],
