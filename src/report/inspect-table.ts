@@ -21,8 +21,6 @@ export function renderInspectTable(report: InspectReport): string {
     ['Platform', formatPlatform(t.platform)],
   ];
   if (t.platforms.length) facts.push(['Platforms', t.platforms.map(formatPlatform).join(', ')]);
-  if (t.manifestDigest) facts.push(['Manifest', t.manifestDigest]);
-  if (t.configDigest) facts.push(['Config', t.configDigest]);
   facts.push(
     ['User', c.user || '(none: runs as root)'],
     ['Entrypoint', list(c.entrypoint)],
@@ -32,6 +30,9 @@ export function renderInspectTable(report: InspectReport): string {
   );
   if (c.volumes.length) facts.push(['Volumes', c.volumes.join(', ')]);
   out.push(columns(facts.map(([k, v]) => [`${k}:`, v!])));
+  // Digests are 71 characters: one space after a 7-character label keeps them within 80 columns.
+  if (t.manifestDigest) out.push(`Digest: ${t.manifestDigest}`);
+  if (t.configDigest) out.push(`Config: ${t.configDigest}`);
   if (c.env.length) out.push('', 'Env:', ...c.env.map((e) => `  ${e}`));
   const labels = Object.entries(c.labels).sort(([a], [b]) => (a < b ? -1 : 1));
   if (labels.length) out.push('', 'Labels:', ...labels.map(([k, v]) => `  ${k}=${truncate(v, 60)}`));

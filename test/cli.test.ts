@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Ajv } from 'ajv';
+import { runCli } from '../src/cli/main.js';
+import { VERSION } from '../src/version.js';
+import { buildImage, dockerArchive, writeOciLayout } from './fixtures/image.js';
+import { REPO_ROOT, tempDir } from './helpers.js';
+
+/** The CLI through runCli with captured streams, plus one real process for the bin wiring. */
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    env,
+  });
+  return { code, stdout, stderr };
+}
+
+const schema = JSON.parse(await readFile(join(REPO_ROOT, 'schemas', 'report.schema.json'), 'utf8'));
+const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+
+const image = buildImage({
+  layers: [{ files: [{ path: 'bin/app', content: 'x', mode: 0o755 }] }, { files: [{ path: 'etc/conf', content: 'y' }] }],
+  config: { User: '1000', Entrypoint: ['/bin/app'], Env: ['PATH=/bin', 'DB_PASSWORD=s3cret', 'URL=https://u:pw@example.com'], Labels: { maintainer: 'me' }, ExposedPorts: { '8080/tcp': {} } },
+});
+
+test('inspect --format json matches the published schema and redacts secrets', async () => {
+  const dir = await tempDir();
+  try {
+    await writeOciLayout(join(dir.path, 'layout'), [{ image, tag: 'v1' }]);
+    const { code, stdout, stderr } = await cli(['inspect', `oci:${join(dir.path, 'layout')}:v1`, '--format', 'json', '--cache-dir', join(dir.path, 'cache')]);
+    assert.equal(code, 0, stderr);
+    const report = JSON.parse(stdout) as { tool: { version: string }; target: { config: { env: string[] }; layers: { files: number; createdBy?: string }[] } };
+    assert.ok(validate(report), JSON.stringify(validate.errors));
+    assert.equal(report.tool.version, VERSION);
+    assert.deepEqual(report.target.config.env, ['PATH=/bin', 'DB_PASSWORD=<redacted>', 'URL=<redacted>']);
+    assert.ok(!stdout.includes('s3cret'));
+    assert.deepEqual(report.target.layers.map((l: { files: number }) => l.files), [1, 1]);
+    assert.equal(report.target.layers[0].createdBy, '/bin/sh -c #(nop) ADD layer0');
+    // Deterministic: a second run prints the same bytes.
+    assert.equal((await cli(['inspect', `oci:${join(dir.path, 'layout')}:v1`, '-f', 'json', '--no-cache'])).stdout, stdout);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('inspect table shows the verdict facts and every layer in 80 columns', async () => {
+  const dir = await tempDir();
+  try {
+    await writeFile(join(dir.path, 'app.tar'), dockerArchive([{ image, tags: ['app:1'] }]));
+    const { code, stdout } = await cli(['inspect', join(dir.path, 'app.tar'), '--no-cache']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Image: +app:1$/m);
+    assert.match(stdout, /^User: +1000$/m);
+    assert.match(stdout, /^Layers: 2,/m);
+    assert.match(stdout, /DB_PASSWORD=<redacted>/);
+    assert.ok(stdout.split('\n').every((line) => line.length <= 80), 'fits 80 columns');
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('--output writes atomically and never leaves a partial file on failure', async () => {
+  const dir = await tempDir();
+  try {
+    await writeFile(join(dir.path, 'app.tar'), dockerArchive([{ image, tags: ['app:1'] }]));
+    const out = join(dir.path, 'report.json');
+    assert.equal((await cli(['inspect', join(dir.path, 'app.tar'), '-f', 'json', '-o', out, '--no-cache'])).code, 0);
+    assert.ok(validate(JSON.parse(await readFile(out, 'utf8'))));
+    const broken = await cli(['inspect', join(dir.path, 'missing.tar'), '-f', 'json', '-o', join(dir.path, 'never.json')]);
+    assert.equal(broken.code, 2);
+    assert.deepEqual((await readdir(dir.path)).sort(), ['app.tar', 'report.json']);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('errors print code, message and hint, never a stack trace', async () => {
+  const dir = await tempDir();
+  try {
+    await writeFile(join(dir.path, 'notes.txt'), 'just text, not an image\n'.repeat(40));
+    const cases: [string[], string, RegExp][] = [
+      [['inspect', join(dir.path, 'notes.txt')], 'E_INPUT_UNRECOGNIZED', /hint: pass a docker save tar/],
+      [['inspect', 'docker-archive:/nonexistent/x.tar'], 'E_INPUT_NOT_FOUND', /hint:/],
+      [['inspect', 'registry:Bad Ref'], 'E_REFERENCE_INVALID', /hint: write it as/],
+      [['inspect', 'alpine', '--platform', 'linux'], 'E_USAGE', /os\/arch/],
+      [['inspect', 'alpine', '--format', 'xml'], 'E_USAGE', /--format/],
+      [['inspect', 'alpine', '--bogus'], 'E_USAGE', /--help/],
+      [['inspect'], 'E_USAGE', /distrolens inspect/],
+      [['frobnicate'], 'E_USAGE', /--help/],
+    ];
+    for (const [argv, code, hint] of cases) {
+      const result = await cli(argv);
+      assert.equal(result.code, 2, argv.join(' '));
+      assert.match(result.stderr, new RegExp(`^error ${code}: `), argv.join(' '));
+      assert.match(result.stderr, hint, argv.join(' '));
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    }
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('the installed bin runs: --version and --help', () => {
+  const bin = join(REPO_ROOT, 'dist', 'src', 'cli', 'bin.js');
+  const version = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+  assert.equal(version.status, 0);
+  assert.equal(version.stdout.trim(), VERSION);
+  const pkg = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(join(REPO_ROOT, 'package.json'))}).version)`], { encoding: 'utf8' });
+  assert.equal(pkg.stdout.trim(), VERSION, 'src/version.ts matches package.json');
+  const help = spawnSync(process.execPath, [bin, 'inspect', '--help'], { encoding: 'utf8' });
+  assert.match(help.stdout, /docker-archive:PATH/);
+});
