@@ -2,7 +2,7 @@ import { errors, fail } from '../core/errors.js';
 import { parseDigest, type Digest } from '../core/digest.js';
 import type { Platform } from '../core/platform.js';
 import type { Descriptor } from './types.js';
-import { isForeignLayer, isImageConfig, isIndex, isLayer, isManifest, isSchema1, MediaType } from './media.js';
+import { isImageConfig, isIndex, isLayer, isManifest, isSchema1, MediaType } from './media.js';
 
 /** 4 MiB, the limit the distribution registry itself enforces for manifests. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

@@ -8,7 +8,7 @@ import { FileRangeReader, StreamReader, type ByteReader } from '../util/bytes.js
 import { ByteCounter, DEFAULT_INFLATE_LIMITS, detectCompression, hashing, inflate, type InflateLimits } from '../util/compression.js';
 import { readTar, type TarEntry } from '../util/tar.js';
 import { walkDirectory } from '../util/dirwalk.js';
-import type { BlobLocation, Image, ImageConfig, Layer, LayerStats, SourceKind, WalkOptions, Warning } from './types.js';
+import type { BlobLocation, Image, ImageConfig, Layer, LayerStats, WalkOptions, Warning } from './types.js';
 
 /**
  * What a source must provide; everything else about an image is derived here once

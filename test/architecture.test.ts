@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, dirname, resolve } from 'node:path';
+import { REPO_ROOT } from './helpers.js';
+
+/**
+ * Imports point one way through the pipeline (STYLE.md rule 2). Each folder of src/ is a layer;
+ * a layer may import only the layers listed for it. Sources never import each other.
+ */
+const ALLOWED: Record<string, readonly string[]> = {
+  core: [],
+  util: ['core'],
+  image: ['core', 'util'],
+  cache: ['core', 'util', 'image'],
+  sources: ['core', 'util', 'image', 'cache'],
+  fs: ['core', 'util', 'image'],
+  report: ['core'],
+  scan: ['core', 'util', 'image', 'fs', 'cache', 'version'],
+  cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'version'],
+  index: ['*'],
+  version: [],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') && !path.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const layerOf = (file: string): string => relative(join(REPO_ROOT, 'src'), file).split('/')[0]!.replace(/\.[jt]s$/, '');
+
+test('imports in src/ follow the pipeline', () => {
+  const wrong: string[] = [];
+  for (const file of files(join(REPO_ROOT, 'src'))) {
+    const from = layerOf(file);
+    const allowed = ALLOWED[from];
+    assert.ok(allowed, `src/${from} is not in the layer table of this test`);
+    const source = readFileSync(file, 'utf8');
+    for (const match of source.matchAll(/^(?:import|export)[^'"]*from\s+['"](\.[^'"]+)['"]/gm)) {
+      const target = resolve(dirname(file), match[1]!);
+      if (!target.startsWith(join(REPO_ROOT, 'src'))) {
+        wrong.push(`${relative(REPO_ROOT, file)} imports outside src: ${match[1]}`);
+        continue;
+      }
+      const to = layerOf(target);
+      if (to === from) {
+        // Within sources/, each source folder stands alone; only sources/index.ts knows them all.
+        if (from === 'sources') {
+          const own = relative(join(REPO_ROOT, 'src', 'sources'), file).split('/');
+          const their = relative(join(REPO_ROOT, 'src', 'sources'), target).split('/');
+          if (own.length > 1 && their.length > 1 && own[0] !== their[0]) wrong.push(`${relative(REPO_ROOT, file)} imports sibling source ${match[1]}`);
+        }
+        continue;
+      }
+      if (!allowed.includes('*') && !allowed.includes(to)) wrong.push(`${relative(REPO_ROOT, file)} (${from}) imports ${to}: ${match[1]}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
