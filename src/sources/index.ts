@@ -98,7 +98,9 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
     if (scheme === 'docker-daemon') {
       const path = await exportFromDaemon(spec, await getTemp(), daemonEndpoint(options.env));
       const tree = await TarTree.open(path, `docker-daemon:${spec}`);
-      return dockerArchiveSource(tree, { ...partial, input, kind: 'docker-daemon', tag: spec, close: cleanup });
+      // The engine exported exactly the image asked for (engines spell its tags their own way,
+      // e.g. podman's localhost/ prefix), so no tag selection happens inside the archive.
+      return dockerArchiveSource(tree, { ...partial, input, kind: 'docker-daemon', reference: spec, close: cleanup });
     }
     const { path, tag, digest } = await splitPath(spec);
     const kind = await exists(path);

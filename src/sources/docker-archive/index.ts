@@ -59,6 +59,8 @@ export interface DockerArchiveOptions extends PartialOptions {
   /** Selects one image by tag when the archive holds several. */
   readonly tag?: string;
   readonly kind?: 'docker-archive' | 'docker-daemon';
+  /** The reference to report, when the caller knows it better than the archive's tags. */
+  readonly reference?: string;
   readonly input: string;
   readonly close?: () => Promise<void>;
 }
@@ -112,7 +114,7 @@ export function dockerArchiveSource(tree: FileTree, options: DockerArchiveOption
         });
       }
       return imageFromParts({
-        source: { kind, input: options.input, ...(entry.RepoTags[0] ? { reference: entry.RepoTags[0] } : {}) },
+        source: { kind, input: options.input, ...(options.reference ?? entry.RepoTags[0] ? { reference: options.reference ?? entry.RepoTags[0] } : {}) },
         ...(configDigest ? { configDigest } : {}),
         platform: parsed.platform,
         config: parsed.config,
