@@ -8,6 +8,15 @@ import { digestHex, type Digest } from '../core/digest.js';
 import { errors } from '../core/errors.js';
 import type { VerifiedStore } from '../image/partial.js';
 
+/** An in-progress blob write; see BlobCache.writer. */
+export interface BlobWriter {
+  readonly size: number;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Verifies and moves the blob into place; returns its path. */
+  commit(): Promise<string>;
+  abort(): Promise<void>;
+}
+
 /**
  * A content-addressed blob store: `blobs/sha256/<hex>`. Writers stream into a private temporary
  * file, verify size and digest, then rename into place, so two processes pulling the same blob
@@ -46,34 +55,67 @@ export class BlobCache implements VerifiedStore {
     }
   }
 
-  /** Streams a blob into the cache, verifying it; returns its path. */
-  async put(digest: Digest, chunks: AsyncIterable<Uint8Array>, expectedSize: number | undefined, what: string): Promise<string> {
-    const final = this.pathOf(digest);
+  /**
+   * Starts writing a blob: chunks go to a private temporary file while being hashed; commit()
+   * verifies size and digest and renames the file into place, abort() removes it.
+   */
+  async writer(digest: Digest, expectedSize: number | undefined, what: string): Promise<BlobWriter> {
     const dir = join(this.root, 'blobs', 'sha256');
     await mkdir(dir, { recursive: true });
     const temp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const final = this.pathOf(digest);
     const hash = createHash('sha256');
-    let size = 0;
     const out = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
-    try {
-      for await (const chunk of chunks) {
-        size += chunk.length;
-        if (expectedSize !== undefined && size > expectedSize) throw errors.digestMismatch(what, `${expectedSize} bytes`, `more than ${expectedSize} bytes`);
-        hash.update(chunk);
-        if (!out.write(chunk)) await once(out, 'drain');
-      }
-      out.end();
-      await once(out, 'close');
-      if (expectedSize !== undefined && size < expectedSize) throw errors.truncated(what, expectedSize, size);
-      const actual = `sha256:${hash.digest('hex')}`;
-      if (actual !== digest) throw errors.digestMismatch(what, digest, actual);
-      await rename(temp, final);
-      return final;
-    } catch (error) {
+    let size = 0;
+    let open = true;
+    const abort = async (): Promise<void> => {
+      if (!open) return;
+      open = false;
       out.destroy();
       await rm(temp, { force: true });
+    };
+    return {
+      get size() {
+        return size;
+      },
+      write: async (chunk: Uint8Array) => {
+        size += chunk.length;
+        if (expectedSize !== undefined && size > expectedSize) {
+          await abort();
+          throw errors.digestMismatch(what, `${expectedSize} bytes`, `more than ${expectedSize} bytes`);
+        }
+        hash.update(chunk);
+        if (!out.write(chunk)) await once(out, 'drain');
+      },
+      commit: async () => {
+        try {
+          out.end();
+          await once(out, 'close');
+          if (expectedSize !== undefined && size < expectedSize) throw errors.truncated(what, expectedSize, size);
+          const actual = `sha256:${hash.digest('hex')}`;
+          if (actual !== digest) throw errors.digestMismatch(what, digest, actual);
+          await rename(temp, final);
+          open = false;
+          return final;
+        } catch (error) {
+          await abort();
+          throw error;
+        }
+      },
+      abort,
+    };
+  }
+
+  /** Streams a blob into the cache, verifying it; returns its path. */
+  async put(digest: Digest, chunks: AsyncIterable<Uint8Array>, expectedSize: number | undefined, what: string): Promise<string> {
+    const writer = await this.writer(digest, expectedSize, what);
+    try {
+      for await (const chunk of chunks) await writer.write(chunk);
+    } catch (error) {
+      await writer.abort();
       throw error;
     }
+    return writer.commit();
   }
 
   /** Stores small verified bytes (manifests, configs). */

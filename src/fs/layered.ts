@@ -69,7 +69,8 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
 
 /** Walks every layer of an image and returns its squashed filesystem. */
 export async function buildFs(image: Image, options: BuildOptions = {}): Promise<LayeredFs> {
-  const records = await mapLimit(image.layers, options.concurrency ?? DEFAULT_LAYER_CONCURRENCY, (layer) => walkLayer(layer, options));
+  const records = await mapLimit(image.layers, options.concurrency ?? DEFAULT_LAYER_CONCURRENCY,
+    (layer, _index, signal) => walkLayer(layer, { ...options, signal }), options.signal);
   return LayeredFs.fromRecords(records);
 }
 

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Digest } from '../core/digest.js';
-import { errors } from '../core/errors.js';
+import { errors, isDistrolensError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import { FileRangeReader, StreamReader, type ByteReader } from '../util/bytes.js';
 import { ByteCounter, DEFAULT_INFLATE_LIMITS, detectCompression, hashing, inflate, type InflateLimits } from '../util/compression.js';
-import { readTar, type TarEntry } from '../util/tar.js';
+import { walkTar, type TarEntry } from '../util/tar.js';
 import { walkDirectory } from '../util/dirwalk.js';
 import type { BlobLocation, Image, ImageConfig, Layer, LayerStats, WalkOptions, Warning } from './types.js';
 
@@ -81,11 +81,20 @@ async function peek(chunks: AsyncIterable<Uint8Array>): Promise<{ head: Uint8Arr
   return { head, stream: prepend(head, iterator) };
 }
 
-async function verifiedKey(location: Extract<BlobLocation, { kind: 'file' }>, diffId: Digest): Promise<string> {
-  const info = await stat(location.path);
-  return createHash('sha256')
-    .update(`${location.path}\0${location.offset}\0${location.length}\0${info.size}\0${info.mtimeMs}\0${diffId}`)
-    .digest('hex');
+/**
+ * What identifies a layer's bytes for the verified store: the file, its size and mtime and the
+ * digests it was checked against. A changed file gets a new key and is verified again.
+ */
+async function verifiedKey(part: LayerPart): Promise<string | undefined> {
+  const { location } = part;
+  if (!part.diffId || location.kind === 'directory') return undefined;
+  let identity: string;
+  if (location.kind === 'file') {
+    const info = await stat(location.path);
+    identity = `file\0${location.path}\0${location.offset}\0${location.length}\0${info.size}\0${info.mtimeMs}`;
+  } else if (location.key) identity = `stream\0${location.key}`;
+  else return undefined;
+  return createHash('sha256').update(`${identity}\0${part.digest ?? ''}\0${part.diffId}`).digest('hex');
 }
 
 function describe(part: LayerPart, index: number): string {
@@ -102,15 +111,10 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
       const { entries, bytes } = await walkDirectory(location.path, visit, walkOptions.signal);
       return { uncompressedSize: bytes, entries };
     }
-    let key: string | undefined;
-    let seekable = false;
-    if (location.kind === 'file' && part.diffId) {
-      const compression = detectCompression(await readHead(location));
-      if (compression === 'none') {
-        key = await verifiedKey(location, part.diffId);
-        seekable = (await options.verified?.has(key)) ?? false;
-      }
-    }
+    // Bytes verified on an earlier walk are trusted: no hashing, and plain tars on disk are seeked.
+    const key = options.verified ? await verifiedKey(part) : undefined;
+    const trusted = key !== undefined && (await options.verified!.has(key));
+    const seekable = trusted && location.kind === 'file' && detectCompression(await readHead(location)) === 'none';
 
     const compressed = new ByteCounter();
     let blobHash: ReturnType<typeof createHash> | undefined;
@@ -125,20 +129,22 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
       let source: AsyncIterable<Uint8Array> = compressed.count(stream);
       if (walkOptions.onBytes) source = reportBytes(source, walkOptions.onBytes);
       const sameDigest = compression === 'none' && part.digest !== undefined && part.digest === part.diffId;
-      if (part.digest && !part.verified && !sameDigest) source = hashing(source, (blobHash = createHash('sha256')));
+      if (!trusted && part.digest && !part.verified && !sameDigest) source = hashing(source, (blobHash = createHash('sha256')));
       let plain = inflate(source, compression, what, limits);
-      if (part.diffId) plain = hashing(plain, (diffHash = createHash('sha256')));
+      if (!trusted && part.diffId) plain = hashing(plain, (diffHash = createHash('sha256')));
       reader = new StreamReader(plain);
     }
 
     let entries = 0;
     try {
-      for await (const entry of readTar(reader, { what })) {
+      entries = await walkTar(reader, { what }, (entry) => {
         walkOptions.signal?.throwIfAborted();
-        entries++;
-        await visit(entry);
-      }
+        return visit(entry);
+      });
       await reader.drain();
+    } catch (error) {
+      if (isDistrolensError(error, 'E_ARCHIVE_INVALID') && location.kind === 'stream') await location.recheck?.();
+      throw error;
     } finally {
       await reader.close();
     }

@@ -10,6 +10,10 @@ export interface ByteReader {
   readonly position: number;
   /** Reads up to n bytes; fewer only at the end of input. */
   read(n: number): Promise<Buffer>;
+  /** Reads n bytes without waiting when they are already buffered; undefined otherwise. */
+  tryRead(n: number): Buffer | undefined;
+  /** Skips n bytes without waiting when possible; false when the caller must await skip(). */
+  trySkip(n: number): boolean;
   /** Skips up to n bytes and returns how many were skipped. */
   skip(n: number): Promise<number>;
   /** Consumes the rest of the input (so that hashing wrappers see every byte). */
@@ -43,9 +47,22 @@ export class StreamReader implements ByteReader {
     }
   }
 
+  tryRead(n: number): Buffer | undefined {
+    return this.#buffered >= n ? this.#take(n) : undefined;
+  }
+
+  trySkip(n: number): boolean {
+    if (this.#buffered < n) return false;
+    this.#drop(n);
+    return true;
+  }
+
   async read(n: number): Promise<Buffer> {
     await this.#fill(n);
-    const take = Math.min(n, this.#buffered);
+    return this.#take(Math.min(n, this.#buffered));
+  }
+
+  #take(take: number): Buffer {
     const first = this.#chunks[0];
     let out: Buffer;
     if (first && first.length >= take) {
@@ -69,13 +86,10 @@ export class StreamReader implements ByteReader {
     return out;
   }
 
-  async skip(n: number): Promise<number> {
+  /** Drops up to n buffered bytes; returns how many. */
+  #drop(n: number): number {
     let left = n;
-    while (left > 0) {
-      if (this.#buffered === 0) {
-        await this.#fill(1);
-        if (this.#buffered === 0) break;
-      }
+    while (left > 0 && this.#chunks.length) {
       const chunk = this.#chunks[0]!;
       if (chunk.length <= left) {
         this.#chunks.shift();
@@ -89,6 +103,16 @@ export class StreamReader implements ByteReader {
     }
     this.position += n - left;
     return n - left;
+  }
+
+  async skip(n: number): Promise<number> {
+    let skipped = this.#drop(n);
+    while (skipped < n && !this.#done) {
+      await this.#fill(1);
+      if (this.#buffered === 0) break;
+      skipped += this.#drop(n - skipped);
+    }
+    return skipped;
   }
 
   async drain(): Promise<void> {
@@ -127,13 +151,26 @@ export class FileRangeReader implements ByteReader {
     return this.#handle;
   }
 
-  async read(n: number): Promise<Buffer> {
+  tryRead(n: number): Buffer | undefined {
     const want = Math.max(0, Math.min(n, this.#end - this.#start - this.position));
     const offsetInBuffer = this.position - this.#bufferStart;
     if (offsetInBuffer >= 0 && offsetInBuffer + want <= this.#buffer.length) {
       this.position += want;
       return this.#buffer.subarray(offsetInBuffer, offsetInBuffer + want);
     }
+    return undefined;
+  }
+
+  trySkip(n: number): boolean {
+    if (n > this.#end - this.#start - this.position) return false; // let skip() report the shortfall
+    this.position += n;
+    return true;
+  }
+
+  async read(n: number): Promise<Buffer> {
+    const buffered = this.tryRead(n);
+    if (buffered) return buffered;
+    const want = Math.max(0, Math.min(n, this.#end - this.#start - this.position));
     const size = Math.min(Math.max(want, READ_AHEAD), this.#end - this.#start - this.position);
     const buffer = Buffer.allocUnsafe(size);
     const { bytesRead } = await (await this.#file()).read(buffer, 0, size, this.#start + this.position);

@@ -2,7 +2,7 @@ import { lstat, open, readFile, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { errors, fail } from '../core/errors.js';
 import { FileRangeReader } from './bytes.js';
-import { readTar } from './tar.js';
+import { walkTar } from './tar.js';
 
 /**
  * Read access to the files of an image archive, whether it is a tar file or a directory.
@@ -55,10 +55,9 @@ export class TarTree implements FileTree {
     const reader = new FileRangeReader(file);
     const members = new Map<string, Member>();
     try {
-      for await (const entry of readTar(reader, { what: origin, maxEntries: 1_000_000 })) {
-        const name = memberPath(entry.name);
-        members.set(name, { offset: entry.offset, size: entry.size, type: entry.type, linkname: entry.linkname });
-      }
+      await walkTar(reader, { what: origin, maxEntries: 1_000_000 }, (entry) => {
+        members.set(memberPath(entry.name), { offset: entry.offset, size: entry.size, type: entry.type, linkname: entry.linkname });
+      });
     } finally {
       await reader.close();
     }

@@ -4,17 +4,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, symlink, writeFile, link, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileRangeReader, StreamReader } from './bytes.js';
-import { readTar, type TarEntry } from './tar.js';
+import { walkTar, type TarEntry } from './tar.js';
 import { buildTar } from '../../test/fixtures/tar.js';
 import { rejectsWithCode, tempDir } from '../../test/helpers.js';
 
 async function entriesOf(reader: FileRangeReader | StreamReader, read = false): Promise<(Omit<TarEntry, 'read' | 'offset'> & { body?: string })[]> {
-  const out = [];
+  const out: (Omit<TarEntry, 'read' | 'offset'> & { body?: string })[] = [];
   try {
-    for await (const entry of readTar(reader, { what: 'test' })) {
+    await walkTar(reader, { what: 'test' }, async (entry) => {
       const { read: readBody, offset: _offset, ...rest } = entry;
       out.push(read && entry.type === 'file' ? { ...rest, body: (await readBody()).toString() } : rest);
-    }
+    });
   } finally {
     await reader.close();
   }
@@ -100,6 +100,6 @@ test('refuses absurd entry counts', async () => {
   const tar = buildTar(Array.from({ length: 20 }, (_, i) => ({ path: `f${i}`, content: '' })));
   const reader = new StreamReader(chunked(tar, 4096));
   await rejectsWithCode((async () => {
-    for await (const _ of readTar(reader, { what: 'test', maxEntries: 10 })) { /* walk */ }
+    await walkTar(reader, { what: 'test', maxEntries: 10 }, () => {});
   })(), 'E_ARCHIVE_INVALID');
 });

@@ -3,8 +3,10 @@ import { errors, fail } from '../core/errors.js';
 
 /**
  * A streaming tar reader: ustar, POSIX pax (long names, xattrs, large sizes) and GNU long
- * name/link headers, base-256 numbers. It yields one entry at a time; the body of an entry can be
- * read until the next entry is requested, and is skipped (seeked past, for files) otherwise.
+ * name/link headers, base-256 numbers. It calls `visit` once per entry; the body of an entry can
+ * be read during that call, and is skipped (seeked past, for files) otherwise. A callback rather
+ * than an async generator: when headers are already buffered the loop runs without a single
+ * await, which is most of the cost of walking 40,000 small entries.
  * Format: https://pubs.opengroup.org/onlinepubs/9699919799/utilities/pax.html#tag_20_92_13_06
  */
 export type TarEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'other';
@@ -22,7 +24,7 @@ export interface TarEntry {
   readonly xattrs?: Readonly<Record<string, string>>;
   /** Offset of the entry's body relative to the reader's start. */
   readonly offset: number;
-  /** Reads the body (at most `maxBytes`, default all); only until the next entry is requested. */
+  /** Reads the body (at most `maxBytes`, default all); only during the visit of this entry. */
   read(maxBytes?: number): Promise<Buffer>;
 }
 
@@ -87,8 +89,8 @@ function isZero(block: Buffer): boolean {
   return true;
 }
 
-/** Walks the entries of a tar archive. The reader is not closed. */
-export async function* readTar(reader: ByteReader, options: TarOptions): AsyncGenerator<TarEntry> {
+/** Walks the entries of a tar archive and returns their count. The reader is not closed. */
+export async function walkTar(reader: ByteReader, options: TarOptions, visit: (entry: TarEntry) => void | Promise<void>): Promise<number> {
   const { what } = options;
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_TAR_ENTRIES;
   let pax = new Map<string, string>();
@@ -99,20 +101,21 @@ export async function* readTar(reader: ByteReader, options: TarOptions): AsyncGe
 
   const readMeta = async (size: number): Promise<Buffer> => {
     if (size > MAX_META_BYTES) throw errors.notArchive(what, `extended header of ${size} bytes`);
-    const data = Buffer.from(await reader.read(size));
+    const data = Buffer.from(reader.tryRead(size) ?? (await reader.read(size)));
     if (data.length < size) throw errors.notArchive(what, 'unexpected end of archive');
-    await reader.skip((BLOCK - (size % BLOCK)) % BLOCK);
+    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (!reader.trySkip(padding)) await reader.skip(padding);
     return data;
   };
 
   for (;;) {
-    const block = await reader.read(BLOCK);
+    const block = reader.tryRead(BLOCK) ?? (await reader.read(BLOCK));
     if (block.length === 0 && count === 0) throw errors.notArchive(what, 'empty file');
     if (block.length < BLOCK) {
-      if (block.length === 0 || isZero(block)) return; // end without the customary zero blocks
+      if (block.length === 0 || isZero(block)) return count; // end without the customary zero blocks
       throw errors.notArchive(what, 'unexpected end of archive');
     }
-    if (isZero(block)) return;
+    if (isZero(block)) return count;
     if (!checksumOk(block)) throw errors.notArchive(what, count === 0 ? 'no tar header' : 'bad header checksum');
 
     const flag = String.fromCharCode(block[156]!);
@@ -168,7 +171,7 @@ export async function* readTar(reader: ByteReader, options: TarOptions): AsyncGe
         if (!valid) throw fail('E_INTERNAL', `${what}: body of ${name} read after moving on`);
         if (consumed > 0) throw fail('E_INTERNAL', `${what}: body of ${name} read twice`);
         const want = Math.min(maxBytes, bodySize);
-        const data = await reader.read(want);
+        const data = reader.tryRead(want) ?? (await reader.read(want));
         consumed = data.length;
         if (data.length < want) throw errors.notArchive(what, `unexpected end of archive in ${name}`);
         return data;
@@ -177,10 +180,11 @@ export async function* readTar(reader: ByteReader, options: TarOptions): AsyncGe
     pax = new Map();
     longName = undefined;
     longLink = undefined;
-    yield entry;
+    const visited = visit(entry);
+    if (visited) await visited;
     valid = false;
     const rest = bodySize - consumed + ((BLOCK - (bodySize % BLOCK)) % BLOCK);
-    if ((await reader.skip(rest)) < bodySize - consumed) {
+    if (!reader.trySkip(rest) && (await reader.skip(rest)) < bodySize - consumed) {
       throw errors.notArchive(what, `unexpected end of archive in ${name}`);
     }
   }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Digest } from '../../core/digest.js';
-import { errors, isDistrolensError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { DEFAULT_PLATFORM } from '../../core/platform.js';
 import type { BlobCache } from '../../cache/blobs.js';
 import { MANIFEST_ACCEPT } from '../../image/media.js';
@@ -63,40 +63,69 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
     return bytes;
   };
 
-  const downloads = new Map<Digest, Promise<string>>();
-  /** Makes sure a layer blob is in the cache, downloading it once per process, with retries. */
-  const ensureBlob = (descriptor: Descriptor): Promise<string> => {
-    let pending = downloads.get(descriptor.digest);
-    if (!pending) {
-      pending = (async () => {
-        const cached = await cache.get(descriptor.digest, descriptor.size);
-        if (cached) return cached;
-        const what = `layer ${descriptor.digest}`;
-        const attempts = options.retry?.attempts ?? 3;
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const response = await client.request(`/v2/${repo}/blobs/${descriptor.digest}`, { repository: repo, what });
-            const onDownload = options.onDownload;
-            let received = 0;
-            const body = (async function* () {
-              for await (const chunk of response.body ?? []) {
-                received += chunk.length;
-                onDownload?.(descriptor.digest, received, descriptor.size);
-                yield chunk as Uint8Array;
-              }
-            })();
-            return await cache.put(descriptor.digest, body, descriptor.size, what);
-          } catch (error) {
-            // A cut connection shows up as a truncated blob or a socket error: fetch it again.
-            const retryable = isDistrolensError(error, 'E_BLOB_TRUNCATED') || (error instanceof TypeError && !isDistrolensError(error));
-            if (!retryable || attempt >= attempts) throw error;
-          }
-        }
-      })();
-      downloads.set(descriptor.digest, pending);
+  const downloads = new Map<Digest, Promise<void>>();
+
+  /**
+   * A layer blob as a stream. From the cache when it is there; otherwise straight from the
+   * registry while it is written to the cache (one pass: the walk does not wait for the
+   * download). A cut connection resumes with a Range request, so the walker never notices;
+   * size and digest are checked at the end and only a verified blob enters the cache.
+   */
+  async function* blobStream(descriptor: Descriptor): AsyncGenerator<Uint8Array> {
+    const what = `layer ${descriptor.digest}`;
+    await downloads.get(descriptor.digest)?.catch(() => undefined);
+    const cached = await cache.get(descriptor.digest, descriptor.size);
+    if (cached) {
+      yield* createReadStream(cached, { highWaterMark: 1 << 20 });
+      return;
     }
-    return pending;
-  };
+    let finished!: () => void;
+    let failed!: (error: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => ((finished = resolve), (failed = reject)));
+    done.catch(() => {}); // observed by later openers only
+    downloads.set(descriptor.digest, done);
+    const writer = await cache.writer(descriptor.digest, descriptor.size, what);
+    const attempts = options.retry?.attempts ?? 3;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const resume = writer.size;
+        const response = await client.request(`/v2/${repo}/blobs/${descriptor.digest}`, {
+          repository: repo, what, ...(resume ? { headers: { range: `bytes=${resume}-` } } : {}),
+        });
+        // A server that ignores Range sends everything again: skip what we already have.
+        let skip = resume && response.status !== 206 ? resume : 0;
+        try {
+          for await (const data of response.body ?? []) {
+            let chunk = data as Uint8Array;
+            if (skip) {
+              const drop = Math.min(skip, chunk.length);
+              skip -= drop;
+              chunk = chunk.subarray(drop);
+              if (!chunk.length) continue;
+            }
+            await writer.write(chunk);
+            options.onDownload?.(descriptor.digest, writer.size, descriptor.size);
+            yield chunk;
+          }
+          if (writer.size < descriptor.size && attempt < attempts) continue; // closed early: resume
+          break;
+        } catch (error) {
+          // A socket cut mid-body surfaces as a TypeError from fetch: resume if tries are left.
+          if (!(error instanceof TypeError) || attempt >= attempts) throw error;
+        }
+      }
+      await writer.commit();
+      finished();
+    } catch (error) {
+      await writer.abort();
+      failed(error);
+      throw error;
+    } finally {
+      // The walker stopped early (an error in the layer): nothing half-written stays behind.
+      await writer.abort();
+      failed(new Error('download abandoned'));
+    }
+  }
 
   return {
     kind: 'registry',
@@ -116,10 +145,15 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
         resolved,
         configBytes,
         locate: async (descriptor) => (descriptor.urls?.length && descriptor.mediaType.includes('foreign') ? undefined : {
+          // blobStream verifies the digest of what it downloads; cached blobs were verified on entry.
           verified: true,
           location: {
             kind: 'stream',
-            open: async () => createReadStream(await ensureBlob(descriptor), { highWaterMark: 1 << 20 }),
+            key: `${cache.root}\0${descriptor.digest}`,
+            open: async () => blobStream(descriptor),
+            recheck: async () => {
+              for await (const _ of blobStream(descriptor)) { /* download and verify in full */ }
+            },
           },
         }),
       });
