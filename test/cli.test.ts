@@ -116,3 +116,34 @@ test('the installed bin runs: --version and --help', () => {
   const help = spawnSync(process.execPath, [bin, 'inspect', '--help'], { encoding: 'utf8' });
   assert.match(help.stdout, /docker-archive:PATH/);
 });
+
+test('progress goes to a terminal stderr only, and --quiet silences it', async () => {
+  const dir = await tempDir();
+  try {
+    const big = buildImage({ layers: [{ files: [{ path: 'big', content: Buffer.alloc(3 << 20, 1) }] }, { files: [{ path: 'x', content: 'y' }] }] });
+    await writeOciLayout(join(dir.path, 'layout'), [{ image: big }]);
+    const run = async (tty: boolean, quiet: boolean) => {
+      let stderr = '';
+      const clock = Date.now;
+      let now = 0;
+      Date.now = () => (now += 1000); // every update is due: the throttle is not what is tested
+      try {
+        await runCli(['inspect', `oci:${join(dir.path, 'layout')}`, '--no-cache', ...(quiet ? ['-q'] : [])], {
+          stdout: { write: () => true },
+          stderr: { write: (t: string) => (stderr += t), isTTY: tty, columns: 80 },
+          env: {},
+        });
+      } finally {
+        Date.now = clock;
+      }
+      return stderr;
+    };
+    const shown = await run(true, false);
+    assert.match(shown, /reading \d layer\(s\): /);
+    assert.ok(shown.endsWith('\r\x1b[2K'), 'the status line is cleared at the end');
+    assert.equal(await run(false, false), '', 'silent when stderr is not a terminal');
+    assert.equal(await run(true, true), '', 'silent with --quiet');
+  } finally {
+    await dir.cleanup();
+  }
+});
