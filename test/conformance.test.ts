@@ -124,6 +124,24 @@ describe('the same image in every format', () => {
   });
 });
 
+test('a verified plain layer on disk is remembered, so the next walk seeks instead of hashing', async () => {
+  const image = buildImage({ layers: [{ files: [{ path: 'a', content: 'x'.repeat(5000) }], compression: 'none' }, { files: [{ path: 'b', content: 'y' }] }] });
+  const dir = await tempDir();
+  try {
+    await writeFile(join(dir.path, 'a.tar'), dockerArchive([{ image, tags: ['a:1'] }]));
+    const { BlobCache } = await import('../src/cache/blobs.js');
+    const { readdir } = await import('node:fs/promises');
+    const cache = new BlobCache(join(dir.path, 'cache'));
+    const first = await check(join(dir.path, 'a.tar'), { cache });
+    assert.equal((await readdir(join(dir.path, 'cache', 'verified'))).length, 2, 'one record per verified layer');
+    const second = await check(join(dir.path, 'a.tar'), { cache });
+    assert.deepEqual(second.listing, first.listing);
+    assert.deepEqual(second.stats, first.stats);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
 describe('archives with several images', () => {
   test('docker-archive selects by tag; without a tag it lists them', async () => {
     const a = buildImage({ layers: [{ files: [{ path: 'a', content: 'a' }] }] });

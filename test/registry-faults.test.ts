@@ -114,6 +114,24 @@ test('BuildKit attestation manifests in an index are skipped', async () => {
   });
 });
 
+test('foreign layers are skipped with a warning', async () => {
+  await withStub(async (stub, open) => {
+    const manifest = JSON.parse(image.manifest.toString()) as { layers: Record<string, unknown>[] };
+    const config = JSON.parse(image.config.toString()) as { rootfs: { diff_ids: string[] }; history: { created_by: string }[] };
+    config.history.unshift({ created_by: 'windows base' });
+    const foreign = { mediaType: MediaType.dockerForeignLayer, digest: sha256(Buffer.from('windows base')), size: 12, urls: ['https://example.invalid/layer'] };
+    config.rootfs.diff_ids.unshift(sha256(Buffer.from('windows base tar')));
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const edited = Buffer.from(JSON.stringify({ ...manifest, config: { mediaType: MediaType.ociConfig, digest: sha256(configBytes), size: configBytes.length }, layers: [foreign, ...manifest.layers] }));
+    stub.manifests.set('foreign', [MediaType.ociManifest, edited]);
+    stub.faults.push({ match: `/blobs/${sha256(configBytes)}`, times: Infinity, respond: (_q, res) => res.writeHead(200).end(configBytes) });
+    const { report } = await inspect(await open(`${stub.host}/org/app:foreign`));
+    assert.equal(report.target.layers.length, 2);
+    assert.deepEqual(report.target.layers.map((l) => l.createdBy), ['/bin/sh -c #(nop) ADD layer0', '/bin/sh -c #(nop) ADD layer1']);
+    assert.deepEqual(report.warnings.map((w) => w.code), ['W_FOREIGN_LAYER']);
+  });
+});
+
 test('a digest reference whose manifest does not match is refused', async () => {
   await withStub(async (stub, open) => {
     const wrong = sha256(Buffer.from('something else'));
