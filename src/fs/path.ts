@@ -12,10 +12,15 @@ export const WHITEOUT_PREFIX = '.wh.';
 /** The opaque-directory marker: hide everything lower layers put in this directory. */
 export const OPAQUE_MARKER = '.wh..wh..opq';
 
+const CLEAN_NEEDED = /(^|\/)\.{1,2}(\/|$)|\/\/|^$/;
+
 /** Normalises a tar entry name: strips `./` and trailing `/`, refuses `..` and absolute names. */
 export function normalizeEntryPath(name: string): string {
   if (name.includes('\0')) throw errors.unsafePath(name, 'contains a NUL byte');
   if (name.startsWith('/')) throw errors.unsafePath(name, 'absolute path');
+  // Fast path for the usual "./usr/bin/x" or "usr/lib/": no "." or ".." segments, no "//".
+  const body = name.startsWith('./') ? name.slice(2) : name;
+  if (!CLEAN_NEEDED.test(body)) return `/${body.endsWith('/') ? body.slice(0, -1) : body}`;
   const parts: string[] = [];
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;

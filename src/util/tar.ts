@@ -40,6 +40,8 @@ export const DEFAULT_MAX_TAR_ENTRIES = 10_000_000;
 /** pax and GNU long-name headers larger than this are refused (real ones are < 1 KiB). */
 const MAX_META_BYTES = 1024 * 1024;
 const BLOCK = 512;
+/** Bytes walked between two turns of the event loop. */
+const YIELD_EVERY = 256 * 1024;
 
 const TYPES: Record<string, TarEntryType> = {
   '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo',
@@ -57,8 +59,17 @@ function number(block: Buffer, start: number, length: number): number {
     for (let i = start + 1; i < start + length; i++) value = value * 256 + block[i]!;
     return value;
   }
-  const field = text(block, start, length).trim();
-  return field === '' ? 0 : parseInt(field, 8);
+  // Octal digits, space or NUL padded on either side; parsed from bytes (hot: 5 fields × every entry).
+  let value = 0;
+  let i = start;
+  const end = start + length;
+  while (i < end && (block[i] === 0x20 || block[i] === 0x30)) i++;
+  for (; i < end; i++) {
+    const digit = block[i]! - 0x30;
+    if (digit < 0 || digit > 7) break;
+    value = value * 8 + digit;
+  }
+  return value;
 }
 
 function checksumOk(block: Buffer): boolean {
@@ -101,14 +112,21 @@ export async function walkTar(reader: ByteReader, options: TarOptions, visit: (e
 
   const readMeta = async (size: number): Promise<Buffer> => {
     if (size > MAX_META_BYTES) throw errors.notArchive(what, `extended header of ${size} bytes`);
-    const data = Buffer.from(reader.tryRead(size) ?? (await reader.read(size)));
+    const data = reader.tryRead(size) ?? (await reader.read(size));
     if (data.length < size) throw errors.notArchive(what, 'unexpected end of archive');
     const padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (!reader.trySkip(padding)) await reader.skip(padding);
     return data;
   };
 
+  let yieldAt = reader.position + YIELD_EVERY;
   for (;;) {
+    if (reader.position >= yieldAt) {
+      // Let the event loop run now and then: zlib on the thread pool waits for its completion
+      // callback on this thread before it starts on the next chunk.
+      yieldAt = reader.position + YIELD_EVERY;
+      await new Promise(setImmediate);
+    }
     const block = reader.tryRead(BLOCK) ?? (await reader.read(BLOCK));
     if (block.length === 0 && count === 0) throw errors.notArchive(what, 'empty file');
     if (block.length < BLOCK) {
