@@ -76,6 +76,28 @@ test('a corrupt blob is E_DIGEST_MISMATCH and leaves nothing in the cache', asyn
   });
 });
 
+test('a damaged blob in the cache is detected, removed, and fetched again on the next run', async () => {
+  const stub = await startStubRegistry('org/app', 'v1', image);
+  const dir = await tempDir();
+  try {
+    const cache = new BlobCache(dir.path);
+    const run = async () => inspect(await openSource(`${stub.host}/org/app:v1`, { cache, retry: fast, env: {} }));
+    await run();
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const path = cache.pathOf(image.layers[1]!.digest);
+    const bytes = await readFile(path);
+    bytes[bytes.length - 3]! ^= 0xff; // inside the gzip trailer: decompression fails, size unchanged
+    await writeFile(path, bytes);
+    const error = await rejectsWithCode(run(), 'E_DIGEST_MISMATCH');
+    assert.match(error.message, /cached copy is damaged/);
+    const { report } = await run();
+    assert.equal(report.target.layers[1]?.diffId, image.layers[1]!.diffId);
+  } finally {
+    await stub.stop();
+    await dir.cleanup();
+  }
+});
+
 test('blob redirects to storage are followed', async () => {
   await withStub(async (stub, open) => {
     stub.faults.push({ match: '/blobs/', times: Infinity, respond: (req, res) => {

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile, access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { digestHex, type Digest } from '../core/digest.js';
-import { errors } from '../core/errors.js';
+import { errors, fail } from '../core/errors.js';
 import type { VerifiedStore } from '../image/partial.js';
 
 /** An in-progress blob write; see BlobCache.writer. */
@@ -116,6 +116,22 @@ export class BlobCache implements VerifiedStore {
       throw error;
     }
     return writer.commit();
+  }
+
+  /**
+   * Re-hashes a cached blob; a blob that no longer matches its digest is removed and reported.
+   * Used when a cached layer fails to decompress: a damaged cache must not fail forever.
+   */
+  async check(digest: Digest, what: string): Promise<void> {
+    const path = await this.get(digest);
+    if (!path) return;
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    const actual = `sha256:${hash.digest('hex')}`;
+    if (actual !== digest) {
+      await rm(path, { force: true });
+      throw fail('E_DIGEST_MISMATCH', `${what}: the cached copy is damaged (digest ${actual}); it was removed`, 'run the command again to download it afresh');
+    }
   }
 
   /** Stores small verified bytes (manifests, configs). */

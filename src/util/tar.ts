@@ -155,8 +155,9 @@ export async function walkTar(reader: ByteReader, options: TarOptions, visit: (e
       throw fail('E_ARCHIVE_INVALID', `${what}: more than ${maxEntries} entries`, 'this is not a real image layer');
     }
     const merged = globalPax.size ? new Map([...globalPax, ...pax]) : pax;
-    const magic = block.toString('ascii', 257, 263);
-    const prefix = magic.startsWith('ustar') && magic !== 'ustar ' ? text(block, 345, 155) : '';
+    // POSIX ustar ("ustar\0") has a name prefix field; old GNU ("ustar ") uses those bytes otherwise.
+    const posix = block[257] === 0x75 && block[262] === 0 && block[258] === 0x73 && block[259] === 0x74;
+    const prefix = posix && block[345] !== 0 ? text(block, 345, 155) : '';
     const headerName = prefix ? `${prefix}/${text(block, 0, 100)}` : text(block, 0, 100);
     const name = merged.get('path') ?? longName ?? headerName;
     const linkname = merged.get('linkpath') ?? longLink ?? text(block, 157, 100);
@@ -195,7 +196,7 @@ export async function walkTar(reader: ByteReader, options: TarOptions, visit: (e
         return data;
       },
     };
-    pax = new Map();
+    if (pax.size) pax = new Map();
     longName = undefined;
     longLink = undefined;
     const visited = visit(entry);

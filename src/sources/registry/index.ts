@@ -152,7 +152,9 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
             key: `${cache.root}\0${descriptor.digest}`,
             open: async () => blobStream(descriptor),
             recheck: async () => {
-              for await (const _ of blobStream(descriptor)) { /* download and verify in full */ }
+              // A cached copy is re-hashed (and dropped when damaged); otherwise download and verify in full.
+              await cache.check(descriptor.digest, `layer ${descriptor.digest}`);
+              for await (const _ of blobStream(descriptor)) { /* verified at the end of the stream */ }
             },
           },
         }),
