@@ -1,5 +1,6 @@
 import type { Digest } from './digest.js';
 import type { Platform } from './platform.js';
+import type { ImageConfig } from './config.js';
 
 /** Version tag of the JSON report; bump on any rename or removal (additions keep it). */
 export const REPORT_SCHEMA = 'distrolens/report@1';
@@ -28,18 +29,8 @@ export interface Target {
   readonly platform: Platform;
   /** Platforms offered by the index the image was chosen from. */
   readonly platforms: readonly Platform[];
-  readonly config: {
-    readonly user: string;
-    readonly entrypoint: readonly string[] | null;
-    readonly cmd: readonly string[] | null;
-    readonly workingDir: string;
-    readonly exposedPorts: readonly string[];
-    readonly env: readonly string[];
-    readonly labels: Readonly<Record<string, string>>;
-    readonly volumes: readonly string[];
-    readonly healthcheck?: { readonly test: readonly string[] };
-    readonly created?: string;
-  };
+  /** The image config, env values that look secret redacted. */
+  readonly config: ImageConfig;
   readonly layers: readonly TargetLayer[];
 }
 

@@ -1,6 +1,7 @@
 import type { Digest } from '../core/digest.js';
 import type { Platform } from '../core/platform.js';
 import type { TarEntry } from '../util/tar.js';
+import type { ImageConfig } from '../core/config.js';
 
 /** Where an image came from; matches the input prefixes users type. */
 export type SourceKind = 'registry' | 'docker-archive' | 'oci-archive' | 'oci-layout' | 'rootfs' | 'docker-daemon';
@@ -15,21 +16,7 @@ export interface Descriptor {
   readonly urls?: readonly string[];
 }
 
-/** The parts of the image config that distrolens reads (OCI image config / Docker container config). */
-export interface ImageConfig {
-  readonly user: string;
-  readonly entrypoint: readonly string[] | null;
-  readonly cmd: readonly string[] | null;
-  readonly workingDir: string;
-  readonly exposedPorts: readonly string[];
-  /** As in the config; redaction happens when rendering. */
-  readonly env: readonly string[];
-  readonly labels: Readonly<Record<string, string>>;
-  readonly volumes: readonly string[];
-  readonly stopSignal?: string;
-  readonly healthcheck?: { readonly test: readonly string[] };
-  readonly created?: string;
-}
+export type { ImageConfig } from '../core/config.js';
 
 /** How a layer's bytes are reached: a range of a local file (seekable) or a stream. */
 export type BlobLocation =

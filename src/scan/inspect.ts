@@ -7,7 +7,6 @@ import { VERSION } from '../version.js';
 
 /** The target description of an image, with per-layer sizes measured by walking the layers. */
 export function describeTarget(image: Image, fs: LayeredFs): Target {
-  const c = image.config;
   return {
     input: image.source.input,
     source: image.source.kind,
@@ -16,18 +15,7 @@ export function describeTarget(image: Image, fs: LayeredFs): Target {
     ...(image.configDigest ? { configDigest: image.configDigest } : {}),
     platform: image.platform,
     platforms: image.platforms,
-    config: {
-      user: c.user,
-      entrypoint: c.entrypoint,
-      cmd: c.cmd,
-      workingDir: c.workingDir,
-      exposedPorts: c.exposedPorts,
-      env: c.env.map(redactEnvEntry),
-      labels: c.labels,
-      volumes: c.volumes,
-      ...(c.healthcheck ? { healthcheck: c.healthcheck } : {}),
-      ...(c.created ? { created: c.created } : {}),
-    },
+    config: { ...image.config, env: image.config.env.map(redactEnvEntry) },
     layers: image.layers.map((layer, index) => {
       const changes = fs.layers[index]!;
       return {
