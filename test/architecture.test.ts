@@ -15,8 +15,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   cache: ['core', 'util', 'image'],
   sources: ['core', 'util', 'image', 'cache'],
   fs: ['core', 'util', 'image'],
+  analyzers: ['core', 'util', 'image', 'fs'],
+  score: ['core'],
   report: ['core'],
-  scan: ['core', 'util', 'image', 'fs', 'cache', 'version'],
+  scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'score', 'version'],
   cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'version'],
   index: ['*'],
   version: [],
@@ -46,11 +48,13 @@ test('imports in src/ follow the pipeline', () => {
       }
       const to = layerOf(target);
       if (to === from) {
-        // Within sources/, each source folder stands alone; only sources/index.ts knows them all.
-        if (from === 'sources') {
-          const own = relative(join(REPO_ROOT, 'src', 'sources'), file).split('/');
-          const their = relative(join(REPO_ROOT, 'src', 'sources'), target).split('/');
-          if (own.length > 1 && their.length > 1 && own[0] !== their[0]) wrong.push(`${relative(REPO_ROOT, file)} imports sibling source ${match[1]}`);
+        // Within sources/ and analyzers/, each folder stands alone; only index.ts knows them all,
+        // and analyzers share code through analyzers/common/ only.
+        if (from === 'sources' || from === 'analyzers') {
+          const own = relative(join(REPO_ROOT, 'src', from), file).split('/');
+          const their = relative(join(REPO_ROOT, 'src', from), target).split('/');
+          const shared = their.length === 1 || their[0] === 'common';
+          if (own.length > 1 && !shared && own[0] !== their[0]) wrong.push(`${relative(REPO_ROOT, file)} imports sibling ${match[1]}`);
         }
         continue;
       }

@@ -1,6 +1,7 @@
 import { DistrolensError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { inspectCommand } from './inspect.js';
+import { scanCommand } from './scan.js';
 import { EXIT, type CliIo } from './io.js';
 
 const HELP = `distrolens ${VERSION}: measure container images against distroless, without a Docker daemon
@@ -8,6 +9,7 @@ const HELP = `distrolens ${VERSION}: measure container images against distroless
 Usage: distrolens COMMAND [options]
 
 Commands:
+  scan INPUT      attack surface, accounts, packages, config, size: findings and a grade
   inspect INPUT   resolve an image and show its digests, platform, config and layers
 
 Run distrolens COMMAND --help for the options of a command.
@@ -16,6 +18,7 @@ Exit codes: 0 ok, 1 policy failed, 2 usage or input error, 3 internal error.
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   inspect: inspectCommand,
+  scan: scanCommand,
 };
 
 function causeChain(error: unknown): string[] {

@@ -1,6 +1,9 @@
 import type { Digest } from './digest.js';
 import type { Platform } from './platform.js';
 import type { ImageConfig } from './config.js';
+import type { Finding } from './finding.js';
+import type { Package } from './package.js';
+import type { Surface } from './surface.js';
 
 /** Version tag of the JSON report; bump on any rename or removal (additions keep it). */
 export const REPORT_SCHEMA = 'distrolens/report@1';
@@ -44,5 +47,48 @@ export interface InspectReport {
   readonly schema: typeof REPORT_SCHEMA;
   readonly tool: { readonly name: 'distrolens'; readonly version: string };
   readonly target: Target;
+  readonly warnings: readonly ReportWarning[];
+}
+
+/** Image weight; `efficiency` and `wastedBytes` use dive's definitions. */
+export interface SizeSummary {
+  /** Sum of compressed layer sizes, when the source has them. */
+  readonly compressed?: number;
+  /** Sum of uncompressed layer tar sizes. */
+  readonly uncompressed: number;
+  /** Bytes of the files visible in the final filesystem. */
+  readonly squashed: number;
+  readonly wastedBytes: number;
+  readonly efficiency: number;
+  /** Paths visible in the final filesystem. */
+  readonly files: number;
+  /** Per layer: bytes of file content it adds, and how many of those later layers delete or overwrite. */
+  readonly layers: readonly { readonly index: number; readonly addedBytes: number; readonly hiddenBytes: number; readonly createdBy?: string }[];
+  readonly largest: readonly { readonly path: string; readonly size: number; readonly layer: number }[];
+  readonly inefficiencies: readonly { readonly path: string; readonly count: number; readonly cumulativeBytes: number }[];
+}
+
+export interface ReportOs {
+  readonly id: string;
+  readonly versionId?: string;
+  readonly prettyName?: string;
+  readonly classification: 'distroless' | 'distroless-debug' | 'minimal' | 'general' | 'scratch' | 'unknown';
+  /** The rule that decided the classification. */
+  readonly classificationReason: string;
+}
+
+/** The full scan report (`--format json`): the contract of shared/DESIGN.md. */
+export interface Report {
+  readonly schema: typeof REPORT_SCHEMA;
+  readonly tool: { readonly name: 'distrolens'; readonly version: string };
+  readonly createdAt: string;
+  readonly target: Target;
+  readonly os: ReportOs;
+  readonly size: SizeSummary;
+  readonly packages: readonly Package[];
+  readonly surface: Surface;
+  readonly findings: readonly Finding[];
+  readonly vulnerabilities: readonly unknown[];
+  readonly score: { readonly value: number; readonly grade: string; readonly categories: Readonly<Record<string, { readonly deduction: number; readonly max: number }>> };
   readonly warnings: readonly ReportWarning[];
 }

@@ -79,6 +79,8 @@ export class LayeredFs {
   readonly #children = new Map<string, Set<string>>();
   readonly #contents = new Map<string, Captured>();
   readonly layers: LayerChanges[] = [];
+  /** Per layer: bytes of its files that later layers deleted or overwrote. */
+  readonly hiddenBytes: number[] = [];
 
   private constructor() {}
 
@@ -146,9 +148,13 @@ export class LayeredFs {
     }
     for (const [path, captured] of record.contents) this.#contents.set(path, captured);
     const shadowedFiles = [...removed, ...overwritten].filter((e) => e.type === 'file');
+    this.hiddenBytes.push(0);
+    for (const e of shadowedFiles) this.hiddenBytes[e.layer] = (this.hiddenBytes[e.layer] ?? 0) + e.size;
     this.layers.push({
       layer,
       entries: record.entries,
+      whiteouts: record.whiteouts,
+      opaques: record.opaques,
       removed,
       shadowed: { paths: shadowedFiles.map((e) => e.path).sort(), bytes: shadowedFiles.reduce((sum, e) => sum + e.size, 0) },
       uncompressedSize: record.stats.uncompressedSize,

@@ -24,6 +24,9 @@ export interface LayerChanges {
   readonly layer: number;
   /** Every entry the layer holds (whiteout markers excluded), in archive order. */
   readonly entries: readonly FsEntry[];
+  /** Paths this layer whited out (`.wh.` markers), and directories it made opaque. */
+  readonly whiteouts: readonly string[];
+  readonly opaques: readonly string[];
   /** Entries of lower layers this layer deleted with whiteouts or opaque directories. */
   readonly removed: readonly FsEntry[];
   /** Files of lower layers this layer overwrote or removed, and their bytes. */

@@ -1,0 +1,57 @@
+import { purl, type Package } from '../../core/package.js';
+import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
+import { distroQualifier } from '../common/distro.js';
+import { parseDpkgStatus, parseFileList, type DpkgRecord } from './parse.js';
+
+const STATUS = '/var/lib/dpkg/status';
+const STATUS_D = '/var/lib/dpkg/status.d/';
+const INFO = '/var/lib/dpkg/info/';
+
+/**
+ * Debian packages from /var/lib/dpkg/status, or, in distroless images, from status.d/<pkg>
+ * (control records) with status.d/<pkg>.md5sums as the file lists.
+ * https://github.com/GoogleContainerTools/distroless/blob/main/PACKAGE_METADATA.md
+ */
+export const dpkgAnalyzer = {
+  id: 'dpkg',
+  version: 1,
+  reads: (path: string) => path === STATUS || path.startsWith(STATUS_D) || (path.startsWith(INFO) && (path.endsWith('.list') || path.endsWith('.md5sums'))),
+  analyze({ fs, os }: AnalyzerInput): AnalyzerOutput {
+    const packages: Package[] = [];
+    const warnings: { code: string; message: string }[] = [];
+    const found: { record: DpkgRecord; path: string; layer: number; files?: string[] }[] = [];
+    const status = fs.stat(STATUS);
+    const statusText = fs.content(STATUS);
+    if (status && statusText) {
+      if (statusText.truncated) warnings.push({ code: 'W_DPKG_TRUNCATED', message: `${STATUS} is larger than the read limit; packages past it are missing` });
+      for (const record of parseDpkgStatus(statusText.data.toString('utf8'))) {
+        const list = fs.content(`${INFO}${record.package}:${record.architecture}.list`) ?? fs.content(`${INFO}${record.package}.list`);
+        found.push({ record, path: STATUS, layer: status.layer, ...(list ? { files: parseFileList(list.data.toString('utf8'), false) } : {}) });
+      }
+    }
+    for (const entry of fs.list(STATUS_D)) {
+      if (entry.type !== 'file' || entry.path.endsWith('.md5sums')) continue;
+      const content = fs.content(entry.path);
+      if (!content) continue;
+      const md5 = fs.content(`${entry.path}.md5sums`);
+      for (const record of parseDpkgStatus(content.data.toString('utf8'))) {
+        found.push({ record, path: entry.path, layer: entry.layer, ...(md5 ? { files: parseFileList(md5.data.toString('utf8'), true) } : {}) });
+      }
+    }
+    const distro = distroQualifier(os);
+    const namespace = os.id === 'ubuntu' ? 'ubuntu' : 'debian';
+    for (const { record, path, layer, files } of found) {
+      packages.push({
+        type: 'deb',
+        name: record.package,
+        version: record.version,
+        ...(record.architecture ? { arch: record.architecture } : {}),
+        ...(record.source ? { source: record.source, sourceVersion: record.sourceVersion! } : {}),
+        purl: purl('deb', namespace, record.package, record.version, { arch: record.architecture, distro }),
+        locations: [{ path, layer }],
+        ...(files ? { files } : {}),
+      });
+    }
+    return { packages, warnings };
+  },
+} satisfies Analyzer;

@@ -1,0 +1,73 @@
+/**
+ * dpkg's database format: stanzas of `Field: value` lines separated by blank lines, values
+ * continued on lines that start with a space (deb-control(5)). Used by /var/lib/dpkg/status and
+ * by distroless's /var/lib/dpkg/status.d/<pkg> files (one stanza each, usually without Status).
+ */
+export interface DpkgRecord {
+  readonly package: string;
+  readonly version: string;
+  readonly architecture?: string;
+  readonly source?: string;
+  readonly sourceVersion?: string;
+  /** Absent in distroless records, which are all installed. */
+  readonly status?: string;
+}
+
+/** Splits control text into stanzas of fields (names lower-cased). */
+export function parseControl(text: string): Map<string, string>[] {
+  const stanzas: Map<string, string>[] = [];
+  let current = new Map<string, string>();
+  let last: string | undefined;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') {
+      if (current.size) stanzas.push(current);
+      current = new Map();
+      last = undefined;
+      continue;
+    }
+    if ((line.startsWith(' ') || line.startsWith('\t')) && last) {
+      current.set(last, `${current.get(last)}\n${line.trim()}`);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    last = line.slice(0, colon).trim().toLowerCase();
+    current.set(last, line.slice(colon + 1).trim());
+  }
+  if (current.size) stanzas.push(current);
+  return stanzas;
+}
+
+/** Parses dpkg records; only installed packages (`Status: … installed`, or no Status) are kept. */
+export function parseDpkgStatus(text: string): DpkgRecord[] {
+  const records: DpkgRecord[] = [];
+  for (const fields of parseControl(text)) {
+    const name = fields.get('package');
+    const version = fields.get('version');
+    if (!name || !version) continue;
+    const status = fields.get('status');
+    // "install ok installed", "hold ok installed"; not "deinstall ok config-files".
+    if (status !== undefined && status.split(/\s+/)[2] !== 'installed') continue;
+    // "Source: glibc (2.36-9)" names the source package and, when it differs, its version.
+    const source = /^(\S+)(?:\s+\((\S+)\))?$/.exec(fields.get('source') ?? '');
+    records.push({
+      package: name,
+      version,
+      ...(fields.get('architecture') ? { architecture: fields.get('architecture') } : {}),
+      ...(source ? { source: source[1], sourceVersion: source[2] ?? version } : {}),
+      ...(status !== undefined ? { status } : {}),
+    });
+  }
+  return records;
+}
+
+/** Paths listed in a `.md5sums` file (`<md5>  <path relative to />`) or a `.list` file. */
+export function parseFileList(text: string, md5sums: boolean): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const path = md5sums ? line.replace(/^[0-9a-f]{32}\s+/, '') : line;
+    if (!path.trim() || path === '/.') continue;
+    out.push(path.startsWith('/') ? path : `/${path}`);
+  }
+  return out;
+}

@@ -1,0 +1,15 @@
+import type { Analyzer } from './types.js';
+import { osAnalyzer } from './os/index.js';
+import { dpkgAnalyzer } from './dpkg/index.js';
+import { apkAnalyzer } from './apk/index.js';
+import { surfaceAnalyzer } from './surface/index.js';
+import { accountsAnalyzer } from './accounts/index.js';
+import { configAnalyzer } from './config/index.js';
+import { sizeAnalyzer } from './size/index.js';
+
+/** Every analyzer a scan runs, in order: explicit and reviewable in one place. */
+export const builtinAnalyzers: readonly Analyzer[] = [osAnalyzer, dpkgAnalyzer, apkAnalyzer, surfaceAnalyzer, accountsAnalyzer, configAnalyzer, sizeAnalyzer];
+
+export type { Analyzer, AnalyzerInput, AnalyzerOutput, ImageMeta, OsInfo, Rule } from './types.js';
+export { detectOs } from './os/index.js';
+export { diveEfficiency } from './size/index.js';

@@ -1,0 +1,89 @@
+import type { LayerChanges } from '../../fs/types.js';
+import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type Rule } from '../types.js';
+
+/**
+ * Image weight with dive's definitions (github.com/wagoodman/dive, filetree/efficiency.go): every
+ * leaf path of every layer (files, links, empty directories, whiteouts) adds its size to that
+ * path's cumulative size; a whiteout of a directory counts what it removed, of a file zero.
+ * efficiency = Σ smallest size per path / Σ cumulative sizes; wasted bytes = Σ cumulative sizes
+ * of the paths that appear in two or more layers.
+ */
+export interface PathWaste {
+  readonly path: string;
+  readonly count: number;
+  readonly cumulativeBytes: number;
+}
+
+export interface Efficiency {
+  readonly efficiency: number;
+  readonly wastedBytes: number;
+  readonly inefficiencies: readonly PathWaste[];
+}
+
+export function diveEfficiency(layers: readonly LayerChanges[]): Efficiency {
+  const data = new Map<string, { count: number; cumulative: number; min: number }>();
+  for (const layer of layers) {
+    // The layer's own tree: its entries and its whiteouts (dive shows both as nodes).
+    const sizes = new Map<string, number>();
+    for (const entry of layer.entries) sizes.set(entry.path, entry.type === 'file' ? entry.size : 0);
+    for (const target of layer.whiteouts) {
+      const removed = layer.removed.filter((e) => e.path === target || e.path.startsWith(`${target}/`));
+      const wasDir = removed.some((e) => e.path === target && e.type === 'dir');
+      sizes.set(target, wasDir ? removed.reduce((sum, e) => sum + (e.type === 'file' ? e.size : 0), 0) : 0);
+    }
+    const parents = new Set<string>();
+    for (const path of sizes.keys()) {
+      for (let at = path.lastIndexOf('/'); at > 0; at = path.lastIndexOf('/', at - 1)) parents.add(path.slice(0, at));
+    }
+    for (const [path, size] of sizes) {
+      if (parents.has(path)) continue; // dive visits leaves only
+      const d = data.get(path);
+      if (!d) data.set(path, { count: 1, cumulative: size, min: size });
+      else {
+        d.count++;
+        d.cumulative += size;
+        d.min = Math.min(d.min, size);
+      }
+    }
+  }
+  let minimum = 0;
+  let discovered = 0;
+  let wastedBytes = 0;
+  const inefficiencies: PathWaste[] = [];
+  for (const [path, d] of data) {
+    minimum += d.min;
+    discovered += d.cumulative;
+    if (d.count >= 2) {
+      wastedBytes += d.cumulative;
+      inefficiencies.push({ path, count: d.count, cumulativeBytes: d.cumulative });
+    }
+  }
+  inefficiencies.sort((a, b) => b.cumulativeBytes - a.cumulativeBytes || (a.path < b.path ? -1 : 1));
+  return { efficiency: discovered === 0 ? 1 : minimum / discovered, wastedBytes, inefficiencies };
+}
+
+export const SIZE_RULES = {
+  wasted: { id: 'size/wasted-bytes', severity: 'low', title: 'Layers carry files that later layers overwrite or delete', rationale: 'Bytes written in one layer and removed or replaced in another are still pulled and stored; squash them by doing the work in one RUN or in a build stage.', references: ['https://github.com/wagoodman/dive'] },
+} satisfies Record<string, Rule>;
+
+/** Below this efficiency (dive's default CI threshold is 0.9) the waste is reported. */
+export const EFFICIENCY_THRESHOLD = 0.9;
+/** ...unless the waste is under 1 MB, which is noise. */
+export const WASTE_FLOOR_BYTES = 1_000_000;
+
+export const sizeAnalyzer = {
+  id: 'size',
+  version: 1,
+  rules: Object.values(SIZE_RULES),
+  analyze({ fs }: AnalyzerInput): AnalyzerOutput {
+    const { efficiency, wastedBytes, inefficiencies } = diveEfficiency(fs.layers);
+    if (efficiency >= EFFICIENCY_THRESHOLD || wastedBytes < WASTE_FLOOR_BYTES) return {};
+    const top = inefficiencies.slice(0, 5).map((w) => `${w.path} (${w.count}×, ${w.cumulativeBytes} bytes)`).join(', ');
+    return {
+      findings: [finding(SIZE_RULES.wasted, {
+        message: `Efficiency is ${(efficiency * 100).toFixed(1)} %: ${wastedBytes} bytes are written more than once, e.g. ${top}. Combine the steps that write and delete them, or use a multi-stage build.`,
+        key: 'image',
+      })],
+    };
+  },
+} satisfies Analyzer;

@@ -1,0 +1,81 @@
+import { fingerprint, type Finding } from '../core/finding.js';
+import type { Package } from '../core/package.js';
+import type { SurfaceItem, UserAccount } from '../core/surface.js';
+import type { ReportWarning } from '../core/report.js';
+import type { ImageConfig } from '../core/config.js';
+import type { Platform } from '../core/platform.js';
+import type { LayeredFs } from '../fs/layered.js';
+
+/** The operating system as detected, and how the image classifies. */
+export interface OsInfo {
+  /** os-release ID (`debian`, `alpine`, `wolfi`, `chainguard`…), or `unknown`/`none`. */
+  readonly id: string;
+  readonly versionId?: string;
+  readonly versionCodename?: string;
+  readonly prettyName?: string;
+  /** Which file said so, e.g. `/etc/os-release`. */
+  readonly source?: string;
+  /** True for gcr.io/distroless-style images (PRETTY_NAME "Distroless" or status.d without status). */
+  readonly distroless?: boolean;
+}
+
+/** What analyzers know about the image besides its files. */
+export interface ImageMeta {
+  readonly input: string;
+  readonly reference?: string;
+  readonly source: string;
+  readonly config: ImageConfig;
+  readonly platform: Platform;
+  readonly layers: readonly { readonly size: number; readonly compressedSize?: number; readonly createdBy?: string }[];
+}
+
+export interface AnalyzerInput {
+  readonly fs: LayeredFs;
+  readonly image: ImageMeta;
+  /** Set for every analyzer but `os`, which runs first. */
+  readonly os: OsInfo;
+}
+
+export interface AnalyzerOutput {
+  readonly packages?: readonly Package[];
+  readonly findings?: readonly Finding[];
+  readonly surface?: Readonly<Partial<Record<string, readonly SurfaceItem[]>>>;
+  readonly users?: readonly UserAccount[];
+  readonly warnings?: readonly ReportWarning[];
+}
+
+/** A rule an analyzer can report, documented in docs/rules.md (generated from these). */
+export interface Rule {
+  readonly id: string;
+  readonly severity: Finding['severity'];
+  readonly title: string;
+  /** Why it matters, for the rules page. */
+  readonly rationale: string;
+  readonly references: readonly string[];
+}
+
+/**
+ * One analysis over the squashed filesystem. `reads` declares, before any layer is walked, which
+ * file contents it needs (trivy's Required()); `version` changes when its output for the same
+ * input changes (cache keys).
+ */
+export interface Analyzer {
+  readonly id: string;
+  readonly version: number;
+  readonly reads?: (path: string, size: number) => boolean;
+  readonly rules?: readonly Rule[];
+  analyze(input: AnalyzerInput): AnalyzerOutput | Promise<AnalyzerOutput>;
+}
+
+/** Builds a finding of a rule with its defaults; severity may be raised or lowered by context. */
+export function finding(rule: Rule, init: { message: string; location?: Finding['location']; severity?: Finding['severity']; key?: string; title?: string }): Finding {
+  return {
+    ruleId: rule.id,
+    severity: init.severity ?? rule.severity,
+    title: init.title ?? rule.title,
+    message: init.message,
+    ...(init.location ? { location: init.location } : {}),
+    references: rule.references,
+    fingerprint: fingerprint(rule.id, init.location?.path, init.key),
+  };
+}

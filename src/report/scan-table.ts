@@ -1,0 +1,80 @@
+import type { Report } from '../core/report.js';
+import { formatPlatform } from '../core/platform.js';
+import { SURFACE_CATEGORIES } from '../core/surface.js';
+import { columns, formatBytes, truncate } from './format.js';
+
+const WIDTH = 80;
+const LABELS: Record<string, string> = {
+  shells: 'Shells', packageManagers: 'Package managers', networkTools: 'Network tools', interpreters: 'Interpreters',
+  buildTools: 'Build tools', privilegeTools: 'Privilege tools', setuid: 'Setuid', setgid: 'Setgid',
+  worldWritable: 'World-writable', capabilities: 'Capabilities',
+};
+
+/** Wraps text to the terminal width with a hanging indent. */
+function wrap(text: string, indent: number, width = WIDTH): string[] {
+  const words = text.split(/\s+/).filter(Boolean);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    if (line && line.length + 1 + word.length > width - indent) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l, i) => (i === 0 ? l : `${' '.repeat(indent)}${l}`));
+}
+
+/** The human view of `scan`: verdict first, then surface, users, size, findings; 80 columns. */
+export function renderScanTable(report: Report): string {
+  const t = report.target;
+  const out: string[] = [];
+  const name = t.reference ?? t.input;
+  const grade = `Grade ${report.score.grade} (${report.score.value}/100)`;
+  out.push(`${truncate(name, WIDTH - grade.length - 2).padEnd(WIDTH - grade.length)}${grade}`);
+  out.push(...wrap(`Classification: ${report.os.classification} (${report.os.classificationReason})`, 2));
+  const osName = report.os.prettyName ?? (report.os.id === 'unknown' ? 'no OS detected' : report.os.id);
+  out.push(truncate(`${osName} · ${formatPlatform(t.platform)} · ${report.packages.length} packages · ${formatBytes(report.size.uncompressed)} · ${report.size.files} files · user ${t.config.user || 'root'}`, WIDTH));
+
+  const important = report.findings.filter((f) => f.severity !== 'info').slice(0, 6);
+  if (important.length) {
+    out.push('', 'Most important:');
+    for (const f of important) out.push(truncate(`  ${f.severity.toUpperCase().padEnd(9)}${f.title}${f.location ? `  ${f.location.path}` : ''}`, WIDTH));
+  }
+
+  const rows: string[][] = [];
+  for (const key of [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'] as const) {
+    const items = report.surface[key];
+    if (!items.length) continue;
+    const names = [...new Set(items.map((i) => i.name))];
+    rows.push([`  ${LABELS[key]}`, `${items.length}: ${truncate(names.join(', '), WIDTH - 24)}`]);
+  }
+  out.push('', rows.length ? 'Attack surface:' : 'Attack surface: none found (no shell, package manager, network tools, setuid files)');
+  if (rows.length) out.push(columns(rows));
+
+  const users = report.surface.users;
+  if (users.length) {
+    const shown = users.filter((u) => u.uid === 0 || u.password === 'empty' || u.uid >= 1000 || u.name === 'nonroot').slice(0, 5);
+    out.push('', `Users (${users.length}): ${shown.map((u) => `${u.name} ${u.uid}${u.password === 'empty' ? ' EMPTY PASSWORD' : ''}`).join(', ')}`);
+  }
+
+  const s = report.size;
+  out.push('', truncate(`Size: ${s.compressed !== undefined ? `${formatBytes(s.compressed)} compressed, ` : ''}${formatBytes(s.uncompressed)} uncompressed, ${formatBytes(s.squashed)} in files`, WIDTH));
+  out.push(`Efficiency: ${(s.efficiency * 100).toFixed(1)} % (dive's measure), ${formatBytes(s.wastedBytes)} wasted`);
+  const layerRows = [['  #', 'ADDS', 'HIDDEN LATER', 'CREATED BY']];
+  for (const l of s.layers) layerRows.push([`  ${l.index}`, formatBytes(l.addedBytes), formatBytes(l.hiddenBytes), truncate((l.createdBy ?? '').replace(/^\/bin\/sh -c (#\(nop\)\s*)?/, ''), 40)]);
+  out.push(columns(layerRows));
+
+  const categories = Object.entries(report.score.categories).filter(([, c]) => c.deduction > 0);
+  out.push('', `Score: ${report.score.value}/100${categories.length ? ` = 100 − ${categories.map(([k, c]) => `${k} ${c.deduction}`).join(' − ')}` : ''}`);
+
+  if (report.findings.length) {
+    out.push('', `Findings (${report.findings.length}):`);
+    for (const f of report.findings) {
+      out.push(truncate(`  ${f.severity.toUpperCase().padEnd(9)}${f.ruleId}${f.location ? `  ${f.location.path} (layer ${f.location.layer})` : ''}`, WIDTH));
+      out.push(`           ${wrap(f.message, 11).join('\n')}`);
+    }
+  }
+  if (report.warnings.length) out.push('', 'Warnings:', ...report.warnings.map((w) => truncate(`  ${w.code}: ${w.message}`, WIDTH)));
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,112 @@
+import { compareFindings, type Finding } from '../core/finding.js';
+import { comparePackages, type Package } from '../core/package.js';
+import { REPORT_SCHEMA, type Report, type ReportWarning, type SizeSummary } from '../core/report.js';
+import type { Surface, SurfaceItem, UserAccount } from '../core/surface.js';
+import { builtinAnalyzers, detectOs, diveEfficiency, type Analyzer, type ImageMeta } from '../analyzers/index.js';
+import { buildFs, type BuildOptions, type LayeredFs } from '../fs/layered.js';
+import type { Image, ImageSource, ResolveOptions } from '../image/types.js';
+import { computeScore } from '../score/index.js';
+import { VERSION } from '../version.js';
+import { classify } from './classify.js';
+import { describeTarget } from './inspect.js';
+
+export interface ScanOptions extends ResolveOptions, Omit<BuildOptions, 'signal' | 'capture'> {
+  readonly analyzers?: readonly Analyzer[];
+  /** Injected clock, for reproducible output. */
+  readonly now?: () => Date;
+}
+
+/** Largest content kept for an analyzer: package databases reach a few MB (Ubuntu's status ~1 MB). */
+export const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
+const LARGEST_FILES = 10;
+
+const byPath = (a: SurfaceItem, b: SurfaceItem): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
+  const { efficiency, wastedBytes, inefficiencies } = diveEfficiency(fs.layers);
+  const files = fs.entries().filter((e) => e.type !== 'dir');
+  const largest = [...files].filter((e) => e.type === 'file').sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))
+    .slice(0, LARGEST_FILES).map((e) => ({ path: e.path, size: e.size, layer: e.layer }));
+  const compressed = image.layers.every((l) => l.compressedSize !== undefined) ? image.layers.reduce((s, l) => s + (l.compressedSize ?? 0), 0) : undefined;
+  return {
+    ...(compressed !== undefined ? { compressed } : {}),
+    uncompressed: fs.layers.reduce((s, l) => s + l.uncompressedSize, 0),
+    squashed: files.reduce((s, e) => s + (e.type === 'file' ? e.size : 0), 0),
+    wastedBytes,
+    efficiency,
+    files: files.length,
+    layers: fs.layers.map((l, index) => ({
+      index,
+      addedBytes: l.entries.reduce((s, e) => s + (e.type === 'file' ? e.size : 0), 0),
+      hiddenBytes: fs.hiddenBytes[index] ?? 0,
+      ...(image.layers[index]?.createdBy !== undefined ? { createdBy: image.layers[index]!.createdBy } : {}),
+    })),
+    largest,
+    inefficiencies: inefficiencies.slice(0, 20),
+  };
+}
+
+/**
+ * The main job: resolve, walk every layer once (keeping only the files analyzers declared),
+ * detect the OS, run the analyzers, classify, score. Lists are sorted so two runs on the same
+ * input give the same JSON apart from createdAt.
+ */
+export async function scanImage(source: ImageSource, options: ScanOptions = {}): Promise<{ report: Report; image: Image; fs: LayeredFs }> {
+  const analyzers = options.analyzers ?? builtinAnalyzers;
+  const image = await source.resolve(options);
+  const fs = await buildFs(image, {
+    ...options,
+    capture: { match: (path, size) => analyzers.some((a) => a.reads?.(path, size)), maxBytes: MAX_CAPTURE_BYTES },
+  });
+  const target = describeTarget(image, fs);
+  const meta: ImageMeta = {
+    input: target.input, source: target.source, config: image.config, platform: image.platform,
+    ...(target.reference ? { reference: target.reference } : {}),
+    layers: target.layers,
+  };
+  const os = detectOs(fs);
+  const packages: Package[] = [];
+  const findings: Finding[] = [];
+  const warnings: ReportWarning[] = [...image.warnings];
+  const surface: Record<string, SurfaceItem[]> = {};
+  let users: UserAccount[] = [];
+  for (const analyzer of analyzers) {
+    const out = await analyzer.analyze({ fs, image: meta, os });
+    packages.push(...(out.packages ?? []));
+    findings.push(...(out.findings ?? []));
+    warnings.push(...(out.warnings ?? []));
+    for (const [key, items] of Object.entries(out.surface ?? {})) (surface[key] ??= []).push(...(items ?? []));
+    if (out.users) users = [...out.users];
+  }
+  const osPackages = packages.filter((p) => p.type === 'deb' || p.type === 'apk' || p.type === 'rpm').length;
+  const sorted = (key: string): SurfaceItem[] => (surface[key] ?? []).sort(byPath);
+  const fullSurface: Surface = {
+    shells: sorted('shells'), packageManagers: sorted('packageManagers'), networkTools: sorted('networkTools'),
+    interpreters: sorted('interpreters'), buildTools: sorted('buildTools'), privilegeTools: sorted('privilegeTools'),
+    setuid: sorted('setuid'), setgid: sorted('setgid'), worldWritable: sorted('worldWritable'), capabilities: sorted('capabilities'),
+    users: users.sort((a, b) => a.uid - b.uid || (a.name < b.name ? -1 : 1)),
+  };
+  const { classification, reason } = classify({ os, shells: fullSurface.shells.length, packageManagers: fullSurface.packageManagers.length, osPackages });
+  findings.sort(compareFindings);
+  const report: Report = {
+    schema: REPORT_SCHEMA,
+    tool: { name: 'distrolens', version: VERSION },
+    createdAt: (options.now ?? (() => new Date()))().toISOString(),
+    target,
+    os: {
+      id: os.id,
+      ...(os.versionId ? { versionId: os.versionId } : {}),
+      ...(os.prettyName ? { prettyName: os.prettyName } : {}),
+      classification,
+      classificationReason: reason,
+    },
+    size: sizeSummary(image, fs),
+    packages: packages.map(({ files: _files, ...p }) => p).sort(comparePackages),
+    surface: fullSurface,
+    findings,
+    vulnerabilities: [],
+    score: computeScore(findings, osPackages),
+    warnings: warnings.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.message < b.message ? -1 : 1)),
+  };
+  return { report, image, fs };
+}

@@ -1,0 +1,45 @@
+import type { Finding, Severity } from '../core/finding.js';
+
+/**
+ * The score: 100 minus deductions, each category capped so that one kind of problem cannot hide
+ * all others. A finding deducts by severity; the package count deducts for maintenance burden.
+ *
+ *   deduction(category) = min(cap, Σ weight(severity) of its findings)
+ *   weight: critical 50, high 15, medium 8, low 3, info 0
+ *   packages: min(10, ⌊OS package count / 10⌋)
+ *   score = max(0, 100 − Σ deductions); grade A ≥ 90 > B ≥ 75 > C ≥ 60 > D ≥ 40 > F
+ */
+export const SEVERITY_WEIGHTS: Readonly<Record<Severity, number>> = { critical: 50, high: 15, medium: 8, low: 3, info: 0 };
+export const CATEGORY_CAPS: Readonly<Record<string, number>> = { surface: 40, accounts: 50, config: 30, secrets: 50, size: 10, vulnerabilities: 40, packages: 10 };
+export const GRADES: readonly (readonly [string, number])[] = [['A', 90], ['B', 75], ['C', 60], ['D', 40], ['F', 0]];
+
+export type Grade = 'A' | 'B' | 'C' | 'D' | 'F';
+
+export interface Score {
+  readonly value: number;
+  readonly grade: Grade;
+  /** Deduction per category, with its cap. */
+  readonly categories: Readonly<Record<string, { readonly deduction: number; readonly max: number }>>;
+}
+
+/** The category of a finding is the first part of its rule id (`surface/shell` → surface). */
+export const categoryOf = (finding: Finding): string => finding.ruleId.split('/')[0]!;
+
+export function computeScore(findings: readonly Finding[], osPackages: number): Score {
+  const raw: Record<string, number> = Object.fromEntries(Object.keys(CATEGORY_CAPS).map((c) => [c, 0]));
+  for (const f of findings) {
+    const category = categoryOf(f);
+    if (category in raw) raw[category]! += SEVERITY_WEIGHTS[f.severity];
+  }
+  raw.packages = Math.floor(osPackages / 10);
+  const categories: Record<string, { deduction: number; max: number }> = {};
+  let total = 0;
+  for (const [category, cap] of Object.entries(CATEGORY_CAPS)) {
+    const deduction = Math.min(cap, raw[category] ?? 0);
+    categories[category] = { deduction, max: cap };
+    total += deduction;
+  }
+  const value = Math.max(0, 100 - total);
+  const grade = GRADES.find(([, min]) => value >= min)![0] as Grade;
+  return { value, grade, categories };
+}
