@@ -86,7 +86,9 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
     setuid: sorted('setuid'), setgid: sorted('setgid'), worldWritable: sorted('worldWritable'), capabilities: sorted('capabilities'),
     users: users.sort((a, b) => a.uid - b.uid || (a.name < b.name ? -1 : 1)),
   };
-  const { classification, reason } = classify({ os, shells: fullSurface.shells.length, packageManagers: fullSurface.packageManagers.length, osPackages });
+  // busybox's dpkg/rpm applets do not make a general-purpose distribution.
+  const packageManagers = fullSurface.packageManagers.filter((p) => p.via !== 'busybox').length;
+  const { classification, reason } = classify({ os, shells: fullSurface.shells.length, packageManagers, osPackages });
   findings.sort(compareFindings);
   const report: Report = {
     schema: REPORT_SCHEMA,

@@ -30,23 +30,36 @@ function target(fs: LayeredFs, entry: FsEntry): FsEntry | undefined {
 
 const EXEC = 0o111;
 
+/** target() that treats a symlink loop as "not an executable". */
+function safeTarget(fs: LayeredFs, entry: FsEntry): FsEntry | undefined {
+  try {
+    return target(fs, entry);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Walks the squashed filesystem once and sorts what it finds into the surface categories. */
 export function collectSurface(fs: LayeredFs): Record<SurfaceCategory | 'setuid' | 'setgid' | 'worldWritable' | 'capabilities', SurfaceItem[]> {
   const out = { shells: [], packageManagers: [], networkTools: [], interpreters: [], buildTools: [], privilegeTools: [], setuid: [], setgid: [], worldWritable: [], capabilities: [] } as Record<SurfaceCategory | 'setuid' | 'setgid' | 'worldWritable' | 'capabilities', SurfaceItem[]>;
-  for (const entry of fs.entries()) {
+  const entries = fs.entries();
+  // The file(s) busybox really is: applets are symlinks to it, or hardlinks to whichever name the
+  // archive stored first (often /bin/[), so compare resolved targets, not names.
+  const busybox = new Set<string>();
+  for (const entry of entries) {
+    if (entry.path.endsWith('/busybox')) {
+      const resolved = safeTarget(fs, entry);
+      if (resolved) busybox.add(resolved.path);
+    }
+  }
+  for (const entry of entries) {
     const name = entry.path.slice(entry.path.lastIndexOf('/') + 1);
     if (entry.type === 'file' || entry.type === 'hardlink' || entry.type === 'symlink') {
       const category = inBinDir(entry.path) ? categoryOf(name) : undefined;
       if (category) {
-        let resolved: FsEntry | undefined;
-        try {
-          resolved = target(fs, entry);
-        } catch {
-          resolved = undefined; // a symlink loop is not an executable
-        }
+        const resolved = safeTarget(fs, entry);
         if (resolved && resolved.mode & EXEC) {
-          const base = resolved.path.slice(resolved.path.lastIndexOf('/') + 1);
-          const via = base === 'busybox' && name !== 'busybox' ? 'busybox' : entry.type === 'hardlink' ? 'hardlink' : undefined;
+          const via = busybox.has(resolved.path) && name !== 'busybox' ? 'busybox' : entry.type === 'hardlink' ? 'hardlink' : undefined;
           out[category].push({ path: entry.path, name, layer: entry.layer, ...(via ? { via } : {}) });
         }
       }

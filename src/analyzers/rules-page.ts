@@ -1,0 +1,26 @@
+import type { Analyzer, Rule } from './types.js';
+
+/** Renders docs/rules.md from the rules the analyzers declare: the page is generated, never edited. */
+export function renderRulesPage(analyzers: readonly Analyzer[], scoring: string): string {
+  const rules: Rule[] = analyzers.flatMap((a) => a.rules ?? []).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const out = [
+    '# Rules',
+    '',
+    '<!-- Generated from the analyzers (src/analyzers/*/index.ts) by `npm run docs:rules`; do not edit. -->',
+    '',
+    'Every finding has a stable `ruleId`, a severity (which context may raise or lower, as noted), a',
+    'message saying what was found, why it matters and how to fix it, and the path and layer it was',
+    'found in.',
+    '',
+    '| rule | severity | title |',
+    '|---|---|---|',
+    ...rules.map((r) => `| [\`${r.id}\`](#${r.id.replace(/[^a-z0-9-]/g, '')}) | ${r.severity} | ${r.title} |`),
+    '',
+  ];
+  for (const r of rules) {
+    out.push(`## ${r.id}`, '', `**${r.title}** — default severity: ${r.severity}`, '', r.rationale, '');
+    if (r.references.length) out.push(`References: ${r.references.map((ref) => (ref.startsWith('http') ? `<${ref}>` : ref)).join(' · ')}`, '');
+  }
+  out.push('## Score', '', scoring, '');
+  return out.join('\n');
+}
