@@ -10,6 +10,9 @@ import { ensureDebianImages, type DebianImage, type DebianImageName } from './fi
 import { pushLayout } from './fixtures/image.js';
 import { registryAvailable, startRegistry, type TestRegistry } from './fixtures/registry.js';
 import { tempDir } from './helpers.js';
+import { join } from 'node:path';
+import { scanImage } from '../src/scan/scan.js';
+import { assertValidReport } from './report-schema.js';
 
 /**
  * Real images built from Debian packages, read from every local format and from the real
@@ -81,4 +84,76 @@ describe('images built from Debian packages', { skip, timeout: 15 * 60_000 }, ()
       await validateImage(arm);
     }
   });
+});
+
+describe('scan of images built from Debian packages', { skip, timeout: 15 * 60_000 }, () => {
+  let images: Record<DebianImageName, DebianImage>;
+  before(async () => {
+    images = await ensureDebianImages(['slim', 'static', 'base']);
+  }, { timeout: 15 * 60_000 });
+
+  const scanLayout = async (name: DebianImageName) => {
+    const source = await openSource(`oci:${images[name].layout}`, { env: {} });
+    try {
+      const { report } = await scanImage(source);
+      assertValidReport(report);
+      return report;
+    } finally {
+      await source.close();
+    }
+  };
+
+  test('slim: packages equal what dpkg-query reports on the same root; shells, apt/dpkg, setuid as find sees them', async () => {
+    const report = await scanLayout('slim');
+    const root = images.slim.rootfs!;
+    const query = spawnSync('dpkg-query', [`--admindir=${root}/var/lib/dpkg`, '-W', '-f', '${db:Status-Status} ${Package}@${Version} ${Architecture}\\n'], { encoding: 'utf8' });
+    assert.equal(query.status, 0, query.stderr);
+    const expected = query.stdout.trim().split('\n').filter((l) => l.startsWith('installed ')).map((l) => l.split(' ').slice(1).join(' ')).sort();
+    assert.deepEqual(report.packages.map((p) => `${p.name}@${p.version} ${p.arch}`).sort(), expected);
+    assert.ok(report.packages.every((p) => p.purl.startsWith(`pkg:deb/debian/${encodeURIComponent(p.name)}@`) && p.purl.endsWith(`?arch=${p.arch}&distro=debian-12`)), "purls carry arch and distro");
+    assert.equal(report.packages.find((p) => p.name === "libc6")?.purl.replace(/@.*\?/, "@V?"), "pkg:deb/debian/libc6@V?arch=amd64&distro=debian-12");
+    const names = (items: readonly { name: string }[]) => new Set(items.map((i) => i.name));
+    for (const shell of ['bash', 'dash', 'sh']) assert.ok(names(report.surface.shells).has(shell), shell);
+    for (const pm of ['apt', 'apt-get', 'dpkg']) assert.ok(names(report.surface.packageManagers).has(pm), pm);
+    const find = spawnSync('find', ['.', '-xdev', '-type', 'f', '-perm', '-4000'], { cwd: root, encoding: 'utf8' });
+    const setuid = find.stdout.trim().split('\n').map((p) => p.replace(/^\./, '')).sort();
+    // /bin, /sbin, /lib are symlinks into /usr on bookworm: the image paths are the /usr ones.
+    assert.deepEqual(report.surface.setuid.map((s) => s.path).sort(), setuid);
+    assert.equal(report.os.classification, 'general');
+    assert.equal(report.os.versionId, '12');
+    assert.ok(report.findings.some((f) => f.ruleId === 'config/runs-as-root'));
+    assert.equal(report.score.grade, 'D');
+  });
+
+  for (const name of ['static', 'base'] as const) {
+    test(`${name}: distroless, no shell, no package manager, non-root, packages from status.d, grade A`, async () => {
+      const report = await scanLayout(name);
+      assert.equal(report.os.classification, 'distroless');
+      assert.equal(report.os.prettyName, 'Distroless');
+      assert.equal(report.surface.shells.length, 0);
+      assert.equal(report.surface.packageManagers.length, 0);
+      assert.equal(report.surface.setuid.length, 0);
+      assert.equal(report.target.config.user, '65532');
+      assert.ok(!report.findings.some((f) => f.ruleId === 'config/runs-as-root'));
+      // dpkg-query on a status file assembled from the same status.d records is the independent check.
+      const root = images[name].rootfs!;
+      const { mkdtemp, readdir, readFile, writeFile, mkdir } = await import('node:fs/promises');
+      const admin = await mkdtemp(join(root, '..', `${name}-admin-`));
+      try {
+        const records = (await readdir(join(root, 'var/lib/dpkg/status.d'))).filter((f) => !f.endsWith('.md5sums'));
+        const status = await Promise.all(records.map(async (f) => `${(await readFile(join(root, 'var/lib/dpkg/status.d', f), 'utf8')).trimEnd()}\nStatus: install ok installed\n`));
+        await writeFile(join(admin, 'status'), `${status.join('\n')}\n`);
+        await mkdir(join(admin, 'info'));
+        await mkdir(join(admin, 'updates'));
+        const query = spawnSync('dpkg-query', [`--admindir=${admin}`, '-W', '-f', '${Package}@${Version}\\n'], { encoding: 'utf8' });
+        assert.equal(query.status, 0, query.stderr);
+        assert.deepEqual(report.packages.map((p) => `${p.name}@${p.version}`).sort(), query.stdout.trim().split('\n').sort());
+      } finally {
+        const { rm } = await import('node:fs/promises');
+        await rm(admin, { recursive: true, force: true });
+      }
+      assert.ok(report.packages.every((p) => p.locations[0]!.path.startsWith('/var/lib/dpkg/status.d/')));
+      assert.equal(report.score.grade, 'A');
+    });
+  }
 });
