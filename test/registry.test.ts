@@ -176,6 +176,14 @@ describe('registry: multi-platform index, cache', { skip }, () => {
     assert.ok(indexDigest);
   });
 
+  test('config/latest-tag: a floating latest tag is reported, a digest is not', async () => {
+    const { scanImage } = await import('../src/scan/scan.js');
+    const latest = await scanImage(await openSource(`${registry.host}/multi/app`, { cache: new BlobCache(cacheDir.path), env: {} }));
+    assert.deepEqual(latest.report.findings.filter((f) => f.ruleId === 'config/latest-tag').map((f) => f.severity), ['low']);
+    const pinned = await scanImage(await openSource(`${registry.host}/multi/app@${indexDigest}`, { cache: new BlobCache(cacheDir.path), env: {} }));
+    assert.deepEqual(pinned.report.findings.filter((f) => f.ruleId === 'config/latest-tag'), []);
+  });
+
   test('a platform the index lacks lists the ones it has', async () => {
     const source = await openSource(`${registry.host}/multi/app`, { cache: new BlobCache(cacheDir.path), env: {} });
     const error = await rejectsWithCode(source.resolve({ platform: { os: 'linux', architecture: 's390x' } }), 'E_PLATFORM_NOT_FOUND');

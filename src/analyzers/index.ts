@@ -6,9 +6,10 @@ import { surfaceAnalyzer } from './surface/index.js';
 import { accountsAnalyzer } from './accounts/index.js';
 import { configAnalyzer } from './config/index.js';
 import { sizeAnalyzer } from './size/index.js';
+import { secretsAnalyzer } from './secrets/index.js';
 
 /** Every analyzer a scan runs, in order: explicit and reviewable in one place. */
-export const builtinAnalyzers: readonly Analyzer[] = [osAnalyzer, dpkgAnalyzer, apkAnalyzer, surfaceAnalyzer, accountsAnalyzer, configAnalyzer, sizeAnalyzer];
+export const builtinAnalyzers: readonly Analyzer[] = [osAnalyzer, dpkgAnalyzer, apkAnalyzer, surfaceAnalyzer, accountsAnalyzer, configAnalyzer, secretsAnalyzer, sizeAnalyzer];
 
 export type { Analyzer, AnalyzerInput, AnalyzerOutput, ImageMeta, OsInfo, Rule } from './types.js';
 export { detectOs } from './os/index.js';

@@ -78,6 +78,8 @@ export class LayeredFs {
   readonly #nodes = new Map<string, FsEntry>();
   readonly #children = new Map<string, Set<string>>();
   readonly #contents = new Map<string, Captured>();
+  /** Content of files that later layers deleted or overwrote: still in the image, still readable. */
+  readonly #hiddenContents = new Map<FsEntry, Captured>();
   readonly layers: LayerChanges[] = [];
   /** Per layer: bytes of its files that later layers deleted or overwrote. */
   readonly hiddenBytes: number[] = [];
@@ -110,10 +112,17 @@ export class LayeredFs {
     }
     if (node && path !== '/') {
       this.#nodes.delete(path);
-      this.#contents.delete(path);
+      this.#hide(node);
       this.#children.get(parentOf(path))?.delete(baseName(path));
       removed.push(node);
     }
+  }
+
+  /** Moves the content of a node that stops being visible to the hidden store. */
+  #hide(node: FsEntry): void {
+    const content = this.#contents.get(node.path);
+    if (content) this.#hiddenContents.set(node, content);
+    this.#contents.delete(node.path);
   }
 
   #ensureParents(path: string, layer: number): void {
@@ -142,9 +151,9 @@ export class LayeredFs {
         if (existing.type !== 'dir') overwritten.push(existing);
         else if (entry.type !== 'dir') this.#unlink(entry.path, overwritten);
       }
+      if (existing && existing.type !== 'dir') this.#hide(existing);
       this.#ensureParents(entry.path, layer);
       this.#link(entry);
-      this.#contents.delete(entry.path);
     }
     for (const [path, captured] of record.contents) this.#contents.set(path, captured);
     const shadowedFiles = [...removed, ...overwritten].filter((e) => e.type === 'file');
@@ -156,6 +165,7 @@ export class LayeredFs {
       whiteouts: record.whiteouts,
       opaques: record.opaques,
       removed,
+      overwritten: overwritten.filter((e) => e.type !== 'dir'),
       shadowed: { paths: shadowedFiles.map((e) => e.path).sort(), bytes: shadowedFiles.reduce((sum, e) => sum + e.size, 0) },
       uncompressedSize: record.stats.uncompressedSize,
     });
@@ -215,6 +225,16 @@ export class LayeredFs {
   /** Number of visible paths. */
   get size(): number {
     return this.#nodes.size;
+  }
+
+  /** Captured content of a file version that a later layer deleted or overwrote. */
+  hiddenContent(entry: FsEntry): Captured | undefined {
+    return this.#hiddenContents.get(entry);
+  }
+
+  /** Every file version a later layer deleted or overwrote, with the layer that hid it. */
+  hiddenFiles(): { readonly entry: FsEntry; readonly hiddenBy: number }[] {
+    return this.layers.flatMap((l) => [...l.removed, ...l.overwritten].filter((e) => e.type === 'file').map((entry) => ({ entry, hiddenBy: l.layer })));
   }
 
   /**

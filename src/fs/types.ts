@@ -29,6 +29,8 @@ export interface LayerChanges {
   readonly opaques: readonly string[];
   /** Entries of lower layers this layer deleted with whiteouts or opaque directories. */
   readonly removed: readonly FsEntry[];
+  /** Entries of lower layers this layer replaced with its own version of the path. */
+  readonly overwritten: readonly FsEntry[];
   /** Files of lower layers this layer overwrote or removed, and their bytes. */
   readonly shadowed: { readonly paths: readonly string[]; readonly bytes: number };
   readonly uncompressedSize: number;

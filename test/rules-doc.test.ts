@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { builtinAnalyzers } from '../src/analyzers/index.js';
+import { renderRulesPage } from '../src/analyzers/rules-page.js';
+import { CATEGORY_CAPS, GRADES, SEVERITY_WEIGHTS } from '../src/score/index.js';
+import { REPO_ROOT } from './helpers.js';
+
+/** docs/rules.md is generated from the code; `npm run docs:rules` (UPDATE_DOCS=1) rewrites it. */
+const SCORING = [
+  'score = max(0, 100 − Σ deductions). A category deducts the sum of the weights of its findings,',
+  'capped so that one kind of problem cannot hide the others; the OS package count deducts',
+  '⌊packages / 10⌋ for the maintenance burden.',
+  '',
+  `- weights by severity: ${Object.entries(SEVERITY_WEIGHTS).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  `- caps by category: ${Object.entries(CATEGORY_CAPS).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  `- grades: ${GRADES.map(([g, min]) => `${g} ≥ ${min}`).join(', ')}`,
+].join('\n');
+
+test('docs/rules.md is the page the analyzers generate', async () => {
+  const page = renderRulesPage(builtinAnalyzers, SCORING);
+  const path = join(REPO_ROOT, 'docs', 'rules.md');
+  if (process.env.UPDATE_DOCS) await writeFile(path, page);
+  assert.equal(await readFile(path, 'utf8'), page, 'run `npm run docs:rules` and commit docs/rules.md');
+  const ids = builtinAnalyzers.flatMap((a) => a.rules ?? []).map((r) => r.id);
+  assert.equal(new Set(ids).size, ids.length, 'rule ids are unique');
+});

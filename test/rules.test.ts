@@ -1,0 +1,160 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { openSource } from '../src/sources/index.js';
+import { scanImage } from '../src/scan/scan.js';
+import type { Report } from '../src/core/report.js';
+import { buildImage, writeOciLayout, type ImageSpec, type LayerSpec } from './fixtures/image.js';
+import type { FileSpec } from './fixtures/tar.js';
+import { tempDir } from './helpers.js';
+import { assertValidReport } from './report-schema.js';
+
+/** Every rule, fired by an image built in code for it, and kept quiet by its negative twin. */
+async function scan(spec: ImageSpec): Promise<Report> {
+  const dir = await tempDir();
+  try {
+    await writeOciLayout(join(dir.path, 'layout'), [{ image: buildImage(spec) }]);
+    const source = await openSource(`oci:${join(dir.path, 'layout')}`, { env: {} });
+    const { report } = await scanImage(source);
+    await source.close();
+    assertValidReport(report);
+    return report;
+  } finally {
+    await dir.cleanup();
+  }
+}
+
+const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(64)]);
+const exe = (path: string): FileSpec => ({ path, content: ELF, mode: 0o755 });
+const BUSYBOX: FileSpec[] = [exe('bin/busybox'), { path: 'bin/sh', type: 'symlink', target: '/bin/busybox' }, { path: 'bin/su', type: 'symlink', target: 'busybox' }];
+const NONROOT = { User: '65532' };
+const passwd = (lines: string): FileSpec => ({ path: 'etc/passwd', content: lines });
+const shadow = (lines: string): FileSpec => ({ path: 'etc/shadow', content: lines, mode: 0o640 });
+const image = (files: FileSpec[], config: Record<string, unknown> = NONROOT, more: LayerSpec[] = []): ImageSpec => ({ layers: [{ files }, ...more], config });
+const rules = (report: Report, id: string) => report.findings.filter((f) => f.ruleId === id);
+
+describe('accounts', () => {
+  test('empty root password: critical with busybox su and root, low without a login path and non-root', async () => {
+    const root = await scan(image([...BUSYBOX, passwd('root:x:0:0:root:/root:/bin/sh\n'), shadow('root:::0:::::\n')], {}));
+    assert.deepEqual(rules(root, 'accounts/empty-password').map((f) => [f.severity, f.location?.path]), [['critical', '/etc/shadow']]);
+    assert.match(rules(root, 'accounts/empty-password')[0]!.message, /\/bin\/su/);
+    const quiet = await scan(image([passwd('root:x:0:0:root:/root:/sbin/nologin\napp:x:1000:1000::/app:/sbin/nologin\n'), shadow('root:::0:::::\n')], { User: 'app' }));
+    assert.deepEqual(rules(quiet, 'accounts/empty-password').map((f) => f.severity), ['low']);
+    const locked = await scan(image([...BUSYBOX, passwd('root:x:0:0:root:/root:/bin/sh\n'), shadow('root:!::0:::::\n')], {}));
+    assert.deepEqual(rules(locked, 'accounts/empty-password'), []);
+  });
+
+  test('extra UID 0, duplicate UIDs, service accounts with login shells', async () => {
+    const bad = await scan(image([passwd('root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\ndaemon:x:1:1::/:/bin/bash\napp:x:1000:1000::/app:/sbin/nologin\nbackup:x:1000:1000::/:/sbin/nologin\n')]));
+    assert.equal(rules(bad, 'accounts/extra-uid0').length, 1);
+    assert.equal(rules(bad, 'accounts/service-login-shell').length, 1);
+    assert.deepEqual(rules(bad, 'accounts/duplicate-uid').map((f) => f.message.match(/UID (\d+)/)?.[1]).sort(), ['0', '1000']);
+    const good = await scan(image([passwd('root:x:0:0::/root:/sbin/nologin\ndaemon:x:1:1::/:/usr/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n')]));
+    for (const id of ['accounts/extra-uid0', 'accounts/service-login-shell', 'accounts/duplicate-uid']) assert.deepEqual(rules(good, id), [], id);
+  });
+});
+
+describe('config', () => {
+  test('root user, shell form without a shell, port 22, secret env, healthcheck tool, sensitive volume', async () => {
+    const bad = await scan(image([exe('app/server')], {
+      Cmd: ['/bin/sh', '-c', 'exec /app/server'], ExposedPorts: { '22/tcp': {} }, Env: ['PATH=/bin', 'DB_PASSWORD=hunter22'],
+      Healthcheck: { Test: ['CMD-SHELL', 'curl -f http://localhost/ || exit 1'] }, Volumes: { '/var/run/docker.sock': {} },
+    }));
+    assert.equal(rules(bad, 'config/runs-as-root').length, 1);
+    assert.deepEqual(rules(bad, 'config/shell-form').map((f) => f.severity), ['high'], 'no shell: the container cannot start');
+    assert.equal(rules(bad, 'config/ssh-port').length, 1);
+    assert.equal(rules(bad, 'config/secret-env').length, 1);
+    assert.ok(!JSON.stringify(bad).includes('hunter22'), 'the secret is redacted everywhere');
+    assert.equal(rules(bad, 'config/healthcheck-missing-tool').length, 1);
+    assert.equal(rules(bad, 'config/sensitive-volume').length, 1);
+    const good = await scan(image([...BUSYBOX, exe('usr/bin/curl'), exe('app/server')], {
+      User: '65532', Entrypoint: ['/app/server'], ExposedPorts: { '8080/tcp': {} }, Env: ['PATH=/bin', 'LOG_LEVEL=info'],
+      Healthcheck: { Test: ['CMD', 'curl', '-f', 'http://localhost/'] }, Volumes: { '/data': {} },
+    }));
+    for (const id of ['config/runs-as-root', 'config/shell-form', 'config/ssh-port', 'config/secret-env', 'config/healthcheck-missing-tool', 'config/sensitive-volume']) {
+      assert.deepEqual(rules(good, id), [], id);
+    }
+    const shellForm = await scan(image([...BUSYBOX], { User: '1', Cmd: ['/bin/sh', '-c', 'sleep 1'] }));
+    assert.deepEqual(rules(shellForm, 'config/shell-form').map((f) => f.severity), ['low'], 'with a shell it works, but signals are lost');
+  });
+});
+
+describe('surface', () => {
+  test('each category, busybox applets marked, setuid/setgid/world-writable/capabilities', async () => {
+    const report = await scan(image([
+      ...BUSYBOX, { path: 'usr/bin/wget', type: 'symlink', target: '/bin/busybox' },
+      exe('usr/bin/apt-get'), exe('usr/bin/curl'), exe('usr/bin/python3.11'), exe('usr/bin/gcc-12'), exe('usr/bin/sudo'),
+      { path: 'usr/bin/passwd', content: ELF, mode: 0o4755 }, { path: 'usr/bin/wall', content: ELF, mode: 0o2755, gid: 5 },
+      { path: 'srv/drop/', type: 'dir', mode: 0o777 }, { path: 'tmp/', type: 'dir', mode: 0o1777 },
+      { path: 'usr/bin/ping', content: ELF, mode: 0o755, xattrs: { 'security.capability': '\u0001\u0000\u0000\u0002\u0000\u0020\u0000\u0000' } },
+    ]));
+    const s = report.surface;
+    assert.deepEqual(s.shells.map((i) => [i.path, i.via]), [['/bin/busybox', undefined], ['/bin/sh', 'busybox']]);
+    assert.deepEqual(s.networkTools.map((i) => [i.path, i.via]), [['/usr/bin/curl', undefined], ['/usr/bin/ping', undefined], ['/usr/bin/wget', 'busybox']]);
+    assert.deepEqual(s.packageManagers.map((i) => i.name), ['apt-get']);
+    assert.deepEqual(s.interpreters.map((i) => i.name), ['python3.11']);
+    assert.deepEqual(s.buildTools.map((i) => i.name), ['gcc-12']);
+    assert.deepEqual(s.privilegeTools.map((i) => i.name), ['su', 'sudo']);
+    assert.deepEqual(s.setuid.map((i) => i.path), ['/usr/bin/passwd']);
+    assert.deepEqual(s.setgid.map((i) => i.path), ['/usr/bin/wall']);
+    assert.deepEqual(s.worldWritable.map((i) => i.path), ['/srv/drop'], 'the sticky /tmp is fine');
+    assert.deepEqual(s.capabilities.map((i) => i.path), ['/usr/bin/ping']);
+    for (const id of ['surface/shell', 'surface/package-manager', 'surface/network-tools', 'surface/interpreters', 'surface/build-tools', 'surface/privilege-tools', 'surface/setuid', 'surface/setgid', 'surface/world-writable', 'surface/file-capabilities']) {
+      assert.equal(rules(report, id).length, 1, id);
+    }
+    assert.deepEqual(rules(report, 'debug/no-shell'), []);
+  });
+
+  test('only what is really executable counts: no mode bits, dangling links and loops do not', async () => {
+    const report = await scan(image([
+      { path: 'usr/bin/curl', content: 'not executable', mode: 0o644 },
+      { path: 'bin/sh', type: 'symlink', target: '/bin/nothing-here' },
+      { path: 'bin/bash', type: 'symlink', target: 'bash' },
+      { path: 'usr/share/doc/wget', content: ELF, mode: 0o755 },
+    ]));
+    for (const key of ['shells', 'networkTools'] as const) assert.deepEqual(report.surface[key], [], key);
+    assert.equal(rules(report, 'debug/no-shell').length, 1);
+    assert.equal(report.os.classification, 'scratch');
+  });
+});
+
+describe('secrets', () => {
+  const AWS = 'AKIAIOSFODNN7EXAMPLE';
+  test('in visible files and in files a later layer deleted; never printed', async () => {
+    const report = await scan(image([
+      { path: 'app/.env', content: `AWS_ACCESS_KEY_ID=${AWS}\nDB_PASSWORD=s3cr3t-value\n` },
+      { path: 'root/.ssh/id_rsa', content: '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n' },
+      { path: 'home/dev/.npmrc', content: '//registry.npmjs.org/:_authToken=npm_abcdefghijklmnopqrstuvwxyz0123456789\n' },
+    ], NONROOT, [{ files: [{ path: 'app/.env', type: 'whiteout' }, { path: 'root/.ssh/id_rsa', type: 'whiteout' }] }]));
+    const found = report.findings.filter((f) => f.ruleId.startsWith('secrets/')).map((f) => `${f.ruleId} ${f.location?.path}@${f.location?.layer}`).sort();
+    assert.deepEqual(found, [
+      'secrets/aws-access-key /app/.env@0', 'secrets/credential-file /root/.ssh/id_rsa@0', 'secrets/dotenv-secret /app/.env@0',
+      'secrets/npm-token /home/dev/.npmrc@0', 'secrets/private-key /root/.ssh/id_rsa@0',
+    ]);
+    assert.match(report.findings.find((f) => f.ruleId === 'secrets/aws-access-key')!.message, /deleted or replaced in layer 1, so still in the image/);
+    const json = JSON.stringify(report);
+    for (const secret of [AWS, 's3cr3t-value', 'npm_abcdefghij', 'b3BlbnNzaC1rZXkt']) assert.ok(!json.includes(secret), secret);
+  });
+
+  test('no findings for placeholders, system trees, binaries and large files', async () => {
+    const report = await scan(image([
+      { path: 'app/config.yml', content: 'aws_key: ${AWS_ACCESS_KEY_ID}\npassword: changeme-from-env\n' },
+      { path: 'usr/share/doc/example/key.txt', content: `AKIAIOSFODNN7EXAMPLE\n` },
+      { path: 'app/blob.bin', content: Buffer.concat([Buffer.from('AKIAIOSFODNN7EXAMPLE'), Buffer.alloc(10)]) },
+      { path: 'app/big.log', content: `${'x'.repeat(600 * 1024)}AKIAIOSFODNN7EXAMPLE` },
+    ]));
+    assert.deepEqual(report.findings.filter((f) => f.ruleId.startsWith('secrets/')), []);
+  });
+});
+
+describe('size', () => {
+  test('bytes written and deleted in a later layer are wasted; a clean image is not', async () => {
+    const big = Buffer.alloc(3_000_000, 7);
+    const wasteful = await scan(image([{ path: 'tmp/cache.bin', content: big }, exe('app/server')], NONROOT, [{ files: [{ path: 'tmp/cache.bin', type: 'whiteout' }] }]));
+    assert.equal(wasteful.size.wastedBytes, 3_000_000);
+    assert.equal(rules(wasteful, 'size/wasted-bytes').length, 1);
+    const clean = await scan(image([exe('app/server')]));
+    assert.equal(clean.size.efficiency, 1);
+    assert.deepEqual(rules(clean, 'size/wasted-bytes'), []);
+  });
+});
