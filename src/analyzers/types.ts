@@ -62,7 +62,8 @@ export interface Rule {
 export interface Analyzer {
   readonly id: string;
   readonly version: number;
-  readonly reads?: (path: string, size: number) => boolean;
+  /** True to keep the file (up to the default limit), or a byte limit of its own. */
+  readonly reads?: (path: string, size: number) => boolean | number;
   readonly rules?: readonly Rule[];
   analyze(input: AnalyzerInput): AnalyzerOutput | Promise<AnalyzerOutput>;
 }

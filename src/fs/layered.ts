@@ -58,9 +58,11 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
       ...(entry.xattrs ? { xattrs: entry.xattrs } : {}),
     });
     const capture = options.capture;
-    if (capture && entry.type === 'file' && capture.match(path, entry.size)) {
-      const data = await entry.read(capture.maxBytes);
-      contents.set(path, { data, truncated: entry.size > capture.maxBytes });
+    const wanted = capture && entry.type === 'file' ? capture.match(path, entry.size) : false;
+    if (wanted !== false) {
+      const limit = wanted === true ? capture!.maxBytes : wanted;
+      const data = await entry.read(limit);
+      contents.set(path, { data, truncated: entry.size > limit });
     }
   }, { signal: options.signal, ...(options.onBytes ? { onBytes: (bytes: number) => options.onBytes!(layer, bytes) } : {}) });
   options.onLayer?.(layer, stats);

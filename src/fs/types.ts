@@ -45,8 +45,8 @@ export interface Captured {
 
 /** Which file contents to keep while walking, declared before the walk starts. */
 export interface CaptureRequest {
-  /** Called with each regular file's path and size. */
-  readonly match: (path: string, size: number) => boolean;
-  /** Per-file byte limit; longer files are kept truncated. */
+  /** Called with each regular file's path and size: false, true, or a byte limit of its own. */
+  readonly match: (path: string, size: number) => boolean | number;
+  /** Default per-file byte limit; longer files are kept truncated. */
   readonly maxBytes: number;
 }

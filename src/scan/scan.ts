@@ -20,6 +20,16 @@ export interface ScanOptions extends ResolveOptions, Omit<BuildOptions, 'signal'
 export const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
 const LARGEST_FILES = 10;
 
+/** The largest limit any analyzer asks for this file (true means the default limit). */
+function wanted(analyzers: readonly Analyzer[], path: string, size: number): boolean | number {
+  let limit = 0;
+  for (const analyzer of analyzers) {
+    const want = analyzer.reads?.(path, size) ?? false;
+    if (want !== false) limit = Math.max(limit, want === true ? MAX_CAPTURE_BYTES : want);
+  }
+  return limit === 0 ? false : limit;
+}
+
 const byPath = (a: SurfaceItem, b: SurfaceItem): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
@@ -56,7 +66,7 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
   const image = await source.resolve(options);
   const fs = await buildFs(image, {
     ...options,
-    capture: { match: (path, size) => analyzers.some((a) => a.reads?.(path, size)), maxBytes: MAX_CAPTURE_BYTES },
+    capture: { match: (path, size) => wanted(analyzers, path, size), maxBytes: MAX_CAPTURE_BYTES },
   });
   const target = describeTarget(image, fs);
   const meta: ImageMeta = {

@@ -1,0 +1,103 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { purl, type Package } from '../../core/package.js';
+import type { ReportWarning } from '../../core/report.js';
+import { distroQualifier } from '../common/distro.js';
+import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
+import { bdbValues } from './bdb.js';
+import { ndbValues } from './ndb.js';
+import { parseRpmHeader, type RpmHeader } from './header.js';
+
+/** rpm's databases: SQLite (rpm ≥ 4.16), Berkeley DB `Packages`, NDB `Packages.db`; both locations. */
+export const RPM_DBS = ['/var/lib/rpm/rpmdb.sqlite', '/var/lib/rpm/Packages', '/var/lib/rpm/Packages.db',
+  '/usr/lib/sysimage/rpm/rpmdb.sqlite', '/usr/lib/sysimage/rpm/Packages', '/usr/lib/sysimage/rpm/Packages.db'];
+/** Package databases of large RHEL images reach 100+ MB; read them whole. */
+export const MAX_RPMDB_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Reads the header blobs of an rpmdb.sqlite through SQLite itself (better-sqlite3), from a private
+ * copy: with its write-ahead log beside it when the image has one (rpm leaves recent writes there).
+ */
+async function sqliteValues(bytes: Buffer, wal: Buffer | undefined): Promise<Buffer[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'distrolens-rpmdb-'));
+  try {
+    const file = join(dir, 'rpmdb.sqlite');
+    await writeFile(file, bytes, { mode: 0o600 });
+    if (wal) await writeFile(`${file}-wal`, wal, { mode: 0o600 });
+    // better-sqlite3 is CommonJS; loaded when an image actually has an rpm database.
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string, options: { readonly: boolean; fileMustExist: boolean }) => {
+      prepare(sql: string): { all(): { blob: Buffer }[] };
+      close(): void;
+    };
+    // Not read-only: replaying a WAL needs to write the private copy's shared-memory index.
+    const db = new Database(file, { readonly: false, fileMustExist: true });
+    try {
+      return db.prepare('SELECT blob FROM Packages').all().map((row) => row.blob);
+    } finally {
+      db.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `curl-7.76.0-6.cm2.src.rpm` → `curl`. */
+export function sourceName(sourceRpm: string): string | undefined {
+  return /^(.+)-[^-]+-[^-]+\.(?:no)?src\.rpm$/.exec(sourceRpm)?.[1];
+}
+
+export const rpmAnalyzer = {
+  id: 'rpm',
+  version: 1,
+  reads: (path: string) => (RPM_DBS.includes(path) || RPM_DBS.includes(path.replace(/-wal$/, '')) ? MAX_RPMDB_BYTES : false),
+  async analyze({ fs, os }: AnalyzerInput): Promise<AnalyzerOutput> {
+    const packages: Package[] = [];
+    const warnings: ReportWarning[] = [];
+    const seen = new Set<string>();
+    for (const path of RPM_DBS) {
+      const entry = fs.stat(path);
+      const content = fs.content(path);
+      if (!entry || !content || seen.has(entry.path)) continue;
+      seen.add(entry.path);
+      let blobs: Buffer[];
+      try {
+        blobs = path.endsWith('.sqlite') ? await sqliteValues(content.data, fs.content(`${path}-wal`)?.data)
+          : path.endsWith('.db') ? ndbValues(content.data) : bdbValues(content.data);
+      } catch (error) {
+        // A corrupt database is a warning in the report; the rest of the scan goes on.
+        warnings.push({ code: 'W_RPMDB_UNREADABLE', message: `${path}: ${(error as Error).message}` });
+        continue;
+      }
+      const headers: RpmHeader[] = [];
+      let bad = 0;
+      for (const blob of blobs) {
+        try {
+          headers.push(parseRpmHeader(blob));
+        } catch {
+          bad++;
+        }
+      }
+      if (bad) warnings.push({ code: 'W_RPMDB_PARTIAL', message: `${path}: ${bad} package header(s) could not be read` });
+      const distro = distroQualifier(os);
+      for (const h of headers) {
+        if (h.name === 'gpg-pubkey') continue; // imported signing keys, not software
+        const version = `${h.epoch ? `${h.epoch}:` : ''}${h.version}-${h.release}`;
+        const source = h.sourceRpm ? sourceName(h.sourceRpm) : undefined;
+        packages.push({
+          type: 'rpm',
+          name: h.name,
+          version,
+          ...(h.arch ? { arch: h.arch } : {}),
+          ...(source ? { source, sourceVersion: `${h.version}-${h.release}` } : {}),
+          ...(h.license ? { licenses: [h.license] } : {}),
+          purl: purl('rpm', os.id === 'unknown' ? undefined : os.id, h.name, `${h.version}-${h.release}`, { arch: h.arch, epoch: h.epoch ? String(h.epoch) : undefined, distro }),
+          locations: [{ path: entry.path, layer: entry.layer }],
+          files: h.files,
+        });
+      }
+    }
+    return { packages, warnings };
+  },
+} satisfies Analyzer;
