@@ -147,6 +147,32 @@ describe('secrets', () => {
   });
 });
 
+describe('language packages', () => {
+  test('npm packages under node_modules (scoped, nested, npm itself); Python distributions', async () => {
+    const json = (o: unknown) => JSON.stringify(o);
+    const report = await scan(image([
+      { path: 'app/package.json', content: json({ name: 'my-app', version: '1.0.0' }) },
+      { path: 'app/node_modules/lodash/package.json', content: json({ name: 'lodash', version: '4.17.20', license: 'MIT' }) },
+      { path: 'app/node_modules/lodash/fp/package.json', content: json({ name: 'lodash-fp-internal', version: '0.0.0' }) },
+      { path: 'app/node_modules/@types/node/package.json', content: json({ name: '@types/node', version: '20.1.0', license: 'MIT' }) },
+      { path: 'app/node_modules/a/node_modules/b/package.json', content: json({ name: 'b', version: '2.0.0', license: { type: 'ISC' } }) },
+      { path: 'usr/local/lib/node_modules/npm/package.json', content: json({ name: 'npm', version: '10.8.2', license: 'Artistic-2.0' }) },
+      { path: 'app/node_modules/broken/package.json', content: '{ not json' },
+      { path: 'usr/lib/python3/dist-packages/Flask-2.2.2.dist-info/METADATA', content: 'Metadata-Version: 2.1\nName: Flask\nVersion: 2.2.2\nLicense: BSD-3-Clause\n\nbody' },
+      { path: 'usr/lib/python3/dist-packages/six-1.16.0.egg-info', content: 'Metadata-Version: 1.1\nName: six\nVersion: 1.16.0\nLicense: MIT\n' },
+    ]));
+    assert.deepEqual(report.packages.map((p) => `${p.type} ${p.name}@${p.version} ${p.purl} ${(p.licenses ?? []).join(',')}`), [
+      'npm @types/node@20.1.0 pkg:npm/%40types/node@20.1.0 MIT',
+      'npm b@2.0.0 pkg:npm/b@2.0.0 ISC',
+      'npm lodash@4.17.20 pkg:npm/lodash@4.17.20 MIT',
+      'npm npm@10.8.2 pkg:npm/npm@10.8.2 Artistic-2.0',
+      'pypi Flask@2.2.2 pkg:pypi/flask@2.2.2 BSD-3-Clause',
+      'pypi six@1.16.0 pkg:pypi/six@1.16.0 MIT',
+    ]);
+    assert.deepEqual(report.warnings.map((w) => w.code), ['W_NPM_MANIFEST_INVALID']);
+  });
+});
+
 describe('size', () => {
   test('bytes written and deleted in a later layer are wasted; a clean image is not', async () => {
     const big = Buffer.alloc(3_000_000, 7);
