@@ -6,7 +6,8 @@ import { scanImage } from '../src/scan/scan.js';
 import type { Report } from '../src/core/report.js';
 import { buildImage, writeOciLayout, type ImageSpec, type LayerSpec } from './fixtures/image.js';
 import type { FileSpec } from './fixtures/tar.js';
-import { tempDir } from './helpers.js';
+import { REALDATA, hasRealdata, tempDir } from './helpers.js';
+import { readFile } from 'node:fs/promises';
 import { assertValidReport } from './report-schema.js';
 
 /** Every rule, fired by an image built in code for it, and kept quiet by its negative twin. */
@@ -170,6 +171,18 @@ describe('language packages', () => {
       'pypi six@1.16.0 pkg:pypi/six@1.16.0 MIT',
     ]);
     assert.deepEqual(report.warnings.map((w) => w.code), ['W_NPM_MANIFEST_INVALID']);
+  });
+});
+
+describe('binaries', () => {
+  test('Go modules from the build information of a real Go ELF (trivy fixture)', { skip: hasRealdata ? false : 'shared/realdata not found' }, async () => {
+    const elf = await readFile(join(REALDATA, 'pkgdb/go-binary/trivy/test.elf'));
+    const expected = JSON.parse(await readFile(join(REALDATA, 'pkgdb/go-binary/trivy/expected.json'), 'utf8')) as { packages: { name: string; version: string }[] };
+    const report = await scan(image([{ path: 'app/server', content: elf, mode: 0o755 }, { path: 'app/data.bin', content: elf, mode: 0o644 }]));
+    assert.deepEqual(report.packages.map((p) => `${p.name}@${p.version}`).sort(),
+      expected.packages.map((p) => `${p.name}@${p.version || '(devel)'}`).sort());
+    assert.ok(report.packages.every((p) => p.type === 'golang' && p.locations[0]!.path === '/app/server'), 'non-executable copies are not read');
+    assert.equal(report.packages.find((p) => p.name === 'golang.org/x/xerrors')?.purl, 'pkg:golang/golang.org/x/xerrors@v0.0.0-20200804184101-5ec99f83aff1');
   });
 });
 

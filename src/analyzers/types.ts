@@ -31,6 +31,11 @@ export interface ImageMeta {
 
 export interface AnalyzerInput {
   readonly fs: LayeredFs;
+  /**
+   * What this analyzer's `extract` kept from a file during the walk (binaries and archives are
+   * read once, in the walk, and only the small result is kept).
+   */
+  readonly extracted: (path: string) => unknown;
   readonly image: ImageMeta;
   /** Set for every analyzer but `os`, which runs first. */
   readonly os: OsInfo;
@@ -65,6 +70,14 @@ export interface Analyzer {
   /** True to keep the file (up to the default limit), or a byte limit of its own. */
   readonly reads?: (path: string, size: number) => boolean | number;
   readonly rules?: readonly Rule[];
+  /**
+   * For files too large to keep (binaries, Java archives): which ones to look at, and what to
+   * keep of them, computed during the walk while the bytes are at hand. Must be small and JSON-able.
+   */
+  readonly extract?: {
+    readonly match: (path: string, size: number, mode: number) => boolean;
+    readonly run: (data: Buffer, path: string) => unknown;
+  };
   analyze(input: AnalyzerInput): AnalyzerOutput | Promise<AnalyzerOutput>;
 }
 

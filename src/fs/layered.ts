@@ -58,11 +58,12 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
       ...(entry.xattrs ? { xattrs: entry.xattrs } : {}),
     });
     const capture = options.capture;
-    const wanted = capture && entry.type === 'file' ? capture.match(path, entry.size) : false;
+    const wanted = capture && entry.type === 'file' ? capture.match(path, entry.size, entry.mode) : false;
     if (wanted !== false) {
       const limit = wanted === true ? capture!.maxBytes : wanted;
-      const data = await entry.read(limit);
-      contents.set(path, { data, truncated: entry.size > limit });
+      const read = await entry.read(limit);
+      const data = capture!.keep ? capture!.keep(path, read, entry.mode) : read;
+      if (data) contents.set(path, { data, truncated: entry.size > limit });
     }
   }, { signal: options.signal, ...(options.onBytes ? { onBytes: (bytes: number) => options.onBytes!(layer, bytes) } : {}) });
   options.onLayer?.(layer, stats);

@@ -45,8 +45,10 @@ export interface Captured {
 
 /** Which file contents to keep while walking, declared before the walk starts. */
 export interface CaptureRequest {
-  /** Called with each regular file's path and size: false, true, or a byte limit of its own. */
-  readonly match: (path: string, size: number) => boolean | number;
+  /** Called with each regular file's path, size and mode: false, true, or a byte limit of its own. */
+  readonly match: (path: string, size: number, mode: number) => boolean | number;
+  /** Turns the bytes read into what is kept (e.g. facts extracted from a binary); default: the bytes. */
+  readonly keep?: (path: string, data: Buffer, mode: number) => Buffer | undefined;
   /** Default per-file byte limit; longer files are kept truncated. */
   readonly maxBytes: number;
 }

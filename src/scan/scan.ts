@@ -18,6 +18,31 @@ export interface ScanOptions extends ResolveOptions, Omit<BuildOptions, 'signal'
 
 /** Largest content kept for an analyzer: package databases reach a few MB (Ubuntu's status ~1 MB). */
 export const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
+/** Binaries and archives larger than this are not opened for extraction (one at a time per layer). */
+export const MAX_EXTRACT_BYTES = 256 * 1024 * 1024;
+/** Marks kept content that is extraction results (JSON), not the file's bytes. */
+const EXTRACTED = Buffer.from('\0distrolens-extracted\0');
+
+/** Runs the extractors that want a file; undefined when none found anything. */
+function extractAll(analyzers: readonly Analyzer[], path: string, data: Buffer, mode: number): Buffer | undefined {
+  const results: Record<string, unknown> = {};
+  for (const analyzer of analyzers) {
+    if (!analyzer.extract?.match(path, data.length, mode)) continue;
+    try {
+      const result = analyzer.extract.run(data, path);
+      if (result !== undefined) results[analyzer.id] = result;
+    } catch {
+      // A malformed binary or archive yields nothing; it is not an error of the scan.
+    }
+  }
+  return Object.keys(results).length ? Buffer.concat([EXTRACTED, Buffer.from(JSON.stringify(results))]) : undefined;
+}
+
+function extractedFor(fs: LayeredFs, analyzer: Analyzer, path: string): unknown {
+  const content = fs.content(path);
+  if (!content || !content.data.subarray(0, EXTRACTED.length).equals(EXTRACTED)) return undefined;
+  return (JSON.parse(content.data.subarray(EXTRACTED.length).toString('utf8')) as Record<string, unknown>)[analyzer.id];
+}
 const LARGEST_FILES = 10;
 
 /** The largest limit any analyzer asks for this file (true means the default limit). */
@@ -66,7 +91,16 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
   const image = await source.resolve(options);
   const fs = await buildFs(image, {
     ...options,
-    capture: { match: (path, size) => wanted(analyzers, path, size), maxBytes: MAX_CAPTURE_BYTES },
+    capture: {
+      match: (path, size, mode) => {
+        const raw = wanted(analyzers, path, size);
+        const extract = size <= MAX_EXTRACT_BYTES && analyzers.some((a) => a.extract?.match(path, size, mode));
+        return extract ? Math.max(raw === false ? 0 : raw === true ? MAX_CAPTURE_BYTES : raw, MAX_EXTRACT_BYTES) : raw;
+      },
+      // Extraction results replace the bytes they came from; other captured files are kept as read.
+      keep: (path, data, mode) => extractAll(analyzers, path, data, mode) ?? (wanted(analyzers, path, data.length) !== false ? data : undefined),
+      maxBytes: MAX_CAPTURE_BYTES,
+    },
   });
   const target = describeTarget(image, fs);
   const meta: ImageMeta = {
@@ -81,7 +115,7 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
   const surface: Record<string, SurfaceItem[]> = {};
   let users: UserAccount[] = [];
   for (const analyzer of analyzers) {
-    const out = await analyzer.analyze({ fs, image: meta, os });
+    const out = await analyzer.analyze({ fs, image: meta, os, extracted: (path) => extractedFor(fs, analyzer, path) });
     packages.push(...(out.packages ?? []));
     findings.push(...(out.findings ?? []));
     warnings.push(...(out.warnings ?? []));

@@ -1,0 +1,64 @@
+/**
+ * Just enough ELF to find sections and map virtual addresses to file offsets (System V gABI,
+ * https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html). Bounds-checked throughout:
+ * binaries in images are untrusted input.
+ */
+export interface ElfFile {
+  readonly is64: boolean;
+  readonly little: boolean;
+  readonly sections: readonly { readonly name: string; readonly offset: number; readonly size: number; readonly addr: number }[];
+  readonly segments: readonly { readonly vaddr: number; readonly offset: number; readonly filesz: number }[];
+  /** File offset of a virtual address, or undefined when no loaded segment holds it. */
+  offsetOf(addr: number): number | undefined;
+  readUint(offset: number, size: number): number;
+}
+
+export const isElf = (data: Uint8Array): boolean => data.length > 52 && data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
+
+export function parseElf(data: Buffer): ElfFile | undefined {
+  if (!isElf(data)) return undefined;
+  const is64 = data[4] === 2;
+  const little = data[5] === 1;
+  const u16 = (at: number) => (at + 2 <= data.length ? (little ? data.readUInt16LE(at) : data.readUInt16BE(at)) : 0);
+  const u32 = (at: number) => (at + 4 <= data.length ? (little ? data.readUInt32LE(at) : data.readUInt32BE(at)) : 0);
+  const u64 = (at: number) => (at + 8 <= data.length ? Number(little ? data.readBigUInt64LE(at) : data.readBigUInt64BE(at)) : 0);
+  const word = is64 ? u64 : u32;
+  const phoff = is64 ? u64(0x20) : u32(0x1c);
+  const shoff = is64 ? u64(0x28) : u32(0x20);
+  const phentsize = u16(is64 ? 0x36 : 0x2a);
+  const phnum = u16(is64 ? 0x38 : 0x2c);
+  const shentsize = u16(is64 ? 0x3a : 0x2e);
+  const shnum = u16(is64 ? 0x3c : 0x30);
+  const shstrndx = u16(is64 ? 0x3e : 0x32);
+  const segments: { vaddr: number; offset: number; filesz: number }[] = [];
+  for (let i = 0; i < phnum && phoff + (i + 1) * phentsize <= data.length; i++) {
+    const at = phoff + i * phentsize;
+    if (u32(at) !== 1) continue; // PT_LOAD
+    segments.push(is64 ? { offset: u64(at + 8), vaddr: u64(at + 16), filesz: u64(at + 32) } : { offset: u32(at + 4), vaddr: u32(at + 8), filesz: u32(at + 16) });
+  }
+  const raw = [];
+  for (let i = 0; i < shnum && shoff + (i + 1) * shentsize <= data.length; i++) {
+    const at = shoff + i * shentsize;
+    raw.push(is64
+      ? { nameOff: u32(at), addr: u64(at + 16), offset: u64(at + 24), size: u64(at + 32) }
+      : { nameOff: u32(at), addr: u32(at + 12), offset: u32(at + 16), size: u32(at + 20) });
+  }
+  const strtab = raw[shstrndx];
+  const sections = raw.map((s) => {
+    let name = '';
+    if (strtab) {
+      const start = strtab.offset + s.nameOff;
+      const end = data.indexOf(0, start);
+      if (start < data.length && end > start) name = data.toString('latin1', start, end);
+    }
+    return { name, offset: s.offset, size: s.size, addr: s.addr };
+  });
+  return {
+    is64, little, sections, segments,
+    offsetOf: (addr) => {
+      const seg = segments.find((s) => addr >= s.vaddr && addr < s.vaddr + s.filesz);
+      return seg ? seg.offset + (addr - seg.vaddr) : undefined;
+    },
+    readUint: (offset, size) => (size === 8 ? word(offset) : u32(offset)),
+  };
+}
