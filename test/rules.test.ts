@@ -186,6 +186,23 @@ describe('binaries', () => {
   });
 });
 
+describe('java archives', () => {
+  test('maven.war and a shaded jar (trivy fixtures): every artifact, nested jars included, with licences', { skip: hasRealdata ? false : 'shared/realdata not found' }, async () => {
+    const dir = join(REALDATA, 'pkgdb/java/trivy');
+    const expected = JSON.parse(await readFile(join(dir, 'expected.json'), 'utf8')) as Record<string, { name: string; version: string; licenses?: string[] }[]>;
+    const report = await scan(image([
+      { path: 'app/maven.war', content: await readFile(join(dir, 'maven.war')) },
+      { path: 'opt/lib/io.quarkus.gizmo.gizmo-1.1.jar', content: await readFile(join(dir, 'io.quarkus.gizmo.gizmo-1.1.jar')) },
+    ]));
+    const key = (p: { name: string; version: string; licenses?: readonly string[] }) => `${p.name}@${p.version} ${(p.licenses ?? []).join('|')}`;
+    const want = [...expected['maven.war']!, ...expected['io.quarkus.gizmo.gizmo-1.1.jar']!].map(key).sort();
+    assert.deepEqual(report.packages.filter((p) => p.type === 'maven').map(key).sort(), want);
+    const databind = report.packages.find((p) => p.name === 'com.fasterxml.jackson.core:jackson-databind' && p.version === '2.9.10.6')!;
+    assert.equal(databind.purl, 'pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10.6');
+    assert.equal(databind.locations[0]!.path, '/app/maven.war/WEB-INF/lib/jackson-databind-2.9.10.6.jar');
+  });
+});
+
 describe('size', () => {
   test('bytes written and deleted in a later layer are wasted; a clean image is not', async () => {
     const big = Buffer.alloc(3_000_000, 7);
