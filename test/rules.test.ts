@@ -203,6 +203,33 @@ describe('java archives', () => {
   });
 });
 
+describe('runtimes no package database records', () => {
+  test('the Node.js binary running these tests, Python from source, a JDK from a tarball; not when dpkg owns them', async () => {
+    const node = await readFile(process.execPath);
+    const version = process.version.slice(1);
+    const files: FileSpec[] = [
+      { path: 'nodejs/bin/node', content: node, mode: 0o755 },
+      { path: 'usr/local/include/python3.12/patchlevel.h', content: '#define PY_MAJOR_VERSION 3\n#define PY_VERSION "3.12.4"\n' },
+      { path: 'usr/local/bin/python3.12', content: ELF, mode: 0o755 },
+      { path: 'opt/java/openjdk/release', content: 'IMPLEMENTOR="Eclipse Adoptium"\nJAVA_VERSION="21.0.3"\n' },
+      { path: 'opt/java/openjdk/bin/java', content: ELF, mode: 0o755 },
+    ];
+    const report = await scan({ layers: [{ files, compression: 'none' }], config: NONROOT });
+    assert.deepEqual(report.packages.map((p) => `${p.type} ${p.name}@${p.version} ${p.locations[0]!.path} ${p.purl}`), [
+      `binary node@${version} /nodejs/bin/node pkg:generic/node@${version}`,
+      'binary openjdk@21.0.3 /opt/java/openjdk/bin/java pkg:generic/openjdk@21.0.3',
+      'binary python@3.12.4 /usr/local/bin/python3.12 pkg:generic/python@3.12.4',
+    ].sort());
+    // The same node binary installed by a Debian package is that package, not a second one.
+    const owned = await scan({ layers: [{ files: [
+      { path: 'usr/bin/node', content: node, mode: 0o755 },
+      { path: 'var/lib/dpkg/status', content: 'Package: nodejs\nStatus: install ok installed\nVersion: 20.0.0-1\nArchitecture: amd64\n\n' },
+      { path: 'var/lib/dpkg/info/nodejs.list', content: '/.\n/usr\n/usr/bin\n/usr/bin/node\n' },
+    ], compression: 'none' }], config: NONROOT });
+    assert.deepEqual(owned.packages.map((p) => `${p.type} ${p.name}`), ['deb nodejs']);
+  });
+});
+
 describe('size', () => {
   test('bytes written and deleted in a later layer are wasted; a clean image is not', async () => {
     const big = Buffer.alloc(3_000_000, 7);

@@ -55,6 +55,15 @@ function wanted(analyzers: readonly Analyzer[], path: string, size: number): boo
   return limit === 0 ? false : limit;
 }
 
+/** fs.resolve that treats loops as unresolvable. */
+function safeResolve(fs: LayeredFs, path: string): string | undefined {
+  try {
+    return fs.resolve(path);
+  } catch {
+    return undefined;
+  }
+}
+
 const byPath = (a: SurfaceItem, b: SurfaceItem): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
@@ -122,6 +131,15 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
     for (const [key, items] of Object.entries(out.surface ?? {})) (surface[key] ??= []).push(...(items ?? []));
     if (out.users) users = [...out.users];
   }
+  // A runtime binary that an OS package installed is that package: not reported a second time.
+  const owned = new Set<string>();
+  for (const p of packages) {
+    if (p.type !== 'deb' && p.type !== 'apk' && p.type !== 'rpm') continue;
+    for (const file of p.files ?? []) owned.add(safeResolve(fs, file) ?? file);
+  }
+  const kept = packages.filter((p) => p.type !== 'binary' || !p.locations.some((l) => owned.has(safeResolve(fs, l.path) ?? l.path)));
+  packages.length = 0;
+  packages.push(...kept);
   const osPackages = packages.filter((p) => p.type === 'deb' || p.type === 'apk' || p.type === 'rpm').length;
   const sorted = (key: string): SurfaceItem[] => (surface[key] ?? []).sort(byPath);
   const fullSurface: Surface = {
