@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(docker-registry skopeo podman debootstrap umoci busybox-static apache2-utils xz-utils zstd openssl tar gzip rpm)
+packages=(docker-registry skopeo podman debootstrap umoci busybox-static apache2-utils xz-utils zstd openssl tar gzip rpm binutils)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

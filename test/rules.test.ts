@@ -7,7 +7,9 @@ import type { Report } from '../src/core/report.js';
 import { buildImage, writeOciLayout, type ImageSpec, type LayerSpec } from './fixtures/image.js';
 import type { FileSpec } from './fixtures/tar.js';
 import { REALDATA, hasRealdata, tempDir } from './helpers.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { deflateSync } from 'node:zlib';
 import { assertValidReport } from './report-schema.js';
 
 /** Every rule, fired by an image built in code for it, and kept quiet by its negative twin. */
@@ -200,6 +202,26 @@ describe('java archives', () => {
     const databind = report.packages.find((p) => p.name === 'com.fasterxml.jackson.core:jackson-databind' && p.version === '2.9.10.6')!;
     assert.equal(databind.purl, 'pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10.6');
     assert.equal(databind.locations[0]!.path, '/app/maven.war/WEB-INF/lib/jackson-databind-2.9.10.6.jar');
+  });
+});
+
+describe('rust', () => {
+  test('crates from a cargo-auditable .dep-v0 section (added to a real ELF with objcopy); build deps skipped', { skip: spawnSync('sh', ['-c', 'command -v objcopy']).status === 0 ? false : 'objcopy not installed' }, async () => {
+    const dir = await tempDir();
+    try {
+      const audit = { packages: [
+        { name: 'hello', version: '0.1.0', source: 'local', kind: 'runtime', dependencies: [1, 2], root: true },
+        { name: 'serde', version: '1.0.203', source: 'crates.io', kind: 'runtime' },
+        { name: 'cc', version: '1.0.98', source: 'crates.io', kind: 'build' },
+      ] };
+      await writeFile(join(dir.path, 'dep-v0'), deflateSync(Buffer.from(JSON.stringify(audit))));
+      const made = spawnSync('objcopy', ['--add-section', `.dep-v0=${join(dir.path, 'dep-v0')}`, '/bin/true', join(dir.path, 'hello')], { encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+      const report = await scan(image([{ path: 'usr/local/bin/hello', content: await readFile(join(dir.path, 'hello')), mode: 0o755 }]));
+      assert.deepEqual(report.packages.map((p) => `${p.type} ${p.name}@${p.version} ${p.purl}`), ['cargo hello@0.1.0 pkg:cargo/hello@0.1.0', 'cargo serde@1.0.203 pkg:cargo/serde@1.0.203']);
+    } finally {
+      await dir.cleanup();
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { pythonAnalyzer } from './lang/python.js';
 import { golangAnalyzer } from './golang/index.js';
 import { javaAnalyzer } from './java/index.js';
 import { runtimesAnalyzer } from './runtimes/index.js';
+import { rustAnalyzer } from './rust/index.js';
 import { surfaceAnalyzer } from './surface/index.js';
 import { accountsAnalyzer } from './accounts/index.js';
 import { configAnalyzer } from './config/index.js';
@@ -15,7 +16,7 @@ import { sizeAnalyzer } from './size/index.js';
 import { secretsAnalyzer } from './secrets/index.js';
 
 /** Every analyzer a scan runs, in order: explicit and reviewable in one place. */
-export const builtinAnalyzers: readonly Analyzer[] = [osAnalyzer, dpkgAnalyzer, apkAnalyzer, rpmAnalyzer, npmAnalyzer, pythonAnalyzer, golangAnalyzer, javaAnalyzer, runtimesAnalyzer, surfaceAnalyzer, accountsAnalyzer, configAnalyzer, secretsAnalyzer, sizeAnalyzer];
+export const builtinAnalyzers: readonly Analyzer[] = [osAnalyzer, dpkgAnalyzer, apkAnalyzer, rpmAnalyzer, npmAnalyzer, pythonAnalyzer, golangAnalyzer, javaAnalyzer, rustAnalyzer, runtimesAnalyzer, surfaceAnalyzer, accountsAnalyzer, configAnalyzer, secretsAnalyzer, sizeAnalyzer];
 
 export type { Analyzer, AnalyzerInput, AnalyzerOutput, ImageMeta, OsInfo, Rule } from './types.js';
 export { detectOs } from './os/index.js';
