@@ -36,6 +36,7 @@ export async function scanCommand(args: string[], io: CliIo): Promise<number> {
   try {
     const { report } = await scanImage(source, {
       ...(platform ? { platform } : {}),
+      ...(open.cache ? { cacheDir: open.cache.root } : {}),
       onBytes: (layer, bytes) => progress.update(`layer${layer.index}`, bytes, layer.compressedSize),
     });
     progress.done();

@@ -19,13 +19,22 @@ export interface BuildOptions {
   readonly onLayer?: (layer: Layer, stats: LayerStats) => void;
   /** Compressed bytes read so far for one layer (progress bars). */
   readonly onBytes?: (layer: Layer, bytes: number) => void;
+  /** Walk results of layers seen before (keyed by diffID and what was captured). */
+  readonly layerCache?: LayerCache;
+}
+
+/** A store of walk results; a miss walks the layer and fills it. */
+export interface LayerCache {
+  get(layer: Layer): Promise<LayerRecord | undefined>;
+  put(layer: Layer, record: LayerRecord): Promise<void>;
 }
 
 export const DEFAULT_LAYER_CONCURRENCY = 4;
 /** Symlink hops before a path is declared a loop (Linux's MAXSYMLINKS is 40). */
 const MAX_SYMLINK_HOPS = 40;
 
-interface LayerRecord {
+/** What one walk of a layer produced; what a layer cache stores. */
+export interface LayerRecord {
   readonly entries: FsEntry[];
   readonly whiteouts: string[];
   readonly opaques: string[];
@@ -72,8 +81,16 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
 
 /** Walks every layer of an image and returns its squashed filesystem. */
 export async function buildFs(image: Image, options: BuildOptions = {}): Promise<LayeredFs> {
-  const records = await mapLimit(image.layers, options.concurrency ?? DEFAULT_LAYER_CONCURRENCY,
-    (layer, _index, signal) => walkLayer(layer, { ...options, signal }), options.signal);
+  const records = await mapLimit(image.layers, options.concurrency ?? DEFAULT_LAYER_CONCURRENCY, async (layer, _index, signal) => {
+    const cached = await options.layerCache?.get(layer);
+    if (cached) {
+      options.onLayer?.(layer, cached.stats);
+      return cached;
+    }
+    const record = await walkLayer(layer, { ...options, signal });
+    await options.layerCache?.put(layer, record);
+    return record;
+  }, options.signal);
   return LayeredFs.fromRecords(records);
 }
 

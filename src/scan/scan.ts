@@ -9,9 +9,12 @@ import { computeScore } from '../score/index.js';
 import { VERSION } from '../version.js';
 import { classify } from './classify.js';
 import { describeTarget } from './inspect.js';
+import { DiskLayerCache } from './layer-cache.js';
 
-export interface ScanOptions extends ResolveOptions, Omit<BuildOptions, 'signal' | 'capture'> {
+export interface ScanOptions extends ResolveOptions, Omit<BuildOptions, 'signal' | 'capture' | 'layerCache'> {
   readonly analyzers?: readonly Analyzer[];
+  /** Where per-layer results are kept between scans (the cache directory); none when absent. */
+  readonly cacheDir?: string;
   /** Injected clock, for reproducible output. */
   readonly now?: () => Date;
 }
@@ -98,8 +101,11 @@ function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
 export async function scanImage(source: ImageSource, options: ScanOptions = {}): Promise<{ report: Report; image: Image; fs: LayeredFs }> {
   const analyzers = options.analyzers ?? builtinAnalyzers;
   const image = await source.resolve(options);
+  // Everything that decides what a walk keeps is in the key: analyzers, versions, limits.
+  const cacheKey = [...analyzers.map((a) => `${a.id}@${a.version}`), MAX_CAPTURE_BYTES, MAX_EXTRACT_BYTES].join(',');
   const fs = await buildFs(image, {
     ...options,
+    ...(options.cacheDir ? { layerCache: new DiskLayerCache(options.cacheDir, cacheKey) } : {}),
     capture: {
       match: (path, size, mode) => {
         const raw = wanted(analyzers, path, size);

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openSource } from '../src/sources/index.js';
+import { scanImage } from '../src/scan/scan.js';
+import type { ImageSource, Layer } from '../src/image/types.js';
+import { buildImage, writeOciLayout, type LayerSpec } from './fixtures/image.js';
+import { tempDir } from './helpers.js';
+
+/** Counts layer walks through a source wrapper, to see which layers a scan really reads. */
+function counting(source: ImageSource, walked: string[]): ImageSource {
+  return {
+    ...source,
+    resolve: async (options) => {
+      const image = await source.resolve(options);
+      return { ...image, layers: image.layers.map((l): Layer => ({ ...l, walk: (visit, o) => (walked.push(l.diffId!), l.walk(visit, o)) })) };
+    },
+  };
+}
+
+test('per-layer cache: a re-scan walks nothing; an image sharing the base walks only its own layers; same report', async () => {
+  const base: LayerSpec = { files: [{ path: 'etc/passwd', content: 'root:x:0:0::/root:/bin/sh\n' }, { path: 'bin/sh', content: 'ELF', mode: 0o755 }, { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' }] };
+  const a = buildImage({ layers: [base, { files: [{ path: 'app/a', content: 'a' }] }] });
+  const b = buildImage({ layers: [base, { files: [{ path: 'app/b', content: 'b' }, { path: 'app/.env', content: 'API_TOKEN=abcdefgh12345\n' }] }] });
+  const dir = await tempDir();
+  try {
+    await writeOciLayout(join(dir.path, 'a'), [{ image: a }]);
+    await writeOciLayout(join(dir.path, 'b'), [{ image: b }]);
+    const cacheDir = join(dir.path, 'cache');
+    const scan = async (name: string, cached: boolean) => {
+      const walked: string[] = [];
+      const source = counting(await openSource(`oci:${join(dir.path, name)}`, { env: {} }), walked);
+      const { report } = await scanImage(source, { ...(cached ? { cacheDir } : {}), now: () => new Date(0) });
+      return { report, walked };
+    };
+    const cold = await scan('a', true);
+    assert.equal(cold.walked.length, 2);
+    const warm = await scan('a', true);
+    assert.deepEqual(warm.walked, [], 'a warm re-scan walks no layer');
+    assert.deepEqual(warm.report, cold.report);
+    const shared = await scan('b', true);
+    assert.deepEqual(shared.walked, [b.layers[1]!.diffId], 'only the layer not seen before');
+    assert.deepEqual(shared.report, (await scan('b', false)).report, 'cached and uncached scans agree');
+    assert.ok(shared.report.findings.some((f) => f.ruleId === 'secrets/dotenv-secret'));
+    assert.equal((await readdir(join(cacheDir, 'layers'))).length, 3);
+  } finally {
+    await dir.cleanup();
+  }
+});
