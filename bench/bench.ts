@@ -40,7 +40,7 @@ async function measure(args: string[], before?: () => Promise<void>): Promise<Sa
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 
-const images = await ensureDebianImages(['node'], undefined, (line) => log(`(${line})`));
+const images = await ensureDebianImages(['slim', 'node'], undefined, (line) => log(`(${line})`));
 const { layout, archive } = images.node;
 const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
 const manifest = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8')) as { layers: { digest: string; size: number }[] };
@@ -71,6 +71,18 @@ try {
     ['registry, cold cache (pull, verify, walk)', await inspectRun(ref, 'registry-cold', true)],
     ['registry, warm cache', await inspectRun(ref, 'registry-warm', false)],
   ];
+  // The full scan (issue 3): cold, warm (layer cache), and after an image sharing its base.
+  const scanRun = (input: string, name: string, before?: () => Promise<void>) => measure(['scan', input, join(cache.path, name)], before);
+  const fresh = (name: string) => () => rm(join(cache.path, name), { recursive: true, force: true });
+  const scanCold = await scanRun(`oci:${layout}`, 'scan-cold', fresh('scan-cold'));
+  await scanRun(`oci:${layout}`, 'scan-warm');
+  const scanWarm = await scanRun(`oci:${layout}`, 'scan-warm');
+  const slimLayout = images.slim.layout;
+  const scanShared = await scanRun(`oci:${layout}`, 'scan-shared', async () => {
+    await fresh('scan-shared')();
+    await run(process.execPath, [worker, 'scan', `oci:${slimLayout}`, join(cache.path, 'scan-shared')]);
+  });
+  const ownShare = manifest.layers.slice(1).reduce((s, l) => s + l.size, 0) / manifest.layers.reduce((s, l) => s + l.size, 0);
   let ok = true;
   log('');
   log(`${'measurement'.padEnd(48)} ${'time'.padStart(9)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)}  files`);
@@ -83,6 +95,16 @@ try {
   }
   log('');
   log(`targets: ≤ ${RATIO_TARGET}× the floor, peak RSS < ${mb(RSS_TARGET)}: ${ok ? 'met' : 'NOT met'}`);
+  log('');
+  const scanRows: [string, Sample, string, boolean][] = [
+    ['scan, cold (nothing cached)', scanCold, `${(scanCold.ms / floor.ms).toFixed(2)}× floor (target ≤ 2)`, scanCold.ms <= 2 * floor.ms],
+    ['scan, warm (layer cache)', scanWarm, `${((scanWarm.ms / scanCold.ms) * 100).toFixed(0)} % of cold (target ≤ 20 %)`, scanWarm.ms <= 0.2 * scanCold.ms],
+    ['scan after an image sharing the base', scanShared, `${((scanShared.ms / scanCold.ms) * 100).toFixed(0)} % of cold; own layers are ${(ownShare * 100).toFixed(0)} % of the bytes`, true],
+  ];
+  for (const [name, sample, note, pass] of scanRows) {
+    ok &&= pass;
+    log(`${name.padEnd(48)} ${`${sample.ms.toFixed(0)} ms`.padStart(9)} ${mb(sample.rssBytes).padStart(9)}  ${note}${pass ? '' : '  ← misses target'}`);
+  }
   if (process.argv.includes('--check') && !ok) process.exitCode = 1;
 } finally {
   await registry.stop();

@@ -1,7 +1,8 @@
 /**
  * One measured run, in its own process so that peak RSS belongs to it alone. Prints JSON:
  * { ms, rssBytes, files }. Modes: `floor BLOB…` gunzips blobs with node:zlib and discards the
- * output; `inspect INPUT CACHE_DIR|-` resolves the image and walks its whole filesystem.
+ * output; `inspect INPUT CACHE_DIR|-` resolves the image and walks its whole filesystem;
+ * `scan INPUT CACHE_DIR` runs the full scan with the blob and layer caches in CACHE_DIR.
  */
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { Writable } from 'node:stream';
 import { openSource } from '../src/sources/index.js';
 import { BlobCache } from '../src/cache/blobs.js';
 import { inspect } from '../src/scan/inspect.js';
+import { scanImage } from '../src/scan/scan.js';
 
 const [mode, ...args] = process.argv.slice(2);
 const started = performance.now();
@@ -23,6 +25,12 @@ if (mode === 'floor') {
   const [input, cacheDir] = args as [string, string];
   const source = await openSource(input, { ...(cacheDir === '-' ? {} : { cache: new BlobCache(cacheDir) }), env: {} });
   const { fs } = await inspect(source);
+  files = fs.size;
+  await source.close();
+} else if (mode === 'scan') {
+  const [input, cacheDir] = args as [string, string];
+  const source = await openSource(input, { cache: new BlobCache(cacheDir), env: {} });
+  const { fs } = await scanImage(source, { cacheDir });
   files = fs.size;
   await source.close();
 } else {

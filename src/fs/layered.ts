@@ -237,9 +237,12 @@ export class LayeredFs {
     return [...(this.#children.get(resolved) ?? [])].sort().map((name) => this.#nodes.get(`${prefix}/${name}`)!);
   }
 
-  /** Every entry of the squashed filesystem, sorted by path. */
-  entries(): FsEntry[] {
-    return [...this.#nodes.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  #sorted: readonly FsEntry[] | undefined;
+
+  /** Every entry of the squashed filesystem, sorted by path (computed once: the tree is final). */
+  entries(): readonly FsEntry[] {
+    this.#sorted ??= [...this.#nodes.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return this.#sorted;
   }
 
   /** Number of visible paths. */
@@ -262,6 +265,8 @@ export class LayeredFs {
    * absent or was not declared for capture before the walk.
    */
   content(path: string): Captured | undefined {
+    // Fast path: a regular file asked for by its own path needs no resolution.
+    if (this.#nodes.get(path)?.type === 'file') return this.#contents.get(path);
     let entry = this.stat(path);
     for (let hops = 0; entry?.type === 'hardlink' && hops < MAX_SYMLINK_HOPS; hops++) entry = this.stat(entry.linkTarget!);
     return entry ? this.#contents.get(entry.path) : undefined;

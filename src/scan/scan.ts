@@ -2,6 +2,7 @@ import { compareFindings, type Finding } from '../core/finding.js';
 import { comparePackages, type Package } from '../core/package.js';
 import { REPORT_SCHEMA, type Report, type ReportWarning, type SizeSummary } from '../core/report.js';
 import type { Surface, SurfaceItem, UserAccount } from '../core/surface.js';
+import type { FsEntry } from '../fs/types.js';
 import { builtinAnalyzers, detectOs, diveEfficiency, type Analyzer, type ImageMeta } from '../analyzers/index.js';
 import { buildFs, type BuildOptions, type LayeredFs } from '../fs/layered.js';
 import type { Image, ImageSource, ResolveOptions } from '../image/types.js';
@@ -71,17 +72,30 @@ const byPath = (a: SurfaceItem, b: SurfaceItem): number => (a.path < b.path ? -1
 
 function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
   const { efficiency, wastedBytes, inefficiencies } = diveEfficiency(fs.layers);
-  const files = fs.entries().filter((e) => e.type !== 'dir');
-  const largest = [...files].filter((e) => e.type === 'file').sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))
-    .slice(0, LARGEST_FILES).map((e) => ({ path: e.path, size: e.size, layer: e.layer }));
+  let files = 0;
+  let squashed = 0;
+  let top: FsEntry[] = [];
+  for (const e of fs.entries()) {
+    if (e.type === 'dir') continue;
+    files++;
+    if (e.type !== 'file') continue;
+    squashed += e.size;
+    // Keep the largest few without sorting every file.
+    if (top.length < LARGEST_FILES || e.size > top[top.length - 1]!.size) {
+      top.push(e);
+      top.sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));
+      if (top.length > LARGEST_FILES) top = top.slice(0, LARGEST_FILES);
+    }
+  }
+  const largest = top.map((e) => ({ path: e.path, size: e.size, layer: e.layer }));
   const compressed = image.layers.every((l) => l.compressedSize !== undefined) ? image.layers.reduce((s, l) => s + (l.compressedSize ?? 0), 0) : undefined;
   return {
     ...(compressed !== undefined ? { compressed } : {}),
     uncompressed: fs.layers.reduce((s, l) => s + l.uncompressedSize, 0),
-    squashed: files.reduce((s, e) => s + (e.type === 'file' ? e.size : 0), 0),
+    squashed,
     wastedBytes,
     efficiency,
-    files: files.length,
+    files,
     layers: fs.layers.map((l, index) => ({
       index,
       addedBytes: l.entries.reduce((s, e) => s + (e.type === 'file' ? e.size : 0), 0),
@@ -138,12 +152,22 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
     if (out.users) users = [...out.users];
   }
   // A runtime binary that an OS package installed is that package: not reported a second time.
-  const owned = new Set<string>();
+  // Owned paths are indexed by base name, so only the few candidates are resolved (/bin vs /usr/bin).
+  const owned = new Map<string, string[]>();
   for (const p of packages) {
     if (p.type !== 'deb' && p.type !== 'apk' && p.type !== 'rpm') continue;
-    for (const file of p.files ?? []) owned.add(safeResolve(fs, file) ?? file);
+    for (const file of p.files ?? []) {
+      const base = file.slice(file.lastIndexOf('/') + 1);
+      const list = owned.get(base);
+      if (list) list.push(file);
+      else owned.set(base, [file]);
+    }
   }
-  const kept = packages.filter((p) => p.type !== 'binary' || !p.locations.some((l) => owned.has(safeResolve(fs, l.path) ?? l.path)));
+  const isOwned = (path: string): boolean => {
+    const canonical = safeResolve(fs, path) ?? path;
+    return (owned.get(path.slice(path.lastIndexOf('/') + 1)) ?? []).some((file) => (safeResolve(fs, file) ?? file) === canonical);
+  };
+  const kept = packages.filter((p) => p.type !== 'binary' || !p.locations.some((l) => isOwned(l.path)));
   packages.length = 0;
   packages.push(...kept);
   const osPackages = packages.filter((p) => p.type === 'deb' || p.type === 'apk' || p.type === 'rpm').length;

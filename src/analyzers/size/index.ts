@@ -20,23 +20,49 @@ export interface Efficiency {
   readonly inefficiencies: readonly PathWaste[];
 }
 
+const memo = new WeakMap<readonly LayerChanges[], Efficiency>();
+
+/** Computed once per filesystem: the size analyzer and the report's size section both need it. */
 export function diveEfficiency(layers: readonly LayerChanges[]): Efficiency {
+  let result = memo.get(layers);
+  if (!result) memo.set(layers, (result = computeEfficiency(layers)));
+  return result;
+}
+
+function computeEfficiency(layers: readonly LayerChanges[]): Efficiency {
   const data = new Map<string, { count: number; cumulative: number; min: number }>();
   for (const layer of layers) {
     // The layer's own tree: its entries and its whiteouts (dive shows both as nodes).
     const sizes = new Map<string, number>();
     for (const entry of layer.entries) sizes.set(entry.path, entry.type === 'file' ? entry.size : 0);
-    for (const target of layer.whiteouts) {
-      const removed = layer.removed.filter((e) => e.path === target || e.path.startsWith(`${target}/`));
-      const wasDir = removed.some((e) => e.path === target && e.type === 'dir');
-      sizes.set(target, wasDir ? removed.reduce((sum, e) => sum + (e.type === 'file' ? e.size : 0), 0) : 0);
+    if (layer.whiteouts.length) {
+      // What each whiteout removed: the removed entries under it (one pass over the removed list).
+      const targets = new Set(layer.whiteouts);
+      const removedBytes = new Map<string, number>();
+      const removedDirs = new Set<string>();
+      for (const e of layer.removed) {
+        if (targets.has(e.path) && e.type === 'dir') removedDirs.add(e.path);
+        for (let at = e.path.length; at > 0; at = e.path.lastIndexOf('/', at - 1)) {
+          const prefix = e.path.slice(0, at);
+          if (targets.has(prefix)) {
+            if (e.type === 'file') removedBytes.set(prefix, (removedBytes.get(prefix) ?? 0) + e.size);
+            break;
+          }
+        }
+      }
+      for (const target of layer.whiteouts) sizes.set(target, removedDirs.has(target) ? removedBytes.get(target) ?? 0 : 0);
     }
+    // dive visits leaves only: mark every ancestor, climbing only until one is already marked.
     const parents = new Set<string>();
     for (const path of sizes.keys()) {
-      for (let at = path.lastIndexOf('/'); at > 0; at = path.lastIndexOf('/', at - 1)) parents.add(path.slice(0, at));
+      for (let at = path.lastIndexOf('/'); at > 0; at = path.lastIndexOf('/', at - 1)) {
+        const ancestor = path.slice(0, at);
+        if (parents.has(ancestor)) break;
+        parents.add(ancestor);
+      }
     }
     for (const [path, size] of sizes) {
-      if (parents.has(path)) continue; // dive visits leaves only
+      if (parents.has(path)) continue;
       const d = data.get(path);
       if (!d) data.set(path, { count: 1, cumulative: size, min: size });
       else {
