@@ -81,6 +81,21 @@ test('tampered content: layer bytes, diff_ids, config', async () => {
   }
 });
 
+test('a config whose diff_id does not match an authentic blob fails the conformance check', async () => {
+  const image = buildImage({ layers: [{ files: [{ path: 'a', content: 'x' }] }] });
+  const dir = await tempDir();
+  try {
+    const config = Buffer.from(JSON.stringify({ ...JSON.parse(image.config.toString()), rootfs: { type: 'layers', diff_ids: [sha256(Buffer.from('other'))] } }));
+    const manifest = Buffer.from(JSON.stringify({ ...JSON.parse(image.manifest.toString()), config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length } }));
+    await writeOciLayout(join(dir.path, 'l'), [{ image: { ...image, config, configDigest: sha256(config), manifest, manifestDigest: sha256(manifest) } }]);
+    const { validateImage } = await import('../src/image/validate.js');
+    const source = await openSource(`oci:${join(dir.path, 'l')}`, { env: {} });
+    await rejectsWithCode(validateImage(await source.resolve()), 'E_DIGEST_MISMATCH');
+  } finally {
+    await dir.cleanup();
+  }
+});
+
 test('OCI layout directory: a blob symlinked out of the layout is refused', async () => {
   const image = buildImage({ layers: [{ files: [{ path: 'a', content: 'x' }] }] });
   const dir = await tempDir();

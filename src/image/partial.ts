@@ -113,7 +113,7 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
     }
     // Bytes verified on an earlier walk are trusted: no hashing, and plain tars on disk are seeked.
     const key = options.verified ? await verifiedKey(part) : undefined;
-    const trusted = key !== undefined && (await options.verified!.has(key));
+    const trusted = !walkOptions.verifyDiffId && key !== undefined && (await options.verified!.has(key));
     const seekable = trusted && location.kind === 'file' && detectCompression(await readHead(location)) === 'none';
 
     const compressed = new ByteCounter();
@@ -131,7 +131,11 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
       const sameDigest = compression === 'none' && part.digest !== undefined && part.digest === part.diffId;
       if (!trusted && part.digest && !part.verified && !sameDigest) source = hashing(source, (blobHash = createHash('sha256')));
       let plain = inflate(source, compression, what, limits);
-      if (!trusted && part.diffId) plain = hashing(plain, (diffHash = createHash('sha256')));
+      // Verify what is read, as go-containerregistry does: a compressed blob whose digest is (or
+      // was, on download) checked pins its decompressed bytes, so hashing them again is only for
+      // the conformance check (verifyDiffId). Plain layers are checked against their diffID.
+      const blobChecked = compression !== 'none' && part.digest !== undefined && (part.verified === true || blobHash !== undefined);
+      if (!trusted && part.diffId && (walkOptions.verifyDiffId || !blobChecked)) plain = hashing(plain, (diffHash = createHash('sha256')));
       reader = new StreamReader(plain);
     }
 
@@ -160,8 +164,8 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
     if (diffHash && part.diffId) {
       const actual = `sha256:${diffHash.digest('hex')}`;
       if (actual !== part.diffId) throw errors.digestMismatch(`${what} diff_id`, part.diffId, actual);
-      if (key) await options.verified?.add(key);
     }
+    if (key && !trusted && (diffHash || blobHash || part.verified)) await options.verified?.add(key);
     return { uncompressedSize, entries };
   };
 

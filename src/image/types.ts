@@ -49,6 +49,8 @@ export interface LayerStats {
 
 export interface WalkOptions {
   readonly signal?: AbortSignal;
+  /** Also hash the decompressed bytes against the config's diff_id when the blob digest is checked. */
+  readonly verifyDiffId?: boolean;
   /** Fired with compressed bytes read so far; drives progress bars. */
   readonly onBytes?: (bytes: number) => void;
 }
