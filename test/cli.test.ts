@@ -147,3 +147,21 @@ test('progress goes to a terminal stderr only, and --quiet silences it', async (
     await dir.cleanup();
   }
 });
+
+test('scan: the table opens with the verdict and fits 80 columns; JSON matches the schema', async () => {
+  const dir = await tempDir();
+  try {
+    await writeFile(join(dir.path, 'app.tar'), dockerArchive([{ image, tags: ['app:1'] }]));
+    const table = await cli(['scan', join(dir.path, 'app.tar'), '--no-cache']);
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.split('\n');
+    assert.match(lines[0]!, /^app:1 +Grade [A-F] \(\d+\/100\)$/);
+    assert.match(lines[1]!, /^Classification: /);
+    assert.ok(lines.every((line) => line.length <= 80), lines.find((l) => l.length > 80));
+    const json = await cli(['scan', join(dir.path, 'app.tar'), '-f', 'json', '--no-cache']);
+    assert.ok(validate(JSON.parse(json.stdout)), JSON.stringify(validate.errors));
+    assert.ok(!json.stdout.includes('s3cret'));
+  } finally {
+    await dir.cleanup();
+  }
+});

@@ -49,7 +49,7 @@ export function renderScanTable(report: Report): string {
     const names = [...new Set(items.map((i) => i.name))];
     rows.push([`  ${LABELS[key]}`, `${items.length}: ${truncate(names.join(', '), WIDTH - 24)}`]);
   }
-  out.push('', rows.length ? 'Attack surface:' : 'Attack surface: none found (no shell, package manager, network tools, setuid files)');
+  out.push('', rows.length ? 'Attack surface:' : 'Attack surface: none (no shell, package manager, network tools, setuid)');
   if (rows.length) out.push(columns(rows));
 
   const users = report.surface.users;
