@@ -30,8 +30,9 @@ if (mode === 'floor') {
 } else if (mode === 'scan') {
   const [input, cacheDir] = args as [string, string];
   const source = await openSource(input, { cache: new BlobCache(cacheDir), env: {} });
-  const { fs } = await scanImage(source, { cacheDir });
-  files = fs.size;
+  const layersOnly = args[2] === 'layers-only';
+  const { report } = await scanImage(source, { cacheDir, ...(layersOnly ? { resultCache: false } : {}) });
+  files = report.size.files;
   await source.close();
 } else {
   throw new Error(`unknown mode ${mode}`);

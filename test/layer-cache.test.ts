@@ -28,10 +28,10 @@ test('per-layer cache: a re-scan walks nothing; an image sharing the base walks 
     await writeOciLayout(join(dir.path, 'a'), [{ image: a }]);
     await writeOciLayout(join(dir.path, 'b'), [{ image: b }]);
     const cacheDir = join(dir.path, 'cache');
-    const scan = async (name: string, cached: boolean) => {
+    const scan = async (name: string, cached: boolean, resultCache = true) => {
       const walked: string[] = [];
       const source = counting(await openSource(`oci:${join(dir.path, name)}`, { env: {} }), walked);
-      const { report } = await scanImage(source, { ...(cached ? { cacheDir } : {}), now: () => new Date(0) });
+      const { report } = await scanImage(source, { ...(cached ? { cacheDir, resultCache } : {}), now: () => new Date(0) });
       return { report, walked };
     };
     const cold = await scan('a', true);
@@ -39,11 +39,15 @@ test('per-layer cache: a re-scan walks nothing; an image sharing the base walks 
     const warm = await scan('a', true);
     assert.deepEqual(warm.walked, [], 'a warm re-scan walks no layer');
     assert.deepEqual(warm.report, cold.report);
+    const layersOnly = await scan('a', true, false);
+    assert.deepEqual(layersOnly.walked, [], 'the layer cache alone also spares every walk');
+    assert.deepEqual(layersOnly.report, cold.report, 'and gives the same report');
     const shared = await scan('b', true);
     assert.deepEqual(shared.walked, [b.layers[1]!.diffId], 'only the layer not seen before');
     assert.deepEqual(shared.report, (await scan('b', false)).report, 'cached and uncached scans agree');
     assert.ok(shared.report.findings.some((f) => f.ruleId === 'secrets/dotenv-secret'));
     assert.equal((await readdir(join(cacheDir, 'layers'))).length, 3);
+    assert.equal((await readdir(join(cacheDir, 'results'))).length, 2, 'one analysis per image');
   } finally {
     await dir.cleanup();
   }

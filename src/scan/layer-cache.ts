@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import type { Layer } from '../image/types.js';
+import type { Image, Layer } from '../image/types.js';
+import type { Report } from '../core/report.js';
 import type { LayerCache, LayerRecord } from '../fs/layered.js';
 
 /** Bump when the stored record's shape changes. */
@@ -49,13 +50,58 @@ export class DiskLayerCache implements LayerCache {
   async put(layer: Layer, record: LayerRecord): Promise<void> {
     const path = this.#path(layer);
     if (!path) return;
-    await mkdir(this.#dir, { recursive: true });
-    const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeQuietly(path, serialize(record));
+  }
+}
+
+/** Writes a file so that readers see all of it or nothing; a failure (full disk) is ignored. */
+async function writeQuietly(path: string, data: Uint8Array | string): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(temp, data);
+    await rename(temp, path);
+  } catch {
+    await rm(temp, { force: true });
+  }
+}
+
+/**
+ * Whole-image analysis results, keyed by everything the analysis depends on: the analyzers and
+ * their versions, the tool version, the image config, every layer's diffID, the source kind and
+ * the reference. A re-scan of the same image reads one file. Images whose layers have no content
+ * address (root filesystems) are never cached.
+ */
+export class ResultCache {
+  readonly #dir: string;
+  readonly #key: string;
+
+  constructor(root: string, analyzersKey: string, toolVersion: string) {
+    this.#dir = join(root, 'results');
+    this.#key = `${FORMAT}\0${toolVersion}\0${analyzersKey}`;
+  }
+
+  #path(image: Image): string | undefined {
+    if (image.layers.some((l) => !l.diffId)) return undefined;
+    const identity = [this.#key, JSON.stringify(image.rawConfig), image.configDigest ?? '', image.source.kind, image.source.reference ?? '',
+      ...image.layers.map((l) => `${l.diffId}:${l.digest ?? ''}:${l.compressedSize ?? ''}`), JSON.stringify(image.warnings)].join('\0');
+    return join(this.#dir, `${createHash('sha256').update(identity).digest('hex')}.json`);
+  }
+
+  async get(image: Image): Promise<Omit<Report, 'createdAt'> | undefined> {
+    const path = this.#path(image);
+    if (!path) return undefined;
     try {
-      await writeFile(temp, serialize(record));
-      await rename(temp, path);
+      return JSON.parse(await readFile(path, 'utf8')) as Omit<Report, 'createdAt'>;
     } catch {
-      await rm(temp, { force: true }); // a full disk must not fail the scan
+      return undefined;
     }
+  }
+
+  async put(image: Image, report: Report): Promise<void> {
+    const path = this.#path(image);
+    if (!path) return;
+    const { createdAt: _createdAt, ...rest } = report;
+    await writeQuietly(path, JSON.stringify(rest));
   }
 }

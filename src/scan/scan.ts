@@ -10,12 +10,14 @@ import { computeScore } from '../score/index.js';
 import { VERSION } from '../version.js';
 import { classify } from './classify.js';
 import { describeTarget } from './inspect.js';
-import { DiskLayerCache } from './layer-cache.js';
+import { DiskLayerCache, ResultCache } from './layer-cache.js';
 
 export interface ScanOptions extends ResolveOptions, Omit<BuildOptions, 'signal' | 'capture' | 'layerCache'> {
   readonly analyzers?: readonly Analyzer[];
-  /** Where per-layer results are kept between scans (the cache directory); none when absent. */
+  /** Where per-layer and whole-image results are kept between scans (the cache directory). */
   readonly cacheDir?: string;
+  /** false: keep per-layer results only (re-analyse every time, e.g. to measure the layer cache). */
+  readonly resultCache?: boolean;
   /** Injected clock, for reproducible output. */
   readonly now?: () => Date;
 }
@@ -112,11 +114,24 @@ function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
  * detect the OS, run the analyzers, classify, score. Lists are sorted so two runs on the same
  * input give the same JSON apart from createdAt.
  */
-export async function scanImage(source: ImageSource, options: ScanOptions = {}): Promise<{ report: Report; image: Image; fs: LayeredFs }> {
+export async function scanImage(source: ImageSource, options: ScanOptions = {}): Promise<{ report: Report; image: Image; fs?: LayeredFs }> {
   const analyzers = options.analyzers ?? builtinAnalyzers;
   const image = await source.resolve(options);
   // Everything that decides what a walk keeps is in the key: analyzers, versions, limits.
   const cacheKey = [...analyzers.map((a) => `${a.id}@${a.version}`), MAX_CAPTURE_BYTES, MAX_EXTRACT_BYTES].join(',');
+  const now = options.now ?? (() => new Date());
+  const results = options.cacheDir && options.resultCache !== false ? new ResultCache(options.cacheDir, cacheKey, VERSION) : undefined;
+  const cached = await results?.get(image);
+  if (cached) {
+    // The same image, analyzers and versions: the analysis is what it was. Only the input differs.
+    return { report: { ...cached, createdAt: now().toISOString(), target: { ...cached.target, input: image.source.input } }, image };
+  }
+  const { report, fs } = await analyze(image, analyzers, cacheKey, { ...options, now });
+  await results?.put(image, report);
+  return { report, image, fs };
+}
+
+async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: string, options: ScanOptions & { now: () => Date }): Promise<{ report: Report; fs: LayeredFs }> {
   const fs = await buildFs(image, {
     ...options,
     ...(options.cacheDir ? { layerCache: new DiskLayerCache(options.cacheDir, cacheKey) } : {}),
@@ -185,7 +200,7 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
   const report: Report = {
     schema: REPORT_SCHEMA,
     tool: { name: 'distrolens', version: VERSION },
-    createdAt: (options.now ?? (() => new Date()))().toISOString(),
+    createdAt: options.now().toISOString(),
     target,
     os: {
       id: os.id,
@@ -202,5 +217,5 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
     score: computeScore(findings, osPackages),
     warnings: warnings.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.message < b.message ? -1 : 1)),
   };
-  return { report, image, fs };
+  return { report, fs };
 }
