@@ -65,7 +65,8 @@ export class BlobCache implements VerifiedStore {
     const temp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     const final = this.pathOf(digest);
     const hash = createHash('sha256');
-    const out = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
+    // A deep write buffer: the layer walk reading the download must not wait for the disk each chunk.
+    const out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 8 * 1024 * 1024 });
     let size = 0;
     let open = true;
     const abort = async (): Promise<void> => {

@@ -119,6 +119,30 @@ export async function* inflate(
   }
 }
 
+/**
+ * Joins small chunks (network reads arrive in 16–64 KiB pieces) into pieces of about `size`
+ * bytes: zlib then gets a few large jobs instead of thousands of small ones, each of which needs a
+ * turn of the main thread.
+ */
+export async function* coalesce(source: AsyncIterable<Uint8Array>, size = CHUNK): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of source) {
+    if (chunk.length >= size && length === 0) {
+      yield chunk;
+      continue;
+    }
+    parts.push(chunk);
+    length += chunk.length;
+    if (length >= size) {
+      yield Buffer.concat(parts, length);
+      parts = [];
+      length = 0;
+    }
+  }
+  if (length) yield Buffer.concat(parts, length);
+}
+
 /** Feeds every chunk into a hash as it passes. */
 export async function* hashing(source: AsyncIterable<Uint8Array>, hash: { update(data: Uint8Array): unknown }): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {

@@ -6,6 +6,7 @@ import type { BlobCache } from '../../cache/blobs.js';
 import { MANIFEST_ACCEPT } from '../../image/media.js';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES } from '../../image/manifest.js';
 import { imageFromParts, type PartialOptions } from '../../image/partial.js';
+import { coalesce } from '../../util/compression.js';
 import { partsFromManifest, resolveManifest, sha256, verifyBytes } from '../../image/resolve.js';
 import type { Descriptor, Image, ImageSource, ResolveOptions } from '../../image/types.js';
 import { RegistryClient, type ClientOptions } from './client.js';
@@ -95,7 +96,8 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
         // A server that ignores Range sends everything again: skip what we already have.
         let skip = resume && response.status !== 206 ? resume : 0;
         try {
-          for await (const data of response.body ?? []) {
+          // Network reads arrive in small pieces; write and pass on large ones.
+          for await (const data of coalesce((response.body ?? []) as AsyncIterable<Uint8Array>)) {
             let chunk = data as Uint8Array;
             if (skip) {
               const drop = Math.min(skip, chunk.length);
