@@ -11,8 +11,7 @@ import { pushLayout } from './fixtures/image.js';
 import { registryAvailable, startRegistry, type TestRegistry } from './fixtures/registry.js';
 import { tempDir } from './helpers.js';
 import { join } from 'node:path';
-import { scanImage } from '../src/scan/scan.js';
-import { assertValidReport } from './report-schema.js';
+import { scanInput } from './fixtures/scan.js';
 
 /**
  * Real images built from Debian packages, read from every local format and from the real
@@ -92,16 +91,7 @@ describe('scan of images built from Debian packages', { skip, timeout: 15 * 60_0
     images = await ensureDebianImages(['slim', 'static', 'base']);
   }, { timeout: 15 * 60_000 });
 
-  const scanLayout = async (name: DebianImageName) => {
-    const source = await openSource(`oci:${images[name].layout}`, { env: {} });
-    try {
-      const { report } = await scanImage(source);
-      assertValidReport(report);
-      return report;
-    } finally {
-      await source.close();
-    }
-  };
+  const scanLayout = (name: DebianImageName) => scanInput(`oci:${images[name].layout}`);
 
   test('slim: packages equal what dpkg-query reports on the same root; shells, apt/dpkg, setuid as find sees them', async () => {
     const report = await scanLayout('slim');

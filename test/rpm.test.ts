@@ -5,28 +5,13 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { openSource } from '../src/sources/index.js';
-import { scanImage } from '../src/scan/scan.js';
 import type { Report } from '../src/core/report.js';
-import { buildImage, writeOciLayout } from './fixtures/image.js';
+import { scanSpec } from './fixtures/scan.js';
 import type { FileSpec } from './fixtures/tar.js';
 import { REALDATA, hasRealdata, tempDir } from './helpers.js';
-import { assertValidReport } from './report-schema.js';
 
 /** rpm databases in all three formats, read from images that carry them. */
-async function scanFiles(files: FileSpec[]): Promise<Report> {
-  const dir = await tempDir();
-  try {
-    await writeOciLayout(join(dir.path, 'layout'), [{ image: buildImage({ layers: [{ files }], config: { User: '1000' } }) }]);
-    const source = await openSource(`oci:${join(dir.path, 'layout')}`, { env: {} });
-    const { report } = await scanImage(source);
-    await source.close();
-    assertValidReport(report);
-    return report;
-  } finally {
-    await dir.cleanup();
-  }
-}
+const scanFiles = (files: FileSpec[]): Promise<Report> => scanSpec({ layers: [{ files }], config: { User: '1000' } });
 
 const osRelease = (id: string, version: string): FileSpec => ({ path: 'etc/os-release', content: `ID=${id}\nVERSION_ID="${version}"\nPRETTY_NAME="${id} ${version}"\n` });
 

@@ -1,31 +1,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { openSource } from '../src/sources/index.js';
-import { scanImage } from '../src/scan/scan.js';
 import type { Report } from '../src/core/report.js';
-import { buildImage, writeOciLayout, type ImageSpec, type LayerSpec } from './fixtures/image.js';
+import { type ImageSpec, type LayerSpec } from './fixtures/image.js';
+import { scanSpec } from './fixtures/scan.js';
 import type { FileSpec } from './fixtures/tar.js';
 import { REALDATA, hasRealdata, tempDir } from './helpers.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
-import { assertValidReport } from './report-schema.js';
 
 /** Every rule, fired by an image built in code for it, and kept quiet by its negative twin. */
-async function scan(spec: ImageSpec): Promise<Report> {
-  const dir = await tempDir();
-  try {
-    await writeOciLayout(join(dir.path, 'layout'), [{ image: buildImage(spec) }]);
-    const source = await openSource(`oci:${join(dir.path, 'layout')}`, { env: {} });
-    const { report } = await scanImage(source);
-    await source.close();
-    assertValidReport(report);
-    return report;
-  } finally {
-    await dir.cleanup();
-  }
-}
+const scan = scanSpec;
 
 const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(64)]);
 const exe = (path: string): FileSpec => ({ path, content: ELF, mode: 0o755 });

@@ -1,22 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { openSource } from '../src/sources/index.js';
-import { scanImage } from '../src/scan/scan.js';
 import { REALDATA, hasRealdata } from './helpers.js';
-import { assertValidReport } from './report-schema.js';
+import { scanInput } from './fixtures/scan.js';
 
 /** Scans of the real upstream data, each asserting the exact expected result. */
-export async function scanInput(input: string) {
-  const source = await openSource(input, { env: {} });
-  try {
-    const { report } = await scanImage(source, { now: () => new Date('2026-01-01T00:00:00Z') });
-    assertValidReport(report);
-    return report;
-  } finally {
-    await source.close();
-  }
-}
 
 const skip = hasRealdata ? false : 'shared/realdata not found';
 const ALPINE_39_PACKAGES = ['musl@1.1.20-r3', 'busybox@1.29.3-r10', 'alpine-baselayout@3.1.0-r3', 'alpine-keys@2.1-r1', 'libcrypto1.1@1.1.1a-r1',

@@ -1,12 +1,8 @@
-import { errors } from '../core/errors.js';
 import { renderInspectTable } from '../report/inspect-table.js';
 import { renderJson } from '../report/format.js';
 import { inspect } from '../scan/inspect.js';
-import { openSource } from '../sources/index.js';
-import { EXIT, writeAtomic, type CliIo } from './io.js';
-import { IMAGE_FLAGS, openOptions, parseFlags } from './options.js';
-import { Progress } from './progress.js';
-import { resolve } from 'node:path';
+import type { CliIo } from './io.js';
+import { runImageCommand } from './image-command.js';
 
 export const INSPECT_HELP = `Usage: distrolens inspect INPUT [options]
 
@@ -32,33 +28,11 @@ Options:
 `;
 
 /** `distrolens inspect`: resolve, walk, describe. */
-export async function inspectCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, IMAGE_FLAGS);
-  if (values.help) {
-    io.stdout.write(INSPECT_HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length !== 1) throw errors.usage(positionals.length ? 'inspect takes one INPUT' : 'inspect needs an INPUT', 'e.g. distrolens inspect alpine:3.20');
-  const format = values.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw errors.usage(`unknown format ${format}`, 'use --format table or --format json');
-  const { open, platform } = openOptions(values, io);
-  const progress = new Progress(io, values.quiet ?? false);
-  const source = await openSource(positionals[0]!, {
-    ...open,
-    onDownload: (digest, bytes, total) => progress.update(digest, bytes, total, 'pulling'),
-  });
-  try {
-    const { report } = await inspect(source, {
-      ...(platform ? { platform } : {}),
-      onBytes: (layer, bytes) => progress.update(`layer${layer.index}`, bytes, layer.compressedSize),
-    });
-    progress.done();
-    const text = format === 'json' ? renderJson(report) : renderInspectTable(report);
-    if (values.output) await writeAtomic(resolve(io.cwd ?? process.cwd(), values.output), text);
-    else io.stdout.write(text);
-    return EXIT.ok;
-  } finally {
-    progress.done();
-    await source.close();
-  }
-}
+export const inspectCommand = (args: string[], io: CliIo): Promise<number> => runImageCommand({
+  name: 'inspect',
+  help: INSPECT_HELP,
+  run: async (source, { format, platform, onBytes }) => {
+    const { report } = await inspect(source, { ...(platform ? { platform } : {}), onBytes });
+    return format === 'json' ? renderJson(report) : renderInspectTable(report);
+  },
+}, args, io);
