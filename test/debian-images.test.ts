@@ -111,6 +111,9 @@ describe('scan of images built from Debian packages', { skip, timeout: 15 * 60_0
     assert.deepEqual(report.surface.setuid.map((s) => s.path).sort(), setuid);
     assert.equal(report.os.classification, 'general');
     assert.equal(report.os.versionId, '12');
+    // Licences come from /usr/share/doc/<pkg>/copyright, where Debian records them.
+    assert.ok(report.packages.find((p) => p.name === 'dash')?.licenses?.some((l) => /BSD/i.test(l)), JSON.stringify(report.packages.find((p) => p.name === 'dash')));
+    assert.ok(report.packages.filter((p) => p.licenses?.length).length > report.packages.length / 2);
     assert.ok(report.findings.some((f) => f.ruleId === 'config/runs-as-root'));
     assert.equal(report.score.grade, 'D');
   });

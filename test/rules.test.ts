@@ -238,6 +238,30 @@ describe('runtimes no package database records', () => {
   });
 });
 
+describe('classification', () => {
+  const wolfiRelease: FileSpec = { path: 'etc/os-release', content: 'ID=wolfi\nNAME="Wolfi"\nPRETTY_NAME="Wolfi"\nVERSION_ID="20230201"\n' };
+  const apkDb = (names: string[]): FileSpec => ({ path: 'lib/apk/db/installed', content: names.map((n) => `P:${n}\nV:1.0-r0\nA:x86_64\n`).join('\n') });
+  test('Wolfi without shell is distroless; with busybox and apk it is minimal; Chainguard -dev is distroless-debug', async () => {
+    const bare = await scan(image([wolfiRelease, apkDb(['glibc', 'ca-certificates-bundle'])]));
+    assert.deepEqual([bare.os.id, bare.os.classification], ['wolfi', 'distroless']);
+    assert.equal(bare.packages[0]?.purl, 'pkg:apk/wolfi/ca-certificates-bundle@1.0-r0?arch=x86_64&distro=wolfi-20230201');
+    const base = await scan(image([wolfiRelease, apkDb(['busybox', 'apk-tools']), ...BUSYBOX, exe('sbin/apk')]));
+    assert.equal(base.os.classification, 'minimal');
+    const dev = await scan(image([{ path: 'etc/os-release', content: 'ID=chainguard\nPRETTY_NAME="Chainguard"\n' }, ...BUSYBOX, exe('sbin/apk')]));
+    assert.equal(dev.os.classification, 'distroless-debug');
+  });
+
+  test('gcr.io/distroless :debug (busybox under /busybox) is distroless-debug', async () => {
+    const report = await scan(image([
+      { path: 'etc/os-release', content: 'PRETTY_NAME="Distroless"\nID=debian\nVERSION_ID="12"\n' },
+      { path: 'var/lib/dpkg/status.d/base-files', content: 'Package: base-files\nVersion: 12.4\nArchitecture: amd64\n' },
+      exe('busybox/busybox'), { path: 'busybox/sh', type: 'symlink', target: '/busybox/busybox' },
+    ]));
+    assert.equal(report.os.classification, 'distroless-debug');
+    assert.deepEqual(report.surface.shells.map((s) => [s.path, s.via]), [['/busybox/busybox', undefined], ['/busybox/sh', 'busybox']]);
+  });
+});
+
 describe('size', () => {
   test('bytes written and deleted in a later layer are wasted; a clean image is not', async () => {
     const big = Buffer.alloc(3_000_000, 7);

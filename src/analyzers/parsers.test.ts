@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDpkgStatus, parseFileList } from './dpkg/parse.js';
+import { parseCopyrightLicenses, parseDpkgStatus, parseFileList } from './dpkg/parse.js';
 import { parseApkInstalled } from './apk/parse.js';
 import { parseOsRelease } from './os/os-release.js';
 import { accounts, parsePasswd, parseShadow, passwordState } from './common/passwd.js';
@@ -28,6 +28,13 @@ test('dpkg: distroless status.d record without Status, Source with version, md5s
   assert.deepEqual(record, { package: 'libssl3', version: '3.0.15-1~deb12u1', architecture: 'amd64', source: 'openssl', sourceVersion: '3.0.15-1~deb12u1' });
   assert.deepEqual(parseFileList('0123456789abcdef0123456789abcdef  usr/lib/x86_64-linux-gnu/libssl.so.3\n', true), ['/usr/lib/x86_64-linux-gnu/libssl.so.3']);
   assert.deepEqual(parseFileList('/.\n/usr\n/usr/bin/dash\n', false), ['/usr', '/usr/bin/dash']);
+});
+
+test('dpkg copyright files: machine-readable License fields, else common-licenses references', () => {
+  const dep5 = 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: 1999 X\nLicense: GPL-2+\n\nFiles: lib/*\nLicense: LGPL-2.1+ or BSD-3-clause\n\nLicense: GPL-2+\n This program is free software\n';
+  assert.deepEqual(parseCopyrightLicenses(dep5), ['BSD-3-clause', 'GPL-2+', 'LGPL-2.1+']);
+  assert.deepEqual(parseCopyrightLicenses('This package is licensed under the GPL; see /usr/share/common-licenses/GPL-2.\n'), ['GPL-2']);
+  assert.deepEqual(parseCopyrightLicenses('no licence named here'), []);
 });
 
 test('apk installed: Wolfi base (apko fixture) has exactly its 15 packages', { skip }, async () => {

@@ -1,11 +1,14 @@
 import { purl, type Package } from '../../core/package.js';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
 import { distroQualifier } from '../common/distro.js';
-import { parseDpkgStatus, parseFileList, type DpkgRecord } from './parse.js';
+import { parseCopyrightLicenses, parseDpkgStatus, parseFileList, type DpkgRecord } from './parse.js';
 
 const STATUS = '/var/lib/dpkg/status';
 const STATUS_D = '/var/lib/dpkg/status.d/';
 const INFO = '/var/lib/dpkg/info/';
+/** Debian's per-package copyright files, where licences are recorded. */
+const COPYRIGHT = /^\/usr\/share\/doc\/[^/]+\/copyright$/;
+const MAX_COPYRIGHT = 512 * 1024;
 
 /**
  * Debian packages from /var/lib/dpkg/status, or, in distroless images, from status.d/<pkg>
@@ -14,8 +17,9 @@ const INFO = '/var/lib/dpkg/info/';
  */
 export const dpkgAnalyzer = {
   id: 'dpkg',
-  version: 1,
-  reads: (path: string) => path === STATUS || path.startsWith(STATUS_D) || (path.startsWith(INFO) && (path.endsWith('.list') || path.endsWith('.md5sums'))),
+  version: 2,
+  reads: (path: string, size: number) => path === STATUS || path.startsWith(STATUS_D) || (path.startsWith(INFO) && (path.endsWith('.list') || path.endsWith('.md5sums')))
+    || (size <= MAX_COPYRIGHT && COPYRIGHT.test(path)),
   analyze({ fs, os }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
     const warnings: { code: string; message: string }[] = [];
@@ -41,12 +45,15 @@ export const dpkgAnalyzer = {
     const distro = distroQualifier(os);
     const namespace = os.id === 'ubuntu' ? 'ubuntu' : 'debian';
     for (const { record, path, layer, files } of found) {
+      const copyright = fs.content(`/usr/share/doc/${record.package}/copyright`);
+      const licenses = copyright ? parseCopyrightLicenses(copyright.data.toString('utf8')) : [];
       packages.push({
         type: 'deb',
         name: record.package,
         version: record.version,
         ...(record.architecture ? { arch: record.architecture } : {}),
         ...(record.source ? { source: record.source, sourceVersion: record.sourceVersion! } : {}),
+        ...(licenses.length ? { licenses } : {}),
         purl: purl('deb', namespace, record.package, record.version, { arch: record.architecture, distro }),
         locations: [{ path, layer }],
         ...(files ? { files } : {}),

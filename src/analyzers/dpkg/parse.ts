@@ -71,3 +71,22 @@ export function parseFileList(text: string, md5sums: boolean): string[] {
   }
   return out;
 }
+
+/**
+ * Licences named in a Debian copyright file: the `License:` fields of the machine-readable
+ * format (https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/), else references to
+ * /usr/share/common-licenses/<name>. Sorted, without duplicates; empty when neither is there.
+ */
+export function parseCopyrightLicenses(text: string): string[] {
+  const found = new Set<string>();
+  for (const match of text.matchAll(/^License:[ \t]*(\S[^\n]*)$/gm)) {
+    for (const name of match[1]!.split(/\s+(?:or|and)\s+|,\s*/i)) {
+      const clean = name.trim().replace(/\s+with\s+.*$/i, '');
+      if (clean && clean.length <= 64) found.add(clean);
+    }
+  }
+  if (found.size === 0) {
+    for (const match of text.matchAll(/\/usr\/share\/common-licenses\/([A-Za-z0-9.+-]+)/g)) found.add(match[1]!.replace(/\.$/, ''));
+  }
+  return [...found].sort();
+}
