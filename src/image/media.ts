@@ -16,6 +16,8 @@ export const MediaType = {
   dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
   dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  /** What `docker save` stores: uncompressed layer tars. */
+  dockerLayerTar: 'application/vnd.docker.image.rootfs.diff.tar',
   dockerForeignLayer: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 } as const;
 

@@ -183,9 +183,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
     return (owned.get(path.slice(path.lastIndexOf('/') + 1)) ?? []).some((file) => (safeResolve(fs, file) ?? file) === canonical);
   };
   const kept = packages.filter((p) => p.type !== 'binary' || !p.locations.some((l) => isOwned(l.path)));
-  packages.length = 0;
-  packages.push(...kept);
-  const osPackages = packages.filter((p) => p.type === 'deb' || p.type === 'apk' || p.type === 'rpm').length;
+  const osPackages = kept.filter((p) => p.type === 'deb' || p.type === 'apk' || p.type === 'rpm').length;
   const sorted = (key: string): SurfaceItem[] => (surface[key] ?? []).sort(byPath);
   const fullSurface: Surface = {
     shells: sorted('shells'), packageManagers: sorted('packageManagers'), networkTools: sorted('networkTools'),
@@ -210,7 +208,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
       classificationReason: reason,
     },
     size: sizeSummary(image, fs),
-    packages: packages.map(({ files: _files, ...p }) => p).sort(comparePackages),
+    packages: kept.map(({ files: _files, ...p }) => p).sort(comparePackages),
     surface: fullSurface,
     findings,
     vulnerabilities: [],

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -43,7 +43,6 @@ export async function fileHead(path: string, bytes = 512): Promise<Buffer> {
 export async function uncompressedFile(path: string, temp: () => Promise<TempDir>, limits?: InflateLimits): Promise<string> {
   const compression = detectCompression(await fileHead(path, 8));
   if (compression === 'none') return path;
-  const { createReadStream } = await import('node:fs');
   const out = join((await temp()).path, 'archive.tar');
   await writeChunks(inflate(createReadStream(path, { highWaterMark: 1 << 20 }), compression, path, limits), out);
   return out;

@@ -107,7 +107,7 @@ export function dockerArchiveSource(tree: FileTree, options: DockerArchiveOption
         layers.push({
           ...(digest ? { digest } : {}),
           diffId: parsed.diffIds[index]!,
-          mediaType: MediaType.dockerLayer.replace('.gzip', ''),
+          mediaType: MediaType.dockerLayerTar,
           compressedSize: location.length,
           ...(parsed.layerHistory[index] !== undefined ? { createdBy: parsed.layerHistory[index] } : {}),
           location: { kind: 'file', ...location },
