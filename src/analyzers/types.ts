@@ -1,4 +1,4 @@
-import { fingerprint, type Finding } from '../core/finding.js';
+import { fingerprint, type Finding, type Rule } from '../core/finding.js';
 import type { Package } from '../core/package.js';
 import type { SurfaceItem, UserAccount } from '../core/surface.js';
 import type { ReportWarning } from '../core/report.js';
@@ -49,15 +49,7 @@ export interface AnalyzerOutput {
   readonly warnings?: readonly ReportWarning[];
 }
 
-/** A rule an analyzer can report, documented in docs/rules.md (generated from these). */
-export interface Rule {
-  readonly id: string;
-  readonly severity: Finding['severity'];
-  readonly title: string;
-  /** Why it matters, for the rules page. */
-  readonly rationale: string;
-  readonly references: readonly string[];
-}
+export type { Rule } from '../core/finding.js';
 
 /**
  * One analysis over the squashed filesystem. `reads` declares, before any layer is walked, which

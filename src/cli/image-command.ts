@@ -9,23 +9,44 @@ import { IMAGE_FLAGS, openOptions, parseFlags } from './options.js';
 import { Progress } from './progress.js';
 
 /** What a command that reads one image does once the image is open. */
-export interface ImageCommand {
+export interface ImageCommand<R> {
   readonly name: string;
   readonly help: string;
-  /** Runs on the open source and returns the text for the chosen format. */
+  /** Output formats it renders; the first is the default. */
+  readonly formats: readonly string[];
   run(source: ImageSource, context: {
-    readonly format: 'table' | 'json';
     readonly platform?: Platform;
     readonly cacheDir?: string;
     readonly onBytes: (layer: Layer, bytes: number) => void;
-  }): Promise<string>;
+  }): Promise<R>;
+  render(result: R, format: string): string;
+  /** The gate: an exit code and a message when the result fails it (--fail-on). */
+  gate?(result: R, failOn: string | undefined): { readonly code: number; readonly message: string } | undefined;
+}
+
+/**
+ * `--format F` (repeatable): `F` goes to stdout or --output, `F=PATH` to its own file, so one scan
+ * can write SARIF for code scanning and JSON for archiving in one run.
+ */
+export function parseFormats(values: readonly string[] | undefined, allowed: readonly string[], output: string | undefined): { format: string; path?: string }[] {
+  const requested = (values?.length ? values : [allowed[0]!]).map((v) => {
+    const eq = v.indexOf('=');
+    return eq < 0 ? { format: v } : { format: v.slice(0, eq), path: v.slice(eq + 1) };
+  });
+  for (const r of requested) {
+    if (!allowed.includes(r.format)) throw errors.usage(`unknown format ${r.format}`, `use one of: ${allowed.join(', ')}`);
+    if (r.path === '') throw errors.usage(`--format ${r.format}= needs a file name`, `e.g. --format ${r.format}=report.${r.format}`);
+  }
+  const bare = requested.filter((r) => r.path === undefined);
+  if (bare.length > 1) throw errors.usage('only one --format can go to standard output', 'give the others a file: --format sarif=out.sarif');
+  return requested.map((r) => (r.path === undefined && output ? { format: r.format, path: output } : r));
 }
 
 /**
  * The shared shape of `inspect` and `scan`: flags, one INPUT, a source with progress on a
  * terminal, output to stdout or atomically to --output, the source closed whatever happens.
  */
-export async function runImageCommand(command: ImageCommand, args: string[], io: CliIo): Promise<number> {
+export async function runImageCommand<R>(command: ImageCommand<R>, args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseFlags(args, IMAGE_FLAGS);
   if (values.help) {
     io.stdout.write(command.help);
@@ -34,21 +55,29 @@ export async function runImageCommand(command: ImageCommand, args: string[], io:
   if (positionals.length !== 1) {
     throw errors.usage(positionals.length ? `${command.name} takes one INPUT` : `${command.name} needs an INPUT`, `e.g. distrolens ${command.name} alpine:3.20`);
   }
-  const format = values.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw errors.usage(`unknown format ${format}`, 'use --format table or --format json');
+  const outputs = parseFormats(values.format, command.formats, values.output);
+  const failOn = values['fail-on'];
+  if (failOn !== undefined && !command.gate) throw errors.usage(`${command.name} has no --fail-on`, 'use distrolens scan --fail-on SEVERITY');
   const { open, platform } = openOptions(values, io);
   const progress = new Progress(io, values.quiet ?? false);
   const source = await openSource(positionals[0]!, { ...open, onDownload: (digest, bytes, total) => progress.update(digest, bytes, total, 'pulling') });
   try {
-    const text = await command.run(source, {
-      format,
+    const result = await command.run(source, {
       ...(platform ? { platform } : {}),
       ...(open.cache ? { cacheDir: open.cache.root } : {}),
       onBytes: (layer, bytes) => progress.update(`layer${layer.index}`, bytes, layer.compressedSize),
     });
     progress.done();
-    if (values.output) await writeAtomic(resolve(io.cwd ?? process.cwd(), values.output), text);
-    else io.stdout.write(text);
+    for (const { format, path } of outputs) {
+      const text = command.render(result, format);
+      if (path) await writeAtomic(resolve(io.cwd ?? process.cwd(), path), text);
+      else io.stdout.write(text);
+    }
+    const verdict = command.gate?.(result, failOn);
+    if (verdict) {
+      io.stderr.write(`${verdict.message}\n`);
+      return verdict.code;
+    }
     return EXIT.ok;
   } finally {
     progress.done();

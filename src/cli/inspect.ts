@@ -31,8 +31,7 @@ Options:
 export const inspectCommand = (args: string[], io: CliIo): Promise<number> => runImageCommand({
   name: 'inspect',
   help: INSPECT_HELP,
-  run: async (source, { format, platform, onBytes }) => {
-    const { report } = await inspect(source, { ...(platform ? { platform } : {}), onBytes });
-    return format === 'json' ? renderJson(report) : renderInspectTable(report);
-  },
+  formats: ['table', 'json'],
+  run: async (source, { platform, onBytes }) => (await inspect(source, { ...(platform ? { platform } : {}), onBytes })).report,
+  render: (report, format) => (format === 'json' ? renderJson(report) : renderInspectTable(report)),
 }, args, io);

@@ -11,7 +11,8 @@ import type { CliIo } from './io.js';
 /** Flags every image-reading command takes. */
 export const IMAGE_FLAGS = {
   platform: { type: 'string' },
-  format: { type: 'string', short: 'f' },
+  format: { type: 'string', short: 'f', multiple: true },
+  'fail-on': { type: 'string' },
   output: { type: 'string', short: 'o' },
   'cache-dir': { type: 'string' },
   'no-cache': { type: 'boolean' },

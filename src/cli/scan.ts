@@ -1,8 +1,24 @@
 import { renderJson } from '../report/format.js';
 import { renderScanTable } from '../report/scan-table.js';
-import { scanImage } from '../scan/scan.js';
-import type { CliIo } from './io.js';
+import { builtinRules, scanImage } from '../scan/scan.js';
+import { EXIT, type CliIo } from './io.js';
 import { runImageCommand } from './image-command.js';
+import { errors } from '../core/errors.js';
+import { SEVERITIES, type Severity } from '../core/finding.js';
+import type { Report } from '../core/report.js';
+import { renderSarif } from '../report/sarif.js';
+import { renderCycloneDx } from '../report/cyclonedx.js';
+import { renderSpdx } from '../report/spdx.js';
+import { renderMarkdown } from '../report/markdown.js';
+
+const RENDERERS: Record<string, (report: Report) => string> = {
+  table: renderScanTable,
+  json: renderJson,
+  sarif: (report) => renderSarif(report, builtinRules),
+  cyclonedx: renderCycloneDx,
+  spdx: renderSpdx,
+  markdown: renderMarkdown,
+};
 
 export const SCAN_HELP = `Usage: distrolens scan INPUT [options]
 
@@ -12,16 +28,27 @@ tools, privilege tools, setuid/setgid, world-writable, capabilities), accounts (
 extra root accounts), config (root user, shell form, secrets in env), size and waste (dive's
 definitions), with findings and a score from A to F.
 
-INPUT and options: as for \`distrolens inspect --help\`.
-  -f, --format table|json   output format (default table)
+INPUT and options: as for \`distrolens inspect --help\`, and:
+  -f, --format FORMAT[=FILE]  table (default), json, sarif, cyclonedx, spdx, markdown; repeat it
+                              to write several, each to its own file (e.g. -f sarif=out.sarif)
+  --fail-on SEVERITY          exit 1 when a finding is at or above critical|high|medium|low|info
 `;
 
 /** `distrolens scan`: the main job. */
 export const scanCommand = (args: string[], io: CliIo): Promise<number> => runImageCommand({
   name: 'scan',
   help: SCAN_HELP,
-  run: async (source, { format, platform, cacheDir, onBytes }) => {
-    const { report } = await scanImage(source, { ...(platform ? { platform } : {}), ...(cacheDir ? { cacheDir } : {}), onBytes });
-    return format === 'json' ? renderJson(report) : renderScanTable(report);
+  formats: ['table', 'json', 'sarif', 'cyclonedx', 'spdx', 'markdown'],
+  run: async (source, { platform, cacheDir, onBytes }) =>
+    (await scanImage(source, { ...(platform ? { platform } : {}), ...(cacheDir ? { cacheDir } : {}), onBytes })).report,
+  render: (report, format) => RENDERERS[format]!(report),
+  gate: (report, failOn) => {
+    if (failOn === undefined) return undefined;
+    const threshold = SEVERITIES.indexOf(failOn as Severity);
+    if (threshold < 0) throw errors.usage(`invalid --fail-on ${failOn}`, `use one of: ${SEVERITIES.join(', ')}`);
+    const failing = report.findings.filter((f) => SEVERITIES.indexOf(f.severity) <= threshold);
+    if (!failing.length) return undefined;
+    const rules = [...new Set(failing.map((f) => f.ruleId))].sort();
+    return { code: EXIT.policy, message: `gate failed: ${failing.length} finding(s) at or above ${failOn}: ${rules.join(', ')}` };
   },
 }, args, io);

@@ -37,3 +37,16 @@ export function compareFindings(a: Finding, b: Finding): number {
     || ((a.location?.path ?? '') < (b.location?.path ?? '') ? -1 : (a.location?.path ?? '') > (b.location?.path ?? '') ? 1 : 0)
     || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0);
 }
+
+/** A rule an analyzer can report, documented in docs/rules.md and in SARIF (generated from these). */
+export interface Rule {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly title: string;
+  /** Why it matters. */
+  readonly rationale: string;
+  readonly references: readonly string[];
+}
+
+/** Where each rule is documented. */
+export const RULES_URL = 'https://github.com/distrolens/distrolens/blob/main/docs/rules.md';

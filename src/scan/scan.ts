@@ -22,6 +22,9 @@ export interface ScanOptions extends ResolveOptions, Omit<BuildOptions, 'signal'
   readonly now?: () => Date;
 }
 
+/** Every rule the built-in analyzers can report (for SARIF and the rules page). */
+export const builtinRules = builtinAnalyzers.flatMap((a) => a.rules ?? []);
+
 /** Largest content kept for an analyzer: package databases reach a few MB (Ubuntu's status ~1 MB). */
 export const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
 /** Binaries and archives larger than this are not opened for extraction (one at a time per layer). */

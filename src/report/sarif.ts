@@ -1,0 +1,75 @@
+import { RULES_URL, SEVERITIES, type Finding, type Rule, type Severity } from '../core/finding.js';
+import type { Report } from '../core/report.js';
+
+/**
+ * SARIF 2.1.0 for GitHub code scanning: one rule per ruleId with help and a link into the rules
+ * page, levels and `security-severity` from the severity, image paths as artifact locations (the
+ * layer in properties), stable partialFingerprints. Findings without a path point at the image.
+ * https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
+ * https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
+ */
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note' };
+/** GitHub maps these to critical (≥ 9), high (≥ 7), medium (≥ 4) and low. */
+const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0' };
+
+const anchor = (id: string): string => id.replace(/[^a-z0-9-]/g, '');
+
+export function renderSarif(report: Report, rules: readonly Rule[]): string {
+  const used = [...new Set(report.findings.map((f) => f.ruleId))].sort();
+  const catalogue = new Map(rules.map((r) => [r.id, r]));
+  const ruleIndex = new Map(used.map((id, i) => [id, i]));
+  const image = report.target.reference ?? report.target.input;
+  const location = (f: Finding) => {
+    const uri = f.location ? f.location.path.replace(/^\//, '') : image;
+    return [{
+      physicalLocation: { artifactLocation: { uri }, region: { startLine: 1 } },
+      ...(f.location ? { logicalLocations: [{ name: `layer ${f.location.layer}`, kind: 'module' }] } : {}),
+    }];
+  };
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: {
+        driver: {
+          name: 'distrolens',
+          version: report.tool.version,
+          informationUri: 'https://github.com/distrolens/distrolens',
+          rules: used.map((id) => {
+            const rule = catalogue.get(id);
+            const severity = rule?.severity ?? worstSeverity(report.findings.filter((f) => f.ruleId === id));
+            return {
+              id,
+              name: id.replace(/[/-](.)/g, (_m, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase()),
+              shortDescription: { text: rule?.title ?? id },
+              fullDescription: { text: rule?.rationale ?? rule?.title ?? id },
+              help: {
+                text: `${rule?.rationale ?? ''}${rule?.references.length ? ` References: ${rule.references.join(', ')}` : ''}`.trim() || id,
+                markdown: `**${rule?.title ?? id}**\n\n${rule?.rationale ?? ''}\n\n${(rule?.references ?? []).map((r) => `- ${r}`).join('\n')}`.trim(),
+              },
+              helpUri: `${RULES_URL}#${anchor(id)}`,
+              defaultConfiguration: { level: LEVEL[severity] },
+              properties: { tags: ['security', 'container', id.split('/')[0]!], 'security-severity': SECURITY_SEVERITY[severity], precision: 'high' },
+            };
+          }),
+        },
+      },
+      automationDetails: { id: `distrolens/${image}` },
+      results: report.findings.map((f) => ({
+        ruleId: f.ruleId,
+        ruleIndex: ruleIndex.get(f.ruleId)!,
+        level: LEVEL[f.severity],
+        message: { text: `${f.title}. ${f.message}` },
+        locations: location(f),
+        partialFingerprints: { 'distrolens/v1': f.fingerprint },
+        properties: { severity: f.severity, 'security-severity': SECURITY_SEVERITY[f.severity], ...(f.location ? { layer: f.location.layer } : {}) },
+      })),
+      properties: { image, classification: report.os.classification, grade: report.score.grade, score: report.score.value },
+    }],
+  };
+  return `${JSON.stringify(sarif, null, 2)}\n`;
+}
+
+function worstSeverity(findings: readonly Finding[]): Severity {
+  return SEVERITIES.find((s) => findings.some((f) => f.severity === s)) ?? 'info';
+}
