@@ -2,6 +2,7 @@ import { DistrolensError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { inspectCommand } from './inspect.js';
 import { scanCommand } from './scan.js';
+import { compareCommand } from './compare.js';
 import { EXIT, type CliIo } from './io.js';
 
 const HELP = `distrolens ${VERSION}: measure container images against distroless, without a Docker daemon
@@ -10,6 +11,7 @@ Usage: distrolens COMMAND [options]
 
 Commands:
   scan INPUT      attack surface, accounts, packages, config, size: findings and a grade
+  compare A B…    scan images and show them side by side, with a verdict
   inspect INPUT   resolve an image and show its digests, platform, config and layers
 
 Run distrolens COMMAND --help for the options of a command.
@@ -19,6 +21,7 @@ Exit codes: 0 ok, 1 policy failed, 2 usage or input error, 3 internal error.
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   inspect: inspectCommand,
   scan: scanCommand,
+  compare: compareCommand,
 };
 
 function causeChain(error: unknown): string[] {

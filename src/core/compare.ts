@@ -1,0 +1,41 @@
+import type { Severity } from './finding.js';
+import { SURFACE_CATEGORIES } from './surface.js';
+
+/** Version tag of the compare JSON. */
+export const COMPARE_SCHEMA = 'distrolens/compare@1';
+
+/** Categories compared: the tool categories and the mode-based lists. */
+export const COMPARED_CATEGORIES = [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'] as const;
+export type ComparedCategory = (typeof COMPARED_CATEGORIES)[number];
+type Category = ComparedCategory;
+
+export interface ImageSummary {
+  readonly input: string;
+  readonly reference?: string;
+  readonly classification: string;
+  readonly grade: string;
+  readonly score: number;
+  readonly size: { readonly compressed?: number; readonly uncompressed: number; readonly squashed: number; readonly files: number };
+  readonly packages: number;
+  readonly surface: Readonly<Record<Category, number>>;
+  readonly findings: Readonly<Record<Severity, number>>;
+  readonly user: string;
+}
+
+/** How one image differs from the first (the baseline). */
+export interface ImageDiff {
+  readonly packages: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly { readonly name: string; readonly from: string; readonly to: string }[] };
+  readonly surface: Readonly<Record<Category, { readonly removed: readonly string[]; readonly added: readonly string[] }>>;
+  readonly findings: Readonly<Record<Severity, number>>;
+  readonly sizeBytes: number;
+}
+
+export interface Comparison {
+  readonly schema: typeof COMPARE_SCHEMA;
+  readonly tool: { readonly name: 'distrolens'; readonly version: string };
+  readonly verdict: string;
+  readonly images: readonly ImageSummary[];
+  /** diffs[i] compares images[i + 1] with images[0]. */
+  readonly diffs: readonly ImageDiff[];
+}
+

@@ -1,0 +1,61 @@
+import type { Comparison } from '../core/compare.js';
+import { columns, formatBytes, truncate } from './format.js';
+
+const ROWS: [string, (i: Comparison['images'][number]) => string][] = [
+  ['classification', (i) => i.classification],
+  ['grade', (i) => `${i.grade} (${i.score})`],
+  ['user', (i) => i.user],
+  ['compressed', (i) => formatBytes(i.size.compressed)],
+  ['uncompressed', (i) => formatBytes(i.size.uncompressed)],
+  ['files', (i) => String(i.size.files)],
+  ['packages', (i) => String(i.packages)],
+  ['shells', (i) => String(i.surface.shells)],
+  ['package managers', (i) => String(i.surface.packageManagers)],
+  ['network tools', (i) => String(i.surface.networkTools)],
+  ['interpreters', (i) => String(i.surface.interpreters)],
+  ['build tools', (i) => String(i.surface.buildTools)],
+  ['privilege tools', (i) => String(i.surface.privilegeTools)],
+  ['setuid', (i) => String(i.surface.setuid)],
+  ['critical/high', (i) => `${i.findings.critical}/${i.findings.high}`],
+  ['medium/low', (i) => `${i.findings.medium}/${i.findings.low}`],
+];
+
+/** Wraps a paragraph to 80 columns. */
+function wrap(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + word.length + 1 > 80) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join('\n');
+}
+
+export function renderCompareTable(c: Comparison): string {
+  const width = Math.max(12, Math.floor(60 / c.images.length));
+  const header = ['', ...c.images.map((i) => truncate(i.reference ?? i.input, width))];
+  const out = [c.verdict.split('\n\n').map(wrap).join('\n\n'), '', columns([header, ...ROWS.map(([label, get]) => [label, ...c.images.map(get)])])];
+  c.diffs.forEach((d, n) => {
+    const name = c.images[n + 1]!.reference ?? c.images[n + 1]!.input;
+    out.push('', truncate(`Packages in ${name} vs ${c.images[0]!.reference ?? c.images[0]!.input}: ${d.packages.added.length} added, ${d.packages.removed.length} removed, ${d.packages.changed.length} changed`, 80));
+    for (const ch of d.packages.changed.slice(0, 10)) out.push(truncate(`  ${ch.name} ${ch.from} → ${ch.to}`, 80));
+    if (d.packages.changed.length > 10) out.push(`  … and ${d.packages.changed.length - 10} more`);
+  });
+  return `${out.join('\n')}\n`;
+}
+
+export function renderCompareMarkdown(c: Comparison): string {
+  const cell = (t: string) => t.replace(/\|/g, '\\|');
+  const out = ['### distrolens compare', '', c.verdict, '', `| | ${c.images.map((i) => `\`${cell(i.reference ?? i.input)}\``).join(' | ')} |`, `|---|${c.images.map(() => '---').join('|')}|`];
+  for (const [label, get] of ROWS) out.push(`| ${label} | ${c.images.map((i) => cell(get(i))).join(' | ')} |`);
+  c.diffs.forEach((d, n) => {
+    out.push('', `<details><summary>Package changes: ${cell(c.images[n + 1]!.reference ?? c.images[n + 1]!.input)}</summary>`, '');
+    for (const p of d.packages.added) out.push(`- added \`${cell(p)}\``);
+    for (const p of d.packages.removed) out.push(`- removed \`${cell(p)}\``);
+    for (const ch of d.packages.changed) out.push(`- \`${cell(ch.name)}\` ${cell(ch.from)} → ${cell(ch.to)}`);
+    out.push('', '</details>');
+  });
+  return `${out.join('\n')}\n`;
+}
