@@ -17,9 +17,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   fs: ['core', 'util', 'image'],
   analyzers: ['core', 'util', 'image', 'fs'],
   score: ['core'],
+  policy: ['core'],
   report: ['core'],
   scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'score', 'version'],
-  cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'version'],
+  cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'policy', 'version'],
   index: ['*'],
   version: [],
 };

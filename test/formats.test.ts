@@ -122,6 +122,14 @@ test('CLI: several formats in one run, each to its own file; --fail-on sets exit
     assert.equal(await runCli(['scan', join(dir.path, 'a.tar'), '--no-cache', '-f', 'json=r.json', '--fail-on', 'critical'], io), 0);
     assert.equal(await runCli(['scan', join(dir.path, 'a.tar'), '--fail-on', 'severe'], io), 2);
     assert.equal(await runCli(['scan', join(dir.path, 'a.tar'), '-f', 'json', '-f', 'sarif'], io), 2, 'two formats cannot share stdout');
+    await writeFile(join(dir.path, 'policy.yaml'), 'nonRoot: true\naccept:\n  - rule: config/runs-as-root\n    reason: migrating\n    expires: 2020-01-01\n');
+    stderr = '';
+    assert.equal(await runCli(['scan', join(dir.path, 'a.tar'), '--no-cache', '-f', 'json=r.json', '--policy', 'policy.yaml'], io), 1);
+    assert.match(stderr, /policy accept: the acceptance of config\/runs-as-root expired on 2020-01-01/);
+    await writeFile(join(dir.path, 'bad.yaml'), 'minGrade: Q\n');
+    stderr = '';
+    assert.equal(await runCli(['scan', join(dir.path, 'a.tar'), '--policy', 'bad.yaml'], io), 2);
+    assert.match(stderr, /^error E_POLICY_INVALID: .*bad\.yaml: minGrade/);
   } finally {
     await dir.cleanup();
   }

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
-import { errors } from '../core/errors.js';
+import { readFile } from 'node:fs/promises';
+import { errors, fail } from '../core/errors.js';
+import { parsePolicy, type Policy } from '../policy/index.js';
 import type { Platform } from '../core/platform.js';
 import type { Layer } from '../image/types.js';
 import type { ImageSource } from '../image/types.js';
@@ -20,8 +22,18 @@ export interface ImageCommand<R> {
     readonly onBytes: (layer: Layer, bytes: number) => void;
   }): Promise<R>;
   render(result: R, format: string): string;
-  /** The gate: an exit code and a message when the result fails it (--fail-on). */
-  gate?(result: R, failOn: string | undefined): { readonly code: number; readonly message: string } | undefined;
+  /** The gate: an exit code and a message when the result fails it (--fail-on, --policy). */
+  gate?(result: R, options: { readonly failOn?: string; readonly policy?: Policy }): { readonly code: number; readonly message: string } | undefined;
+}
+
+async function loadPolicy(path: string): Promise<Policy> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw fail('E_INPUT_NOT_FOUND', `policy file ${path} cannot be read`, 'check the path given to --policy');
+  }
+  return parsePolicy(text, path);
 }
 
 /**
@@ -57,7 +69,9 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
   }
   const outputs = parseFormats(values.format, command.formats, values.output);
   const failOn = values['fail-on'];
-  if (failOn !== undefined && !command.gate) throw errors.usage(`${command.name} has no --fail-on`, 'use distrolens scan --fail-on SEVERITY');
+  if ((failOn !== undefined || values.policy !== undefined) && !command.gate) throw errors.usage(`${command.name} does not gate`, 'use distrolens scan --fail-on SEVERITY or --policy FILE');
+  // Read and validate the policy before any image work: a typo should not cost a pull.
+  const policy = values.policy !== undefined ? await loadPolicy(resolve(io.cwd ?? process.cwd(), values.policy)) : undefined;
   const { open, platform } = openOptions(values, io);
   const progress = new Progress(io, values.quiet ?? false);
   const source = await openSource(positionals[0]!, { ...open, onDownload: (digest, bytes, total) => progress.update(digest, bytes, total, 'pulling') });
@@ -73,7 +87,7 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
       if (path) await writeAtomic(resolve(io.cwd ?? process.cwd(), path), text);
       else io.stdout.write(text);
     }
-    const verdict = command.gate?.(result, failOn);
+    const verdict = command.gate?.(result, { ...(failOn !== undefined ? { failOn } : {}), ...(policy ? { policy } : {}) });
     if (verdict) {
       io.stderr.write(`${verdict.message}\n`);
       return verdict.code;

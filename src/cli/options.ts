@@ -13,6 +13,7 @@ export const IMAGE_FLAGS = {
   platform: { type: 'string' },
   format: { type: 'string', short: 'f', multiple: true },
   'fail-on': { type: 'string' },
+  policy: { type: 'string' },
   output: { type: 'string', short: 'o' },
   'cache-dir': { type: 'string' },
   'no-cache': { type: 'boolean' },

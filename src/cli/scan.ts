@@ -10,6 +10,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderCycloneDx } from '../report/cyclonedx.js';
 import { renderSpdx } from '../report/spdx.js';
 import { renderMarkdown } from '../report/markdown.js';
+import { evaluatePolicy } from '../policy/index.js';
 
 const RENDERERS: Record<string, (report: Report) => string> = {
   table: renderScanTable,
@@ -32,6 +33,7 @@ INPUT and options: as for \`distrolens inspect --help\`, and:
   -f, --format FORMAT[=FILE]  table (default), json, sarif, cyclonedx, spdx, markdown; repeat it
                               to write several, each to its own file (e.g. -f sarif=out.sarif)
   --fail-on SEVERITY          exit 1 when a finding is at or above critical|high|medium|low|info
+  --policy FILE               exit 1 when the image breaks the policy (YAML; see the README)
 `;
 
 /** `distrolens scan`: the main job. */
@@ -42,13 +44,17 @@ export const scanCommand = (args: string[], io: CliIo): Promise<number> => runIm
   run: async (source, { platform, cacheDir, onBytes }) =>
     (await scanImage(source, { ...(platform ? { platform } : {}), ...(cacheDir ? { cacheDir } : {}), onBytes })).report,
   render: (report, format) => RENDERERS[format]!(report),
-  gate: (report, failOn) => {
-    if (failOn === undefined) return undefined;
-    const threshold = SEVERITIES.indexOf(failOn as Severity);
-    if (threshold < 0) throw errors.usage(`invalid --fail-on ${failOn}`, `use one of: ${SEVERITIES.join(', ')}`);
-    const failing = report.findings.filter((f) => SEVERITIES.indexOf(f.severity) <= threshold);
-    if (!failing.length) return undefined;
-    const rules = [...new Set(failing.map((f) => f.ruleId))].sort();
-    return { code: EXIT.policy, message: `gate failed: ${failing.length} finding(s) at or above ${failOn}: ${rules.join(', ')}` };
+  gate: (report, { failOn, policy }) => {
+    const messages: string[] = [];
+    const verdict = policy ? evaluatePolicy(report, policy) : undefined;
+    const acceptedIds = new Set(verdict?.accepted.map((a) => a.finding.fingerprint));
+    if (failOn !== undefined) {
+      const threshold = SEVERITIES.indexOf(failOn as Severity);
+      if (threshold < 0) throw errors.usage(`invalid --fail-on ${failOn}`, `use one of: ${SEVERITIES.join(', ')}`);
+      const failing = report.findings.filter((f) => SEVERITIES.indexOf(f.severity) <= threshold && !acceptedIds.has(f.fingerprint));
+      if (failing.length) messages.push(`${failing.length} finding(s) at or above ${failOn}: ${[...new Set(failing.map((f) => f.ruleId))].sort().join(', ')}`);
+    }
+    for (const v of verdict?.violations ?? []) messages.push(`policy ${v.check}: ${v.message}`);
+    return messages.length ? { code: EXIT.policy, message: `gate failed: ${messages.join('\n  ')}` } : undefined;
   },
 }, args, io);

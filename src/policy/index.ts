@@ -1,0 +1,156 @@
+import { parse, YAMLParseError } from 'yaml';
+import { fail } from '../core/errors.js';
+import { SEVERITIES, type Finding, type Severity } from '../core/finding.js';
+import type { Report } from '../core/report.js';
+import { SURFACE_CATEGORIES } from '../core/surface.js';
+
+/**
+ * The gate a team keeps in its repository (`--policy distrolens.yaml`): minimum grade, forbidden
+ * surface categories, non-root, maximum size, maximum finding severity, allowed registries, and
+ * accepted findings with a reason and an expiry date (expired acceptances fail again).
+ */
+export interface Acceptance {
+  readonly rule: string;
+  /** Limits the acceptance to one path; absent: every finding of the rule. */
+  readonly path?: string;
+  readonly reason: string;
+  /** YYYY-MM-DD; the acceptance stops applying after this day. */
+  readonly expires?: string;
+}
+
+export interface Policy {
+  readonly minGrade?: 'A' | 'B' | 'C' | 'D' | 'F';
+  readonly forbid?: readonly string[];
+  readonly nonRoot?: boolean;
+  readonly maxSizeBytes?: number;
+  /** The most severe finding allowed (e.g. medium: high and critical fail). */
+  readonly maxSeverity?: Severity;
+  readonly allowedRegistries?: readonly string[];
+  readonly accept?: readonly Acceptance[];
+}
+
+export interface Violation {
+  readonly check: string;
+  readonly message: string;
+}
+
+export interface Verdict {
+  readonly pass: boolean;
+  readonly violations: readonly Violation[];
+  /** Findings an unexpired acceptance covers. */
+  readonly accepted: readonly { readonly finding: Finding; readonly reason: string }[];
+}
+
+const GRADES = ['A', 'B', 'C', 'D', 'F'] as const;
+const FORBIDDABLE = [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'];
+const KEYS = ['version', 'minGrade', 'forbid', 'nonRoot', 'maxSize', 'maxSeverity', 'allowedRegistries', 'accept'];
+
+const invalid = (file: string, where: string, why: string) =>
+  fail('E_POLICY_INVALID', `${file}: ${where}: ${why}`, 'see "Policy files" in the README for the format');
+
+/** "200MB", "1.5 GB", "52428800" → bytes (decimal units, as image sizes are reported). */
+function parseSize(value: unknown, file: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?$/i.exec(String(value).trim());
+  if (!m) throw invalid(file, 'maxSize', `${JSON.stringify(value)} is not a size (e.g. 200MB)`);
+  return Math.round(Number(m[1]) * ({ B: 1, KB: 1e3, MB: 1e6, GB: 1e9 } as Record<string, number>)[(m[2] ?? 'B').toUpperCase()]!);
+}
+
+/** Parses and validates a policy file's text; every mistake is reported with where it is. */
+export function parsePolicy(text: string, file = 'policy'): Policy {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : 'YAML';
+    throw invalid(file, where, (error as Error).message.split('\n')[0]!);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw invalid(file, 'top level', 'expected a mapping of settings');
+  const d = doc as Record<string, unknown>;
+  for (const key of Object.keys(d)) if (!KEYS.includes(key)) throw invalid(file, key, `unknown setting (known: ${KEYS.join(', ')})`);
+  if (d.version !== undefined && d.version !== 1) throw invalid(file, 'version', 'only version 1 exists');
+  const policy: { -readonly [K in keyof Policy]: Policy[K] } = {};
+  if (d.minGrade !== undefined) {
+    if (!GRADES.includes(d.minGrade as never)) throw invalid(file, 'minGrade', `must be one of ${GRADES.join(', ')}`);
+    policy.minGrade = d.minGrade as Policy['minGrade'];
+  }
+  if (d.forbid !== undefined) {
+    if (!Array.isArray(d.forbid)) throw invalid(file, 'forbid', 'must be a list');
+    d.forbid.forEach((c, i) => {
+      if (!FORBIDDABLE.includes(c as string)) throw invalid(file, `forbid[${i}]`, `${JSON.stringify(c)} is not one of ${FORBIDDABLE.join(', ')}`);
+    });
+    policy.forbid = d.forbid as string[];
+  }
+  if (d.nonRoot !== undefined) {
+    if (typeof d.nonRoot !== 'boolean') throw invalid(file, 'nonRoot', 'must be true or false');
+    policy.nonRoot = d.nonRoot;
+  }
+  if (d.maxSize !== undefined) policy.maxSizeBytes = parseSize(d.maxSize, file);
+  if (d.maxSeverity !== undefined) {
+    if (!SEVERITIES.includes(d.maxSeverity as Severity)) throw invalid(file, 'maxSeverity', `must be one of ${SEVERITIES.join(', ')}`);
+    policy.maxSeverity = d.maxSeverity as Severity;
+  }
+  if (d.allowedRegistries !== undefined) {
+    if (!Array.isArray(d.allowedRegistries) || d.allowedRegistries.some((r) => typeof r !== 'string')) throw invalid(file, 'allowedRegistries', 'must be a list of registry hosts');
+    policy.allowedRegistries = d.allowedRegistries as string[];
+  }
+  if (d.accept !== undefined) {
+    if (!Array.isArray(d.accept)) throw invalid(file, 'accept', 'must be a list');
+    policy.accept = d.accept.map((a, i) => {
+      const where = `accept[${i}]`;
+      if (!a || typeof a !== 'object') throw invalid(file, where, 'must be a mapping with rule, reason and expires');
+      const e = a as Record<string, unknown>;
+      if (typeof e.rule !== 'string' || !/^[a-z]+\/[a-z0-9-]+$/.test(e.rule)) throw invalid(file, `${where}.rule`, 'must be a rule id such as surface/shell');
+      if (typeof e.reason !== 'string' || !e.reason.trim()) throw invalid(file, `${where}.reason`, 'say why the finding is accepted');
+      const expires = e.expires instanceof Date ? e.expires.toISOString().slice(0, 10) : e.expires;
+      if (expires !== undefined && (typeof expires !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(expires)))) {
+        throw invalid(file, `${where}.expires`, 'must be a date, YYYY-MM-DD');
+      }
+      if (e.path !== undefined && typeof e.path !== 'string') throw invalid(file, `${where}.path`, 'must be an image path');
+      return { rule: e.rule, reason: e.reason, ...(typeof e.path === 'string' ? { path: e.path } : {}), ...(expires ? { expires: expires as string } : {}) };
+    });
+  }
+  return policy;
+}
+
+/** Applies a policy to a report; `today` is injected for reproducible expiry checks. */
+export function evaluatePolicy(report: Report, policy: Policy, today: Date = new Date()): Verdict {
+  const violations: Violation[] = [];
+  const day = today.toISOString().slice(0, 10);
+  const accepted: { finding: Finding; reason: string }[] = [];
+  const open: Finding[] = [];
+  for (const f of report.findings) {
+    const matches = (policy.accept ?? []).filter((a) => a.rule === f.ruleId && (a.path === undefined || a.path === f.location?.path));
+    const live = matches.find((a) => !a.expires || a.expires >= day);
+    if (live) accepted.push({ finding: f, reason: live.reason });
+    else {
+      open.push(f);
+      const expired = matches.find((a) => a.expires && a.expires < day);
+      if (expired) violations.push({ check: 'accept', message: `the acceptance of ${f.ruleId}${f.location ? ` at ${f.location.path}` : ''} expired on ${expired.expires} (${expired.reason})` });
+    }
+  }
+  if (policy.minGrade && GRADES.indexOf(report.score.grade as (typeof GRADES)[number]) > GRADES.indexOf(policy.minGrade)) {
+    violations.push({ check: 'minGrade', message: `grade ${report.score.grade} is below the minimum ${policy.minGrade}` });
+  }
+  for (const category of policy.forbid ?? []) {
+    const items = report.surface[category as keyof Report['surface']] as readonly { path: string }[];
+    const live = items.filter((i) => !accepted.some((a) => a.finding.location?.path === i.path));
+    if (live.length) violations.push({ check: 'forbid', message: `${category} are forbidden: ${live.slice(0, 5).map((i) => i.path).join(', ')}${live.length > 5 ? ` and ${live.length - 5} more` : ''}` });
+  }
+  const user = report.target.config.user.split(':')[0];
+  if (policy.nonRoot && report.findings.some((f) => f.ruleId === 'config/runs-as-root') && !accepted.some((a) => a.finding.ruleId === 'config/runs-as-root')) {
+    violations.push({ check: 'nonRoot', message: `the image runs as ${user || 'root (no USER)'}` });
+  }
+  if (policy.maxSizeBytes !== undefined && report.size.uncompressed > policy.maxSizeBytes) {
+    violations.push({ check: 'maxSize', message: `${report.size.uncompressed} bytes uncompressed, over the ${policy.maxSizeBytes}-byte maximum` });
+  }
+  if (policy.maxSeverity) {
+    const limit = SEVERITIES.indexOf(policy.maxSeverity);
+    const over = open.filter((f) => SEVERITIES.indexOf(f.severity) < limit);
+    if (over.length) violations.push({ check: 'maxSeverity', message: `${over.length} finding(s) above ${policy.maxSeverity}: ${[...new Set(over.map((f) => f.ruleId))].sort().join(', ')}` });
+  }
+  if (policy.allowedRegistries && report.target.source === 'registry') {
+    const registry = (report.target.reference ?? report.target.input).replace(/^registry:/, '').split('/')[0]!;
+    if (!policy.allowedRegistries.includes(registry)) violations.push({ check: 'allowedRegistries', message: `${registry} is not an allowed registry (${policy.allowedRegistries.join(', ')})` });
+  }
+  return { pass: violations.length === 0, violations, accepted };
+}
