@@ -165,3 +165,12 @@ test('scan: the table opens with the verdict and fits 80 columns; JSON matches t
     await dir.cleanup();
   }
 });
+
+test('--log-format json writes errors as JSON lines; --no-color is accepted', async () => {
+  const result = await cli(['inspect', 'docker-archive:/nonexistent/x.tar', '--log-format', 'json', '--no-color']);
+  assert.equal(result.code, 2);
+  const line = JSON.parse(result.stderr.trim()) as { level: string; code: string; message: string; hint?: string };
+  assert.deepEqual([line.level, line.code], ['error', 'E_INPUT_NOT_FOUND']);
+  assert.ok(line.hint);
+  assert.equal((await cli(['inspect', 'x', '--log-format', 'xml'])).code, 2);
+});

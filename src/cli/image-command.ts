@@ -68,6 +68,9 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
     throw errors.usage(positionals.length ? `${command.name} takes one INPUT` : `${command.name} needs an INPUT`, `e.g. distrolens ${command.name} alpine:3.20`);
   }
   const outputs = parseFormats(values.format, command.formats, values.output);
+  const logFormat = values['log-format'] ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') throw errors.usage(`unknown --log-format ${logFormat}`, 'use --log-format text or --log-format json');
+  // Output is never coloured; --no-color and NO_COLOR are accepted so that scripts can pass them.
   const failOn = values['fail-on'];
   if ((failOn !== undefined || values.policy !== undefined) && !command.gate) throw errors.usage(`${command.name} does not gate`, 'use distrolens scan --fail-on SEVERITY or --policy FILE');
   // Read and validate the policy before any image work: a typo should not cost a pull.
@@ -89,7 +92,7 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
     }
     const verdict = command.gate?.(result, { ...(failOn !== undefined ? { failOn } : {}), ...(policy ? { policy } : {}) });
     if (verdict) {
-      io.stderr.write(`${verdict.message}\n`);
+      io.stderr.write(values['log-format'] === 'json' ? `${JSON.stringify({ level: 'error', code: 'GATE_FAILED', message: verdict.message })}\n` : `${verdict.message}\n`);
       return verdict.code;
     }
     return EXIT.ok;

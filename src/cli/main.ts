@@ -32,10 +32,23 @@ function causeChain(error: unknown): string[] {
   return lines;
 }
 
+/** `--log-format json`: one JSON object per line on stderr, for log collectors. */
+function logFormat(argv: readonly string[]): 'text' | 'json' {
+  const at = argv.findIndex((a) => a === '--log-format' || a.startsWith('--log-format='));
+  const value = at < 0 ? 'text' : argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1];
+  return value === 'json' ? 'json' : 'text';
+}
+
 /** Runs the CLI with injected streams; returns the exit code. Never throws. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   const debug = argv.includes('--debug');
+  const json = logFormat(argv) === 'json';
+  const stderr = json ? { ...io.stderr, isTTY: false } : io.stderr;
+  io = { ...io, stderr };
+  const report = (level: 'error', code: string, message: string, hint?: string): void => {
+    io.stderr.write(json ? `${JSON.stringify({ level, code, message, ...(hint ? { hint } : {}) })}\n` : `error ${code}: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`);
+  };
   try {
     if (!command || command === '--help' || command === '-h' || command === 'help') {
       io.stdout.write(HELP);
@@ -47,19 +60,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     const run = COMMANDS[command];
     if (!run) {
-      io.stderr.write(`error E_USAGE: unknown command ${JSON.stringify(command)}\n  hint: run distrolens --help\n`);
+      report('error', 'E_USAGE', `unknown command ${JSON.stringify(command)}`, 'run distrolens --help');
       return EXIT.input;
     }
     return await run(rest, io);
   } catch (error) {
     if (error instanceof DistrolensError) {
       const internal = error.code === 'E_INTERNAL';
-      io.stderr.write(`error ${error.code}: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
+      report('error', error.code, error.message, error.hint);
       if (debug) io.stderr.write(`${causeChain(error).join('\n')}\n${internal ? `${error.stack}\n` : ''}`);
       return internal ? EXIT.internal : EXIT.input;
     }
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`error E_INTERNAL: ${message}\n  hint: this is a bug in distrolens; rerun with --debug and report it\n`);
+    report('error', 'E_INTERNAL', message, 'this is a bug in distrolens; rerun with --debug and report it');
     if (debug && error instanceof Error) io.stderr.write(`${error.stack}\n${causeChain(error).join('\n')}\n`);
     return EXIT.internal;
   }

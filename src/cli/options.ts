@@ -23,6 +23,8 @@ export const IMAGE_FLAGS = {
   'max-layer-size': { type: 'string' },
   'max-ratio': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  'no-color': { type: 'boolean' },
+  'log-format': { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];

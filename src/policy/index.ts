@@ -26,6 +26,8 @@ export interface Policy {
   /** The most severe finding allowed (e.g. medium: high and critical fail). */
   readonly maxSeverity?: Severity;
   readonly allowedRegistries?: readonly string[];
+  /** Prefixes the image's base (label org.opencontainers.image.base.name) must start with. */
+  readonly allowedBases?: readonly string[];
   readonly accept?: readonly Acceptance[];
 }
 
@@ -43,7 +45,9 @@ export interface Verdict {
 
 const GRADES = ['A', 'B', 'C', 'D', 'F'] as const;
 const FORBIDDABLE = [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'];
-const KEYS = ['version', 'minGrade', 'forbid', 'nonRoot', 'maxSize', 'maxSeverity', 'allowedRegistries', 'accept'];
+const KEYS = ['version', 'minGrade', 'forbid', 'nonRoot', 'maxSize', 'maxSeverity', 'allowedRegistries', 'allowedBases', 'accept'];
+/** The OCI annotation/label that names the base image (BuildKit and most builders set it). */
+const BASE_LABEL = 'org.opencontainers.image.base.name';
 
 const invalid = (file: string, where: string, why: string) =>
   fail('E_POLICY_INVALID', `${file}: ${where}: ${why}`, 'see "Policy files" in the README for the format');
@@ -92,6 +96,10 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
   if (d.allowedRegistries !== undefined) {
     if (!Array.isArray(d.allowedRegistries) || d.allowedRegistries.some((r) => typeof r !== 'string')) throw invalid(file, 'allowedRegistries', 'must be a list of registry hosts');
     policy.allowedRegistries = d.allowedRegistries as string[];
+  }
+  if (d.allowedBases !== undefined) {
+    if (!Array.isArray(d.allowedBases) || d.allowedBases.some((r) => typeof r !== 'string')) throw invalid(file, 'allowedBases', 'must be a list of image name prefixes');
+    policy.allowedBases = d.allowedBases as string[];
   }
   if (d.accept !== undefined) {
     if (!Array.isArray(d.accept)) throw invalid(file, 'accept', 'must be a list');
@@ -151,6 +159,11 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
   if (policy.allowedRegistries && report.target.source === 'registry') {
     const registry = (report.target.reference ?? report.target.input).replace(/^registry:/, '').split('/')[0]!;
     if (!policy.allowedRegistries.includes(registry)) violations.push({ check: 'allowedRegistries', message: `${registry} is not an allowed registry (${policy.allowedRegistries.join(', ')})` });
+  }
+  if (policy.allowedBases) {
+    const base = report.target.config.labels[BASE_LABEL];
+    if (!base) violations.push({ check: 'allowedBases', message: `the base image is unknown: the image has no ${BASE_LABEL} label` });
+    else if (!policy.allowedBases.some((prefix) => base.startsWith(prefix))) violations.push({ check: 'allowedBases', message: `base ${base} is not allowed (${policy.allowedBases.join(', ')})` });
   }
   return { pass: violations.length === 0, violations, accepted };
 }

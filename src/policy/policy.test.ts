@@ -20,6 +20,15 @@ test('policy files are validated with the place of each mistake', () => {
   });
 });
 
+test('allowed bases come from the org.opencontainers.image.base.name label', async () => {
+  const labelled = await scanSpec({ layers: [{ files: [{ path: 'app', content: 'x' }] }], config: { User: '1', Labels: { 'org.opencontainers.image.base.name': 'gcr.io/distroless/static-debian12:nonroot' } } });
+  const policy = parsePolicy('allowedBases: [gcr.io/distroless/, cgr.dev/chainguard/]\n');
+  assert.equal(evaluatePolicy(labelled, policy).pass, true);
+  assert.match(evaluatePolicy(labelled, parsePolicy('allowedBases: [cgr.dev/]\n')).violations[0]!.message, /base gcr\.io\/distroless\/static-debian12:nonroot is not allowed/);
+  const unlabelled = await scanSpec({ layers: [{ files: [{ path: 'app', content: 'x' }] }], config: { User: '1' } });
+  assert.match(evaluatePolicy(unlabelled, policy).violations[0]!.message, /base image is unknown/);
+});
+
 test('evaluation: each check, acceptances with reasons, expired acceptances fail again', async () => {
   const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(64)]);
   const report = await scanSpec({ layers: [{ files: [
