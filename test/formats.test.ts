@@ -53,19 +53,36 @@ const RENDER: Record<string, [string, (r: Report) => string]> = {
   json: ['json', renderJson],
 };
 
-test('golden files per format (structural for JSON, exact for text)', async () => {
-  // The target's input names a temporary directory: pin it before rendering.
-  const scanned = await fixture();
-  const report: Report = { ...scanned, target: { ...scanned.target, input: 'oci:FIXTURE' } };
+/** A distroless-like image: status.d records, nonroot, no shell. */
+function distrolessFixture(): Promise<Report> {
+  return scanSpec({
+    layers: [{ files: [
+      { path: 'etc/os-release', content: 'PRETTY_NAME="Distroless"\nNAME="Debian GNU/Linux"\nID="debian"\nVERSION_ID="12"\n' },
+      { path: 'var/lib/dpkg/status.d/base-files', content: 'Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n' },
+      { path: 'var/lib/dpkg/status.d/tzdata', content: 'Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n' },
+      { path: 'usr/share/doc/tzdata/copyright', content: 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: public-domain\n' },
+      { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' },
+      { path: 'app/server', content: Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(64)]), mode: 0o755 },
+    ] }],
+    config: { User: '65532', Entrypoint: ['/app/server'] },
+  });
+}
+
+test('golden files per format and fixture (structural for JSON, exact for text)', async () => {
   const dir = join(REPO_ROOT, 'test', 'golden');
   await mkdir(dir, { recursive: true });
-  for (const [name, [ext, render]] of Object.entries(RENDER)) {
-    const path = join(dir, `alpine-like.${ext}`);
-    const text = render(report);
-    if (process.env.UPDATE_GOLDEN) await writeFile(path, text);
-    const golden = await readFile(path, 'utf8');
-    if (ext.endsWith('json') || ext === 'sarif') assert.deepEqual(JSON.parse(text), JSON.parse(golden), name);
-    else assert.equal(text, golden, name);
+  for (const [fixtureName, make] of [['alpine-like', fixture], ['distroless-like', distrolessFixture]] as const) {
+    // The target's input names a temporary directory: pin it before rendering.
+    const scanned = await make();
+    const report: Report = { ...scanned, target: { ...scanned.target, input: 'oci:FIXTURE' } };
+    for (const [name, [ext, render]] of Object.entries(RENDER)) {
+      const path = join(dir, `${fixtureName}.${ext}`);
+      const text = render(report);
+      if (process.env.UPDATE_GOLDEN) await writeFile(path, text);
+      const golden = await readFile(path, 'utf8');
+      if (ext.endsWith('json') || ext === 'sarif') assert.deepEqual(JSON.parse(text), JSON.parse(golden), `${fixtureName} ${name}`);
+      else assert.equal(text, golden, `${fixtureName} ${name}`);
+    }
   }
 });
 
