@@ -18,6 +18,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   analyzers: ['core', 'util', 'image', 'fs'],
   score: ['core'],
   policy: ['core'],
+  vuln: ['core'],
   report: ['core'],
   scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'score', 'version'],
   cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'policy', 'version'],

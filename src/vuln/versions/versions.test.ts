@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compareApk } from './apk.js';
+import { compareRpm } from './rpm.js';
+
+type Row = [string, '<' | '=' | '>', string];
+
+function check(name: string, compare: (a: string, b: string) => number, rows: Row[]): void {
+  for (const [a, op, b] of rows) {
+    const c = Math.sign(compare(a, b));
+    assert.equal(c, op === '<' ? -1 : op === '=' ? 0 : 1, `${name}: ${a} ${op} ${b}`);
+    assert.equal(Math.sign(compare(b, a)), -c || 0, `${name}: ${b} against ${a} is the reverse`);
+  }
+}
+
+test('apk versions: suffixes, letters, -rN (the fixes of the Alpine secdb)', () => {
+  check('apk', compareApk, [
+    ['1.1.20-r4', '<', '1.1.20-r5'], ['1.1.1b-r1', '<', '1.1.1d-r0'], ['1.1.1d-r0', '<', '1.1.1d-r2'], ['1.2.5-r0', '<', '1.2.5-r1'],
+    ['1.0_alpha', '<', '1.0_beta'], ['1.0_beta2', '<', '1.0_beta10'], ['1.0_rc1', '<', '1.0'], ['1.0', '<', '1.0_p1'],
+    ['1.0_p1', '<', '1.0_p2'], ['1.0', '<', '1.0a'], ['1.0a', '<', '1.0b'], ['1.29.3-r10', '>', '1.29.3-r9'],
+    ['2.10', '>', '2.9'], ['1.0', '<', '1.0.1'], ['1.2.11-r1', '=', '1.2.11-r1'], ['1.0_git20200101', '>', '1.0'],
+    ['20190108-r0', '<', '20191127-r0'], ['3.3.2-r0', '>', '3.3.1-r9'],
+  ]);
+});
+
+test('rpm versions: rpmvercmp with ~, ^, epochs and releases', () => {
+  check('rpm', compareRpm, [
+    ['7.76.0-6.cm2', '<', '7.76.0-7.cm2'], ['1.0', '<', '1.1'], ['1.0a', '>', '1.0'], ['1.0', '>', '1.0~rc1'], ['1.0~rc1', '<', '1.0~rc2'],
+    ['1.0^git1', '>', '1.0'], ['1.0^git1', '<', '1.0.1'], ['1:1.0', '>', '2.0'], ['0:1.0-1', '=', '1.0-1'], ['2.32.1-42.el8_8', '>', '2.32.1-42.el8'],
+    ['1.0-1', '=', '1.0'], ['1.010', '=', '1.10'], ['1.a', '<', '1.1'], ['5.5p1', '<', '5.5p10'], ['1.0.0', '>', '1.0'],
+  ]);
+});
