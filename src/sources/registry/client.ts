@@ -1,3 +1,5 @@
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { DistrolensError, fail } from '../../core/errors.js';
 import { sleep } from '../../util/concurrency.js';
 import type { RegistryAuth } from './credentials.js';
@@ -169,6 +171,43 @@ export class RegistryClient {
       const hinted = response ? retryAfterMs(response.headers.get('retry-after')) : undefined;
       await sleep(Math.min(policy.maxDelayMs, hinted ?? backoff), this.#options.signal);
     }
+  }
+
+  /**
+   * A GET streamed with node:http(s) instead of fetch: for blob bodies, whose bytes fetch would
+   * pass through web streams in JavaScript (measured: ~1.5× the CPU). Uses the credentials the
+   * request() path has already settled, follows redirects (dropping Authorization across hosts),
+   * and returns undefined for anything but 200/206 so that the caller falls back to request(),
+   * which knows the auth dance, retries and error mapping.
+   */
+  async getStream(path: string, init: RequestInit): Promise<{ status: number; body: AsyncIterable<Uint8Array> } | undefined> {
+    let url = new URL(path.startsWith('http') ? path : `${this.baseUrl}${path}`);
+    const headers: Record<string, string> = { 'user-agent': this.#userAgent(), ...init.headers };
+    const authorization = await this.#authorization(init);
+    if (authorization) headers.authorization = authorization;
+    for (let hops = 0; hops < 5; hops++) {
+      let response: IncomingMessage;
+      try {
+        response = await new Promise<IncomingMessage>((resolve, reject) => {
+          const get = url.protocol === 'https:' ? httpsGet : httpGet;
+          get(url, { headers, ...(this.#options.signal ? { signal: this.#options.signal } : {}) }, resolve).on('error', reject);
+        });
+      } catch {
+        return undefined;
+      }
+      const status = response.statusCode ?? 0;
+      if ([301, 302, 303, 307, 308].includes(status) && response.headers.location) {
+        response.resume();
+        const next = new URL(response.headers.location, url);
+        if (next.host !== url.host) delete headers.authorization;
+        url = next;
+        continue;
+      }
+      if (status === 200 || status === 206) return { status, body: response };
+      response.resume();
+      return undefined;
+    }
+    return undefined;
   }
 
   /** Sends an authenticated request to `/v2/…`, mapping failures to coded errors. */

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Digest } from '../../core/digest.js';
-import { errors } from '../../core/errors.js';
+import { errors, isDistrolensError } from '../../core/errors.js';
 import { DEFAULT_PLATFORM } from '../../core/platform.js';
 import type { BlobCache } from '../../cache/blobs.js';
 import { MANIFEST_ACCEPT } from '../../image/media.js';
@@ -90,9 +90,9 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
     try {
       for (let attempt = 1; ; attempt++) {
         const resume = writer.size;
-        const response = await client.request(`/v2/${repo}/blobs/${descriptor.digest}`, {
-          repository: repo, what, ...(resume ? { headers: { range: `bytes=${resume}-` } } : {}),
-        });
+        const init = { repository: repo, what, ...(resume ? { headers: { range: `bytes=${resume}-` } } : {}) };
+        const path = `/v2/${repo}/blobs/${descriptor.digest}`;
+        const response = (await client.getStream(path, init)) ?? (await client.request(path, init));
         // A server that ignores Range sends everything again: skip what we already have.
         let skip = resume && response.status !== 206 ? resume : 0;
         try {
@@ -112,8 +112,8 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
           if (writer.size < descriptor.size && attempt < attempts) continue; // closed early: resume
           break;
         } catch (error) {
-          // A socket cut mid-body surfaces as a TypeError from fetch: resume if tries are left.
-          if (!(error instanceof TypeError) || attempt >= attempts) throw error;
+          // A socket cut mid-body (fetch's TypeError, node:http's "aborted"): resume if tries are left.
+          if (isDistrolensError(error) || attempt >= attempts) throw error;
         }
       }
       await writer.commit();
