@@ -86,8 +86,12 @@ test('symlinks resolve inside the root; loops are refused; hardlinks to removed 
   assert.equal(fs.lstat('/bin/sh')?.type, 'symlink');
   assert.equal(fs.content('/usr/bin/abs')?.data.toString(), 'ELF');
   assert.throws(() => fs.resolve('/loop1'), /too many levels of symbolic links/);
+  assert.equal(fs.file('/loop1'), undefined, 'file(): a loop is no file');
+  assert.equal(fs.file('/usr/bin/abs')?.path, '/bin/busybox', 'file(): symlinks followed');
+  assert.equal(fs.file('/dir/link'), undefined, 'file(): a directory is no file');
   assert.equal(fs.stat('/hard')?.type, 'hardlink');
   assert.equal(fs.content('/hard'), undefined);
+  assert.equal(fs.file('/hard'), undefined, 'file(): a hardlink to a removed file dangles');
   assert.equal(fs.stat('/victim'), undefined);
 });
 

@@ -1,4 +1,4 @@
-import { errors } from '../core/errors.js';
+import { errors, isDistrolensError } from '../core/errors.js';
 import type { Image, Layer, LayerStats } from '../image/types.js';
 import { mapLimit } from '../util/concurrency.js';
 import { baseName, joinInRoot, normalizeEntryPath, normalizeLinkTarget, parentOf, whiteoutOf } from './path.js';
@@ -261,14 +261,28 @@ export class LayeredFs {
   }
 
   /**
+   * The regular file a path leads to, symlinks and hardlinks followed; undefined when it is absent,
+   * dangling, a symlink loop or not a regular file. What "is there a file here" means everywhere.
+   */
+  file(path: string): FsEntry | undefined {
+    const direct = this.#nodes.get(path);
+    if (direct?.type === 'file') return direct; // the common case needs no resolution
+    try {
+      let entry = this.stat(path);
+      for (let hops = 0; entry?.type === 'hardlink' && hops < MAX_SYMLINK_HOPS; hops++) entry = this.stat(entry.linkTarget!);
+      return entry?.type === 'file' ? entry : undefined;
+    } catch (error) {
+      if (isDistrolensError(error, 'E_SYMLINK_LOOP')) return undefined;
+      throw error;
+    }
+  }
+
+  /**
    * Content captured for a file (following symlinks and hardlinks); undefined when the file is
    * absent or was not declared for capture before the walk.
    */
   content(path: string): Captured | undefined {
-    // Fast path: a regular file asked for by its own path needs no resolution.
-    if (this.#nodes.get(path)?.type === 'file') return this.#contents.get(path);
-    let entry = this.stat(path);
-    for (let hops = 0; entry?.type === 'hardlink' && hops < MAX_SYMLINK_HOPS; hops++) entry = this.stat(entry.linkTarget!);
+    const entry = this.file(path);
     return entry ? this.#contents.get(entry.path) : undefined;
   }
 }

@@ -64,15 +64,6 @@ function wanted(analyzers: readonly Analyzer[], path: string, size: number): boo
   return limit === 0 ? false : limit;
 }
 
-/** fs.resolve that treats loops as unresolvable. */
-function safeResolve(fs: LayeredFs, path: string): string | undefined {
-  try {
-    return fs.resolve(path);
-  } catch {
-    return undefined;
-  }
-}
-
 const byPath = (a: SurfaceItem, b: SurfaceItem): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
@@ -182,8 +173,8 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
     }
   }
   const isOwned = (path: string): boolean => {
-    const canonical = safeResolve(fs, path) ?? path;
-    return (owned.get(path.slice(path.lastIndexOf('/') + 1)) ?? []).some((file) => (safeResolve(fs, file) ?? file) === canonical);
+    const canonical = fs.file(path)?.path ?? path;
+    return (owned.get(path.slice(path.lastIndexOf('/') + 1)) ?? []).some((file) => (fs.file(file)?.path ?? file) === canonical);
   };
   const kept = packages.filter((p) => p.type !== 'binary' || !p.locations.some((l) => isOwned(l.path)));
   const osPackages = kept.filter((p) => p.type === 'deb' || p.type === 'apk' || p.type === 'rpm').length;

@@ -23,20 +23,14 @@ export function loginPaths(fs: LayeredFs): string[] {
   const paths: string[] = [];
   for (const dir of ['/bin', '/usr/bin', '/sbin', '/usr/sbin', '/busybox']) {
     for (const name of ['su', 'login', 'sshd', 'dropbear']) {
-      const entry = fs.lstat(`${dir}/${name}`);
-      let resolved;
-      try {
-        resolved = entry ? fs.stat(entry.path) : undefined;
-      } catch {
-        resolved = undefined;
-      }
-      if (resolved && resolved.mode & 0o111) paths.push(`${dir}/${name}`);
+      const file = fs.file(`${dir}/${name}`);
+      if (file && file.mode & 0o111) paths.push(`${dir}/${name}`);
     }
   }
   // `busybox su` works without any applet link when busybox was built with su (Alpine's is).
   for (const busybox of ['/bin/busybox', '/busybox/busybox', '/usr/bin/busybox']) {
-    const entry = fs.stat(busybox);
-    if (entry && entry.mode & 0o111 && !paths.some((p) => p.endsWith('/su'))) paths.push(`${busybox} su`);
+    const file = fs.file(busybox);
+    if (file && file.mode & 0o111 && !paths.some((p) => p.endsWith('/su'))) paths.push(`${busybox} su`);
   }
   return [...new Set(paths)].sort();
 }

@@ -17,15 +17,7 @@ export const CONFIG_RULES = {
 const SENSITIVE_VOLUMES = ['/', '/var/run/docker.sock', '/run/docker.sock', '/proc', '/sys', '/dev', '/etc', '/root', '/var/run', '/run/containerd/containerd.sock'];
 
 function hasExecutable(fs: LayeredFs, name: string): boolean {
-  for (const dir of ['/bin', '/usr/bin', '/usr/local/bin', '/sbin', '/usr/sbin', '/busybox']) {
-    try {
-      const entry = fs.stat(`${dir}/${name}`);
-      if (entry && entry.mode & 0o111) return true;
-    } catch {
-      // a symlink loop is not an executable
-    }
-  }
-  return false;
+  return ['/bin', '/usr/bin', '/usr/local/bin', '/sbin', '/usr/sbin', '/busybox'].some((dir) => ((fs.file(`${dir}/${name}`)?.mode ?? 0) & 0o111) !== 0);
 }
 
 const isShellForm = (argv: readonly string[] | null): boolean => !!argv && argv.length >= 2 && /(^|\/)(ba|da|a)?sh$/.test(argv[0]!) && argv[1] === '-c';

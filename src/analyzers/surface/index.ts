@@ -1,5 +1,4 @@
 import { SURFACE_CATEGORIES, type SurfaceCategory, type SurfaceItem } from '../../core/surface.js';
-import type { FsEntry } from '../../fs/types.js';
 import type { LayeredFs } from '../../fs/layered.js';
 import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type Rule } from '../types.js';
 import { categoryOf, inBinDir } from './catalogue.js';
@@ -21,23 +20,7 @@ export const SURFACE_RULES = {
   noShell: { id: 'debug/no-shell', severity: 'info', title: 'No shell: debug with an ephemeral container', rationale: 'An image without a shell is debugged from outside: kubectl debug with a debug image sharing the process namespace, or a :debug / -dev variant in development.', references: ['https://kubernetes.io/docs/tasks/debug/debug-application/debug-running-pod/#ephemeral-container'] },
 } satisfies Record<string, Rule>;
 
-/** An executable target: follows symlinks and hardlinks inside the image; undefined if dangling. */
-function target(fs: LayeredFs, entry: FsEntry): FsEntry | undefined {
-  let node: FsEntry | undefined = entry.type === 'symlink' ? fs.stat(entry.path) : entry;
-  for (let hops = 0; node?.type === 'hardlink' && hops < 40; hops++) node = fs.stat(node.linkTarget!);
-  return node?.type === 'file' ? node : undefined;
-}
-
 const EXEC = 0o111;
-
-/** target() that treats a symlink loop as "not an executable". */
-function safeTarget(fs: LayeredFs, entry: FsEntry): FsEntry | undefined {
-  try {
-    return target(fs, entry);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Walks the squashed filesystem once and sorts what it finds into the surface categories. */
 export function collectSurface(fs: LayeredFs): Record<SurfaceCategory | 'setuid' | 'setgid' | 'worldWritable' | 'capabilities', SurfaceItem[]> {
@@ -48,7 +31,7 @@ export function collectSurface(fs: LayeredFs): Record<SurfaceCategory | 'setuid'
   const busybox = new Set<string>();
   for (const entry of entries) {
     if (entry.path.endsWith('/busybox')) {
-      const resolved = safeTarget(fs, entry);
+      const resolved = fs.file(entry.path);
       if (resolved) busybox.add(resolved.path);
     }
   }
@@ -57,7 +40,7 @@ export function collectSurface(fs: LayeredFs): Record<SurfaceCategory | 'setuid'
     if (entry.type === 'file' || entry.type === 'hardlink' || entry.type === 'symlink') {
       const category = inBinDir(entry.path) ? categoryOf(name) : undefined;
       if (category) {
-        const resolved = safeTarget(fs, entry);
+        const resolved = fs.file(entry.path);
         if (resolved && resolved.mode & EXEC) {
           const via = busybox.has(resolved.path) && name !== 'busybox' ? 'busybox' : entry.type === 'hardlink' ? 'hardlink' : undefined;
           out[category].push({ path: entry.path, name, layer: entry.layer, ...(via ? { via } : {}) });
