@@ -173,7 +173,6 @@ describe('registry: multi-platform index, cache', { skip }, () => {
       assert.equal(report.target.manifestDigest, expected.manifestDigest, String(platform));
       assert.deepEqual(report.target.platforms.map((p) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`), ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v7']);
     }
-    assert.ok(indexDigest);
   });
 
   test('config/latest-tag: a floating latest tag is reported, a digest is not', async () => {

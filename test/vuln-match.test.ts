@@ -30,7 +30,6 @@ test('alpine-39 docker save against Alpine 3.9 secfixes: what the fixes imply, a
   assert.ok(!found.some((f) => f.startsWith('CVE-2019-1543 ')), 'fixed in 1.1.1b-r1, which is installed');
   assert.ok(!found.some((f) => f.startsWith('CVE-2016-8859 ')), 'fixed long before 1.1.20');
   // Every match is below its fix; every fix at or below the installed version is absent.
-  const installed = new Map(report.packages.map((p) => [p.name, p]));
   for (const v of vulns) assert.ok(compareApk(v.package.version, v.fixedVersion!) < 0, key(v));
   for (const r of secdb) {
     for (const a of r.affected ?? []) {
@@ -41,7 +40,6 @@ test('alpine-39 docker save against Alpine 3.9 secfixes: what the fixes imply, a
       }
     }
   }
-  assert.ok(installed.size > 0);
 });
 
 test('OSV records: Alpine range, Debian DLA by source package, npm GHSA with aliases and CVSS', { skip }, async () => {

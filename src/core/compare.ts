@@ -1,4 +1,5 @@
 import type { Severity } from './finding.js';
+import type { ToolInfo } from './report.js';
 import { SURFACE_CATEGORIES } from './surface.js';
 
 /** Version tag of the compare JSON. */
@@ -32,7 +33,7 @@ export interface ImageDiff {
 
 export interface Comparison {
   readonly schema: typeof COMPARE_SCHEMA;
-  readonly tool: { readonly name: 'distrolens'; readonly version: string };
+  readonly tool: ToolInfo;
   readonly verdict: string;
   readonly images: readonly ImageSummary[];
   /** diffs[i] compares images[i + 1] with images[0]. */

@@ -42,10 +42,16 @@ export interface ReportWarning {
   readonly message: string;
 }
 
+/** The tool that wrote a JSON document. */
+export interface ToolInfo {
+  readonly name: 'distrolens';
+  readonly version: string;
+}
+
 /** What `inspect` prints as JSON: the target and warnings. */
 export interface InspectReport {
   readonly schema: typeof REPORT_SCHEMA;
-  readonly tool: { readonly name: 'distrolens'; readonly version: string };
+  readonly tool: ToolInfo;
   readonly target: Target;
   readonly warnings: readonly ReportWarning[];
 }
@@ -80,7 +86,7 @@ export interface ReportOs {
 /** The full scan report (`--format json`): the contract of shared/DESIGN.md. */
 export interface Report {
   readonly schema: typeof REPORT_SCHEMA;
-  readonly tool: { readonly name: 'distrolens'; readonly version: string };
+  readonly tool: ToolInfo;
   readonly createdAt: string;
   readonly target: Target;
   readonly os: ReportOs;

@@ -1,7 +1,7 @@
 import { SEVERITIES, type Severity } from '../core/finding.js';
 import type { Package } from '../core/package.js';
 import type { Report } from '../core/report.js';
-import { VERSION } from '../version.js';
+import { TOOL } from '../version.js';
 import { COMPARE_SCHEMA, COMPARED_CATEGORIES, type ComparedCategory, type Comparison, type ImageDiff, type ImageSummary } from '../core/compare.js';
 
 const CATEGORIES = COMPARED_CATEGORIES;
@@ -90,7 +90,7 @@ export function compareReports(reports: readonly Report[]): Comparison {
   const diffs = others.map((r) => diff(base, r));
   return {
     schema: COMPARE_SCHEMA,
-    tool: { name: 'distrolens', version: VERSION },
+    tool: TOOL,
     verdict: others.map((r, i) => verdictOf(base, r, diffs[i]!)).join('\n\n'),
     images: reports.map(summarise),
     diffs,

@@ -3,7 +3,7 @@ import { REPORT_SCHEMA, type InspectReport, type Target } from '../core/report.j
 import { buildFs, type BuildOptions, type LayeredFs } from '../fs/layered.js';
 import type { Image, ResolveOptions } from '../image/types.js';
 import type { ImageSource } from '../image/types.js';
-import { VERSION } from '../version.js';
+import { TOOL } from '../version.js';
 
 /** The target description of an image, with per-layer sizes measured by walking the layers. */
 export function describeTarget(image: Image, fs: LayeredFs): Target {
@@ -40,7 +40,7 @@ export async function inspect(source: ImageSource, options: InspectOptions = {})
   const fs = await buildFs(image, options);
   const report: InspectReport = {
     schema: REPORT_SCHEMA,
-    tool: { name: 'distrolens', version: VERSION },
+    tool: TOOL,
     target: describeTarget(image, fs),
     warnings: [...image.warnings],
   };

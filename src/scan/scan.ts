@@ -7,7 +7,7 @@ import { builtinAnalyzers, detectOs, diveEfficiency, type Analyzer, type ImageMe
 import { buildFs, type BuildOptions, type LayeredFs } from '../fs/layered.js';
 import type { Image, ImageSource, ResolveOptions } from '../image/types.js';
 import { computeScore } from '../score/index.js';
-import { VERSION } from '../version.js';
+import { TOOL } from '../version.js';
 import { classify } from './classify.js';
 import { describeTarget } from './inspect.js';
 import { DiskLayerCache, ResultCache } from './layer-cache.js';
@@ -114,7 +114,7 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
   // Everything that decides what a walk keeps is in the key: analyzers, versions, limits.
   const cacheKey = [...analyzers.map((a) => `${a.id}@${a.version}`), MAX_CAPTURE_BYTES, MAX_EXTRACT_BYTES].join(',');
   const now = options.now ?? (() => new Date());
-  const results = options.cacheDir && options.resultCache !== false ? new ResultCache(options.cacheDir, cacheKey, VERSION) : undefined;
+  const results = options.cacheDir && options.resultCache !== false ? new ResultCache(options.cacheDir, cacheKey, TOOL.version) : undefined;
   const cached = await results?.get(image);
   if (cached) {
     // The same image, analyzers and versions: the analysis is what it was. Only the input differs.
@@ -191,7 +191,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
   findings.sort(compareFindings);
   const report: Report = {
     schema: REPORT_SCHEMA,
-    tool: { name: 'distrolens', version: VERSION },
+    tool: TOOL,
     createdAt: options.now().toISOString(),
     target,
     os: {
