@@ -18,10 +18,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   analyzers: ['core', 'util', 'image', 'fs'],
   score: ['core'],
   policy: ['core'],
-  vuln: ['core'],
+  vuln: ['core', 'util'],
   report: ['core'],
-  scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'score', 'version'],
-  cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'policy', 'version'],
+  scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'score', 'vuln', 'version'],
+  cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'policy', 'vuln', 'version'],
   index: ['*'],
   version: [],
 };

@@ -7,19 +7,9 @@ import { Ajv } from 'ajv';
 import { runCli } from '../src/cli/main.js';
 import { VERSION } from '../src/version.js';
 import { buildImage, dockerArchive, writeOciLayout } from './fixtures/image.js';
-import { REPO_ROOT, tempDir } from './helpers.js';
+import { REPO_ROOT, cli, tempDir } from './helpers.js';
 
-/** The CLI through runCli with captured streams, plus one real process for the bin wiring. */
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-    env,
-  });
-  return { code, stdout, stderr };
-}
+/** The CLI through runCli with captured streams (cli), plus one real process for the bin wiring. */
 
 const schema = JSON.parse(await readFile(join(REPO_ROOT, 'schemas', 'report.schema.json'), 'utf8'));
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);

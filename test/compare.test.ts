@@ -2,17 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { runCli } from '../src/cli/main.js';
 import type { Comparison } from '../src/core/compare.js';
 import { ensureDebianImages } from './fixtures/debian-images.js';
-import { REALDATA, hasRealdata } from './helpers.js';
+import { REALDATA, cli, hasRealdata } from './helpers.js';
 
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: {} });
-  return { code, stdout, stderr };
-}
 
 test('compare two versions of the same image: package versions changed, verdict first', { skip: hasRealdata ? false : 'shared/realdata not found' }, async () => {
   const a = join(REALDATA, 'images/alpine/docker-alpine-3.9.6-x86_64/alpine-minirootfs-3.9.6-x86_64.tar.gz');

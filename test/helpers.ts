@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DistrolensError } from '../src/core/errors.js';
+import { runCli } from '../src/cli/main.js';
 
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -26,4 +27,17 @@ export async function rejectsWithCode(promise: Promise<unknown>, code: string): 
     throw new Error(`expected ${code}, got ${error instanceof DistrolensError ? error.code : String(error)}`, { cause: error });
   }
   throw new Error(`expected ${code}, but it resolved`);
+}
+
+/** Runs the CLI in process with captured streams. */
+export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    env,
+    ...(cwd ? { cwd } : {}),
+  });
+  return { code, stdout, stderr };
 }

@@ -158,7 +158,7 @@ describe('language packages', () => {
       'pypi Flask@2.2.2 pkg:pypi/flask@2.2.2 BSD-3-Clause',
       'pypi six@1.16.0 pkg:pypi/six@1.16.0 MIT',
     ]);
-    assert.deepEqual(report.warnings.map((w) => w.code), ['W_NPM_MANIFEST_INVALID']);
+    assert.deepEqual(report.warnings.map((w) => w.code), ['W_NPM_MANIFEST_INVALID', 'W_VULN_DB_MISSING']);
   });
 });
 

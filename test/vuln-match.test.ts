@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { secdbToOsv } from '../src/vuln/secdb.js';
-import { matchPackages } from '../src/vuln/match.js';
+import { matchPackages as match, memorySource } from '../src/vuln/match.js';
 import { cvss3Score } from '../src/vuln/cvss.js';
 import { compareApk } from '../src/vuln/versions/apk.js';
 import type { OsvRecord } from '../src/vuln/osv.js';
+import type { OsContext } from '../src/vuln/match.js';
 import type { Package } from '../src/core/package.js';
 import { scanInput } from './fixtures/scan.js';
 import { REALDATA, hasRealdata } from './helpers.js';
@@ -14,6 +15,8 @@ import { REALDATA, hasRealdata } from './helpers.js';
 /** Matching against the real records in shared/realdata/osv (groundwork of the vulnerability issue). */
 const skip = hasRealdata ? false : 'shared/realdata not found';
 const osvDir = join(REALDATA, 'osv');
+const matchPackages = (packages: readonly Package[], os: OsContext, records: readonly OsvRecord[], source?: string) =>
+  match(packages, os, memorySource(records, source)).vulnerabilities;
 const records = async (dir: string): Promise<OsvRecord[]> =>
   Promise.all((await readdir(join(osvDir, dir))).map(async (f) => JSON.parse(await readFile(join(osvDir, dir, f), 'utf8')) as OsvRecord));
 

@@ -7,6 +7,7 @@ import { scanImage } from '../scan/scan.js';
 import { openSource } from '../sources/index.js';
 import { mapLimit } from '../util/concurrency.js';
 import { parseFormats } from './image-command.js';
+import { openVulnOptions } from './db.js';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
 import { IMAGE_FLAGS, openOptions, parseFlags } from './options.js';
 
@@ -14,7 +15,8 @@ export const COMPARE_HELP = `Usage: distrolens compare A B [C…] [options]
 
 Scans each image (concurrently, sharing the cache) and shows them side by side: classification,
 grade, size, packages (added, removed, changed versions), each attack-surface category, findings
-by severity, opening with a verdict paragraph. The first image is the baseline.
+and known vulnerabilities by severity (which CVEs the other image removes), opening with a verdict
+paragraph. The first image is the baseline.
 
 Options: as for \`distrolens scan --help\`; formats: table (default), json, markdown.
 `;
@@ -31,14 +33,25 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
   if (positionals.length < 2) throw errors.usage('compare needs at least two images', 'e.g. distrolens compare debian:12-slim gcr.io/distroless/base-debian12');
   const outputs = parseFormats(values.format, ['table', 'json', 'markdown'], values.output);
   const { open, platform } = openOptions(values, io);
-  const reports = await mapLimit(positionals, COMPARE_CONCURRENCY, async (input) => {
-    const source = await openSource(input, open);
-    try {
-      return (await scanImage(source, { ...(platform ? { platform } : {}), ...(open.cache ? { cacheDir: open.cache.root } : {}) })).report;
-    } finally {
-      await source.close();
-    }
-  });
+  const vulns = openVulnOptions(values, io);
+  let reports;
+  try {
+    reports = await mapLimit(positionals, COMPARE_CONCURRENCY, async (input) => {
+      const source = await openSource(input, open);
+      try {
+        if (values.offline && source.kind === 'registry') throw errors.offline(source.input);
+        return (await scanImage(source, {
+          ...(platform ? { platform } : {}),
+          ...(open.cache ? { cacheDir: open.cache.root } : {}),
+          ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
+        })).report;
+      } finally {
+        await source.close();
+      }
+    });
+  } finally {
+    vulns.close();
+  }
   const comparison = compareReports(reports);
   for (const { format, path } of outputs) {
     const text = format === 'json' ? renderJson(comparison) : format === 'markdown' ? renderCompareMarkdown(comparison) : renderCompareTable(comparison);

@@ -9,6 +9,8 @@ import { openSource } from '../sources/index.js';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
 import { IMAGE_FLAGS, openOptions, parseFlags } from './options.js';
 import { Progress } from './progress.js';
+import { openVulnOptions } from './db.js';
+import type { VulnScanOptions } from '../scan/scan.js';
 
 /** What a command that reads one image does once the image is open. */
 export interface ImageCommand<R> {
@@ -20,8 +22,12 @@ export interface ImageCommand<R> {
     readonly platform?: Platform;
     readonly cacheDir?: string;
     readonly onBytes: (layer: Layer, bytes: number) => void;
+    /** The vulnerability database and its options, when one has been built. */
+    readonly vulnerabilities?: VulnScanOptions;
   }): Promise<R>;
   render(result: R, format: string): string;
+  /** True when the command reports vulnerabilities (the database is opened for it). */
+  readonly vulnerabilities?: boolean;
   /** The gate: an exit code and a message when the result fails it (--fail-on, --policy). */
   gate?(result: R, options: { readonly failOn?: string; readonly policy?: Policy }): { readonly code: number; readonly message: string } | undefined;
 }
@@ -78,11 +84,14 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
   const { open, platform } = openOptions(values, io);
   const progress = new Progress(io, values.quiet ?? false);
   const source = await openSource(positionals[0]!, { ...open, onDownload: (digest, bytes, total) => progress.update(digest, bytes, total, 'pulling') });
+  const vulns = command.vulnerabilities ? openVulnOptions(values, io) : undefined;
   try {
+    if (values.offline && source.kind === 'registry') throw errors.offline(source.input);
     const result = await command.run(source, {
       ...(platform ? { platform } : {}),
       ...(open.cache ? { cacheDir: open.cache.root } : {}),
       onBytes: (layer, bytes) => progress.update(`layer${layer.index}`, bytes, layer.compressedSize),
+      ...(vulns?.options ? { vulnerabilities: vulns.options } : {}),
     });
     progress.done();
     for (const { format, path } of outputs) {
@@ -98,6 +107,7 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
     return EXIT.ok;
   } finally {
     progress.done();
+    vulns?.close();
     await source.close();
   }
 }

@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { inspectCommand } from './inspect.js';
 import { scanCommand } from './scan.js';
 import { compareCommand } from './compare.js';
+import { dbCommand } from './db.js';
 import { EXIT, type CliIo } from './io.js';
 
 const HELP = `distrolens ${VERSION}: measure container images against distroless, without a Docker daemon
@@ -13,6 +14,7 @@ Commands:
   scan INPUT      attack surface, accounts, packages, config, size: findings and a grade
   compare A B…    scan images and show them side by side, with a verdict
   inspect INPUT   resolve an image and show its digests, platform, config and layers
+  db update       build the local vulnerability database (db status: what it holds)
 
 Run distrolens COMMAND --help for the options of a command.
 Exit codes: 0 ok, 1 policy failed, 2 usage or input error, 3 internal error.
@@ -22,6 +24,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   inspect: inspectCommand,
   scan: scanCommand,
   compare: compareCommand,
+  db: dbCommand,
 };
 
 function causeChain(error: unknown): string[] {

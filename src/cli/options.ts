@@ -25,6 +25,9 @@ export const IMAGE_FLAGS = {
   quiet: { type: 'boolean', short: 'q' },
   'no-color': { type: 'boolean' },
   'log-format': { type: 'string' },
+  offline: { type: 'boolean' },
+  'ignore-unfixed': { type: 'boolean' },
+  'db-max-age': { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -58,6 +61,12 @@ export interface CommonValues {
   'max-ratio'?: string;
 }
 
+/** The cache root: --cache-dir (relative to the working directory) or $XDG_CACHE_HOME/distrolens. */
+export function cacheRoot(values: { 'cache-dir'?: string }, io: CliIo): string {
+  const dir = values['cache-dir'];
+  return dir ? (isAbsolute(dir) ? dir : resolve(io.cwd ?? process.cwd(), dir)) : BlobCache.defaultRoot(io.env);
+}
+
 /**
  * Builds source options from flags and environment. Credentials come from flags or from
  * DISTROLENS_USERNAME / DISTROLENS_PASSWORD / DISTROLENS_REGISTRY_TOKEN (safer than argv, which
@@ -76,8 +85,7 @@ export function openOptions(values: CommonValues, io: CliIo): { open: OpenOption
     ...(values['max-ratio'] ? { maxRatio: Number(values['max-ratio']) } : {}),
   };
   if (!(limits.maxRatio > 0)) throw errors.usage(`invalid --max-ratio ${values['max-ratio']}`, 'write a positive number, e.g. 500');
-  const cwd = io.cwd ?? process.cwd();
-  const cacheDir = values['cache-dir'] ? (isAbsolute(values['cache-dir']) ? values['cache-dir'] : resolve(cwd, values['cache-dir'])) : BlobCache.defaultRoot(env);
+  const cacheDir = cacheRoot(values, io);
   return {
     open: {
       ...(values['no-cache'] ? {} : { cache: new BlobCache(cacheDir) }),

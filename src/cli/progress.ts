@@ -12,8 +12,12 @@ export class Progress {
   #last = 0;
   #shown = false;
 
-  constructor(io: CliIo, quiet: boolean) {
+  readonly #unit: string;
+
+  /** `unit` names what is counted: layers of an image, feeds of the vulnerability database. */
+  constructor(io: CliIo, quiet: boolean, unit = 'layer(s)') {
     this.#io = io;
+    this.#unit = unit;
     this.#enabled = !quiet && io.stderr.isTTY === true;
   }
 
@@ -30,7 +34,7 @@ export class Progress {
       sum += item.done;
       all += item.total ?? item.done;
     }
-    const line = `${label} ${this.#bytes.size} layer(s): ${formatBytes(sum)}${all > sum ? ` / ${formatBytes(all)}` : ''}`;
+    const line = `${label} ${this.#bytes.size} ${this.#unit}: ${formatBytes(sum)}${all > sum ? ` / ${formatBytes(all)}` : ''}`;
     this.#io.stderr.write(`\r\x1b[2K${line.slice(0, (this.#io.stderr.columns ?? 80) - 1)}`);
     this.#shown = true;
   }

@@ -10,7 +10,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderCycloneDx } from '../report/cyclonedx.js';
 import { renderSpdx } from '../report/spdx.js';
 import { renderMarkdown } from '../report/markdown.js';
-import { evaluatePolicy } from '../policy/index.js';
+import { evaluatePolicy, summarizeVulns } from '../policy/index.js';
 
 const RENDERERS: Record<string, (report: Report) => string> = {
   table: renderScanTable,
@@ -32,8 +32,15 @@ definitions), with findings and a score from A to F.
 INPUT and options: as for \`distrolens inspect --help\`, and:
   -f, --format FORMAT[=FILE]  table (default), json, sarif, cyclonedx, spdx, markdown; repeat it
                               to write several, each to its own file (e.g. -f sarif=out.sarif)
-  --fail-on SEVERITY          exit 1 when a finding is at or above critical|high|medium|low|info
+  --fail-on SEVERITY          exit 1 when a finding or vulnerability is at or above
+                              critical|high|medium|low|info
   --policy FILE               exit 1 when the image breaks the policy (YAML; see the README)
+  --ignore-unfixed            leave out vulnerabilities that have no fixed version yet
+  --db-max-age DAYS           warn when the vulnerability database is older (default 7)
+  --offline                   never touch the network (registry inputs are refused)
+
+Vulnerabilities come from the local database built by \`distrolens db update\`; without one
+the report says so in a warning (W_VULN_DB_MISSING) and lists none.
 `;
 
 /** `distrolens scan`: the main job. */
@@ -41,8 +48,9 @@ export const scanCommand = (args: string[], io: CliIo): Promise<number> => runIm
   name: 'scan',
   help: SCAN_HELP,
   formats: ['table', 'json', 'sarif', 'cyclonedx', 'spdx', 'markdown'],
-  run: async (source, { platform, cacheDir, onBytes }) =>
-    (await scanImage(source, { ...(platform ? { platform } : {}), ...(cacheDir ? { cacheDir } : {}), onBytes })).report,
+  vulnerabilities: true,
+  run: async (source, { platform, cacheDir, onBytes, vulnerabilities }) =>
+    (await scanImage(source, { ...(platform ? { platform } : {}), ...(cacheDir ? { cacheDir } : {}), onBytes, ...(vulnerabilities ? { vulnerabilities } : {}) })).report,
   render: (report, format) => RENDERERS[format]!(report),
   gate: (report, { failOn, policy }) => {
     const messages: string[] = [];
@@ -53,6 +61,9 @@ export const scanCommand = (args: string[], io: CliIo): Promise<number> => runIm
       if (threshold < 0) throw errors.usage(`invalid --fail-on ${failOn}`, `use one of: ${SEVERITIES.join(', ')}`);
       const failing = report.findings.filter((f) => SEVERITIES.indexOf(f.severity) <= threshold && !acceptedIds.has(f.fingerprint));
       if (failing.length) messages.push(`${failing.length} finding(s) at or above ${failOn}: ${[...new Set(failing.map((f) => f.ruleId))].sort().join(', ')}`);
+      const acceptedVulns = new Set(verdict?.acceptedVulnerabilities.map((a) => a.vulnerability));
+      const vulns = report.vulnerabilities.filter((v) => v.severity !== 'unknown' && SEVERITIES.indexOf(v.severity) <= threshold && !acceptedVulns.has(v));
+      if (vulns.length) messages.push(`${vulns.length} vulnerabilit${vulns.length === 1 ? 'y' : 'ies'} at or above ${failOn}: ${summarizeVulns(vulns)}`);
     }
     for (const v of verdict?.violations ?? []) messages.push(`policy ${v.check}: ${v.message}`);
     return messages.length ? { code: EXIT.policy, message: `gate failed: ${messages.join('\n  ')}` } : undefined;

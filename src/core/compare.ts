@@ -1,5 +1,6 @@
 import type { Severity } from './finding.js';
 import type { ToolInfo } from './report.js';
+import type { VULN_SEVERITIES } from './vulnerability.js';
 import { SURFACE_CATEGORIES } from './surface.js';
 
 /** Version tag of the compare JSON. */
@@ -20,6 +21,8 @@ export interface ImageSummary {
   readonly packages: number;
   readonly surface: Readonly<Record<Category, number>>;
   readonly findings: Readonly<Record<Severity, number>>;
+  /** Known vulnerabilities by severity (all zero when no database was available). */
+  readonly vulnerabilities: Readonly<Record<(typeof VULN_SEVERITIES)[number], number>>;
   readonly user: string;
 }
 
@@ -28,6 +31,8 @@ export interface ImageDiff {
   readonly packages: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly { readonly name: string; readonly from: string; readonly to: string }[] };
   readonly surface: Readonly<Record<Category, { readonly removed: readonly string[]; readonly added: readonly string[] }>>;
   readonly findings: Readonly<Record<Severity, number>>;
+  /** Vulnerability ids (CVEs) of the baseline this image no longer has, and ones it brings. */
+  readonly vulnerabilities: { readonly removed: readonly string[]; readonly added: readonly string[] };
   readonly sizeBytes: number;
 }
 

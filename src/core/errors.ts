@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'E_DAEMON_UNAVAILABLE'
   | 'E_DECOMPRESSION_BOMB'
   | 'E_DIGEST_MISMATCH'
+  | 'E_FEED_INVALID'
   | 'E_FILE_TOO_LARGE'
   | 'E_IMAGE_AMBIGUOUS'
   | 'E_IMAGE_INVALID'
@@ -18,6 +19,7 @@ export type ErrorCode =
   | 'E_MANIFEST_UNSUPPORTED'
   | 'E_MEDIA_TYPE_UNSUPPORTED'
   | 'E_NETWORK'
+  | 'E_OFFLINE'
   | 'E_PLATFORM_NOT_FOUND'
   | 'E_POLICY_INVALID'
   | 'E_REFERENCE_INVALID'
@@ -28,7 +30,9 @@ export type ErrorCode =
   | 'E_REGISTRY_RATE_LIMITED'
   | 'E_SYMLINK_LOOP'
   | 'E_UNSAFE_PATH'
-  | 'E_USAGE';
+  | 'E_USAGE'
+  | 'E_VULN_DB_INVALID'
+  | 'E_VULN_DB_MISSING';
 
 export interface DistrolensErrorInit {
   readonly code: ErrorCode;
@@ -86,5 +90,7 @@ export const errors = {
       'distrolens reads OCI and Docker schema 2 images; convert the image with skopeo copy'),
   symlinkLoop: (path: string) =>
     fail('E_SYMLINK_LOOP', `too many levels of symbolic links resolving ${path}`, 'the image holds a symlink loop'),
+  offline: (input: string) =>
+    fail('E_OFFLINE', `${input} is in a registry, and --offline forbids the network`, 'scan a local archive (docker-archive:, oci:, rootfs:) or drop --offline'),
   usage: (message: string, hint = 'run `distrolens --help` for usage') => fail('E_USAGE', message, hint),
 } as const;

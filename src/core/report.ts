@@ -4,6 +4,7 @@ import type { ImageConfig } from './config.js';
 import type { Finding } from './finding.js';
 import type { Package } from './package.js';
 import type { Surface } from './surface.js';
+import type { Vulnerability } from './vulnerability.js';
 
 /** Version tag of the JSON report; bump on any rename or removal (additions keep it). */
 export const REPORT_SCHEMA = 'distrolens/report@1';
@@ -94,7 +95,7 @@ export interface Report {
   readonly packages: readonly Package[];
   readonly surface: Surface;
   readonly findings: readonly Finding[];
-  readonly vulnerabilities: readonly unknown[];
+  readonly vulnerabilities: readonly Vulnerability[];
   readonly score: { readonly value: number; readonly grade: string; readonly categories: Readonly<Record<string, { readonly deduction: number; readonly max: number }>> };
   readonly warnings: readonly ReportWarning[];
 }

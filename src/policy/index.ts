@@ -3,14 +3,20 @@ import { fail } from '../core/errors.js';
 import { SEVERITIES, type Finding, type Severity } from '../core/finding.js';
 import type { Report } from '../core/report.js';
 import { SURFACE_CATEGORIES } from '../core/surface.js';
+import type { Vulnerability } from '../core/vulnerability.js';
 
 /**
  * The gate a team keeps in its repository (`--policy distrolens.yaml`): minimum grade, forbidden
- * surface categories, non-root, maximum size, maximum finding severity, allowed registries, and
- * accepted findings with a reason and an expiry date (expired acceptances fail again).
+ * surface categories, non-root, maximum size, maximum finding and vulnerability severity, allowed
+ * registries, and accepted findings and vulnerabilities with a reason and an expiry date (expired
+ * acceptances fail again).
  */
 export interface Acceptance {
-  readonly rule: string;
+  /** A rule id (surface/shell) or a vulnerability id or alias (CVE-2021-23337); one of the two. */
+  readonly rule?: string;
+  readonly vulnerability?: string;
+  /** Limits a vulnerability's acceptance to one package name. */
+  readonly package?: string;
   /** Limits the acceptance to one path; absent: every finding of the rule. */
   readonly path?: string;
   readonly reason: string;
@@ -23,7 +29,7 @@ export interface Policy {
   readonly forbid?: readonly string[];
   readonly nonRoot?: boolean;
   readonly maxSizeBytes?: number;
-  /** The most severe finding allowed (e.g. medium: high and critical fail). */
+  /** The most severe finding or vulnerability allowed (e.g. medium: high and critical fail). */
   readonly maxSeverity?: Severity;
   readonly allowedRegistries?: readonly string[];
   /** Prefixes the image's base (label org.opencontainers.image.base.name) must start with. */
@@ -41,6 +47,8 @@ export interface Verdict {
   readonly violations: readonly Violation[];
   /** Findings an unexpired acceptance covers. */
   readonly accepted: readonly { readonly finding: Finding; readonly reason: string }[];
+  /** Vulnerabilities an unexpired acceptance covers. */
+  readonly acceptedVulnerabilities: readonly { readonly vulnerability: Vulnerability; readonly reason: string }[];
 }
 
 const GRADES = ['A', 'B', 'C', 'D', 'F'] as const;
@@ -105,16 +113,28 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
     if (!Array.isArray(d.accept)) throw invalid(file, 'accept', 'must be a list');
     policy.accept = d.accept.map((a, i) => {
       const where = `accept[${i}]`;
-      if (!a || typeof a !== 'object') throw invalid(file, where, 'must be a mapping with rule, reason and expires');
+      if (!a || typeof a !== 'object') throw invalid(file, where, 'must be a mapping with rule (or vulnerability), reason and expires');
       const e = a as Record<string, unknown>;
-      if (typeof e.rule !== 'string' || !/^[a-z]+\/[a-z0-9-]+$/.test(e.rule)) throw invalid(file, `${where}.rule`, 'must be a rule id such as surface/shell');
+      if ((e.rule === undefined) === (e.vulnerability === undefined)) throw invalid(file, where, 'give either rule (a rule id) or vulnerability (a CVE or advisory id)');
+      if (e.rule !== undefined && (typeof e.rule !== 'string' || !/^[a-z]+\/[a-z0-9-]+$/.test(e.rule))) throw invalid(file, `${where}.rule`, 'must be a rule id such as surface/shell');
+      if (e.vulnerability !== undefined && (typeof e.vulnerability !== 'string' || !/^[A-Za-z]+-[\w.:-]+$/.test(e.vulnerability))) {
+        throw invalid(file, `${where}.vulnerability`, 'must be an advisory id such as CVE-2021-23337 or GHSA-35jh-r3h4-6jhm');
+      }
+      if (e.package !== undefined && (typeof e.package !== 'string' || e.vulnerability === undefined)) throw invalid(file, `${where}.package`, 'must be a package name, with vulnerability');
       if (typeof e.reason !== 'string' || !e.reason.trim()) throw invalid(file, `${where}.reason`, 'say why the finding is accepted');
       const expires = e.expires instanceof Date ? e.expires.toISOString().slice(0, 10) : e.expires;
       if (expires !== undefined && (typeof expires !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(expires)))) {
         throw invalid(file, `${where}.expires`, 'must be a date, YYYY-MM-DD');
       }
       if (e.path !== undefined && typeof e.path !== 'string') throw invalid(file, `${where}.path`, 'must be an image path');
-      return { rule: e.rule, reason: e.reason, ...(typeof e.path === 'string' ? { path: e.path } : {}), ...(expires ? { expires: expires as string } : {}) };
+      return {
+        ...(typeof e.rule === 'string' ? { rule: e.rule } : {}),
+        ...(typeof e.vulnerability === 'string' ? { vulnerability: e.vulnerability } : {}),
+        ...(typeof e.package === 'string' ? { package: e.package } : {}),
+        reason: e.reason,
+        ...(typeof e.path === 'string' ? { path: e.path } : {}),
+        ...(expires ? { expires: expires as string } : {}),
+      };
     });
   }
   return policy;
@@ -126,15 +146,27 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
   const day = today.toISOString().slice(0, 10);
   const accepted: { finding: Finding; reason: string }[] = [];
   const open: Finding[] = [];
+  /** The live acceptance among matching ones; an expired one is a violation of its own. */
+  const acceptance = (matches: Acceptance[], what: string): Acceptance | undefined => {
+    const live = matches.find((a) => !a.expires || a.expires >= day);
+    const expired = matches.find((a) => a.expires && a.expires < day);
+    if (!live && expired) violations.push({ check: 'accept', message: `the acceptance of ${what} expired on ${expired.expires} (${expired.reason})` });
+    return live;
+  };
   for (const f of report.findings) {
     const matches = (policy.accept ?? []).filter((a) => a.rule === f.ruleId && (a.path === undefined || a.path === f.location?.path));
-    const live = matches.find((a) => !a.expires || a.expires >= day);
+    const live = acceptance(matches, `${f.ruleId}${f.location ? ` at ${f.location.path}` : ''}`);
     if (live) accepted.push({ finding: f, reason: live.reason });
-    else {
-      open.push(f);
-      const expired = matches.find((a) => a.expires && a.expires < day);
-      if (expired) violations.push({ check: 'accept', message: `the acceptance of ${f.ruleId}${f.location ? ` at ${f.location.path}` : ''} expired on ${expired.expires} (${expired.reason})` });
-    }
+    else open.push(f);
+  }
+  const acceptedVulnerabilities: { vulnerability: Vulnerability; reason: string }[] = [];
+  const openVulnerabilities: Vulnerability[] = [];
+  for (const v of report.vulnerabilities) {
+    const matches = (policy.accept ?? []).filter((a) => a.vulnerability !== undefined && (a.vulnerability === v.id || v.aliases.includes(a.vulnerability))
+      && (a.package === undefined || a.package === v.package.name));
+    const live = acceptance(matches, `${v.id} in ${v.package.name}`);
+    if (live) acceptedVulnerabilities.push({ vulnerability: v, reason: live.reason });
+    else openVulnerabilities.push(v);
   }
   if (policy.minGrade && GRADES.indexOf(report.score.grade as (typeof GRADES)[number]) > GRADES.indexOf(policy.minGrade)) {
     violations.push({ check: 'minGrade', message: `grade ${report.score.grade} is below the minimum ${policy.minGrade}` });
@@ -155,6 +187,8 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
     const limit = SEVERITIES.indexOf(policy.maxSeverity);
     const over = open.filter((f) => SEVERITIES.indexOf(f.severity) < limit);
     if (over.length) violations.push({ check: 'maxSeverity', message: `${over.length} finding(s) above ${policy.maxSeverity}: ${[...new Set(over.map((f) => f.ruleId))].sort().join(', ')}` });
+    const vulns = openVulnerabilities.filter((v) => v.severity !== 'unknown' && SEVERITIES.indexOf(v.severity) < limit);
+    if (vulns.length) violations.push({ check: 'maxSeverity', message: `${vulns.length} vulnerabilit${vulns.length === 1 ? 'y' : 'ies'} above ${policy.maxSeverity}: ${summarizeVulns(vulns)}` });
   }
   if (policy.allowedRegistries && report.target.source === 'registry') {
     const registry = (report.target.reference ?? report.target.input).replace(/^registry:/, '').split('/')[0]!;
@@ -165,5 +199,11 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
     if (!base) violations.push({ check: 'allowedBases', message: `the base image is unknown: the image has no ${BASE_LABEL} label` });
     else if (!policy.allowedBases.some((prefix) => base.startsWith(prefix))) violations.push({ check: 'allowedBases', message: `base ${base} is not allowed (${policy.allowedBases.join(', ')})` });
   }
-  return { pass: violations.length === 0, violations, accepted };
+  return { pass: violations.length === 0, violations, accepted, acceptedVulnerabilities };
+}
+
+/** "CVE-1 (musl), CVE-2 (openssl) and 3 more": the first few, for one gate line. */
+export function summarizeVulns(vulns: readonly Vulnerability[], shown = 5): string {
+  const ids = [...new Set(vulns.map((v) => `${v.id} (${v.package.name})`))];
+  return `${ids.slice(0, shown).join(', ')}${ids.length > shown ? ` and ${ids.length - shown} more` : ''}`;
 }

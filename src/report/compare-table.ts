@@ -18,6 +18,8 @@ const ROWS: [string, (i: Comparison['images'][number]) => string][] = [
   ['setuid', (i) => String(i.surface.setuid)],
   ['critical/high', (i) => `${i.findings.critical}/${i.findings.high}`],
   ['medium/low', (i) => `${i.findings.medium}/${i.findings.low}`],
+  ['vulns crit/high', (i) => `${i.vulnerabilities.critical}/${i.vulnerabilities.high}`],
+  ['vulns all', (i) => String(Object.values(i.vulnerabilities).reduce((a, b) => a + b, 0))],
 ];
 
 /** Wraps a paragraph to 80 columns. */

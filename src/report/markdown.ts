@@ -1,6 +1,7 @@
 import { SEVERITIES } from '../core/finding.js';
 import type { Report } from '../core/report.js';
 import { SURFACE_CATEGORIES } from '../core/surface.js';
+import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
 import { formatBytes } from './format.js';
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -17,6 +18,10 @@ export function renderMarkdown(report: Report): string {
     `Findings: ${counts.length ? counts.map(([s, n]) => `${n} ${s}`).join(', ') : 'none'}.`,
     '',
   ];
+  const vulns = report.vulnerabilities;
+  const vulnCounts = countBySeverity(vulns);
+  if (vulns.length) out.push(`Vulnerabilities: ${VULN_SEVERITIES.filter((s) => vulnCounts[s]).map((s) => `${vulnCounts[s]} ${s}`).join(', ')} (${vulns.filter((v) => v.fixedVersion).length} with a fix).`, '');
+  else if (!report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING')) out.push('Vulnerabilities: none known.', '');
   const surface = [...SURFACE_CATEGORIES, 'setuid', 'setgid'] as const;
   const present = surface.filter((k) => report.surface[k].length);
   out.push('| surface | found |', '|---|---|');
@@ -27,6 +32,11 @@ export function renderMarkdown(report: Report): string {
   if (important.length) {
     out.push('<details><summary>Findings</summary>', '', '| severity | rule | where | what |', '|---|---|---|---|');
     for (const f of important) out.push(`| ${f.severity} | \`${f.ruleId}\` | ${f.location ? `\`${cell(f.location.path)}\` (layer ${f.location.layer})` : 'image config'} | ${cell(f.title)} |`);
+    out.push('', '</details>', '');
+  }
+  if (vulns.length) {
+    out.push('<details><summary>Vulnerabilities</summary>', '', '| severity | id | package | installed | fixed in |', '|---|---|---|---|---|');
+    for (const v of vulns) out.push(`| ${v.severity} | ${cell(v.id)} | ${cell(v.package.name)} | ${cell(v.package.version)} | ${cell(v.fixedVersion ?? '—')} |`);
     out.push('', '</details>', '');
   }
   out.push('<details><summary>Size by layer</summary>', '', '| layer | adds | hidden later | created by |', '|---|---|---|---|');

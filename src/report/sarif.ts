@@ -1,10 +1,14 @@
 import { RULES_URL, SEVERITIES, type Finding, type Rule, type Severity } from '../core/finding.js';
+import { createHash } from 'node:crypto';
 import type { Report } from '../core/report.js';
+import type { Vulnerability } from '../core/vulnerability.js';
 
 /**
  * SARIF 2.1.0 for GitHub code scanning: one rule per ruleId with help and a link into the rules
  * page, levels and `security-severity` from the severity, image paths as artifact locations (the
  * layer in properties), stable partialFingerprints. Findings without a path point at the image.
+ * Each vulnerability id is a rule too (as Trivy and Grype do), its results located at the
+ * package database that records the affected package.
  * https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
  * https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
  */
@@ -13,11 +17,15 @@ const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error
 const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0' };
 
 const anchor = (id: string): string => id.replace(/[^a-z0-9-]/g, '');
+const vulnSeverity = (v: Vulnerability): Severity => (v.severity === 'unknown' ? 'low' : v.severity);
+const vulnScore = (v: Vulnerability): string => (v.cvss ? v.cvss.score.toFixed(1) : SECURITY_SEVERITY[vulnSeverity(v)]);
 
 export function renderSarif(report: Report, rules: readonly Rule[]): string {
   const used = [...new Set(report.findings.map((f) => f.ruleId))].sort();
   const catalogue = new Map(rules.map((r) => [r.id, r]));
-  const ruleIndex = new Map(used.map((id, i) => [id, i]));
+  const vulnIds = [...new Set(report.vulnerabilities.map((v) => v.id))].sort();
+  const ruleIndex = new Map([...used, ...vulnIds].map((id, i) => [id, i]));
+  const packageAt = (v: Vulnerability) => report.packages.find((p) => p.type === v.package.type && p.name === v.package.name && p.version === v.package.version)?.locations[0];
   const image = report.target.reference ?? report.target.input;
   const location = (f: Finding) => {
     const uri = f.location ? f.location.path.replace(/^\//, '') : image;
@@ -35,7 +43,7 @@ export function renderSarif(report: Report, rules: readonly Rule[]): string {
           name: 'distrolens',
           version: report.tool.version,
           informationUri: 'https://github.com/distrolens/distrolens',
-          rules: used.map((id) => {
+          rules: [...used.map((id) => {
             const rule = catalogue.get(id);
             const severity = rule?.severity ?? worstSeverity(report.findings.filter((f) => f.ruleId === id));
             return {
@@ -51,11 +59,24 @@ export function renderSarif(report: Report, rules: readonly Rule[]): string {
               defaultConfiguration: { level: LEVEL[severity] },
               properties: { tags: ['security', 'container', id.split('/')[0]!], 'security-severity': SECURITY_SEVERITY[severity], precision: 'high' },
             };
-          }),
+          }), ...vulnIds.map((id) => {
+            const v = report.vulnerabilities.find((x) => x.id === id)!;
+            const link = id.startsWith('CVE-') ? `https://nvd.nist.gov/vuln/detail/${id}` : `https://osv.dev/vulnerability/${id}`;
+            return {
+              id,
+              name: id,
+              shortDescription: { text: v.summary ?? id },
+              fullDescription: { text: v.summary ?? `${id} in ${v.package.name}` },
+              help: { text: `${id}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}: ${link}`, markdown: `[${id}](${link})${v.aliases.length ? ` — also ${v.aliases.join(', ')}` : ''}` },
+              helpUri: link,
+              defaultConfiguration: { level: LEVEL[vulnSeverity(v)] },
+              properties: { tags: ['security', 'vulnerability', v.package.type], 'security-severity': vulnScore(v), precision: 'very-high' },
+            };
+          })],
         },
       },
       automationDetails: { id: `distrolens/${image}` },
-      results: report.findings.map((f) => ({
+      results: [...report.findings.map((f) => ({
         ruleId: f.ruleId,
         ruleIndex: ruleIndex.get(f.ruleId)!,
         level: LEVEL[f.severity],
@@ -63,7 +84,18 @@ export function renderSarif(report: Report, rules: readonly Rule[]): string {
         locations: location(f),
         partialFingerprints: { 'distrolens/v1': f.fingerprint },
         properties: { severity: f.severity, 'security-severity': SECURITY_SEVERITY[f.severity], ...(f.location ? { layer: f.location.layer } : {}) },
-      })),
+      })), ...report.vulnerabilities.map((v) => {
+        const at = packageAt(v);
+        return {
+          ruleId: v.id,
+          ruleIndex: ruleIndex.get(v.id)!,
+          level: LEVEL[vulnSeverity(v)],
+          message: { text: `${v.id} in ${v.package.name} ${v.package.version}${v.fixedVersion ? `: fixed in ${v.fixedVersion}` : ': no fix yet'}.${v.summary ? ` ${v.summary}` : ''}` },
+          locations: location({ ...(at ? { location: at } : {}) } as Finding),
+          partialFingerprints: { 'distrolens/v1': createHash('sha256').update([v.id, v.package.type, v.package.name, v.package.version].join('\0')).digest('hex').slice(0, 32) },
+          properties: { severity: v.severity, 'security-severity': vulnScore(v), ...(at ? { layer: at.layer } : {}) },
+        };
+      })],
       properties: { image, classification: report.os.classification, grade: report.score.grade, score: report.score.value },
     }],
   };

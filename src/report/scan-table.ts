@@ -1,9 +1,11 @@
 import type { Report } from '../core/report.js';
 import { formatPlatform } from '../core/platform.js';
 import { SURFACE_CATEGORIES } from '../core/surface.js';
+import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
 import { columns, formatBytes, truncate } from './format.js';
 
 const WIDTH = 80;
+const VULNS_SHOWN = 30;
 const LABELS: Record<string, string> = {
   shells: 'Shells', packageManagers: 'Package managers', networkTools: 'Network tools', interpreters: 'Interpreters',
   buildTools: 'Build tools', privilegeTools: 'Privilege tools', setuid: 'Setuid', setgid: 'Setgid',
@@ -42,6 +44,13 @@ export function renderScanTable(report: Report): string {
     for (const f of important) out.push(truncate(`  ${f.severity.toUpperCase().padEnd(9)}${f.title}${f.location ? `  ${f.location.path}` : ''}`, WIDTH));
   }
 
+  const vulns = report.vulnerabilities;
+  if (vulns.length) {
+    const counts = countBySeverity(vulns);
+    const fixable = vulns.filter((v) => v.fixedVersion !== undefined).length;
+    out.push('', truncate(`Vulnerabilities: ${vulns.length} (${VULN_SEVERITIES.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(', ')}), ${fixable} with a fix`, WIDTH));
+  } else if (!report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING')) out.push('', 'Vulnerabilities: none known');
+
   const rows: string[][] = [];
   for (const key of [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'] as const) {
     const items = report.surface[key];
@@ -74,6 +83,14 @@ export function renderScanTable(report: Report): string {
       out.push(truncate(`  ${f.severity.toUpperCase().padEnd(9)}${f.ruleId}${f.location ? `  ${f.location.path} (layer ${f.location.layer})` : ''}`, WIDTH));
       out.push(`           ${wrap(f.message, 11).join('\n')}`);
     }
+  }
+  if (vulns.length) {
+    // Most severe first; within a severity, the ones with a fix (actionable) first.
+    const rank = (v: (typeof vulns)[number]) => VULN_SEVERITIES.indexOf(v.severity === 'info' ? 'low' : v.severity) * 2 + (v.fixedVersion ? 0 : 1);
+    const sorted = [...vulns].sort((a, b) => rank(a) - rank(b));
+    const rows = [['  SEVERITY', 'ID', 'PACKAGE', 'INSTALLED', 'FIXED IN']];
+    for (const v of sorted.slice(0, VULNS_SHOWN)) rows.push([`  ${v.severity.toUpperCase()}`, v.id, truncate(v.package.name, 20), truncate(v.package.version, 16), truncate(v.fixedVersion ?? '-', 16)]);
+    out.push('', `Vulnerabilities (${vulns.length}${vulns.length > VULNS_SHOWN ? `, the ${VULNS_SHOWN} most severe shown; all in --format json` : ''}):`, columns(rows));
   }
   if (report.warnings.length) out.push('', 'Warnings:', ...report.warnings.map((w) => truncate(`  ${w.code}: ${w.message}`, WIDTH)));
   return `${out.join('\n')}\n`;

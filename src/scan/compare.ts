@@ -2,6 +2,7 @@ import { SEVERITIES, type Severity } from '../core/finding.js';
 import type { Package } from '../core/package.js';
 import type { Report } from '../core/report.js';
 import { TOOL } from '../version.js';
+import { countBySeverity } from '../core/vulnerability.js';
 import { COMPARE_SCHEMA, COMPARED_CATEGORIES, type ComparedCategory, type Comparison, type ImageDiff, type ImageSummary } from '../core/compare.js';
 
 const CATEGORIES = COMPARED_CATEGORIES;
@@ -21,6 +22,7 @@ function summarise(r: Report): ImageSummary {
     packages: r.packages.length,
     surface: Object.fromEntries(CATEGORIES.map((c) => [c, r.surface[c].length])) as Record<Category, number>,
     findings: Object.fromEntries(SEVERITIES.map((s) => [s, r.findings.filter((f) => f.severity === s).length])) as Record<Severity, number>,
+    vulnerabilities: countBySeverity(r.vulnerabilities),
     user: r.target.config.user || 'root',
   };
 }
@@ -38,7 +40,10 @@ function diff(base: Report, other: Report): ImageDiff {
     return [c, { removed: [...before].filter((n) => !after.has(n)).sort(), added: [...after].filter((n) => !before.has(n)).sort() }];
   })) as unknown as ImageDiff['surface'];
   const findings = Object.fromEntries(SEVERITIES.map((s) => [s, other.findings.filter((f) => f.severity === s).length - base.findings.filter((f) => f.severity === s).length])) as Record<Severity, number>;
-  return { packages: { added, removed, changed }, surface, findings, sizeBytes: other.size.uncompressed - base.size.uncompressed };
+  const before = new Set(base.vulnerabilities.map((v) => v.id));
+  const after = new Set(other.vulnerabilities.map((v) => v.id));
+  const vulnerabilities = { removed: [...before].filter((id) => !after.has(id)).sort(), added: [...after].filter((id) => !before.has(id)).sort() };
+  return { packages: { added, removed, changed }, surface, findings, vulnerabilities, sizeBytes: other.size.uncompressed - base.size.uncompressed };
 }
 
 const LABEL: Record<Category, string> = {
@@ -79,8 +84,20 @@ function verdictOf(base: Report, other: Report, d: ImageDiff): string {
     `${size};`,
     `${packages === 0 ? 'the same number of' : `${Math.abs(packages)} ${packages < 0 ? 'fewer' : 'more'}`} packages (${d.packages.changed.length} at other versions);`,
     `${serious(other)} critical or high findings against ${serious(base)};`,
+    vulnerabilitySentence(base, other, d),
     `runs as ${other.target.config.user || 'root'} instead of ${base.target.config.user || 'root'}.`.replace(/runs as (\S+) instead of \1\./, 'runs as $1 in both.'),
   ].filter(Boolean).join(' ');
+}
+
+/** "removes 41 of 57 known vulnerabilities (3 of 4 critical or high) and adds 2;" (empty without a database). */
+function vulnerabilitySentence(base: Report, other: Report, d: ImageDiff): string {
+  const ids = (r: Report) => new Set(r.vulnerabilities.map((v) => v.id));
+  const serious = (r: Report) => new Set(r.vulnerabilities.filter((v) => v.severity === 'critical' || v.severity === 'high').map((v) => v.id));
+  const total = ids(base).size;
+  if (!total && !ids(other).size) return base.warnings.some((w) => w.code === 'W_VULN_DB_MISSING') ? '' : 'no known vulnerabilities in either;';
+  const seriousBase = serious(base);
+  const seriousRemoved = d.vulnerabilities.removed.filter((id) => seriousBase.has(id)).length;
+  return `removes ${d.vulnerabilities.removed.length} of ${total} known vulnerabilities (${seriousRemoved} of ${seriousBase.size} critical or high)${d.vulnerabilities.added.length ? ` and adds ${d.vulnerabilities.added.length}` : ''};`;
 }
 
 /** Compares scans: the first is the baseline every other image is compared with. */

@@ -7,6 +7,7 @@ import { builtinAnalyzers, detectOs, diveEfficiency, type Analyzer, type ImageMe
 import { buildFs, type BuildOptions, type LayeredFs } from '../fs/layered.js';
 import type { Image, ImageSource, ResolveOptions } from '../image/types.js';
 import { computeScore } from '../score/index.js';
+import { matchPackages, type VulnSource } from '../vuln/match.js';
 import { TOOL } from '../version.js';
 import { classify } from './classify.js';
 import { describeTarget } from './inspect.js';
@@ -20,6 +21,17 @@ export interface ScanOptions extends ResolveOptions, Omit<BuildOptions, 'signal'
   readonly resultCache?: boolean;
   /** Injected clock, for reproducible output. */
   readonly now?: () => Date;
+  /** Where known vulnerabilities are looked up (the local database); absent: none are reported. */
+  readonly vulnerabilities?: VulnScanOptions;
+}
+
+export interface VulnScanOptions {
+  readonly source: VulnSource;
+  /** Drop vulnerabilities with no known fix (--ignore-unfixed). */
+  readonly ignoreUnfixed?: boolean;
+  /** When the database was built, and how old it may be before the report warns. */
+  readonly builtAt?: Date;
+  readonly maxAgeDays?: number;
 }
 
 /** Every rule the built-in analyzers can report (for SARIF and the rules page). */
@@ -118,12 +130,45 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
   const cached = await results?.get(image);
   if (cached) {
     // The same image, analyzers and versions: the analysis is what it was. Only the input differs.
-    return { report: { ...cached, createdAt: now().toISOString(), target: { ...cached.target, input: image.source.input } }, image };
+    const report = { ...cached, createdAt: now().toISOString(), target: { ...cached.target, input: image.source.input } };
+    return { report: withVulnerabilities(report, options.vulnerabilities, now), image };
   }
   const { report, fs } = await analyze(image, analyzers, cacheKey, { ...options, now });
   await results?.put(image, report);
-  return { report, image, fs };
+  return { report: withVulnerabilities(report, options.vulnerabilities, now), image, fs };
 }
+
+const OS_PACKAGE_TYPES = new Set(['deb', 'apk', 'rpm']);
+
+/**
+ * Adds known vulnerabilities to an analysed report and scores them. Done on every scan, after the
+ * cached analysis, so that a database update shows up without re-reading the image.
+ */
+export function withVulnerabilities(report: Report, options: VulnScanOptions | undefined, now: () => Date): Report {
+  const warnings: ReportWarning[] = [];
+  if (!options) {
+    warnings.push({ code: 'W_VULN_DB_MISSING', message: 'no vulnerability database: vulnerabilities were not checked; run `distrolens db update`' });
+    return { ...report, warnings: sortWarnings([...report.warnings, ...warnings]) };
+  }
+  const { vulnerabilities, skippedGit } = matchPackages(report.packages, report.os, options.source, { ignoreUnfixed: options.ignoreUnfixed ?? false });
+  if (skippedGit) warnings.push({ code: 'W_VULN_GIT_RANGES', message: `${skippedGit} advisory range(s) are given as git commits and cannot be compared with package versions; they were skipped` });
+  if (options.builtAt && options.maxAgeDays !== undefined) {
+    const age = (now().getTime() - options.builtAt.getTime()) / 86_400_000;
+    if (age > options.maxAgeDays) {
+      warnings.push({ code: 'W_VULN_DB_STALE', message: `the vulnerability database is ${Math.floor(age)} days old (limit ${options.maxAgeDays}); run \`distrolens db update\`` });
+    }
+  }
+  const osPackages = report.packages.filter((p) => OS_PACKAGE_TYPES.has(p.type)).length;
+  return {
+    ...report,
+    vulnerabilities,
+    score: computeScore(report.findings, osPackages, vulnerabilities),
+    warnings: sortWarnings([...report.warnings, ...warnings]),
+  };
+}
+
+const sortWarnings = (warnings: ReportWarning[]): ReportWarning[] =>
+  warnings.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.message < b.message ? -1 : 1));
 
 async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: string, options: ScanOptions & { now: () => Date }): Promise<{ report: Report; fs: LayeredFs }> {
   const fs = await buildFs(image, {
@@ -177,7 +222,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
     return (owned.get(path.slice(path.lastIndexOf('/') + 1)) ?? []).some((file) => (fs.file(file)?.path ?? file) === canonical);
   };
   const kept = packages.filter((p) => p.type !== 'binary' || !p.locations.some((l) => isOwned(l.path)));
-  const osPackages = kept.filter((p) => p.type === 'deb' || p.type === 'apk' || p.type === 'rpm').length;
+  const osPackages = kept.filter((p) => OS_PACKAGE_TYPES.has(p.type)).length;
   const sorted = (key: string): SurfaceItem[] => (surface[key] ?? []).sort(byPath);
   const fullSurface: Surface = {
     shells: sorted('shells'), packageManagers: sorted('packageManagers'), networkTools: sorted('networkTools'),
@@ -207,7 +252,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
     findings,
     vulnerabilities: [],
     score: computeScore(findings, osPackages),
-    warnings: warnings.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.message < b.message ? -1 : 1)),
+    warnings: sortWarnings(warnings),
   };
   return { report, fs };
 }

@@ -1,26 +1,56 @@
 import type { Severity } from '../core/finding.js';
+import type { Cvss, Vulnerability } from '../core/vulnerability.js';
 import type { Package } from '../core/package.js';
 import { cvss3Score, ratingOf } from './cvss.js';
-import { isAffected, type OsvRecord } from './osv.js';
-
-/** A known vulnerability of an installed package. */
-export interface Vulnerability {
-  readonly id: string;
-  readonly aliases: readonly string[];
-  readonly package: { readonly type: Package['type']; readonly name: string; readonly version: string };
-  readonly fixedVersion?: string;
-  /** From a CVSS v3 vector when the record has one, else the feed's own rating; unknown otherwise. */
-  readonly severity: Severity | 'unknown';
-  readonly source: string;
-}
+import { normalizeName } from './feeds.js';
+import { isAffected, type OsvAffected, type OsvRecord } from './osv.js';
 
 export interface OsContext {
   readonly id: string;
   readonly versionId?: string;
 }
 
+/** One record's entry for a package, as a database returns it. */
+export interface Candidate {
+  readonly record: OsvRecord;
+  readonly entry: OsvAffected;
+  /** The feed the record came from. */
+  readonly source: string;
+}
+
+/** Where matching finds records: the SQLite database, or records in memory (tests). */
+export interface VulnSource {
+  lookup(ecosystem: string, name: string): readonly Candidate[];
+  /** The rating some record gives this id or alias, for records that carry none themselves. */
+  rating?(id: string): Rating | undefined;
+}
+
+export interface Rating {
+  readonly severity: Severity | 'unknown';
+  readonly cvss?: Cvss;
+}
+
+/** An in-memory source over a list of records. */
+export function memorySource(records: readonly OsvRecord[], source = 'osv'): VulnSource {
+  const index = new Map<string, Candidate[]>();
+  const ratings = new Map<string, Rating>();
+  for (const record of records) {
+    if (record.withdrawn) continue;
+    const rating = ratingOfRecord(record);
+    if (rating.severity !== 'unknown') for (const id of idsOf(record)) if (!ratings.has(id)) ratings.set(id, rating);
+    for (const entry of record.affected ?? []) {
+      const key = `${entry.package.ecosystem}\0${entry.package.name}`;
+      const list = index.get(key);
+      if (list) list.push({ record, entry, source });
+      else index.set(key, [{ record, entry, source }]);
+    }
+  }
+  return { lookup: (ecosystem, name) => index.get(`${ecosystem}\0${name}`) ?? [], rating: (id) => ratings.get(id) };
+}
+
 /** The OSV ecosystem a package's advisories are filed under, and the name they use for it. */
 export function ecosystemOf(p: Package, os: OsContext): { ecosystem: string; name: string } | undefined {
+  const major = /^(\d+)/.exec(os.versionId ?? '')?.[1];
   switch (p.type) {
     case 'apk': {
       if (os.id === 'wolfi') return { ecosystem: 'Wolfi', name: p.name };
@@ -28,67 +58,99 @@ export function ecosystemOf(p: Package, os: OsContext): { ecosystem: string; nam
       const minor = /^(\d+\.\d+)/.exec(os.versionId ?? '')?.[1];
       return minor ? { ecosystem: `Alpine:v${minor}`, name: p.source ?? p.name } : undefined;
     }
-    case 'deb': {
-      // Debian's advisories name source packages (glibc, not libc6).
-      const major = /^(\d+)/.exec(os.versionId ?? '')?.[1];
+    case 'deb':
+      // Debian's and Ubuntu's advisories name source packages (glibc, not libc6).
       if (os.id === 'ubuntu') return os.versionId ? { ecosystem: `Ubuntu:${os.versionId}`, name: p.source ?? p.name } : undefined;
       return major ? { ecosystem: `Debian:${major}`, name: p.source ?? p.name } : undefined;
+    case 'rpm': {
+      const family = ({ rhel: 'Red Hat', rocky: 'Rocky Linux', almalinux: 'AlmaLinux' } as Record<string, string>)[os.id];
+      return family && major ? { ecosystem: `${family}:${major}`, name: p.name } : undefined;
     }
     case 'npm': return { ecosystem: 'npm', name: p.name };
-    case 'pypi': return { ecosystem: 'PyPI', name: p.name.toLowerCase().replace(/[-_.]+/g, '-') };
+    case 'pypi': return { ecosystem: 'PyPI', name: normalizeName('PyPI', p.name) };
     case 'golang': return { ecosystem: 'Go', name: p.name };
     case 'maven': return { ecosystem: 'Maven', name: p.name };
     case 'cargo': return { ecosystem: 'crates.io', name: p.name };
+    case 'gem': return { ecosystem: 'RubyGems', name: p.name };
+    case 'nuget': return { ecosystem: 'NuGet', name: p.name };
     default: return undefined;
   }
 }
 
-function severityOf(record: OsvRecord): Severity | 'unknown' {
-  const v3 = record.severity?.find((s) => s.type === 'CVSS_V3');
-  const score = v3 ? cvss3Score(v3.score) : undefined;
-  if (score !== undefined) return ratingOf(score);
+/** The version advisories compare: Debian ranges are in source versions (a binNMU adds +bN). */
+const comparedVersion = (p: Package): string => (p.type === 'deb' ? p.sourceVersion ?? p.version : p.version);
+
+export function ratingOfRecord(record: OsvRecord): Rating {
+  for (const s of record.severity ?? []) {
+    if (s.type !== 'CVSS_V3') continue;
+    const score = cvss3Score(s.score);
+    if (score !== undefined) return { severity: ratingOf(score), cvss: { version: s.score.startsWith('CVSS:3.0') ? '3.0' : '3.1', vector: s.score, score } };
+  }
   const rated = record.database_specific?.severity?.toLowerCase();
-  if (rated === 'moderate') return 'medium';
-  return rated === 'critical' || rated === 'high' || rated === 'medium' || rated === 'low' ? rated : 'unknown';
+  if (rated === 'moderate') return { severity: 'medium' };
+  return { severity: rated === 'critical' || rated === 'high' || rated === 'medium' || rated === 'low' ? rated : 'unknown' };
 }
 
+/** Every name a record goes by: its id, aliases and upstream ids. */
+export const idsOf = (r: OsvRecord): string[] => [r.id, ...(r.aliases ?? []), ...(r.upstream ?? [])];
+
 /** The id a vulnerability is known by across feeds: its CVE when it has one. */
-const canonicalId = (r: OsvRecord): string =>
-  (r.id.startsWith('CVE-') ? r.id : [...(r.aliases ?? []), ...(r.upstream ?? [])].find((a) => a.startsWith('CVE-')) ?? r.id);
+const canonicalId = (r: OsvRecord): string => (r.id.startsWith('CVE-') ? r.id : idsOf(r).find((a) => a.startsWith('CVE-')) ?? r.id);
+
+/** The more specific of two ratings: a CVSS vector over a feed's word, any word over unknown. */
+function best(a: Rating | undefined, b: Rating): Rating {
+  if (!a) return b;
+  const rank = (r: Rating) => (r.cvss ? 2 : r.severity !== 'unknown' ? 1 : 0);
+  return rank(b) > rank(a) ? b : a;
+}
+
+export interface MatchOptions {
+  /** Drop vulnerabilities no fixed version is known for (--ignore-unfixed). */
+  readonly ignoreUnfixed?: boolean;
+}
+
+export interface MatchResult {
+  readonly vulnerabilities: Vulnerability[];
+  /** Records whose GIT ranges could not be evaluated against a package version. */
+  readonly skippedGit: number;
+}
 
 /**
- * Matches installed packages against records. Withdrawn records are skipped; a CVE reported by
- * several records (a DSA and the CVE itself) is one vulnerability per package, aliases merged.
+ * Matches installed packages against a source. Withdrawn records are skipped; a CVE reported by
+ * several records (a DSA and the CVE itself) is one vulnerability per package, aliases merged,
+ * the most specific rating kept (a CVSS vector over a feed's word, a record's own over a borrowed one).
  */
-export function matchPackages(packages: readonly Package[], os: OsContext, records: readonly OsvRecord[], source = 'osv'): Vulnerability[] {
-  const index = new Map<string, { record: OsvRecord; entry: NonNullable<OsvRecord['affected']>[number] }[]>();
-  for (const record of records) {
-    if (record.withdrawn) continue;
-    for (const entry of record.affected ?? []) {
-      const key = `${entry.package.ecosystem}\0${entry.package.name}`;
-      const list = index.get(key);
-      if (list) list.push({ record, entry });
-      else index.set(key, [{ record, entry }]);
-    }
-  }
+export function matchPackages(packages: readonly Package[], os: OsContext, source: VulnSource, options: MatchOptions = {}): MatchResult {
   const found = new Map<string, Vulnerability>();
+  let skippedGit = 0;
   for (const p of packages) {
     const eco = ecosystemOf(p, os);
     if (!eco) continue;
-    for (const { record, entry } of index.get(`${eco.ecosystem}\0${eco.name}`) ?? []) {
-      const result = isAffected(entry, p.version);
+    const version = comparedVersion(p);
+    for (const { record, entry, source: feed } of source.lookup(eco.ecosystem, eco.name)) {
+      if (record.withdrawn) continue;
+      const result = isAffected(entry, version);
+      if (result.skippedGit) skippedGit++;
       if (!result.affected) continue;
       const id = canonicalId(record);
       const key = `${id}\0${p.type}\0${p.name}\0${p.version}`;
       const known = found.get(key);
-      const aliases = [...new Set([...(known?.aliases ?? []), record.id, ...(record.aliases ?? []), ...(record.upstream ?? [])].filter((a) => a !== id))].sort();
-      const severity = known && known.severity !== 'unknown' ? known.severity : severityOf(record);
+      const aliases = [...new Set([...(known?.aliases ?? []), ...idsOf(record)].filter((a) => a !== id))].sort();
+      let rating = best(known, ratingOfRecord(record));
+      if (rating.severity === 'unknown') rating = source.rating?.(id) ?? rating;
+      const fixedVersion = known?.fixedVersion ?? result.fixed;
+      const summary = known?.summary ?? record.summary;
       found.set(key, {
         id, aliases, package: { type: p.type, name: p.name, version: p.version },
-        ...(known?.fixedVersion ?? result.fixed ? { fixedVersion: known?.fixedVersion ?? result.fixed } : {}),
-        severity, source,
+        ...(fixedVersion ? { fixedVersion } : {}),
+        severity: rating.severity,
+        ...(rating.cvss ? { cvss: rating.cvss } : {}),
+        ...(summary ? { summary } : {}),
+        source: known && known.source !== feed ? [...new Set([...known.source.split(','), feed])].sort().join(',') : feed,
       });
     }
   }
-  return [...found.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.package.name < b.package.name ? -1 : 1));
+  const vulnerabilities = [...found.values()].filter((v) => !options.ignoreUnfixed || v.fixedVersion !== undefined)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.package.name < b.package.name ? -1 : a.package.name > b.package.name ? 1 : 0));
+  return { vulnerabilities, skippedGit };
 }

@@ -30,6 +30,7 @@ export interface OsvRecord {
   readonly upstream?: readonly string[];
   readonly summary?: string;
   readonly withdrawn?: string;
+  readonly modified?: string;
   readonly affected?: readonly OsvAffected[];
   readonly severity?: readonly { readonly type: string; readonly score: string }[];
   readonly database_specific?: { readonly severity?: string };

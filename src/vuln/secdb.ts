@@ -1,17 +1,31 @@
 import { parse } from 'yaml';
-import type { OsvRecord } from './osv.js';
+import type { OsvAffected, OsvRecord } from './osv.js';
 
 /**
- * Alpine's secfixes database (secdb `main.yaml`/`community.yaml` per release): for each package,
- * the version that fixed each CVE. Turned into OSV-shaped records: every version below the fix
- * is affected. Versions listed under "0" were never affected in Alpine and are skipped.
- * https://secdb.alpinelinux.org/
+ * Secfixes databases: Alpine's secdb (`main.yaml`/`main.json` per release,
+ * https://secdb.alpinelinux.org/) and the `security.json` of Wolfi and Chainguard, which share its
+ * shape. For each package, the version that fixed each vulnerability; turned into OSV-shaped
+ * records where every version below the fix is affected. Versions listed under "0" were never
+ * affected in that distribution and are skipped.
  */
-export function secdbToOsv(text: string): OsvRecord[] {
-  const doc = parse(text) as { distroversion?: string; packages?: { pkg?: { name?: string; secfixes?: Record<string, unknown> } }[] };
-  const release = String(doc.distroversion ?? '');
-  const ecosystem = `Alpine:${release}`;
-  const byId = new Map<string, { id: string; affected: NonNullable<OsvRecord['affected']>[number][] }>();
+interface Secdb {
+  readonly distroversion?: unknown;
+  readonly urlprefix?: unknown;
+  readonly packages?: readonly { readonly pkg?: { readonly name?: string; readonly secfixes?: Record<string, unknown> } }[];
+}
+
+/** The OSV ecosystem a secfixes database describes. */
+function ecosystemOf(doc: Secdb): string {
+  const prefix = String(doc.urlprefix ?? '');
+  if (prefix.includes('wolfi.dev')) return 'Wolfi';
+  if (prefix.includes('cgr.dev')) return 'Chainguard';
+  return `Alpine:${String(doc.distroversion ?? '')}`;
+}
+
+export function secdbToOsv(input: string | Secdb): OsvRecord[] {
+  const doc = (typeof input === 'string' ? parse(input) : input) as Secdb;
+  const ecosystem = ecosystemOf(doc);
+  const byId = new Map<string, OsvAffected[]>();
   for (const entry of doc.packages ?? []) {
     const name = entry.pkg?.name;
     if (!name) continue;
@@ -20,12 +34,12 @@ export function secdbToOsv(text: string): OsvRecord[] {
       for (const raw of ids) {
         // Entries are "CVE-2019-14697", sometimes with a typo'd space or a trailing note.
         const id = String(raw).trim().replace(/^CVE\s+/, 'CVE-').split(/\s+/)[0]!;
-        if (!/^[A-Z]+-\d{4}-\d+$/.test(id)) continue;
-        let record = byId.get(id);
-        if (!record) byId.set(id, (record = { id, affected: [] }));
-        record.affected.push({ package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: version }] }] });
+        if (!/^[A-Z]+-\d{4}-\d+$/.test(id) && !/^GHSA(-[0-9a-z]{4}){3}$/.test(id)) continue;
+        let affected = byId.get(id);
+        if (!affected) byId.set(id, (affected = []));
+        affected.push({ package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: version }] }] });
       }
     }
   }
-  return [...byId.values()].map((r) => ({ id: r.id, affected: r.affected }));
+  return [...byId].map(([id, affected]) => ({ id, affected }));
 }

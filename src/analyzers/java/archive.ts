@@ -1,4 +1,4 @@
-import { readZip } from '../common/zip.js';
+import { readZip } from '../../util/zip.js';
 
 /**
  * Maven artifacts in a Java archive (jar, war, ear), nested archives included: pom.properties

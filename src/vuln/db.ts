@@ -1,0 +1,183 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
+import { fail, isDistrolensError } from '../core/errors.js';
+import { idsOf, ratingOfRecord, type Candidate, type Rating, type VulnSource } from './match.js';
+import type { OsvAffected, OsvRecord } from './osv.js';
+
+/**
+ * The local vulnerability database: one SQLite file built by `db update` and only read by scans.
+ *
+ *   advisories(rowid, id, source, record)     the record without its `affected` list (JSON)
+ *   affected(ecosystem, name, advisory, entry) one row per package a record names, indexed
+ *   ratings(id, rank, rating)                 the best rating any record gives an id or alias
+ *   sources(name, location, kind, records, bytes, sha256, status)
+ *   meta(key, value)                          schema version, build time
+ *
+ * A build writes a new file and is renamed over the old one when complete, so readers and a
+ * failed update never see half a database.
+ */
+export const DB_SCHEMA_VERSION = 1;
+
+/** better-sqlite3 is CommonJS and native: loaded on first use, not by every CLI start. */
+let sqlite: typeof Database | undefined;
+const openSqlite = (path: string, options?: Database.Options): Database.Database =>
+  new (sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database)(path, options);
+export const DB_FILE_NAME = 'vulnerabilities.db';
+
+const SCHEMA = `
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources(name TEXT PRIMARY KEY, location TEXT NOT NULL, kind TEXT, records INTEGER NOT NULL, bytes INTEGER, sha256 TEXT, status TEXT NOT NULL);
+CREATE TABLE advisories(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, source TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory INTEGER NOT NULL, entry TEXT NOT NULL);
+CREATE TABLE ratings(id TEXT PRIMARY KEY, rank INTEGER NOT NULL, rating TEXT NOT NULL);
+`;
+
+export interface SourceStatus {
+  readonly name: string;
+  readonly location: string;
+  readonly kind?: string;
+  readonly records: number;
+  readonly bytes?: number;
+  readonly sha256?: string;
+  /** ok, or missing (a mirror that does not carry this feed). */
+  readonly status: string;
+}
+
+export interface DbStatus {
+  readonly path: string;
+  readonly schemaVersion: number;
+  readonly builtAt: string;
+  readonly advisories: number;
+  readonly packages: number;
+  readonly ecosystems: readonly { readonly ecosystem: string; readonly advisories: number }[];
+  readonly sources: readonly SourceStatus[];
+}
+
+/** Writes a new database file; `finish()` indexes it and commits. */
+export class DbBuilder {
+  private readonly db: Database.Database;
+  private readonly insertAdvisory: Database.Statement;
+  private readonly insertAffected: Database.Statement;
+  private readonly insertRating: Database.Statement;
+  private readonly insertSource: Database.Statement;
+  records = 0;
+
+  constructor(readonly path: string) {
+    this.db = openSqlite(path);
+    // A build is a bulk load into a file nobody reads yet: no journal, one transaction.
+    this.db.pragma('journal_mode = OFF');
+    this.db.pragma('synchronous = OFF');
+    this.db.exec(SCHEMA);
+    this.insertAdvisory = this.db.prepare('INSERT INTO advisories(id, source, record) VALUES (?, ?, ?)');
+    this.insertAffected = this.db.prepare('INSERT INTO affected(ecosystem, name, advisory, entry) VALUES (?, ?, ?, ?)');
+    this.insertRating = this.db.prepare('INSERT INTO ratings(id, rank, rating) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET rank = excluded.rank, rating = excluded.rating WHERE excluded.rank > ratings.rank');
+    this.insertSource = this.db.prepare('INSERT OR REPLACE INTO sources(name, location, kind, records, bytes, sha256, status) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.db.exec('BEGIN');
+  }
+
+  /** Adds one record; withdrawn records are not stored. */
+  add(record: OsvRecord, source: string): void {
+    if (record.withdrawn || !record.affected?.length) return;
+    const { affected, ...rest } = record;
+    const rowid = this.insertAdvisory.run(record.id, source, JSON.stringify(rest)).lastInsertRowid;
+    for (const entry of affected) this.insertAffected.run(entry.package.ecosystem, entry.package.name, rowid, JSON.stringify(entry));
+    const rating = ratingOfRecord(record);
+    if (rating.severity !== 'unknown') {
+      const text = JSON.stringify(rating);
+      for (const id of idsOf(record)) this.insertRating.run(id, rating.cvss ? 2 : 1, text);
+    }
+    this.records++;
+  }
+
+  addSource(status: SourceStatus): void {
+    this.insertSource.run(status.name, status.location, status.kind ?? null, status.records, status.bytes ?? null, status.sha256 ?? null, status.status);
+  }
+
+  finish(builtAt: Date): void {
+    this.db.exec('CREATE INDEX affected_package ON affected(ecosystem, name)');
+    const meta = this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)');
+    meta.run('schemaVersion', String(DB_SCHEMA_VERSION));
+    meta.run('builtAt', builtAt.toISOString());
+    this.db.exec('COMMIT');
+    this.db.close();
+  }
+
+  abandon(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+const invalid = (path: string, why: string) =>
+  fail('E_VULN_DB_INVALID', `vulnerability database ${path}: ${why}`, 'rebuild it with `distrolens db update`');
+
+/** A built database, opened read-only. */
+export class VulnDb implements VulnSource {
+  private readonly db: Database.Database;
+  private readonly byPackage: Database.Statement<[string, string], { advisory: number; entry: string; source: string; record: string }>;
+  private readonly byId: Database.Statement<[string], { rating: string }>;
+  /** Parsed records by rowid: a kernel has thousands of advisories, each parsed once per scan. */
+  private readonly records = new Map<number, OsvRecord>();
+  readonly builtAt: Date;
+
+  private constructor(readonly path: string) {
+    try {
+      this.db = openSqlite(path, { readonly: true, fileMustExist: true });
+      const version = this.meta('schemaVersion');
+      if (Number(version) !== DB_SCHEMA_VERSION) throw invalid(path, `schema version ${version ?? 'missing'}, this distrolens reads ${DB_SCHEMA_VERSION}`);
+      this.builtAt = new Date(this.meta('builtAt') ?? 0);
+      this.byPackage = this.db.prepare(`SELECT a.advisory, a.entry, v.source, v.record FROM affected a JOIN advisories v ON v.rowid = a.advisory
+        WHERE a.ecosystem = ? AND a.name = ?`);
+      this.byId = this.db.prepare('SELECT rating FROM ratings WHERE id = ?');
+    } catch (error) {
+      if (isDistrolensError(error)) throw error;
+      throw invalid(path, (error as Error).message);
+    }
+  }
+
+  /** Opens the database at `path`; undefined when there is none. */
+  static open(path: string): VulnDb | undefined {
+    return existsSync(path) ? new VulnDb(path) : undefined;
+  }
+
+  private meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  lookup(ecosystem: string, name: string): Candidate[] {
+    return this.byPackage.all(ecosystem, name).map((row) => {
+      let record = this.records.get(row.advisory);
+      if (!record) this.records.set(row.advisory, (record = JSON.parse(row.record) as OsvRecord));
+      return { record, entry: JSON.parse(row.entry) as OsvAffected, source: row.source };
+    });
+  }
+
+  rating(id: string): Rating | undefined {
+    const row = this.byId.get(id);
+    return row ? (JSON.parse(row.rating) as Rating) : undefined;
+  }
+
+  status(): DbStatus {
+    const count = (sql: string): number => (this.db.prepare(sql).get() as { n: number }).n;
+    return {
+      path: this.path,
+      schemaVersion: DB_SCHEMA_VERSION,
+      builtAt: this.builtAt.toISOString(),
+      advisories: count('SELECT count(*) AS n FROM advisories'),
+      packages: count('SELECT count(DISTINCT ecosystem || char(0) || name) AS n FROM affected'),
+      ecosystems: this.db.prepare(`SELECT CASE WHEN instr(ecosystem, ':') > 0 THEN substr(ecosystem, 1, instr(ecosystem, ':') - 1) ELSE ecosystem END AS ecosystem,
+        count(DISTINCT advisory) AS advisories FROM affected GROUP BY 1 ORDER BY 1`).all() as { ecosystem: string; advisories: number }[],
+      sources: (this.db.prepare('SELECT name, location, kind, records, bytes, sha256, status FROM sources ORDER BY name').all() as Record<string, unknown>[])
+        .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as SourceStatus),
+    };
+  }
+
+  /** Days since the database was built. */
+  ageDays(now: Date): number {
+    return (now.getTime() - this.builtAt.getTime()) / 86_400_000;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
