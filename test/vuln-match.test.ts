@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { secdbToOsv } from '../src/vuln/secdb.js';
-import { matchPackages as match, memorySource } from '../src/vuln/match.js';
-import { cvss3Score } from '../src/vuln/cvss.js';
+import { matchPackages as match, memorySource, ratingOfRecord } from '../src/vuln/match.js';
+import { cvssOf } from '../src/vuln/cvss.js';
 import { compareApk } from '../src/vuln/versions/apk.js';
 import type { OsvRecord } from '../src/vuln/osv.js';
 import type { OsContext } from '../src/vuln/match.js';
@@ -66,10 +66,21 @@ test('OSV records: Alpine range, Debian DLA by source package, npm GHSA with ali
   assert.ok(lodash[0]!.aliases.includes('GHSA-35jh-r3h4-6jhm'));
 });
 
-test('CVSS v3.1 base scores', () => {
-  assert.equal(cvss3Score('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'), 9.8);
-  assert.equal(cvss3Score('CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H'), 7.2);
-  assert.equal(cvss3Score('CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N'), 6.1);
-  assert.equal(cvss3Score('CVSS:3.0/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:N/A:N'), 0);
-  assert.equal(cvss3Score('CVSS:3.1/AV:X'), undefined);
+test('CVSS v3.x and v4.0 base scores; a record with both is rated by v4', () => {
+  const score = (v: string) => cvssOf(v)?.score;
+  assert.equal(score('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'), 9.8);
+  assert.equal(score('CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H'), 7.2);
+  assert.equal(score('CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N'), 6.1);
+  assert.equal(score('CVSS:3.0/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:N/A:N'), 0);
+  // v4.0 examples of FIRST's specification and calculator.
+  assert.equal(score('CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N'), 9.3);
+  assert.equal(score('CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N'), 6.9);
+  assert.equal(cvssOf('CVSS:3.1/AV:X'), undefined);
+  assert.equal(cvssOf('CVSS:4.0/AV:N'), undefined);
+  assert.equal(cvssOf('AV:N/AC:L/Au:N/C:P/I:P/A:P'), undefined, 'CVSS v2 is not rated');
+  const both = ratingOfRecord({ id: 'X', severity: [
+    { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' },
+    { type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N' },
+  ] });
+  assert.deepEqual([both.severity, both.cvss?.version, both.cvss?.score], ['medium', '4.0', 6.9]);
 });

@@ -1,7 +1,7 @@
 import type { Severity } from '../core/finding.js';
 import type { Cvss, Vulnerability } from '../core/vulnerability.js';
 import type { Package } from '../core/package.js';
-import { cvss3Score, ratingOf } from './cvss.js';
+import { cvssOf, ratingOf } from './cvss.js';
 import { normalizeName } from './feeds.js';
 import { isAffected, type OsvAffected, type OsvRecord } from './osv.js';
 
@@ -81,14 +81,13 @@ export function ecosystemOf(p: Package, os: OsContext): { ecosystem: string; nam
 const comparedVersion = (p: Package): string => (p.type === 'deb' ? p.sourceVersion ?? p.version : p.version);
 
 export function ratingOfRecord(record: OsvRecord): Rating {
-  for (const s of record.severity ?? []) {
-    if (s.type !== 'CVSS_V3') continue;
-    const score = cvss3Score(s.score);
-    if (score !== undefined) return { severity: ratingOf(score), cvss: { version: s.score.startsWith('CVSS:3.0') ? '3.0' : '3.1', vector: s.score, score } };
-  }
-  const rated = record.database_specific?.severity?.toLowerCase();
-  if (rated === 'moderate') return { severity: 'medium' };
-  return { severity: rated === 'critical' || rated === 'high' || rated === 'medium' || rated === 'low' ? rated : 'unknown' };
+  // The newest CVSS version the record carries: v4 over v3 when both are there.
+  const rated = (record.severity ?? []).filter((s) => s.type === 'CVSS_V4' || s.type === 'CVSS_V3').map((s) => cvssOf(s.score))
+    .filter((c): c is Cvss => c !== undefined).sort((a, b) => (a.version < b.version ? 1 : -1))[0];
+  if (rated) return { severity: ratingOf(rated.score), cvss: rated };
+  const word = record.database_specific?.severity?.toLowerCase();
+  if (word === 'moderate') return { severity: 'medium' };
+  return { severity: word === 'critical' || word === 'high' || word === 'medium' || word === 'low' ? word : 'unknown' };
 }
 
 /** Every name a record goes by: its id, aliases and upstream ids. */

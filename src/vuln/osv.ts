@@ -1,5 +1,6 @@
 import { compareApk } from './versions/apk.js';
 import { compareDpkg } from './versions/dpkg.js';
+import { compareMaven } from './versions/maven.js';
 import { comparePep440 } from './versions/pep440.js';
 import { compareRpm } from './versions/rpm.js';
 import { compareSemver } from './versions/semver.js';
@@ -43,6 +44,7 @@ export function comparatorFor(ecosystem: string): (a: string, b: string) => numb
   if (base === 'debian' || base === 'ubuntu') return compareDpkg;
   if (['red hat', 'rocky linux', 'almalinux', 'suse', 'opensuse', 'mageia'].includes(base)) return compareRpm;
   if (base === 'pypi') return comparePep440;
+  if (base === 'maven') return compareMaven;
   return compareSemver;
 }
 

@@ -50,3 +50,18 @@ test('PEP 440 (PyPI): dev, pre, post, epochs, normalised spellings', async () =>
     ['1.0+local.1', '>', '1.0'],
   ]);
 });
+
+test('Maven versions: ComparableVersion qualifiers, sub-lists and trailing nulls', async () => {
+  const { compareMaven } = await import('./maven.js');
+  // Each list is in ascending order (the order Maven's own documentation and tests give).
+  const ascending = (list: string[]): Row[] => list.slice(1).map((v, i) => [list[i]!, '<', v]);
+  check('maven', compareMaven, [
+    ...ascending(['1-alpha2snapshot', '1-alpha2', '1-alpha-123', '1-beta-2', '1-beta123', '1-m2', '1-m11', '1-rc', '1-cr2', '1-rc123',
+      '1-SNAPSHOT', '1', '1-sp', '1-sp2', '1-sp123', '1-abc', '1-def', '1-pom-1', '1-1-snapshot', '1-1', '1-2', '1-123']),
+    ...ascending(['2.0', '2-1', '2.0.a', '2.0.0.a', '2.0.2', '2.0.123', '2.1.0', '2.1-a', '2.1b', '2.1-c', '2.1-1', '2.1.0.1', '2.2', '2.123',
+      '11.a2', '11.a11', '11.b2', '11.b11', '11.m2', '11.m11', '11', '11.a', '11b', '11c', '11m']),
+    ['1', '=', '1.0'], ['1', '=', '1.0.0'], ['1.0', '=', '1-0'], ['1', '=', '1-ga'], ['1', '=', '1.final'], ['1.0-release', '=', '1'],
+    ['1a1', '=', '1-alpha-1'], ['1cr', '=', '1rc'], ['2.12.6.1', '>', '2.12.6'], ['2.9.10.6', '<', '2.9.10.7'], ['2.9.10.8', '<', '2.10.0'],
+    ['5.3.18', '<', '5.3.20'], ['2.17.0', '>', '2.17.0-rc1'], ['1.0-SNAPSHOT', '<', '1.0'], ['0010', '=', '10'],
+  ]);
+});
