@@ -3,6 +3,9 @@
  * { ms, rssBytes, files }. Modes: `floor BLOB…` gunzips blobs with node:zlib and discards the
  * output; `inspect INPUT CACHE_DIR|-` resolves the image and walks its whole filesystem;
  * `scan INPUT CACHE_DIR` runs the full scan with the blob and layer caches in CACHE_DIR.
+ * Vulnerability database (bench/vuln.ts): `feed-floor DIR` reads every record of the feed files
+ * under DIR; `db-update DIR CACHE_DIR` builds the database; `match CACHE_DIR N` matches N packages
+ * (files = vulnerabilities found).
  */
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -13,6 +16,14 @@ import { openSource } from '../src/sources/index.js';
 import { BlobCache } from '../src/cache/blobs.js';
 import { inspect } from '../src/scan/inspect.js';
 import { scanImage } from '../src/scan/scan.js';
+import { readFeedFile } from '../src/vuln/feeds.js';
+import { updateDb } from '../src/vuln/update.js';
+import { VulnDb } from '../src/vuln/db.js';
+import { matchPackages } from '../src/vuln/match.js';
+import { purl, type Package } from '../src/core/package.js';
+import { PACKAGES, name } from './vuln.js';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 
 const [mode, ...args] = process.argv.slice(2);
 const started = performance.now();
@@ -34,6 +45,25 @@ if (mode === 'floor') {
   const { report } = await scanImage(source, { cacheDir, ...(layersOnly ? { resultCache: false } : {}) });
   files = report.size.files;
   await source.close();
+} else if (mode === 'feed-floor') {
+  for (const file of (await readdir(args[0]!, { recursive: true })).filter((f) => f.endsWith('.zip'))) {
+    readFeedFile(join(args[0]!, file), () => files++);
+  }
+} else if (mode === 'db-update') {
+  const status = await updateDb({ source: args[0]!, dbPath: join(args[1]!, 'db', 'vulnerabilities.db') });
+  files = status.advisories;
+} else if (mode === 'match') {
+  const db = VulnDb.open(join(args[0]!, 'db', 'vulnerabilities.db'))!;
+  const n = Number(args[1]);
+  const pkg = (type: Package['type'], i: number, version: string): Package =>
+    ({ type, name: name(type, i), version, ...(type === 'deb' ? { source: name(type, i), sourceVersion: version } : {}), purl: purl(type, undefined, name(type, i), version), locations: [{ path: '/', layer: 0 }] });
+  // An image's packages: OS packages and an application's npm tree, spread over the names.
+  const deb = Array.from({ length: Math.floor(n * 0.45) }, (_, i) => pkg('deb', (i * 7) % PACKAGES.deb, `${1 + (i % 9)}.${i % 7}-1`));
+  const npm = Array.from({ length: Math.floor(n * 0.45) }, (_, i) => pkg('npm', (i * 13) % PACKAGES.npm, `${i % 3}.${i % 20}.0`));
+  const apk = Array.from({ length: n - deb.length - npm.length }, (_, i) => pkg('apk', (i * 3) % PACKAGES.apk, `${1 + (i % 9)}.0.0-r0`));
+  files = matchPackages([...deb, ...npm], { id: 'debian', versionId: '12' }, db).vulnerabilities.length
+    + matchPackages(apk, { id: 'alpine', versionId: '3.20.3' }, db).vulnerabilities.length;
+  db.close();
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

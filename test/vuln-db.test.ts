@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Report } from '../src/core/report.js';
 import type { Comparison } from '../src/core/compare.js';
-import type { DbStatus } from '../src/vuln/db.js';
+import { DB_SCHEMA_VERSION, type DbStatus } from '../src/vuln/db.js';
 import { DEFAULT_SOURCES } from '../src/vuln/feeds.js';
 import { compareApk } from '../src/vuln/versions/apk.js';
 import { buildImage, dockerArchive } from './fixtures/image.js';
@@ -77,7 +77,7 @@ test('db update from the realdata directory; db status reports every source; alp
     assert.deepEqual(st.sources.map((s) => s.name), files, 'one source per feed file');
     assert.ok(st.sources.every((s) => s.status === 'ok' && s.records > 0));
     assert.deepEqual(st.ecosystems.map((e) => e.ecosystem), ['Alpine', 'Debian', 'npm']);
-    assert.equal(st.schemaVersion, 1);
+    assert.equal(st.schemaVersion, DB_SCHEMA_VERSION);
     const table = await cli(['db', 'status', '--cache-dir', cache]);
     assert.match(table.stdout, /Built: .*today/);
     assert.match(table.stdout, /alpine-secdb-legacy\/v3\.9\/main\.yaml/);

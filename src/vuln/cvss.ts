@@ -8,6 +8,14 @@ import type { Cvss } from '../core/vulnerability.js';
  * Undefined for vectors that are not valid.
  */
 export function cvssOf(vector: string): Cvss | undefined {
+  // Feeds repeat a few thousand distinct vectors across their records.
+  if (!scored.has(vector)) scored.set(vector, score(vector));
+  return scored.get(vector);
+}
+
+const scored = new Map<string, Cvss | undefined>();
+
+function score(vector: string): Cvss | undefined {
   const version = /^CVSS:(3\.0|3\.1|4\.0)\//.exec(vector)?.[1];
   if (!version) return undefined;
   try {

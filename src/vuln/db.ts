@@ -9,7 +9,9 @@ import type { OsvAffected, OsvRecord } from './osv.js';
  * The local vulnerability database: one SQLite file built by `db update` and only read by scans.
  *
  *   advisories(rowid, id, source, record)     the record without its `affected` list (JSON)
- *   affected(ecosystem, name, advisory, entry) one row per package a record names, indexed
+ *   affected(ecosystem, name, entries)        per package, [advisory rowid, affected entry] pairs:
+ *                                             one read per installed package, however many advisories
+ *   ecosystems(ecosystem, advisories)         counts for `db status`
  *   ratings(id, rank, rating)                 the best rating any record gives an id or alias
  *   sources(name, location, kind, records, bytes, sha256, status)
  *   meta(key, value)                          schema version, build time
@@ -17,7 +19,7 @@ import type { OsvAffected, OsvRecord } from './osv.js';
  * A build writes a new file and is renamed over the old one when complete, so readers and a
  * failed update never see half a database.
  */
-export const DB_SCHEMA_VERSION = 1;
+export const DB_SCHEMA_VERSION = 2;
 
 /** better-sqlite3 is CommonJS and native: loaded on first use, not by every CLI start. */
 let sqlite: typeof Database | undefined;
@@ -29,8 +31,8 @@ const SCHEMA = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources(name TEXT PRIMARY KEY, location TEXT NOT NULL, kind TEXT, records INTEGER NOT NULL, bytes INTEGER, sha256 TEXT, status TEXT NOT NULL);
 CREATE TABLE advisories(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, source TEXT NOT NULL, record TEXT NOT NULL);
-CREATE TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory INTEGER NOT NULL, entry TEXT NOT NULL);
-CREATE TABLE ratings(id TEXT PRIMARY KEY, rank INTEGER NOT NULL, rating TEXT NOT NULL);
+CREATE TEMP TABLE affected_rows(ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory INTEGER NOT NULL, entry TEXT NOT NULL);
+CREATE TABLE ratings(id TEXT PRIMARY KEY, rank INTEGER NOT NULL, rating TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 export interface SourceStatus {
@@ -70,7 +72,7 @@ export class DbBuilder {
     this.db.pragma('synchronous = OFF');
     this.db.exec(SCHEMA);
     this.insertAdvisory = this.db.prepare('INSERT INTO advisories(id, source, record) VALUES (?, ?, ?)');
-    this.insertAffected = this.db.prepare('INSERT INTO affected(ecosystem, name, advisory, entry) VALUES (?, ?, ?, ?)');
+    this.insertAffected = this.db.prepare('INSERT INTO affected_rows(ecosystem, name, advisory, entry) VALUES (?, ?, ?, ?)');
     this.insertRating = this.db.prepare('INSERT INTO ratings(id, rank, rating) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET rank = excluded.rank, rating = excluded.rating WHERE excluded.rank > ratings.rank');
     this.insertSource = this.db.prepare('INSERT OR REPLACE INTO sources(name, location, kind, records, bytes, sha256, status) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.db.exec('BEGIN');
@@ -95,7 +97,14 @@ export class DbBuilder {
   }
 
   finish(builtAt: Date): void {
-    this.db.exec('CREATE INDEX affected_package ON affected(ecosystem, name)');
+    // Grouped per package once, here, so that a scan reads one row per installed package.
+    this.db.exec(`
+      CREATE TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, entries TEXT NOT NULL, PRIMARY KEY (ecosystem, name)) WITHOUT ROWID;
+      INSERT INTO affected SELECT ecosystem, name, json_group_array(json_array(advisory, json(entry))) FROM affected_rows GROUP BY ecosystem, name;
+      CREATE TABLE ecosystems(ecosystem TEXT PRIMARY KEY, advisories INTEGER NOT NULL);
+      INSERT INTO ecosystems SELECT CASE WHEN instr(ecosystem, ':') > 0 THEN substr(ecosystem, 1, instr(ecosystem, ':') - 1) ELSE ecosystem END,
+        count(DISTINCT advisory) FROM affected_rows GROUP BY 1;
+      DROP TABLE affected_rows;`);
     const meta = this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)');
     meta.run('schemaVersion', String(DB_SCHEMA_VERSION));
     meta.run('builtAt', builtAt.toISOString());
@@ -114,10 +123,11 @@ const invalid = (path: string, why: string) =>
 /** A built database, opened read-only. */
 export class VulnDb implements VulnSource {
   private readonly db: Database.Database;
-  private readonly byPackage: Database.Statement<[string, string], { advisory: number; entry: string; source: string; record: string }>;
-  private readonly byId: Database.Statement<[string], { rating: string }>;
+  private readonly byPackage: Database.Statement<[string, string], { entries: string }>;
+  private readonly byRowids: Database.Statement<[string], { rowid: number; source: string; record: string }>;
+  private readonly byIds: Database.Statement<[string], { id: string; rating: string }>;
   /** Parsed records by rowid: a kernel has thousands of advisories, each parsed once per scan. */
-  private readonly records = new Map<number, OsvRecord>();
+  private readonly records = new Map<number, { record: OsvRecord; source: string }>();
   readonly builtAt: Date;
 
   private constructor(readonly path: string) {
@@ -126,9 +136,9 @@ export class VulnDb implements VulnSource {
       const version = this.meta('schemaVersion');
       if (Number(version) !== DB_SCHEMA_VERSION) throw invalid(path, `schema version ${version ?? 'missing'}, this distrolens reads ${DB_SCHEMA_VERSION}`);
       this.builtAt = new Date(this.meta('builtAt') ?? 0);
-      this.byPackage = this.db.prepare(`SELECT a.advisory, a.entry, v.source, v.record FROM affected a JOIN advisories v ON v.rowid = a.advisory
-        WHERE a.ecosystem = ? AND a.name = ?`);
-      this.byId = this.db.prepare('SELECT rating FROM ratings WHERE id = ?');
+      this.byPackage = this.db.prepare('SELECT entries FROM affected WHERE ecosystem = ? AND name = ?');
+      this.byRowids = this.db.prepare('SELECT rowid, source, record FROM advisories WHERE rowid IN (SELECT value FROM json_each(?))');
+      this.byIds = this.db.prepare('SELECT id, rating FROM ratings WHERE id IN (SELECT value FROM json_each(?))');
     } catch (error) {
       if (isDistrolensError(error)) throw error;
       throw invalid(path, (error as Error).message);
@@ -145,16 +155,18 @@ export class VulnDb implements VulnSource {
   }
 
   lookup(ecosystem: string, name: string): Candidate[] {
-    return this.byPackage.all(ecosystem, name).map((row) => {
-      let record = this.records.get(row.advisory);
-      if (!record) this.records.set(row.advisory, (record = JSON.parse(row.record) as OsvRecord));
-      return { record, entry: JSON.parse(row.entry) as OsvAffected, source: row.source };
-    });
+    const row = this.byPackage.get(ecosystem, name);
+    if (!row) return [];
+    const entries = JSON.parse(row.entries) as [number, OsvAffected][];
+    const missing = entries.map(([rowid]) => rowid).filter((rowid) => !this.records.has(rowid));
+    if (missing.length) {
+      for (const r of this.byRowids.all(JSON.stringify(missing))) this.records.set(r.rowid, { record: JSON.parse(r.record) as OsvRecord, source: r.source });
+    }
+    return entries.map(([rowid, entry]) => ({ ...this.records.get(rowid)!, entry }));
   }
 
-  rating(id: string): Rating | undefined {
-    const row = this.byId.get(id);
-    return row ? (JSON.parse(row.rating) as Rating) : undefined;
+  ratings(ids: readonly string[]): Map<string, Rating> {
+    return new Map(this.byIds.all(JSON.stringify(ids)).map((row) => [row.id, JSON.parse(row.rating) as Rating]));
   }
 
   status(): DbStatus {
@@ -164,9 +176,8 @@ export class VulnDb implements VulnSource {
       schemaVersion: DB_SCHEMA_VERSION,
       builtAt: this.builtAt.toISOString(),
       advisories: count('SELECT count(*) AS n FROM advisories'),
-      packages: count('SELECT count(DISTINCT ecosystem || char(0) || name) AS n FROM affected'),
-      ecosystems: this.db.prepare(`SELECT CASE WHEN instr(ecosystem, ':') > 0 THEN substr(ecosystem, 1, instr(ecosystem, ':') - 1) ELSE ecosystem END AS ecosystem,
-        count(DISTINCT advisory) AS advisories FROM affected GROUP BY 1 ORDER BY 1`).all() as { ecosystem: string; advisories: number }[],
+      packages: count('SELECT count(*) AS n FROM affected'),
+      ecosystems: this.db.prepare('SELECT ecosystem, advisories FROM ecosystems ORDER BY ecosystem').all() as { ecosystem: string; advisories: number }[],
       sources: (this.db.prepare('SELECT name, location, kind, records, bytes, sha256, status FROM sources ORDER BY name').all() as Record<string, unknown>[])
         .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as SourceStatus),
     };

@@ -21,8 +21,8 @@ export interface Candidate {
 /** Where matching finds records: the SQLite database, or records in memory (tests). */
 export interface VulnSource {
   lookup(ecosystem: string, name: string): readonly Candidate[];
-  /** The rating some record gives this id or alias, for records that carry none themselves. */
-  rating?(id: string): Rating | undefined;
+  /** The ratings some record gives these ids or aliases, for records that carry none themselves (one batch per scan). */
+  ratings?(ids: readonly string[]): ReadonlyMap<string, Rating>;
 }
 
 export interface Rating {
@@ -45,7 +45,10 @@ export function memorySource(records: readonly OsvRecord[], source = 'osv'): Vul
       else index.set(key, [{ record, entry, source }]);
     }
   }
-  return { lookup: (ecosystem, name) => index.get(`${ecosystem}\0${name}`) ?? [], rating: (id) => ratings.get(id) };
+  return {
+    lookup: (ecosystem, name) => index.get(`${ecosystem}\0${name}`) ?? [],
+    ratings: (ids) => new Map(ids.flatMap((id) => (ratings.has(id) ? [[id, ratings.get(id)!] as const] : []))),
+  };
 }
 
 /** The OSV ecosystem a package's advisories are filed under, and the name they use for it. */
@@ -80,7 +83,16 @@ export function ecosystemOf(p: Package, os: OsContext): { ecosystem: string; nam
 /** The version advisories compare: Debian ranges are in source versions (a binNMU adds +bN). */
 const comparedVersion = (p: Package): string => (p.type === 'deb' ? p.sourceVersion ?? p.version : p.version);
 
+/** Ratings by record: a record matching several packages is rated once. */
+const ratings = new WeakMap<OsvRecord, Rating>();
+
 export function ratingOfRecord(record: OsvRecord): Rating {
+  let rating = ratings.get(record);
+  if (!rating) ratings.set(record, (rating = rate(record)));
+  return rating;
+}
+
+function rate(record: OsvRecord): Rating {
   // The newest CVSS version the record carries: v4 over v3 when both are there.
   const rated = (record.severity ?? []).filter((s) => s.type === 'CVSS_V4' || s.type === 'CVSS_V3').map((s) => cvssOf(s.score))
     .filter((c): c is Cvss => c !== undefined).sort((a, b) => (a.version < b.version ? 1 : -1))[0];
@@ -135,8 +147,7 @@ export function matchPackages(packages: readonly Package[], os: OsContext, sourc
       const key = `${id}\0${p.type}\0${p.name}\0${p.version}`;
       const known = found.get(key);
       const aliases = [...new Set([...(known?.aliases ?? []), ...idsOf(record)].filter((a) => a !== id))].sort();
-      let rating = best(known, ratingOfRecord(record));
-      if (rating.severity === 'unknown') rating = source.rating?.(id) ?? rating;
+      const rating = best(known, ratingOfRecord(record));
       const fixedVersion = known?.fixedVersion ?? result.fixed;
       const summary = known?.summary ?? record.summary;
       found.set(key, {
@@ -149,7 +160,15 @@ export function matchPackages(packages: readonly Package[], os: OsContext, sourc
       });
     }
   }
-  const vulnerabilities = [...found.values()].filter((v) => !options.ignoreUnfixed || v.fixedVersion !== undefined)
+  // Vulnerabilities no matching record rates borrow the rating another record gives their id.
+  const unrated = [...found.values()].filter((v) => v.severity === 'unknown').map((v) => v.id);
+  const borrowed = unrated.length ? source.ratings?.([...new Set(unrated)]) : undefined;
+  const vulnerabilities = [...found.values()]
+    .map((v) => {
+      const rating = v.severity === 'unknown' ? borrowed?.get(v.id) : undefined;
+      return rating ? { ...v, severity: rating.severity, ...(rating.cvss ? { cvss: rating.cvss } : {}) } : v;
+    })
+    .filter((v) => !options.ignoreUnfixed || v.fixedVersion !== undefined)
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.package.name < b.package.name ? -1 : a.package.name > b.package.name ? 1 : 0));
   return { vulnerabilities, skippedGit };
 }
