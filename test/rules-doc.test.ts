@@ -4,16 +4,18 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { builtinAnalyzers } from '../src/analyzers/index.js';
 import { renderRulesPage } from '../src/analyzers/rules-page.js';
-import { CATEGORY_CAPS, GRADES, SEVERITY_WEIGHTS } from '../src/score/index.js';
+import { CATEGORY_CAPS, GRADES, SEVERITY_WEIGHTS, VULNERABILITY_WEIGHTS } from '../src/score/index.js';
 import { REPO_ROOT } from './helpers.js';
 
 /** docs/rules.md is generated from the code; `npm run docs:rules` (UPDATE_DOCS=1) rewrites it. */
 const SCORING = [
   'score = max(0, 100 − Σ deductions). A category deducts the sum of the weights of its findings,',
   'capped so that one kind of problem cannot hide the others; the OS package count deducts',
-  '⌊packages / 10⌋ for the maintenance burden.',
+  '⌊packages / 10⌋ for the maintenance burden; known vulnerabilities deduct by their own weights',
+  '(a general image carries dozens, so one CVE weighs less than one finding).',
   '',
   `- weights by severity: ${Object.entries(SEVERITY_WEIGHTS).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  `- vulnerability weights: ${Object.entries(VULNERABILITY_WEIGHTS).filter(([k]) => k !== 'info').map(([k, v]) => `${k} ${v}`).join(', ')} (sum rounded)`,
   `- caps by category: ${Object.entries(CATEGORY_CAPS).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   `- grades: ${GRADES.map(([g, min]) => `${g} ≥ ${min}`).join(', ')}`,
 ].join('\n');
