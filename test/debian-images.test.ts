@@ -149,4 +149,43 @@ describe('scan of images built from Debian packages', { skip, timeout: 15 * 60_0
       assert.equal(report.score.grade, 'A');
     });
   }
+
+  test('vulnerabilities: Debian:12 advisories reach binary packages through their source package and version, in dpkg and status.d images alike', async () => {
+    const slim = await scanLayout('slim');
+    const libc = slim.packages.find((p) => p.name === 'libc6')!;
+    const apt = slim.packages.find((p) => p.name === 'apt')!;
+    assert.equal(libc.source, 'glibc');
+    // Advisories as Debian's OSV export writes them: by source package, in source versions.
+    const record = (id: string, name: string, fixed: string) => ({ id, upstream: [id.replace(/^DEBIAN-/, '')],
+      affected: [{ package: { ecosystem: 'Debian:12', name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }] });
+    const dir = await tempDir();
+    try {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(join(dir.path, 'debian.json'), JSON.stringify([
+        record('DEBIAN-CVE-2099-0001', 'glibc', `${libc.sourceVersion}+deb12u99`),
+        record('DEBIAN-CVE-2099-0002', 'glibc', libc.sourceVersion!), // fixed in the installed version
+        record('DEBIAN-CVE-2099-0003', 'apt', `${apt.sourceVersion}+deb12u99`),
+      ]));
+      const { updateDb } = await import('../src/vuln/update.js');
+      const { VulnDb } = await import('../src/vuln/db.js');
+      await updateDb({ source: join(dir.path, 'debian.json'), dbPath: join(dir.path, 'db') });
+      const db = VulnDb.open(join(dir.path, 'db'))!;
+      try {
+        const withVulns = (name: DebianImageName) => scanInput(`oci:${images[name].layout}`, { vulnerabilities: { source: db } });
+        const found = (r: Awaited<ReturnType<typeof scanLayout>>) => [...new Set(r.vulnerabilities.map((v) => `${v.id} ${v.package.name}`))].sort();
+        // Every binary package built from the source: libc6 and libc-bin from glibc, apt and libapt-pkg from apt.
+        const binaries = (r: typeof slim, source: string, id: string) => r.packages.filter((p) => (p.source ?? p.name) === source).map((p) => `${id} ${p.name}`);
+        assert.deepEqual(found(await withVulns('slim')), [...binaries(slim, 'glibc', 'CVE-2099-0001'), ...binaries(slim, 'apt', 'CVE-2099-0003')].sort());
+        assert.ok(binaries(slim, 'apt', 'x').length > 1);
+        const base = await withVulns('base');
+        assert.deepEqual(found(base), binaries(base, 'glibc', 'CVE-2099-0001').sort());
+        assert.ok(found(base).length > 0, 'distroless base ships libc6');
+        assert.ok(base.vulnerabilities.every((v) => v.fixedVersion === `${libc.sourceVersion}+deb12u99`));
+      } finally {
+        db.close();
+      }
+    } finally {
+      await dir.cleanup();
+    }
+  });
 });

@@ -84,3 +84,26 @@ test('CVSS v3.x and v4.0 base scores; a record with both is rated by v4', () => 
   ] });
   assert.deepEqual([both.severity, both.cvss?.version, both.cvss?.score], ['medium', '4.0', 6.9]);
 });
+
+test('ecosystems: Wolfi and Chainguard security.json, Ubuntu and Red Hat names as OSV writes them, PyPI names', async () => {
+  const { normalizeEcosystem } = await import('../src/vuln/feeds.js');
+  const { ecosystemOf } = await import('../src/vuln/match.js');
+  const wolfi = secdbToOsv({
+    urlprefix: 'https://packages.wolfi.dev', reponame: 'os',
+    packages: [{ pkg: { name: 'openssl', secfixes: { '3.3.2-r0': ['CVE-2024-6119'], '3.0.0-r0': ['GHSA-xxxx-yyyy-zzzz'], 0: ['CVE-2000-0001'] } } }],
+  } as never);
+  assert.deepEqual(wolfi.map((r) => [r.id, r.affected![0]!.package.ecosystem, r.affected![0]!.ranges![0]!.events[1]!.fixed]),
+    [['CVE-2024-6119', 'Wolfi', '3.3.2-r0'], ['GHSA-xxxx-yyyy-zzzz', 'Wolfi', '3.0.0-r0']], '"0" means never affected');
+  assert.equal(secdbToOsv({ urlprefix: 'https://packages.cgr.dev', packages: [{ pkg: { name: 'x', secfixes: { '1-r0': ['CVE-2024-1'] } } }] } as never)[0]?.affected?.[0]?.package.ecosystem, 'Chainguard');
+  assert.equal(normalizeEcosystem('Ubuntu:22.04:LTS'), 'Ubuntu:22.04');
+  assert.equal(normalizeEcosystem('Ubuntu:Pro:18.04:LTS'), 'Ubuntu:Pro:18.04:LTS', 'Pro advisories need a Pro subscription: not matched');
+  assert.equal(normalizeEcosystem('Red Hat:enterprise_linux:9::appstream'), 'Red Hat:9');
+  assert.equal(normalizeEcosystem('Rocky Linux:8'), 'Rocky Linux:8');
+  assert.equal(normalizeEcosystem('Alpine:v3.20'), 'Alpine:v3.20');
+  const pkg = (type: Package['type'], name: string): Package => ({ type, name, version: '1', purl: 'pkg:x/y@1', locations: [] });
+  assert.deepEqual(ecosystemOf(pkg('apk', 'openssl'), { id: 'wolfi' }), { ecosystem: 'Wolfi', name: 'openssl' });
+  assert.deepEqual(ecosystemOf(pkg('deb', 'libc6'), { id: 'ubuntu', versionId: '22.04' }), { ecosystem: 'Ubuntu:22.04', name: 'libc6' });
+  assert.deepEqual(ecosystemOf(pkg('rpm', 'openssl-libs'), { id: 'rhel', versionId: '9.4' }), { ecosystem: 'Red Hat:9', name: 'openssl-libs' });
+  assert.deepEqual(ecosystemOf(pkg('pypi', 'Flask_Cors'), { id: 'debian' }), { ecosystem: 'PyPI', name: 'flask-cors' });
+  assert.equal(ecosystemOf(pkg('deb', 'x'), { id: 'debian' }), undefined, 'no release, no ecosystem');
+});

@@ -43,7 +43,7 @@ export const DEFAULT_SOURCES: readonly FeedSource[] = [
 export function normalizeEcosystem(ecosystem: string): string {
   const ubuntu = /^Ubuntu:(\d+\.\d+)(?::LTS)?$/.exec(ecosystem);
   if (ubuntu) return `Ubuntu:${ubuntu[1]}`;
-  const redhat = /^Red Hat:[^:]*?(\d+)/.exec(ecosystem);
+  const redhat = /^Red Hat:[^:]+:(\d+)/.exec(ecosystem);
   if (redhat) return `Red Hat:${redhat[1]}`;
   const major = /^(Rocky Linux|AlmaLinux):(\d+)/.exec(ecosystem);
   if (major) return `${major[1]}:${major[2]}`;
