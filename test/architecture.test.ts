@@ -20,8 +20,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   policy: ['core'],
   vuln: ['core', 'util'],
   report: ['core'],
+  recommend: ['core'],
+  dockerfile: ['core', 'recommend'],
   scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'score', 'vuln', 'version'],
-  cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'policy', 'vuln', 'version'],
+  cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'policy', 'vuln', 'dockerfile', 'recommend', 'version'],
   index: ['*'],
   version: [],
 };

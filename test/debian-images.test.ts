@@ -6,10 +6,13 @@ import { BlobCache } from '../src/cache/blobs.js';
 import { inspect } from '../src/scan/inspect.js';
 import { validateImage } from '../src/image/validate.js';
 import { RegistryClient } from '../src/sources/registry/client.js';
-import { ensureDebianImages, type DebianImage, type DebianImageName } from './fixtures/debian-images.js';
+import { ensureDebianImages, extendImage, type DebianImage, type DebianImageName } from './fixtures/debian-images.js';
+import type { Recommendation } from '../src/core/recommendation.js';
+import { realpathSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { pushLayout } from './fixtures/image.js';
 import { registryAvailable, startRegistry, type TestRegistry } from './fixtures/registry.js';
-import { tempDir } from './helpers.js';
+import { cli, tempDir } from './helpers.js';
 import { join } from 'node:path';
 import { scanInput } from './fixtures/scan.js';
 
@@ -187,5 +190,71 @@ describe('scan of images built from Debian packages', { skip, timeout: 15 * 60_0
     } finally {
       await dir.cleanup();
     }
+  });
+});
+
+describe('recommend on images built from Debian packages', { skip, timeout: 15 * 60_000 }, () => {
+  let images: Record<DebianImageName, DebianImage>;
+  let dir: { path: string; cleanup: () => Promise<void> };
+  before(async () => {
+    images = await ensureDebianImages(['slim', 'static', 'base']);
+    dir = await tempDir();
+  }, { timeout: 15 * 60_000 });
+  after(async () => dir.cleanup());
+
+  const recommendJson = async (input: string, ...args: string[]) => {
+    const out = await cli(['recommend', input, '-f', 'json', '-q', '--cache-dir', join(dir.path, 'cache'), ...args]);
+    assert.equal(out.code, 0, out.stderr);
+    return JSON.parse(out.stdout) as Recommendation;
+  };
+
+  test('a Debian image running node (the real node binary in /usr/local/bin): a Node.js base, with what breaks', async () => {
+    const layout = await extendImage(images.slim, join(dir.path, 'node'), [
+      { path: 'usr/local/bin/node', from: realpathSync(process.execPath), mode: 0o755 },
+      { path: 'app/server.js', content: 'require("http").createServer((q, s) => s.end("ok")).listen(8080)\n' },
+    ], { Cmd: ['node', '/app/server.js'], WorkingDir: '/app', Healthcheck: { Test: ['CMD-SHELL', 'curl -f http://localhost:8080/ || exit 1'] } });
+    const r = await recommendJson(`oci:${layout}`, '--no-measure');
+    assert.equal(r.runtime, 'node');
+    assert.equal(r.alreadyMinimal, false);
+    assert.ok(r.candidates.length >= 2 && r.candidates.every((c) => c.runtime === 'node'), JSON.stringify(r.candidates.map((c) => c.ref)));
+    assert.ok(r.candidates.some((c) => c.ref.startsWith('gcr.io/distroless/nodejs')) && r.candidates.some((c) => c.family === 'chainguard'));
+    assert.ok(r.current.shells > 0 && r.current.packageManagers > 0);
+    assert.ok(r.candidates.every((c) => !c.base.measured && c.base.shells === 0));
+    assert.ok(r.breaks.some((b) => /HEALTHCHECK calls curl/.test(b)), r.breaks.join('\n'));
+    assert.ok(r.breaks.some((b) => /runs as root/.test(b)));
+    assert.ok(r.debugging.some((d) => /kubectl debug/.test(d)));
+  });
+
+  test('a static binary on Debian (busybox-static as the application): a static base; measured when the candidate can be pulled', async () => {
+    const layout = await extendImage(images.slim, join(dir.path, 'static-app'), [{ path: 'app/server', from: '/bin/busybox', mode: 0o755 }], { Entrypoint: ['/app/server'], User: '1000' });
+    const estimated = await recommendJson(`oci:${layout}`, '--no-measure');
+    assert.equal(estimated.runtime, 'static');
+    assert.match(estimated.evidence.join(' '), /statically linked/);
+    assert.ok(estimated.candidates.every((c) => c.runtime === 'static' || c.runtime === 'glibc' || c.runtime === 'cc'));
+    assert.equal(estimated.candidates[0]!.runtime, 'static');
+    // A team's catalogue pointing at its own registry: the distroless-like static image, pushed to the local registry.
+    const registry = await startRegistry('none');
+    try {
+      await pushLayout(new RegistryClient(registry.host), 'golden/static', 'v1', images.static.layout);
+      await writeFile(join(dir.path, 'catalogue.yaml'), `- ref: ${registry.host}/golden/static:v1\n  runtime: static\n  sizeBytes: 3000000\n  packages: 9\n  user: "65532"\n  debug: ${registry.host}/golden/static:debug\n`);
+      const measured = await recommendJson(`oci:${layout}`, '--catalogue', join(dir.path, 'catalogue.yaml'));
+      const golden = measured.candidates[0]!;
+      assert.equal(golden.ref, `${registry.host}/golden/static:v1`);
+      assert.equal(golden.base.measured, true);
+      const scanned = await scanInput(`oci:${images.static.layout}`);
+      assert.equal(golden.base.sizeBytes, scanned.size.uncompressed);
+      assert.equal(golden.base.packages, scanned.packages.length);
+      assert.equal(golden.base.user, '65532');
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  test('a distroless-like image: already minimal', async () => {
+    const r = await recommendJson(`oci:${images.base.layout}`, '--no-measure');
+    assert.equal(r.alreadyMinimal, true);
+    assert.deepEqual(r.candidates, []);
+    const text = await cli(['recommend', `oci:${images.base.layout}`, '-q', '--no-measure', '--cache-dir', join(dir.path, 'cache')]);
+    assert.match(text.stdout, /is already minimal \(distroless\)/);
   });
 });

@@ -14,9 +14,10 @@ import { accountsAnalyzer } from './accounts/index.js';
 import { configAnalyzer } from './config/index.js';
 import { sizeAnalyzer } from './size/index.js';
 import { secretsAnalyzer } from './secrets/index.js';
+import { entrypointAnalyzer } from './entrypoint/index.js';
 
 /** Every analyzer a scan runs, in order: explicit and reviewable in one place. */
-export const builtinAnalyzers: readonly Analyzer[] = [osAnalyzer, dpkgAnalyzer, apkAnalyzer, rpmAnalyzer, npmAnalyzer, pythonAnalyzer, golangAnalyzer, javaAnalyzer, rustAnalyzer, runtimesAnalyzer, surfaceAnalyzer, accountsAnalyzer, configAnalyzer, secretsAnalyzer, sizeAnalyzer];
+export const builtinAnalyzers: readonly Analyzer[] = [osAnalyzer, dpkgAnalyzer, apkAnalyzer, rpmAnalyzer, npmAnalyzer, pythonAnalyzer, golangAnalyzer, javaAnalyzer, rustAnalyzer, runtimesAnalyzer, entrypointAnalyzer, surfaceAnalyzer, accountsAnalyzer, configAnalyzer, secretsAnalyzer, sizeAnalyzer];
 
 export type { Analyzer, AnalyzerInput, AnalyzerOutput, ImageMeta, OsInfo, Rule } from './types.js';
 export { detectOs } from './os/index.js';

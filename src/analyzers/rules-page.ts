@@ -1,16 +1,16 @@
-import type { Analyzer, Rule } from './types.js';
+import type { Rule } from './types.js';
 
-/** Renders docs/rules.md from the rules the analyzers declare: the page is generated, never edited. */
-export function renderRulesPage(analyzers: readonly Analyzer[], scoring: string): string {
-  const rules: Rule[] = analyzers.flatMap((a) => a.rules ?? []).sort((a, b) => (a.id < b.id ? -1 : 1));
+/** Renders docs/rules.md from the rules the analyzers and `lint` declare: the page is generated, never edited. */
+export function renderRulesPage(declared: readonly Rule[], scoring: string): string {
+  const rules = [...declared].sort((a, b) => (a.id < b.id ? -1 : 1));
   const out = [
     '# Rules',
     '',
-    '<!-- Generated from the analyzers (src/analyzers/*/index.ts) by `npm run docs:rules`; do not edit. -->',
+    '<!-- Generated from the analyzers (src/analyzers/*/index.ts) and src/dockerfile/lint.ts by `npm run docs:rules`; do not edit. -->',
     '',
     'Every finding has a stable `ruleId`, a severity (which context may raise or lower, as noted), a',
-    'message saying what was found, why it matters and how to fix it, and the path and layer it was',
-    'found in.',
+    'message saying what was found, why it matters and how to fix it, and where: the path and layer',
+    'in the image, or for `dockerfile/*` rules (`distrolens lint`) the file and line.',
     '',
     '| rule | severity | title |',
     '|---|---|---|',

@@ -1,7 +1,7 @@
 import { fingerprint, type Finding, type Rule } from '../core/finding.js';
 import type { Package } from '../core/package.js';
 import type { SurfaceItem, UserAccount } from '../core/surface.js';
-import type { ReportWarning } from '../core/report.js';
+import type { EntrypointInfo, ReportWarning } from '../core/report.js';
 import type { ImageConfig } from '../core/config.js';
 import type { Platform } from '../core/platform.js';
 import type { LayeredFs } from '../fs/layered.js';
@@ -47,6 +47,7 @@ export interface AnalyzerOutput {
   readonly surface?: Readonly<Partial<Record<string, readonly SurfaceItem[]>>>;
   readonly users?: readonly UserAccount[];
   readonly warnings?: readonly ReportWarning[];
+  readonly entrypoint?: EntrypointInfo;
 }
 
 export type { Rule } from '../core/finding.js';

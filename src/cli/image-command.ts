@@ -5,7 +5,8 @@ import { parsePolicy, type Policy } from '../policy/index.js';
 import type { Platform } from '../core/platform.js';
 import type { Layer } from '../image/types.js';
 import type { ImageSource } from '../image/types.js';
-import { openSource } from '../sources/index.js';
+import { openSource, type OpenOptions } from '../sources/index.js';
+import type { ParseArgsConfig } from 'node:util';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
 import { IMAGE_FLAGS, openOptions, parseFlags } from './options.js';
 import { Progress } from './progress.js';
@@ -18,7 +19,13 @@ export interface ImageCommand<R> {
   readonly help: string;
   /** Output formats it renders; the first is the default. */
   readonly formats: readonly string[];
+  /** Options of its own, besides the shared image flags. */
+  readonly flags?: NonNullable<ParseArgsConfig['options']>;
   run(source: ImageSource, context: {
+    /** Every parsed flag, the command's own included. */
+    readonly values: Readonly<Record<string, string | boolean | string[] | boolean[] | undefined>>;
+    /** How sources are opened (cache, credentials, limits), for commands that open more images. */
+    readonly open: OpenOptions;
     readonly platform?: Platform;
     readonly cacheDir?: string;
     readonly onBytes: (layer: Layer, bytes: number) => void;
@@ -65,7 +72,7 @@ export function parseFormats(values: readonly string[] | undefined, allowed: rea
  * terminal, output to stdout or atomically to --output, the source closed whatever happens.
  */
 export async function runImageCommand<R>(command: ImageCommand<R>, args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, IMAGE_FLAGS);
+  const { values, positionals } = parseFlags(args, { ...IMAGE_FLAGS, ...command.flags });
   if (values.help) {
     io.stdout.write(command.help);
     return EXIT.ok;
@@ -88,6 +95,8 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
   try {
     if (values.offline && source.kind === 'registry') throw errors.offline(source.input);
     const result = await command.run(source, {
+      values,
+      open,
       ...(platform ? { platform } : {}),
       ...(open.cache ? { cacheDir: open.cache.root } : {}),
       onBytes: (layer, bytes) => progress.update(`layer${layer.index}`, bytes, layer.compressedSize),

@@ -4,6 +4,9 @@ import { inspectCommand } from './inspect.js';
 import { scanCommand } from './scan.js';
 import { compareCommand } from './compare.js';
 import { dbCommand } from './db.js';
+import { lintCommand } from './lint.js';
+import { migrateCommand } from './migrate.js';
+import { recommendCommand } from './recommend.js';
 import { EXIT, type CliIo } from './io.js';
 
 const HELP = `distrolens ${VERSION}: measure container images against distroless, without a Docker daemon
@@ -15,6 +18,9 @@ Commands:
   compare A B…    scan images and show them side by side, with a verdict
   inspect INPUT   resolve an image and show its digests, platform, config and layers
   db update       build the local vulnerability database (db status: what it holds)
+  recommend INPUT which distroless or Chainguard base fits the image, what changes and breaks
+  lint [FILE…]    check Dockerfiles for what keeps images big and exposed
+  migrate FILE    rewrite a Dockerfile into a multi-stage build on a minimal base
 
 Run distrolens COMMAND --help for the options of a command.
 Exit codes: 0 ok, 1 policy failed, 2 usage or input error, 3 internal error.
@@ -25,6 +31,9 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   scan: scanCommand,
   compare: compareCommand,
   db: dbCommand,
+  recommend: recommendCommand,
+  lint: lintCommand,
+  migrate: migrateCommand,
 };
 
 function causeChain(error: unknown): string[] {

@@ -50,3 +50,13 @@ export interface Rule {
 
 /** Where each rule is documented. */
 export const RULES_URL = 'https://github.com/distrolens/distrolens/blob/main/docs/rules.md';
+
+/** Where a finding in a source file is: a Dockerfile and its lines. */
+export interface SourceLocation {
+  readonly path: string;
+  readonly line: number;
+  readonly endLine?: number;
+}
+
+/** A finding in a Dockerfile: the shape of an image finding, located by line. */
+export type SourceFinding = Omit<Finding, 'location'> & { readonly location: SourceLocation };

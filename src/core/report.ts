@@ -1,7 +1,7 @@
 import type { Digest } from './digest.js';
 import type { Platform } from './platform.js';
 import type { ImageConfig } from './config.js';
-import type { Finding } from './finding.js';
+import type { Finding, SourceFinding } from './finding.js';
 import type { Package } from './package.js';
 import type { Surface } from './surface.js';
 import type { Vulnerability } from './vulnerability.js';
@@ -84,6 +84,21 @@ export interface ReportOs {
   readonly classificationReason: string;
 }
 
+/** What the image runs, and how its executable is linked (for choosing a base). */
+export interface EntrypointInfo {
+  /** ENTRYPOINT followed by CMD. */
+  readonly command: readonly string[];
+  /** True when the command is `/bin/sh -c …` (the shell form). */
+  readonly shell?: boolean;
+  /** The executable in the image, symlinks resolved. */
+  readonly path?: string;
+  readonly kind: 'elf-static' | 'elf-dynamic' | 'script' | 'other' | 'missing';
+  /** The ELF program interpreter (ld-linux, ld-musl) or the script's shebang. */
+  readonly interpreter?: string;
+  /** Shared libraries the ELF needs (DT_NEEDED). */
+  readonly needs?: readonly string[];
+}
+
 /** The full scan report (`--format json`): the contract of shared/DESIGN.md. */
 export interface Report {
   readonly schema: typeof REPORT_SCHEMA;
@@ -96,6 +111,17 @@ export interface Report {
   readonly surface: Surface;
   readonly findings: readonly Finding[];
   readonly vulnerabilities: readonly Vulnerability[];
+  /** Absent when the image has no ENTRYPOINT or CMD. */
+  readonly entrypoint?: EntrypointInfo;
   readonly score: { readonly value: number; readonly grade: string; readonly categories: Readonly<Record<string, { readonly deduction: number; readonly max: number }>> };
   readonly warnings: readonly ReportWarning[];
+}
+
+/** What `lint` prints as JSON: the findings of each Dockerfile. */
+export const LINT_SCHEMA = 'distrolens/lint@1';
+
+export interface LintReport {
+  readonly schema: typeof LINT_SCHEMA;
+  readonly tool: ToolInfo;
+  readonly files: readonly { readonly path: string; readonly stages: number; readonly findings: readonly SourceFinding[] }[];
 }

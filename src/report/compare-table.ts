@@ -1,5 +1,5 @@
 import type { Comparison } from '../core/compare.js';
-import { columns, formatBytes, truncate } from './format.js';
+import { columns, formatBytes, truncate, wrapWords } from './format.js';
 
 const ROWS: [string, (i: Comparison['images'][number]) => string][] = [
   ['classification', (i) => i.classification],
@@ -23,17 +23,7 @@ const ROWS: [string, (i: Comparison['images'][number]) => string][] = [
 ];
 
 /** Wraps a paragraph to 80 columns. */
-function wrap(text: string): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + word.length + 1 > 80) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  return [...lines, line].join('\n');
-}
+const wrap = (text: string): string => wrapWords(text, 80).join('\n');
 
 export function renderCompareTable(c: Comparison): string {
   const width = Math.max(12, Math.floor(60 / c.images.length));

@@ -1,6 +1,6 @@
 import { RULES_URL, SEVERITIES, type Finding, type Rule, type Severity } from '../core/finding.js';
 import { createHash } from 'node:crypto';
-import type { Report } from '../core/report.js';
+import type { LintReport, Report } from '../core/report.js';
 import type { Vulnerability } from '../core/vulnerability.js';
 
 /**
@@ -43,23 +43,7 @@ export function renderSarif(report: Report, rules: readonly Rule[]): string {
           name: 'distrolens',
           version: report.tool.version,
           informationUri: 'https://github.com/distrolens/distrolens',
-          rules: [...used.map((id) => {
-            const rule = catalogue.get(id);
-            const severity = rule?.severity ?? worstSeverity(report.findings.filter((f) => f.ruleId === id));
-            return {
-              id,
-              name: id.replace(/[/-](.)/g, (_m, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase()),
-              shortDescription: { text: rule?.title ?? id },
-              fullDescription: { text: rule?.rationale ?? rule?.title ?? id },
-              help: {
-                text: `${rule?.rationale ?? ''}${rule?.references.length ? ` References: ${rule.references.join(', ')}` : ''}`.trim() || id,
-                markdown: `**${rule?.title ?? id}**\n\n${rule?.rationale ?? ''}\n\n${(rule?.references ?? []).map((r) => `- ${r}`).join('\n')}`.trim(),
-              },
-              helpUri: `${RULES_URL}#${anchor(id)}`,
-              defaultConfiguration: { level: LEVEL[severity] },
-              properties: { tags: ['security', 'container', id.split('/')[0]!], 'security-severity': SECURITY_SEVERITY[severity], precision: 'high' },
-            };
-          }), ...vulnIds.map((id) => {
+          rules: [...used.map((id) => ruleDescriptor(id, catalogue.get(id), catalogue.get(id)?.severity ?? worstSeverity(report.findings.filter((f) => f.ruleId === id)))), ...vulnIds.map((id) => {
             const v = report.vulnerabilities.find((x) => x.id === id)!;
             const link = id.startsWith('CVE-') ? `https://nvd.nist.gov/vuln/detail/${id}` : `https://osv.dev/vulnerability/${id}`;
             return {
@@ -97,6 +81,48 @@ export function renderSarif(report: Report, rules: readonly Rule[]): string {
         };
       })],
       properties: { image, classification: report.os.classification, grade: report.score.grade, score: report.score.value },
+    }],
+  };
+  return `${JSON.stringify(sarif, null, 2)}\n`;
+}
+
+/** A SARIF reportingDescriptor for a rule of distrolens (image or Dockerfile). */
+function ruleDescriptor(id: string, rule: Rule | undefined, severity: Severity) {
+  return {
+    id,
+    name: id.replace(/[/-](.)/g, (_m, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase()),
+    shortDescription: { text: rule?.title ?? id },
+    fullDescription: { text: rule?.rationale ?? rule?.title ?? id },
+    help: {
+      text: `${rule?.rationale ?? ''}${rule?.references.length ? ` References: ${rule.references.join(', ')}` : ''}`.trim() || id,
+      markdown: `**${rule?.title ?? id}**\n\n${rule?.rationale ?? ''}\n\n${(rule?.references ?? []).map((r) => `- ${r}`).join('\n')}`.trim(),
+    },
+    helpUri: `${RULES_URL}#${anchor(id)}`,
+    defaultConfiguration: { level: LEVEL[severity] },
+    properties: { tags: ['security', 'container', id.split('/')[0]!], 'security-severity': SECURITY_SEVERITY[severity], precision: 'high' },
+  };
+}
+
+/** SARIF for `lint`: Dockerfile findings located by file and line. */
+export function renderLintSarif(report: LintReport, rules: readonly Rule[]): string {
+  const findings = report.files.flatMap((f) => f.findings);
+  const used = [...new Set(findings.map((f) => f.ruleId))].sort();
+  const catalogue = new Map(rules.map((r) => [r.id, r]));
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: { driver: { name: 'distrolens', version: report.tool.version, informationUri: 'https://github.com/distrolens/distrolens', rules: used.map((id) => ruleDescriptor(id, catalogue.get(id), catalogue.get(id)?.severity ?? 'info')) } },
+      automationDetails: { id: 'distrolens/lint' },
+      results: findings.map((f) => ({
+        ruleId: f.ruleId,
+        ruleIndex: used.indexOf(f.ruleId),
+        level: LEVEL[f.severity],
+        message: { text: `${f.title}. ${f.message}` },
+        locations: [{ physicalLocation: { artifactLocation: { uri: f.location.path }, region: { startLine: f.location.line, ...(f.location.endLine ? { endLine: f.location.endLine } : {}) } } }],
+        partialFingerprints: { 'distrolens/v1': f.fingerprint },
+        properties: { severity: f.severity, 'security-severity': SECURITY_SEVERITY[f.severity] },
+      })),
     }],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;

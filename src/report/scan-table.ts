@@ -2,7 +2,7 @@ import type { Report } from '../core/report.js';
 import { formatPlatform } from '../core/platform.js';
 import { SURFACE_CATEGORIES } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
-import { columns, formatBytes, truncate } from './format.js';
+import { columns, formatBytes, truncate, wrapWords } from './format.js';
 
 const WIDTH = 80;
 const VULNS_SHOWN = 30;
@@ -13,19 +13,7 @@ const LABELS: Record<string, string> = {
 };
 
 /** Wraps text to the terminal width with a hanging indent. */
-function wrap(text: string, indent: number, width = WIDTH): string[] {
-  const words = text.split(/\s+/).filter(Boolean);
-  const lines: string[] = [];
-  let line = '';
-  for (const word of words) {
-    if (line && line.length + 1 + word.length > width - indent) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.map((l, i) => (i === 0 ? l : `${' '.repeat(indent)}${l}`));
-}
+const wrap = (text: string, indent: number): string[] => wrapWords(text, WIDTH - indent).map((l, i) => (i === 0 ? l : `${' '.repeat(indent)}${l}`));
 
 /** The human view of `scan`: verdict first, then surface, users, size, findings; 80 columns. */
 export function renderScanTable(report: Report): string {

@@ -1,6 +1,6 @@
 import { compareFindings, type Finding } from '../core/finding.js';
 import { comparePackages, type Package } from '../core/package.js';
-import { REPORT_SCHEMA, type Report, type ReportWarning, type SizeSummary } from '../core/report.js';
+import { REPORT_SCHEMA, type EntrypointInfo, type Report, type ReportWarning, type SizeSummary } from '../core/report.js';
 import type { Surface, SurfaceItem, UserAccount } from '../core/surface.js';
 import type { FsEntry } from '../fs/types.js';
 import { builtinAnalyzers, detectOs, diveEfficiency, type Analyzer, type ImageMeta } from '../analyzers/index.js';
@@ -197,6 +197,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
   const warnings: ReportWarning[] = [...image.warnings];
   const surface: Record<string, SurfaceItem[]> = {};
   let users: UserAccount[] = [];
+  let entrypoint: EntrypointInfo | undefined;
   for (const analyzer of analyzers) {
     const out = await analyzer.analyze({ fs, image: meta, os, extracted: (path) => extractedFor(fs, analyzer, path) });
     packages.push(...(out.packages ?? []));
@@ -204,6 +205,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
     warnings.push(...(out.warnings ?? []));
     for (const [key, items] of Object.entries(out.surface ?? {})) (surface[key] ??= []).push(...(items ?? []));
     if (out.users) users = [...out.users];
+    if (out.entrypoint) entrypoint = out.entrypoint;
   }
   // A runtime binary that an OS package installed is that package: not reported a second time.
   // Owned paths are indexed by base name, so only the few candidates are resolved (/bin vs /usr/bin).
@@ -251,6 +253,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
     surface: fullSurface,
     findings,
     vulnerabilities: [],
+    ...(entrypoint ? { entrypoint } : {}),
     score: computeScore(findings, osPackages),
     warnings: sortWarnings(warnings),
   };

@@ -62,3 +62,32 @@ export function parseElf(data: Buffer): ElfFile | undefined {
     readUint: (offset, size) => (size === 8 ? word(offset) : u32(offset)),
   };
 }
+
+/** How an executable is linked: its program interpreter and the shared libraries it needs (DT_NEEDED). */
+export interface ElfLinkage {
+  readonly interpreter?: string;
+  readonly needed: readonly string[];
+}
+
+export function elfLinkage(data: Buffer): ElfLinkage | undefined {
+  const elf = parseElf(data);
+  if (!elf) return undefined;
+  const section = (name: string) => elf.sections.find((s) => s.name === name && s.offset + s.size <= data.length);
+  const cString = (start: number): string => {
+    const end = data.indexOf(0, start);
+    return end > start ? data.toString('latin1', start, Math.min(end, start + 4096)) : '';
+  };
+  const interp = section('.interp');
+  const dynamic = section('.dynamic');
+  const dynstr = section('.dynstr');
+  const needed: string[] = [];
+  if (dynamic && dynstr) {
+    const word = elf.is64 ? 8 : 4;
+    for (let at = dynamic.offset; at + 2 * word <= dynamic.offset + dynamic.size && needed.length < 256; at += 2 * word) {
+      const tag = elf.readUint(at, word);
+      if (tag === 0) break; // DT_NULL
+      if (tag === 1) needed.push(cString(dynstr.offset + elf.readUint(at + word, word)));
+    }
+  }
+  return { ...(interp ? { interpreter: cString(interp.offset) } : {}), needed: needed.filter(Boolean) };
+}
