@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12 machine for `npm test`: the system tools the tests drive as real
 # components (the CNCF distribution registry, skopeo, podman, debootstrap, dpkg, xz, zstd,
-# openssl, htpasswd, rpm and rpmbuild), the npm dependencies from the lockfile, and the test images built from
+# openssl, htpasswd, rpm and rpmbuild, Debian's chromium for the browser tests), the npm dependencies from the lockfile, and the test images built from
 # Debian packages (cached under ~/.cache/distrolens-testimages, about two minutes the first time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(docker-registry skopeo podman debootstrap umoci busybox-static apache2-utils xz-utils zstd openssl tar gzip rpm binutils)
+packages=(docker-registry skopeo podman debootstrap umoci busybox-static apache2-utils xz-utils zstd openssl tar gzip rpm binutils chromium fonts-dejavu-core)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -8,6 +8,7 @@ import { renderSarif } from '../src/report/sarif.js';
 import { renderCycloneDx } from '../src/report/cyclonedx.js';
 import { renderSpdx } from '../src/report/spdx.js';
 import { renderMarkdown } from '../src/report/markdown.js';
+import { renderScanHtml } from '../src/report/html.js';
 import { renderScanTable } from '../src/report/scan-table.js';
 import { renderJson } from '../src/report/format.js';
 import { builtinRules } from '../src/scan/scan.js';
@@ -60,6 +61,7 @@ const RENDER: Record<string, [string, (r: Report) => string]> = {
   spdx: ['spdx.json', renderSpdx],
   markdown: ['md', renderMarkdown],
   table: ['txt', renderScanTable],
+  html: ['html', renderScanHtml],
   json: ['json', renderJson],
 };
 

@@ -3,6 +3,7 @@ import { errors } from '../core/errors.js';
 import { renderJson } from '../report/format.js';
 import { renderCompareMarkdown, renderCompareTable } from '../report/compare-table.js';
 import { compareReports } from '../scan/compare.js';
+import { renderCompareHtml } from '../report/html.js';
 import { scanImage } from '../scan/scan.js';
 import { openSource } from '../sources/index.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -18,7 +19,7 @@ grade, size, packages (added, removed, changed versions), each attack-surface ca
 and known vulnerabilities by severity (which CVEs the other image removes), opening with a verdict
 paragraph. The first image is the baseline.
 
-Options: as for \`distrolens scan --help\`; formats: table (default), json, markdown.
+Options: as for \`distrolens scan --help\`; formats: table (default), json, markdown, html.
 `;
 
 /** Images scanned at once: two keep both cores busy without doubling peak memory further. */
@@ -31,7 +32,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     return EXIT.ok;
   }
   if (positionals.length < 2) throw errors.usage('compare needs at least two images', 'e.g. distrolens compare debian:12-slim gcr.io/distroless/base-debian12');
-  const outputs = parseFormats(values.format, ['table', 'json', 'markdown'], values.output);
+  const outputs = parseFormats(values.format, ['table', 'json', 'markdown', 'html'], values.output);
   const { open, platform } = openOptions(values, io);
   const vulns = openVulnOptions(values, io);
   let reports;
@@ -54,7 +55,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
   }
   const comparison = compareReports(reports);
   for (const { format, path } of outputs) {
-    const text = format === 'json' ? renderJson(comparison) : format === 'markdown' ? renderCompareMarkdown(comparison) : renderCompareTable(comparison);
+    const text = format === 'json' ? renderJson(comparison) : format === 'markdown' ? renderCompareMarkdown(comparison) : format === 'html' ? renderCompareHtml(comparison) : renderCompareTable(comparison);
     if (path) await writeAtomic(resolve(io.cwd ?? process.cwd(), path), text);
     else io.stdout.write(text);
   }

@@ -10,6 +10,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderCycloneDx } from '../report/cyclonedx.js';
 import { renderSpdx } from '../report/spdx.js';
 import { renderMarkdown } from '../report/markdown.js';
+import { renderScanHtml } from '../report/html.js';
 import { evaluatePolicy, summarizeVulns } from '../policy/index.js';
 
 const RENDERERS: Record<string, (report: Report) => string> = {
@@ -19,6 +20,7 @@ const RENDERERS: Record<string, (report: Report) => string> = {
   cyclonedx: renderCycloneDx,
   spdx: renderSpdx,
   markdown: renderMarkdown,
+  html: renderScanHtml,
 };
 
 export const SCAN_HELP = `Usage: distrolens scan INPUT [options]
@@ -30,7 +32,7 @@ extra root accounts), config (root user, shell form, secrets in env), size and w
 definitions), with findings and a score from A to F.
 
 INPUT and options: as for \`distrolens inspect --help\`, and:
-  -f, --format FORMAT[=FILE]  table (default), json, sarif, cyclonedx, spdx, markdown; repeat it
+  -f, --format FORMAT[=FILE]  table (default), json, sarif, cyclonedx, spdx, markdown, html; repeat it
                               to write several, each to its own file (e.g. -f sarif=out.sarif)
   --fail-on SEVERITY          exit 1 when a finding or vulnerability is at or above
                               critical|high|medium|low|info
@@ -47,7 +49,7 @@ the report says so in a warning (W_VULN_DB_MISSING) and lists none.
 export const scanCommand = (args: string[], io: CliIo): Promise<number> => runImageCommand({
   name: 'scan',
   help: SCAN_HELP,
-  formats: ['table', 'json', 'sarif', 'cyclonedx', 'spdx', 'markdown'],
+  formats: ['table', 'json', 'sarif', 'cyclonedx', 'spdx', 'markdown', 'html'],
   vulnerabilities: true,
   run: async (source, { platform, cacheDir, onBytes, vulnerabilities }) =>
     (await scanImage(source, { ...(platform ? { platform } : {}), ...(cacheDir ? { cacheDir } : {}), onBytes, ...(vulnerabilities ? { vulnerabilities } : {}) })).report,

@@ -1,0 +1,202 @@
+import type { Comparison } from '../core/compare.js';
+import { SEVERITIES } from '../core/finding.js';
+import type { Report } from '../core/report.js';
+import { SURFACE_CATEGORIES } from '../core/surface.js';
+import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
+import { formatBytes } from './format.js';
+
+/**
+ * `--format html`: one self-contained file (inline CSS, inline SVG charts, a few lines of inline
+ * script to filter tables; no fonts, images or scripts from elsewhere), readable on a laptop and
+ * printable. Verdict first, then charts drawn from the report's numbers (each with a text
+ * alternative), then searchable tables. The output depends only on the report: goldens are stable.
+ */
+export const escapeHtml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const e = escapeHtml;
+
+const STYLE = `
+:root { --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg: #ffffff; --panel: #f6f8fa;
+  --critical: #a40e26; --high: #bc4c00; --medium: #7d4e00; --low: #0969da; --info: #57606a; --unknown: #57606a;
+  --ok: #1a7f37; --bar: #0969da; --bar2: #8c959f; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; max-width: 1100px; padding: 24px; }
+h1 { font-size: 1.5rem; margin: 0 0 4px; word-break: break-all; } h2 { font-size: 1.15rem; margin: 32px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+.verdict { display: flex; gap: 20px; align-items: center; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 16px; }
+.grade { font-size: 2.6rem; font-weight: 700; width: 80px; height: 80px; border-radius: 50%; display: flex; align-items: center; justify-content: center; color: #fff; flex: none; }
+.grade-A { background: #1a7f37; } .grade-B { background: #4d7c0f; } .grade-C { background: #7d4e00; } .grade-D { background: #bc4c00; } .grade-F { background: #a40e26; }
+.muted { color: var(--muted); } .sev { font-weight: 600; text-transform: uppercase; font-size: .8rem; }
+.sev-critical { color: var(--critical); } .sev-high { color: var(--high); } .sev-medium { color: var(--medium); } .sev-low { color: var(--low); } .sev-info, .sev-unknown { color: var(--info); }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 16px; }
+figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 12px; } figcaption { font-weight: 600; margin-bottom: 6px; }
+svg text { font: 14px system-ui, sans-serif; fill: var(--fg); dominant-baseline: middle; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; } th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: var(--panel); position: sticky; top: 0; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+code { font-size: .85rem; word-break: break-all; } code.id { word-break: normal; white-space: nowrap; }
+input[type=search] { width: 100%; max-width: 420px; padding: 6px 8px; margin: 4px 0 8px; border: 1px solid var(--line); border-radius: 6px; font: inherit; }
+.side { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 16px; }
+ul.top { margin: 8px 0 0; padding-left: 20px; }
+@media print { body { max-width: none; padding: 0; } input[type=search] { display: none; } th { position: static; } figure, tr { break-inside: avoid; } }
+`;
+
+/** Filters the rows of a table by the text typed in the search box before it. */
+const SCRIPT = `
+document.querySelectorAll('input[data-filter]').forEach(function (input) {
+  var table = document.getElementById(input.getAttribute('data-filter'));
+  input.addEventListener('input', function () {
+    var q = input.value.toLowerCase();
+    table.querySelectorAll('tbody tr').forEach(function (row) { row.hidden = q !== '' && row.textContent.toLowerCase().indexOf(q) < 0; });
+  });
+});
+`;
+
+export function htmlDocument(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>${e(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${body}
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+interface Bar {
+  readonly label: string;
+  /** Stacked parts, drawn in order; the sum is the bar. */
+  readonly parts: readonly { readonly value: number; readonly color: string; readonly name: string }[];
+}
+
+/** A horizontal bar chart as inline SVG, with its numbers as the text alternative. */
+export function barChart(id: string, caption: string, bars: readonly Bar[], format: (n: number) => string = String): string {
+  const width = 480;
+  const labelWidth = 150;
+  const row = 26;
+  const height = Math.max(1, bars.length) * row + 8;
+  const max = Math.max(1, ...bars.map((b) => b.parts.reduce((s, p) => s + p.value, 0)));
+  const scale = (width - labelWidth - 90) / max;
+  const desc = bars.map((b) => `${b.label}: ${b.parts.map((p) => (b.parts.length > 1 ? `${p.name} ${format(p.value)}` : format(p.value))).join(', ')}`).join('; ');
+  const rows = bars.map((b, i) => {
+    let x = labelWidth;
+    const y = i * row + 4;
+    const rects = b.parts.map((p) => {
+      const w = Math.max(p.value > 0 ? 1 : 0, Math.round(p.value * scale));
+      const rect = `<rect x="${x}" y="${y}" width="${w}" height="${row - 8}" fill="${p.color}"><title>${e(`${b.label} ${p.name}: ${format(p.value)}`)}</title></rect>`;
+      x += w;
+      return rect;
+    }).join('');
+    const total = b.parts.reduce((s, p) => s + p.value, 0);
+    return `<text x="${labelWidth - 6}" y="${y + row / 2}" text-anchor="end">${e(b.label.length > 22 ? `${b.label.slice(0, 21)}…` : b.label)}</text>${rects}<text x="${x + 6}" y="${y + row / 2}">${e(format(total))}</text>`;
+  }).join('\n');
+  return `<figure><figcaption id="${id}-t">${e(caption)}</figcaption>
+<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-labelledby="${id}-t ${id}-d"><desc id="${id}-d">${e(desc || 'no data')}</desc>
+${rows}
+</svg></figure>`;
+}
+
+const SEVERITY_COLORS: Record<string, string> = { critical: '#a40e26', high: '#bc4c00', medium: '#9a6700', low: '#0969da', info: '#8c959f', unknown: '#8c959f' };
+
+function table(id: string, caption: string, headers: readonly string[], rows: readonly (readonly string[])[], numeric: readonly number[] = []): string {
+  if (!rows.length) return `<h2>${e(caption)}</h2><p class="muted">None.</p>`;
+  const th = headers.map((h, i) => `<th${numeric.includes(i) ? ' class="num"' : ''} scope="col">${e(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  return `<h2 id="${id}-h">${e(caption)} (${rows.length})</h2>
+<input type="search" placeholder="Filter ${e(caption.toLowerCase())}…" aria-label="Filter ${e(caption.toLowerCase())}" data-filter="${id}">
+<table id="${id}" aria-labelledby="${id}-h"><thead><tr>${th}</tr></thead><tbody>
+${body}
+</tbody></table>`;
+}
+
+const sev = (s: string): string => `<span class="sev sev-${e(s)}">${e(s)}</span>`;
+const code = (s: string): string => `<code>${e(s)}</code>`;
+const ident = (s: string): string => `<code class="id">${e(s)}</code>`;
+const LABELS: Record<string, string> = {
+  shells: 'shells', packageManagers: 'package managers', networkTools: 'network tools', interpreters: 'interpreters', buildTools: 'build tools',
+  privilegeTools: 'privilege tools', setuid: 'setuid', setgid: 'setgid', worldWritable: 'world-writable', capabilities: 'capabilities',
+};
+const CATEGORIES = [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'] as const;
+
+/** The body of a scan report, without the document around it (the web UI embeds it). */
+export function scanReportBody(report: Report): string {
+  const t = report.target;
+  const name = t.reference ?? t.input;
+  const vulns = countBySeverity(report.vulnerabilities);
+  const important = report.findings.filter((f) => f.severity !== 'info').slice(0, 6);
+  const checked = !report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING');
+  const packagesByType = [...new Set(report.packages.map((p) => p.type))].sort().map((type) => ({ label: type, parts: [{ value: report.packages.filter((p) => p.type === type).length, color: '#0969da', name: 'packages' }] }));
+  const out = [
+    `<header><h1>${e(name)}</h1><p class="muted">${e(report.os.prettyName ?? report.os.id)} · ${e(`${t.platform.os}/${t.platform.architecture}${t.platform.variant ? `/${t.platform.variant}` : ''}`)} · scanned ${e(report.createdAt)} by distrolens ${e(report.tool.version)}</p></header>`,
+    `<section class="verdict" aria-label="Verdict"><div class="grade grade-${e(report.score.grade)}" role="img" aria-label="Grade ${e(report.score.grade)}">${e(report.score.grade)}</div><div>
+<p><strong>${e(report.os.classification)}</strong> — ${e(report.os.classificationReason)}. Score ${report.score.value}/100.</p>
+<p>${report.packages.length} packages · ${e(formatBytes(report.size.uncompressed))} uncompressed · ${report.size.files} files · runs as <strong>${e(t.config.user || 'root')}</strong> · ${checked ? `${report.vulnerabilities.length} known vulnerabilities (${vulns.critical} critical, ${vulns.high} high)` : 'vulnerabilities not checked (no database)'}</p>
+${important.length ? `<ul class="top">${important.map((f) => `<li>${sev(f.severity)} ${e(f.title)}${f.location ? ` — ${code(f.location.path)}` : ''}</li>`).join('')}</ul>` : '<p>No findings above info.</p>'}
+</div></section>`,
+    '<h2>Charts</h2><div class="charts">',
+    barChart('layers', 'Size per layer (added, and hidden by later layers)', report.size.layers.map((l) => ({
+      label: `layer ${l.index}`, parts: [{ value: l.addedBytes - l.hiddenBytes, color: '#0969da', name: 'kept' }, { value: l.hiddenBytes, color: '#cf222e', name: 'hidden later' }],
+    })), formatBytes),
+    barChart('surface', 'Attack surface by category', CATEGORIES.map((c) => ({ label: LABELS[c]!, parts: [{ value: report.surface[c].length, color: '#bc4c00', name: 'items' }] }))),
+    barChart('packages', 'Packages by type', packagesByType),
+    barChart('vulns', checked ? 'Vulnerabilities by severity' : 'Vulnerabilities (not checked: no database)', VULN_SEVERITIES.map((s) => ({ label: s, parts: [{ value: vulns[s], color: SEVERITY_COLORS[s]!, name: 'vulnerabilities' }] }))),
+    '</div>',
+    table('findings', 'Findings', ['severity', 'rule', 'where', 'what'], report.findings.map((f) => [sev(f.severity), ident(f.ruleId), f.location ? `${code(f.location.path)} <span class="muted">layer ${f.location.layer}</span>` : '<span class="muted">image config</span>', `<strong>${e(f.title)}</strong><br>${e(f.message)}`])),
+    table('vulnerabilities', 'Vulnerabilities', ['severity', 'id', 'package', 'installed', 'fixed in', 'summary'], report.vulnerabilities.map((v) => [sev(v.severity), `${ident(v.id)}${v.cvss ? ` <span class="muted">CVSS ${v.cvss.score}</span>` : ''}`, code(v.package.name), code(v.package.version), v.fixedVersion ? code(v.fixedVersion) : '<span class="muted">no fix</span>', e(v.summary ?? '')])),
+    table('packages', 'Packages', ['type', 'name', 'version', 'licences', 'where', 'layer'], report.packages.map((p) => [e(p.type), code(p.name), code(p.version), e((p.licenses ?? []).join(', ')), code(p.locations[0]?.path ?? ''), String(p.locations[0]?.layer ?? '')]), [5]),
+    table('files', 'Files of interest', ['file', 'why', 'size', 'layer'], [
+      ...CATEGORIES.flatMap((c) => report.surface[c].map((i) => [code(i.path), e(`${LABELS[c]}${i.via ? ` (via ${i.via})` : ''}`), '', String(i.layer)])),
+      ...report.size.largest.map((f) => [code(f.path), 'largest files', e(formatBytes(f.size)), String(f.layer)]),
+    ], [2, 3]),
+  ];
+  if (report.warnings.length) out.push(`<h2>Warnings</h2><ul>${report.warnings.map((w) => `<li>${code(w.code)} ${e(w.message)}</li>`).join('')}</ul>`);
+  return out.join('\n');
+}
+
+export function renderScanHtml(report: Report): string {
+  return htmlDocument(`distrolens: ${report.target.reference ?? report.target.input} — grade ${report.score.grade}`, scanReportBody(report));
+}
+
+/** The body of a comparison: the verdict, the images side by side, charts per measure, package changes. */
+export function compareBody(c: Comparison): string {
+  const names = c.images.map((i) => i.reference ?? i.input);
+  const colors = ['#8c959f', '#0969da', '#1a7f37', '#8250df'];
+  const grouped = (id: string, caption: string, value: (i: Comparison['images'][number]) => number, format?: (n: number) => string) =>
+    barChart(id, caption, c.images.map((img, k) => ({ label: names[k]!.split('/').pop()!, parts: [{ value: value(img), color: colors[k % colors.length]!, name: caption }] })), format);
+  const rows: [string, (i: Comparison['images'][number]) => string][] = [
+    ['classification', (i) => e(i.classification)], ['grade', (i) => `<strong>${e(i.grade)}</strong> (${i.score})`], ['user', (i) => e(i.user)],
+    ['uncompressed', (i) => e(formatBytes(i.size.uncompressed))], ['files', (i) => String(i.size.files)], ['packages', (i) => String(i.packages)],
+    ...CATEGORIES.map((k) => [LABELS[k]!, (i: Comparison['images'][number]) => String(i.surface[k])] as [string, (i: Comparison['images'][number]) => string]),
+    ...SEVERITIES.filter((s) => s !== 'info').map((s) => [`findings ${s}`, (i: Comparison['images'][number]) => String(i.findings[s])] as [string, (i: Comparison['images'][number]) => string]),
+    ...VULN_SEVERITIES.map((s) => [`vulnerabilities ${s}`, (i: Comparison['images'][number]) => String(i.vulnerabilities[s])] as [string, (i: Comparison['images'][number]) => string]),
+  ];
+  const side = `<table id="side" aria-label="Images side by side"><thead><tr><th scope="col"></th>${names.map((n) => `<th scope="col">${code(n)}</th>`).join('')}</tr></thead><tbody>
+${rows.map(([label, f]) => `<tr><th scope="row">${e(label)}</th>${c.images.map((i) => `<td>${f(i)}</td>`).join('')}</tr>`).join('\n')}
+</tbody></table>`;
+  const diffs = c.diffs.map((d, k) => table(`changes-${k}`, `Package changes, ${names[k + 1]} against ${names[0]}`, ['change', 'package'], [
+    ...d.packages.removed.map((p) => ['removed', code(p)]), ...d.packages.added.map((p) => ['added', code(p)]),
+    ...d.packages.changed.map((p) => ['version', `${code(p.name)} ${code(p.from)} → ${code(p.to)}`]),
+    ...d.vulnerabilities.removed.map((v) => ['vulnerability removed', code(v)]), ...d.vulnerabilities.added.map((v) => ['vulnerability added', code(v)]),
+  ])).join('\n');
+  return [
+    `<header><h1>Comparison</h1><p class="muted">${names.map(e).join(' · ')} — distrolens ${e(c.tool.version)}</p></header>`,
+    `<section class="verdict" aria-label="Verdict"><div>${c.verdict.split('\n\n').map((p) => `<p>${e(p)}</p>`).join('')}</div></section>`,
+    '<h2>Side by side</h2>', side,
+    '<h2>Charts</h2><div class="charts">',
+    grouped('cmp-size', 'Uncompressed size', (i) => i.size.uncompressed, formatBytes),
+    grouped('cmp-packages', 'Packages', (i) => i.packages),
+    grouped('cmp-surface', 'Attack surface items', (i) => CATEGORIES.reduce((s, k) => s + i.surface[k], 0)),
+    grouped('cmp-vulns', 'Known vulnerabilities', (i) => Object.values(i.vulnerabilities).reduce((s, n) => s + n, 0)),
+    '</div>',
+    diffs,
+  ].join('\n');
+}
+
+export function renderCompareHtml(c: Comparison): string {
+  return htmlDocument(`distrolens: ${c.images.map((i) => i.reference ?? i.input).join(' vs ')}`, compareBody(c));
+}
