@@ -22,8 +22,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   report: ['core'],
   recommend: ['core'],
   dockerfile: ['core', 'recommend'],
+  server: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'vuln', 'version'],
   scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'score', 'vuln', 'version'],
-  cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'policy', 'vuln', 'dockerfile', 'recommend', 'version'],
+  cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'policy', 'vuln', 'dockerfile', 'recommend', 'server', 'version'],
   index: ['*'],
   version: [],
 };

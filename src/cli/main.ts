@@ -7,6 +7,7 @@ import { dbCommand } from './db.js';
 import { lintCommand } from './lint.js';
 import { migrateCommand } from './migrate.js';
 import { recommendCommand } from './recommend.js';
+import { serveCommand } from './serve.js';
 import { EXIT, type CliIo } from './io.js';
 
 const HELP = `distrolens ${VERSION}: measure container images against distroless, without a Docker daemon
@@ -21,6 +22,7 @@ Commands:
   recommend INPUT which distroless or Chainguard base fits the image, what changes and breaks
   lint [FILE…]    check Dockerfiles for what keeps images big and exposed
   migrate FILE    rewrite a Dockerfile into a multi-stage build on a minimal base
+  serve           HTTP API and web UI over all scanned images
 
 Run distrolens COMMAND --help for the options of a command.
 Exit codes: 0 ok, 1 policy failed, 2 usage or input error, 3 internal error.
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   recommend: recommendCommand,
   lint: lintCommand,
   migrate: migrateCommand,
+  serve: serveCommand,
 };
 
 function causeChain(error: unknown): string[] {

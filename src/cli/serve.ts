@@ -1,0 +1,75 @@
+import { isAbsolute, resolve } from 'node:path';
+import { errors } from '../core/errors.js';
+import { defaultDataDir, startServer } from '../server/index.js';
+import { openVulnOptions } from './db.js';
+import { EXIT, type CliIo } from './io.js';
+import { cacheRoot, openOptions, parseFlags } from './options.js';
+
+export const SERVE_HELP = `Usage: distrolens serve [--host 127.0.0.1] [--port 8080] [--data DIR] [options]
+
+An HTTP API and a web UI over all scanned images: submit a scan (it runs in a bounded background
+queue; follow it with server-sent events), fetch any report in any format, compare two scans,
+list images with their latest grade, classification, size and vulnerabilities, and see the history
+of one repository. State is kept in SQLite in the data directory.
+
+Options:
+  --host HOST              address to listen on (default 127.0.0.1; anything else needs --token)
+  --port PORT              default 8080 (0: any free port)
+  --data DIR               where scans are stored (default $XDG_CACHE_HOME/distrolens/server)
+  --token TOKEN            API token every write must send as "Authorization: Bearer TOKEN"
+                           (or DISTROLENS_TOKEN)
+  --allow-registry HOST    registries scans may pull from (repeat it); without it, any registry
+                           that is not on this machine or a private network
+  --concurrency N          scans at once (default 2)
+  --cache-dir DIR          blob and layer caches, and the vulnerability database
+`;
+
+const SERVE_FLAGS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  data: { type: 'string' },
+  token: { type: 'string' },
+  'allow-registry': { type: 'string', multiple: true },
+  concurrency: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'log-format': { type: 'string' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `distrolens serve`: runs until interrupted (SIGINT/SIGTERM), then closes cleanly. */
+export async function serveCommand(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
+  const { values, positionals } = parseFlags(args, SERVE_FLAGS);
+  if (values.help) {
+    io.stdout.write(SERVE_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length) throw errors.usage('serve takes no arguments', 'see distrolens serve --help');
+  const port = Number(values.port ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw errors.usage(`invalid --port ${values.port}`);
+  const concurrency = Number(values.concurrency ?? 2);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) throw errors.usage(`invalid --concurrency ${values.concurrency}`, 'give 1 to 16');
+  const root = cacheRoot(values, io);
+  const cwd = io.cwd ?? process.cwd();
+  const dataDir = values.data ? (isAbsolute(values.data) ? values.data : resolve(cwd, values.data)) : defaultDataDir(root);
+  const { open } = openOptions(values, io);
+  const vulns = openVulnOptions(values, io);
+  const token = values.token ?? io.env.DISTROLENS_TOKEN;
+  const server = await startServer({
+    host: values.host ?? '127.0.0.1', port, dataDir, cacheDir: root, concurrency,
+    ...(token ? { token } : {}),
+    ...(values['allow-registry']?.length ? { allowRegistries: values['allow-registry'] } : {}),
+    open: { ...(open.auth ? { auth: open.auth } : {}), ...(open.limits ? { limits: open.limits } : {}), env: io.env },
+    ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
+  });
+  io.stderr.write(`distrolens serving ${server.url} (data in ${dataDir})\n`);
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    signal?.addEventListener('abort', stop, { once: true });
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  vulns.close();
+  return EXIT.ok;
+}
