@@ -24,7 +24,7 @@ svg text { font: 12px system-ui, sans-serif; fill: #1b1f24; }
 const SCRIPT = `
 const $ = (s) => document.querySelector(s);
 const esc = (t) => String(t).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-const mb = (b) => (b / 1e6).toFixed(1) + ' MB';
+const mb = (b) => (b >= 1e9 ? (b / 1e9).toFixed(2) + ' GB' : b >= 1e6 ? (b / 1e6).toFixed(1) + ' MB' : (b / 1e3).toFixed(1) + ' kB');
 const vulnTotal = (v) => Object.values(v).reduce((a, b) => a + b, 0);
 async function api(path, init) {
   const res = await fetch(path, init);
@@ -80,7 +80,7 @@ function follow(job) {
   const draw = (j) => {
     row.dataset.state = j.state;
     const pct = j.total ? Math.round((100 * j.bytes) / j.total) : null;
-    row.innerHTML = '<strong>' + esc(j.reference) + '</strong> <span class="state">' + esc(j.state) + '</span> · ' + esc(j.phase)
+    row.innerHTML = '<strong>' + esc(j.reference) + '</strong> <span class="state">' + esc(j.state) + '</span>' + (j.state === 'running' ? ' · ' + esc(j.phase) : '')
       + (j.state === 'running' ? ' <progress max="100"' + (pct === null ? '' : ' value="' + pct + '"') + '></progress> ' + mb(j.bytes) : '')
       + (j.state === 'done' ? ' · <a class="open-report" href="#/image?repo=' + encodeURIComponent(j.reference.split('@')[0].replace(/:[^:/]+$/, '')) + '">open the report</a>' : '')
       + (j.error ? ' <span class="error">' + esc(j.error.code + ': ' + j.error.message) + '</span>' : '');
