@@ -90,8 +90,15 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
   const policy = values.policy !== undefined ? await loadPolicy(resolve(io.cwd ?? process.cwd(), values.policy)) : undefined;
   const { open, platform } = openOptions(values, io);
   const progress = new Progress(io, values.quiet ?? false);
-  const source = await openSource(positionals[0]!, { ...open, onDownload: (digest, bytes, total) => progress.update(digest, bytes, total, 'pulling') });
+  // The database first: a broken one is reported before any image work.
   const vulns = command.vulnerabilities ? openVulnOptions(values, io) : undefined;
+  let source: ImageSource;
+  try {
+    source = await openSource(positionals[0]!, { ...open, onDownload: (digest, bytes, total) => progress.update(digest, bytes, total, 'pulling') });
+  } catch (error) {
+    vulns?.close();
+    throw error;
+  }
   try {
     if (values.offline && source.kind === 'registry') throw errors.offline(source.input);
     const result = await command.run(source, {

@@ -26,6 +26,7 @@ let sqlite: typeof Database | undefined;
 const openSqlite = (path: string, options?: Database.Options): Database.Database =>
   new (sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database)(path, options);
 export const DB_FILE_NAME = 'vulnerabilities.db';
+const MAX_CACHED_RECORDS = 100_000;
 
 const SCHEMA = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -158,6 +159,8 @@ export class VulnDb implements VulnSource {
     const row = this.byPackage.get(ecosystem, name);
     if (!row) return [];
     const entries = JSON.parse(row.entries) as [number, OsvAffected][];
+    // A long-lived reader (serve) keeps at most this many parsed records.
+    if (this.records.size > MAX_CACHED_RECORDS) this.records.clear();
     const missing = entries.map(([rowid]) => rowid).filter((rowid) => !this.records.has(rowid));
     if (missing.length) {
       for (const r of this.byRowids.all(JSON.stringify(missing))) this.records.set(r.rowid, { record: JSON.parse(r.record) as OsvRecord, source: r.source });
