@@ -131,3 +131,30 @@ test('inconsistent metadata: diff_ids that do not match the layers, unknown dige
     await dir.cleanup();
   }
 });
+
+test('feeds and Dockerfiles: a zip bomb in an OSV export and an oversized member are refused, the database unchanged; a huge Dockerfile parses in bounded time', async () => {
+  const { buildZip } = await import('./fixtures/zip.js');
+  const { cli } = await import('./helpers.js');
+  const { parseDockerfile } = await import('../src/dockerfile/parse.js');
+  const dir = await tempDir();
+  try {
+    const cache = join(dir.path, 'cache');
+    const record = { id: 'GHSA-aaaa-bbbb-cccc', affected: [{ package: { ecosystem: 'npm', name: 'x' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.0' }] }] }] };
+    await writeFile(join(dir.path, 'good.zip'), buildZip([{ name: 'a.json', data: JSON.stringify(record) }]));
+    assert.equal((await cli(['db', 'update', '--cache-dir', cache, '-q', '--source', join(dir.path, 'good.zip')])).code, 0);
+    const before = await readFile(join(cache, 'db', 'vulnerabilities.db'));
+    // 80 MB of zeros deflate to ~80 kB: past the 64 MB member limit, it is never inflated whole.
+    await writeFile(join(dir.path, 'bomb.zip'), buildZip([{ name: 'bomb.json', data: Buffer.alloc(80 * 1024 * 1024, 0x20) }]));
+    const bomb = await cli(['db', 'update', '--cache-dir', cache, '-q', '--source', join(dir.path, 'bomb.zip')]);
+    assert.equal(bomb.code, 2);
+    assert.match(bomb.stderr, /^error E_FEED_INVALID: bomb\.zip: bomb\.json: corrupt or oversized zip member/);
+    assert.ok((await readFile(join(cache, 'db', 'vulnerabilities.db'))).equals(before), 'the database is untouched');
+    const started = performance.now();
+    const file = parseDockerfile(`FROM alpine:3.20\n${'RUN echo x \\\n'.repeat(20_000)}\n${'ENV A=1\n'.repeat(20_000)}`);
+    // As in Docker, the blank line does not end the continuation: the first ENV joins the RUN.
+    assert.equal(file.stages[0]!.instructions.length, 1 + 1 + 19_999);
+    assert.ok(performance.now() - started < 5_000);
+  } finally {
+    await dir.cleanup();
+  }
+});
