@@ -7,6 +7,7 @@ import { ScanQueue, QueueFullError } from '../src/server/queue.js';
 import { checkListen, isPrivateAddress } from '../src/server/app.js';
 import { registryAvailable } from './fixtures/registry.js';
 import { scanThroughApi, startServerBed, type ServerBed } from './fixtures/server.js';
+import { cli } from './helpers.js';
 import { assertValidReport } from './report-schema.js';
 
 /** Every endpoint of `serve`, in process, against a real registry on loopback. */
@@ -117,6 +118,10 @@ describe('serve: safe by default', { skip }, () => {
 
   test('a token guards every write; binding beyond loopback needs one; writes are rate-limited', async () => {
     assert.throws(() => checkListen('0.0.0.0', undefined), /needs an API token/);
+    const refused = await cli(['serve', '--host', '0.0.0.0', '--port', '0']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^error E_USAGE: listening on 0\.0\.0\.0 needs an API token/);
+    assert.equal((await cli(['serve', '--port', 'http'])).code, 2);
     assert.doesNotThrow(() => checkListen('0.0.0.0', 'secret'));
     assert.doesNotThrow(() => checkListen('127.0.0.1', undefined));
     const bed = await startServerBed({ token: 's3cret', writesPerMinute: 3 });

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { errors } from '../core/errors.js';
 import { defaultDataDir, startServer } from '../server/index.js';
+import { checkListen } from '../server/app.js';
 import { openVulnOptions } from './db.js';
 import { EXIT, type CliIo } from './io.js';
 import { cacheRoot, openOptions, parseFlags } from './options.js';
@@ -53,10 +54,12 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
   const cwd = io.cwd ?? process.cwd();
   const dataDir = values.data ? (isAbsolute(values.data) ? values.data : resolve(cwd, values.data)) : defaultDataDir(root);
   const { open } = openOptions(values, io);
-  const vulns = openVulnOptions(values, io);
   const token = values.token ?? io.env.DISTROLENS_TOKEN;
+  const host = values.host ?? '127.0.0.1';
+  checkListen(host, token);
+  const vulns = openVulnOptions(values, io);
   const server = await startServer({
-    host: values.host ?? '127.0.0.1', port, dataDir, cacheDir: root, concurrency,
+    host, port, dataDir, cacheDir: root, concurrency,
     ...(token ? { token } : {}),
     ...(values['allow-registry']?.length ? { allowRegistries: values['allow-registry'] } : {}),
     open: { ...(open.auth ? { auth: open.auth } : {}), ...(open.limits ? { limits: open.limits } : {}), env: io.env },
