@@ -9,7 +9,7 @@ function rows(r: Recommendation): string[][] {
   const line = (label: string, now: string, values: string[]) => [label, now, ...values];
   return [
     header,
-    line('base size', formatBytes(r.current.sizeBytes), r.candidates.map((c) => `${formatBytes(c.base.sizeBytes)}${c.base.measured ? '' : ' (est.)'}`)),
+    line('size', formatBytes(r.current.sizeBytes), r.candidates.map((c) => `${formatBytes(c.base.sizeBytes)}${c.base.measured ? '' : ' (est.)'}`)),
     line('OS packages', String(r.current.packages), r.candidates.map((c) => `${c.base.packages} (${sign(c.base.packages - r.current.packages)})`)),
     line('shells', String(r.current.shells), r.candidates.map((c) => String(c.base.shells))),
     line('package managers', String(r.current.packageManagers), r.candidates.map((c) => String(c.base.packageManagers))),
