@@ -26,6 +26,13 @@ export function renderScanTable(report: Report): string {
   const osName = report.os.prettyName ?? (report.os.id === 'unknown' ? 'no OS detected' : report.os.id);
   out.push(truncate(`${osName} · ${formatPlatform(t.platform)} · ${report.packages.length} packages · ${formatBytes(report.size.uncompressed)} · ${report.size.files} files · user ${t.config.user || 'root'}`, WIDTH));
 
+  const ep = report.entrypoint;
+  if (ep) {
+    const what = ep.kind === 'elf-static' ? 'static executable' : ep.kind === 'elf-dynamic' ? `dynamic executable: ${ep.needs?.join(', ') || ep.interpreter}`
+      : ep.kind === 'script' ? `script for ${ep.interpreter}` : ep.kind === 'missing' ? 'its program is not in the image' : 'file';
+    out.push(truncate(`Runs: ${ep.command.join(' ')}${ep.path && ep.path !== ep.command[0] ? ` → ${ep.path}` : ''} (${ep.shell ? 'shell form; ' : ''}${what})`, WIDTH));
+  }
+
   const important = report.findings.filter((f) => f.severity !== 'info').slice(0, 6);
   if (important.length) {
     out.push('', 'Most important:');
