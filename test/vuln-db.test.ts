@@ -267,6 +267,16 @@ test('a mirror URL serves the default layout; a feed the mirror lacks is recorde
         return true;
       }, /E_FEED_INVALID/],
     ];
+    // A mirror that has none of the feeds (a mistyped URL) replaces nothing.
+    const empty = await serve(join(dir, 'nothing-here'));
+    try {
+      const out = await update(cache, '--source', empty.url);
+      assert.equal(out.code, 2);
+      assert.match(out.stderr, /E_FEED_INVALID: no feed could be read/);
+    } finally {
+      empty.server.close();
+    }
+    assert.deepEqual(await status(cache), before, 'an empty mirror: the database is unchanged');
     for (const [name, fault, code] of faults) {
       const faulty = await serve(mirror, fault);
       try {

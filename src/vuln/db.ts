@@ -65,6 +65,8 @@ export class DbBuilder {
   private readonly insertRating: Database.Statement;
   private readonly insertSource: Database.Statement;
   records = 0;
+  /** Sources read successfully. */
+  sources = 0;
 
   constructor(readonly path: string) {
     this.db = openSqlite(path);
@@ -94,6 +96,7 @@ export class DbBuilder {
   }
 
   addSource(status: SourceStatus): void {
+    if (status.status === 'ok') this.sources++;
     this.insertSource.run(status.name, status.location, status.kind ?? null, status.records, status.bytes ?? null, status.sha256 ?? null, status.status);
   }
 

@@ -157,6 +157,8 @@ export async function updateDb(options: UpdateOptions): Promise<DbStatus> {
         ...('sha256' in f && f.sha256 ? { sha256: f.sha256 } : {}),
       });
     }
+    // A source that yielded nothing (a mistyped mirror URL) must not replace a working database.
+    if (!builder.sources) throw fail('E_FEED_INVALID', `no feed could be read from ${options.source ?? 'the public sources'}`, 'check the mirror URL or directory; the current database is unchanged');
     builder.finish(options.now?.() ?? new Date());
     builder = undefined;
     await rename(next, options.dbPath);
