@@ -123,6 +123,10 @@ test('migrate: node and python commands adapted to the base\'s entrypoint; shell
   assert.match(shell.text, /^# CMD app --port \$PORT$/m);
   assert.ok(shell.warnings.some((w) => w.line === 3 && /relies on the shell/.test(w.reason)));
   assert.match(shell.text, /^FROM gcr\.io\/distroless\/base-debian12$/m);
+  // A final stage built on another stage inherits its WORKDIR; with nothing to go on, migrate says so.
+  const chained = migrateDockerfile('FROM node:20 AS build\nWORKDIR /app\nRUN npm ci\nFROM build\nCMD ["node", "x.js"]\n');
+  assert.match(chained.text, /^COPY --from=runtime-build \/app \/app$/m);
+  assert.ok(migrateDockerfile('FROM node:20\nRUN npm ci\nCMD ["node", "x.js"]\n').warnings.some((w) => /says where the application is/.test(w.reason)));
   const diff = unifiedDiff('a\nb\nc\n', 'a\nB\nc\n', 'f');
   assert.equal(diff, '--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n');
   assert.equal(unifiedDiff('same\n', 'same\n'), '');

@@ -116,7 +116,10 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
   while (out.length && out[out.length - 1] === '') out.pop();
 
   // What the application needs at run time.
-  const workdir = [...final.instructions].reverse().find((i) => i.keyword === 'WORKDIR')?.args.trim();
+  // The working directory in effect: the stage's own, or the one of the stage it builds on.
+  const chain: Stage[] = [];
+  for (let s: Stage | undefined = final; s && !chain.includes(s); s = file.stages.find((p) => p.index < s!.index && p.name === s!.baseResolved.toLowerCase())) chain.push(s);
+  const workdir = chain.flatMap((s) => [...s.instructions].reverse()).find((i) => i.keyword === 'WORKDIR')?.args.trim();
   // A compiled application needs its binary, not the sources it was built from.
   const compiled = runtime === 'go' || runtime === 'rust';
   const copies = new Set<string>();
@@ -144,6 +147,7 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
   if (workdir) finalLines.push(`WORKDIR ${workdir}`);
   for (const path of paths) finalLines.push(`COPY --from=${builder} ${path} ${path}`);
   if (paths.length) changes.push({ reason: `runtime files copied from the build stage: ${paths.join(', ')}` });
+  else warnings.push({ reason: `no WORKDIR, COPY or output path says where the application is: add COPY --from=${builder} lines for its files` });
   if (runtime === 'python' && python) {
     const site = `/usr/local/lib/python${python}/site-packages`;
     finalLines.push(`COPY --from=${builder} ${site} ${site}`, `ENV PYTHONPATH=${site}`);
