@@ -22,7 +22,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   report: ['core'],
   recommend: ['core'],
   dockerfile: ['core', 'recommend'],
-  server: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'vuln', 'version'],
+  server: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'vuln', 'recommend', 'version'],
   scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'score', 'vuln', 'version'],
   cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'policy', 'vuln', 'dockerfile', 'recommend', 'server', 'version'],
   index: ['*'],

@@ -9,6 +9,8 @@ import { renderCycloneDx } from '../src/report/cyclonedx.js';
 import { renderSpdx } from '../src/report/spdx.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { renderScanHtml } from '../src/report/html.js';
+import { recommend } from '../src/recommend/index.js';
+import { TOOL } from '../src/version.js';
 import { renderScanTable } from '../src/report/scan-table.js';
 import { renderJson } from '../src/report/format.js';
 import { builtinRules } from '../src/scan/scan.js';
@@ -61,7 +63,7 @@ const RENDER: Record<string, [string, (r: Report) => string]> = {
   spdx: ['spdx.json', renderSpdx],
   markdown: ['md', renderMarkdown],
   table: ['txt', renderScanTable],
-  html: ['html', renderScanHtml],
+  html: ['html', (r) => renderScanHtml(r, recommend(r, TOOL))],
   json: ['json', renderJson],
 };
 

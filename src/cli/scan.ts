@@ -11,6 +11,8 @@ import { renderCycloneDx } from '../report/cyclonedx.js';
 import { renderSpdx } from '../report/spdx.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderScanHtml } from '../report/html.js';
+import { recommend } from '../recommend/index.js';
+import { TOOL } from '../version.js';
 import { evaluatePolicy, summarizeVulns } from '../policy/index.js';
 
 const RENDERERS: Record<string, (report: Report) => string> = {
@@ -20,7 +22,8 @@ const RENDERERS: Record<string, (report: Report) => string> = {
   cyclonedx: renderCycloneDx,
   spdx: renderSpdx,
   markdown: renderMarkdown,
-  html: renderScanHtml,
+  // The page also says which base to move to (from the catalogue; nothing is pulled).
+  html: (report) => renderScanHtml(report, recommend(report, TOOL)),
 };
 
 export const SCAN_HELP = `Usage: distrolens scan INPUT [options]

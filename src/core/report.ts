@@ -90,6 +90,8 @@ export interface EntrypointInfo {
   readonly command: readonly string[];
   /** True when the command is `/bin/sh -c …` (the shell form). */
   readonly shell?: boolean;
+  /** The program the command runs: its first word, or the first word of the shell form's script. */
+  readonly program: string;
   /** The executable in the image, symlinks resolved. */
   readonly path?: string;
   readonly kind: 'elf-static' | 'elf-dynamic' | 'script' | 'other' | 'missing';

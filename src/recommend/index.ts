@@ -34,7 +34,7 @@ function detect(report: Report): { runtime?: Runtime | 'musl'; evidence: string[
   const evidence: string[] = [];
   const needs = new Set<Need>(['ca-certificates']);
   const entry = report.entrypoint;
-  const program = entry ? (entry.path ?? entry.command[0] ?? '').split('/').pop()! : '';
+  const program = entry ? (entry.path ?? entry.program).split('/').pop()! : '';
   let runtime: Runtime | 'musl' | undefined;
   if (SHELLS.test(program) && !entry?.shell) {
     evidence.push(`the command is a shell (${entry!.command.join(' ')}): the image names no application to run`);
@@ -84,11 +84,11 @@ function breaksOf(report: Report, runtime: Recommendation['runtime']): string[] 
   const out: string[] = [];
   const config = report.target.config;
   const entry = report.entrypoint;
-  const program = (entry?.path ?? entry?.command[0] ?? '').split('/').pop()!;
+  const program = (entry?.path ?? entry?.program ?? '').split('/').pop()!;
   if (entry && !entry.shell && SHELLS.test(program)) out.push(`the command is a shell (${entry.command.join(' ')}): set the application's command in exec form`);
   if (entry?.shell) out.push(`the command is in shell form (${entry.command.join(' ')}): write it in exec form, there is no /bin/sh`);
   if (entry?.kind === 'script') out.push(`${entry.path} is a script run by ${entry.interpreter}: rewrite it as exec-form arguments or into the application`);
-  if (entry?.kind === 'missing') out.push(`the command's executable (${entry.command[0]}) is not in the image`);
+  if (entry?.kind === 'missing') out.push(`the command's program (${entry.program}) is not in the image`);
   const probe = config.healthcheck?.test.join(' ') ?? '';
   if (/\b(curl|wget)\b/.test(probe)) out.push(`the HEALTHCHECK calls ${/\b(curl|wget)\b/.exec(probe)![1]}: use an orchestrator probe or a probe binary`);
   for (const p of report.packages) {

@@ -1,5 +1,6 @@
 import type { Comparison } from '../core/compare.js';
 import { SEVERITIES } from '../core/finding.js';
+import type { Recommendation } from '../core/recommendation.js';
 import type { Report } from '../core/report.js';
 import { SURFACE_CATEGORIES } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
@@ -123,8 +124,23 @@ const LABELS: Record<string, string> = {
 };
 const CATEGORIES = [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'] as const;
 
+/** What `recommend` says, in a few lines: the base to move to, what changes, what breaks. */
+function recommendationSection(r: Recommendation): string {
+  if (r.alreadyMinimal) return `<section aria-label="Recommendation"><h2>Recommendation</h2><p>Already minimal (${e(r.current.classification)}): nothing smaller to move to.</p></section>`;
+  const best = r.candidates[0];
+  if (!best) return '';
+  const rows = r.candidates.map((c) => `<tr><td>${code(c.ref)}</td><td>${e(c.family)}</td><td class="num">${e(formatBytes(c.base.sizeBytes))}${c.base.measured ? '' : ' <span class="muted">est.</span>'}</td><td class="num">${c.base.packages}</td><td>${e(c.base.user)}</td></tr>`).join('');
+  return `<section aria-label="Recommendation"><h2>Recommendation</h2>
+<p>The image runs <strong>${e(r.runtime ?? 'an unknown runtime')}</strong>${r.evidence.length ? ` (${e(r.evidence.join('; '))})` : ''}: move to <strong>${code(best.ref)}</strong>.</p>
+<table aria-label="Candidate bases"><thead><tr><th scope="col">base</th><th scope="col">family</th><th class="num" scope="col">size</th><th class="num" scope="col">OS packages</th><th scope="col">user</th></tr></thead><tbody>
+<tr><td><em>this image now</em></td><td>${e(r.current.classification)}</td><td class="num">${e(formatBytes(r.current.sizeBytes))}</td><td class="num">${r.current.packages}</td><td>${e(r.current.user)}</td></tr>
+${rows}</tbody></table>
+${r.breaks.length ? `<p><strong>What would break:</strong></p><ul>${r.breaks.map((b) => `<li>${e(b)}</li>`).join('')}</ul>` : ''}
+<p class="muted">Debugging without a shell: ${r.debugging.map(e).join('; ')}.</p></section>`;
+}
+
 /** The body of a scan report, without the document around it (the web UI embeds it). */
-export function scanReportBody(report: Report): string {
+export function scanReportBody(report: Report, recommendation?: Recommendation): string {
   const t = report.target;
   const name = t.reference ?? t.input;
   const vulns = countBySeverity(report.vulnerabilities);
@@ -138,6 +154,7 @@ export function scanReportBody(report: Report): string {
 <p>${report.packages.length} packages · ${e(formatBytes(report.size.uncompressed))} uncompressed · ${report.size.files} files · runs as <strong>${e(t.config.user || 'root')}</strong> · ${checked ? `${report.vulnerabilities.length} known vulnerabilities (${vulns.critical} critical, ${vulns.high} high)` : 'vulnerabilities not checked (no database)'}</p>
 ${important.length ? `<ul class="top">${important.map((f) => `<li>${sev(f.severity)} ${e(f.title)}${f.location ? ` — ${code(f.location.path)}` : ''}</li>`).join('')}</ul>` : '<p>No findings above info.</p>'}
 </div></section>`,
+    recommendation ? recommendationSection(recommendation) : '',
     '<h2>Charts</h2><div class="charts">',
     barChart('layers', 'Size per layer (added, and hidden by later layers)', report.size.layers.map((l) => ({
       label: `layer ${l.index}`, parts: [{ value: l.addedBytes - l.hiddenBytes, color: '#0969da', name: 'kept' }, { value: l.hiddenBytes, color: '#cf222e', name: 'hidden later' }],
@@ -158,8 +175,8 @@ ${important.length ? `<ul class="top">${important.map((f) => `<li>${sev(f.severi
   return out.join('\n');
 }
 
-export function renderScanHtml(report: Report): string {
-  return htmlDocument(`distrolens: ${report.target.reference ?? report.target.input} — grade ${report.score.grade}`, scanReportBody(report));
+export function renderScanHtml(report: Report, recommendation?: Recommendation): string {
+  return htmlDocument(`distrolens: ${report.target.reference ?? report.target.input} — grade ${report.score.grade}`, scanReportBody(report, recommendation));
 }
 
 /** The body of a comparison: the verdict, the images side by side, charts per measure, package changes. */

@@ -29,7 +29,7 @@ export function renderScanTable(report: Report): string {
   const ep = report.entrypoint;
   if (ep) {
     const what = ep.kind === 'elf-static' ? 'static executable' : ep.kind === 'elf-dynamic' ? `dynamic executable: ${ep.needs?.join(', ') || ep.interpreter}`
-      : ep.kind === 'script' ? `script for ${ep.interpreter}` : ep.kind === 'missing' ? 'its program is not in the image' : 'file';
+      : ep.kind === 'script' ? `script for ${ep.interpreter}` : ep.kind === 'missing' ? `${ep.program} is not in the image` : 'file';
     out.push(truncate(`Runs: ${ep.command.join(' ')}${ep.path && ep.path !== ep.command[0] ? ` → ${ep.path}` : ''} (${ep.shell ? 'shell form; ' : ''}${what})`, WIDTH));
   }
 

@@ -12,6 +12,8 @@ import { renderScanTable } from '../report/scan-table.js';
 import { renderSpdx } from '../report/spdx.js';
 import { renderCompareMarkdown, renderCompareTable } from '../report/compare-table.js';
 import { builtinRules } from '../scan/scan.js';
+import { recommend } from '../recommend/index.js';
+import { TOOL } from '../version.js';
 import { compareReports } from '../scan/compare.js';
 import { formatReference, isLoopback, parseReference } from '../sources/registry/reference.js';
 import { QueueFullError, type Job, type ScanQueue } from './queue.js';
@@ -40,7 +42,7 @@ export const MAX_BODY_BYTES = 8 * 1024;
 
 const RENDER: Record<string, [string, (r: Report) => string]> = {
   json: ['application/json', renderJson],
-  html: ['text/html; charset=utf-8', renderScanHtml],
+  html: ['text/html; charset=utf-8', (r) => renderScanHtml(r, recommend(r, TOOL))],
   sarif: ['application/sarif+json', (r) => renderSarif(r, builtinRules)],
   cyclonedx: ['application/vnd.cyclonedx+json', renderCycloneDx],
   spdx: ['application/spdx+json', renderSpdx],
@@ -212,7 +214,7 @@ export function createApp(options: AppOptions): Server {
       const renderer = RENDER[format];
       if (!renderer) throw new HttpError(400, 'E_USAGE', `unknown format ${format}`, `use one of: ${Object.keys(RENDER).join(', ')}`);
       const r = report(m[1]!);
-      if (format === 'html' && url.searchParams.get('embed') === '1') return send(res, 200, renderer[0], htmlDocument(r.target.reference ?? r.target.input, scanReportBody(r)));
+      if (format === 'html' && url.searchParams.get('embed') === '1') return send(res, 200, renderer[0], htmlDocument(r.target.reference ?? r.target.input, scanReportBody(r, recommend(r, TOOL))));
       return send(res, 200, renderer[0], renderer[1](r));
     }
     if (path === '/api/compare') {

@@ -18,7 +18,7 @@ const SHELL_FORM = /^\/bin\/(ba|da|a)?sh$/;
 
 export const entrypointAnalyzer: Analyzer = {
   id: 'entrypoint',
-  version: 1,
+  version: 2,
   extract: {
     match: (_path, size, mode) => (mode & 0o111) !== 0 && size >= 4,
     run: (data: Buffer): Executable | undefined => {
@@ -35,7 +35,8 @@ export const entrypointAnalyzer: Analyzer = {
     if (!command.length) return {};
     // `sh -c "…"` runs the shell; the program is the first word of the script.
     const shell = SHELL_FORM.test(command[0]!) && command[1] === '-c';
-    const program = shell ? (command[2] ?? '').trim().split(/\s+/)[0]!.replace(/^exec$/, (command[2] ?? '').trim().split(/\s+/)[1] ?? '') : command[0]!;
+    const script = (command[2] ?? '').trim().split(/\s+/);
+    const program = shell ? (script[0] === 'exec' ? script[1] ?? '' : script[0]!) : command[0]!;
     const pathVar = image.config.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
     const candidates = program.includes('/')
       ? [program.startsWith('/') ? program : `${image.config.workingDir || '/'}/${program}`.replace(/\/+/g, '/')]
@@ -45,13 +46,13 @@ export const entrypointAnalyzer: Analyzer = {
       if (!entry || entry.type !== 'file') continue;
       const facts = extracted(entry.path) as Executable | undefined;
       const info: EntrypointInfo = {
-        command, ...(shell ? { shell: true } : {}), path: entry.path,
+        command, ...(shell ? { shell: true } : {}), program, path: entry.path,
         kind: facts?.shebang !== undefined ? 'script' : facts?.needed ? (facts.interpreter || facts.needed.length ? 'elf-dynamic' : 'elf-static') : 'other',
         ...(facts?.interpreter ? { interpreter: facts.interpreter } : facts?.shebang ? { interpreter: facts.shebang } : {}),
         ...(facts?.needed?.length ? { needs: facts.needed } : {}),
       };
       return { entrypoint: info };
     }
-    return { entrypoint: { command, ...(shell ? { shell: true } : {}), kind: 'missing' } };
+    return { entrypoint: { command, ...(shell ? { shell: true } : {}), program, kind: 'missing' } };
   },
 };
