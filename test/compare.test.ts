@@ -22,6 +22,10 @@ test('compare two versions of the same image: package versions changed, verdict 
   assert.match(verdict, /^…\S*alpine-minirootfs-3\.20\.3-x86_64\.tar\.gz \(general, grade \w\) compared with …\S*3\.9\.6\S* \(general, grade \w\):/);
   assert.match(verdict, /the same number of packages \(9 at other versions\)/);
   assert.ok(table.stdout.split('\n').every((l) => l.length <= 80));
+  const html = await cli(['compare', a, b, '--no-cache', '-f', 'html']);
+  assert.match(html.stdout, /^<!doctype html>/);
+  assert.equal((html.stdout.match(/<svg [^>]*role="img"/g) ?? []).length, 4, 'a chart per measure');
+  assert.match(html.stdout, /<td>version<\/td><td><code>apk:musl<\/code> <code>1\.1\.20-r5<\/code> → <code>1\.2\.5-r0<\/code><\/td>/);
 });
 
 const tools = ['debootstrap', 'dpkg-deb'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
