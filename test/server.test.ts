@@ -93,6 +93,7 @@ describe('serve: the HTTP API', { skip }, () => {
     assert.equal((await fetch(`${url}/api/compare?id=a`)).status, 400);
     assert.equal((await fetch(`${url}/api/history`)).status, 400);
     assert.equal((await fetch(`${url}/api/images`, { method: 'PUT' })).status, 405);
+    assert.equal((await fetch(`${url}/api/images`, { method: 'POST', body: '{}' })).status, 405, 'only scans are written');
     const first = (await (await fetch(`${url}/api/images`)).json() as StoredScan[])[0];
     if (first) assert.equal((await fetch(`${url}/api/scans/${first.id}/report?format=exe`)).status, 400);
     // A scan that fails ends failed, with the registry's answer.

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
@@ -140,7 +141,12 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 
 const json = (res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>) => send(res, status, 'application/json', renderJson(value), headers);
 
-const publicJob = (job: Job) => ({ ...job });
+/** Compares secrets in constant time. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 export function createApp(options: AppOptions): Server {
   const { storage, queue } = options;
@@ -157,7 +163,8 @@ export function createApp(options: AppOptions): Server {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (method === 'POST') {
-      if (options.token && req.headers.authorization !== `Bearer ${options.token}`) throw new HttpError(401, 'E_AUTH_REQUIRED', 'this server needs its API token for writes', 'send Authorization: Bearer TOKEN', { 'www-authenticate': 'Bearer' });
+      if (path !== '/api/scans') throw new HttpError(405, 'E_METHOD', `POST ${path} is not supported`, 'scans are submitted with POST /api/scans', { allow: 'GET' });
+      if (options.token && !sameSecret(req.headers.authorization ?? '', `Bearer ${options.token}`)) throw new HttpError(401, 'E_AUTH_REQUIRED', 'this server needs its API token for writes', 'send Authorization: Bearer TOKEN', { 'www-authenticate': 'Bearer' });
       const wait = limit(req.socket.remoteAddress ?? 'unknown');
       if (wait) throw new HttpError(429, 'E_RATE_LIMITED', 'too many requests', `retry in ${wait} s`, { 'retry-after': String(wait) });
     } else if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'E_METHOD', `${method} is not supported`, undefined, { allow: 'GET, POST' });
@@ -174,17 +181,17 @@ export function createApp(options: AppOptions): Server {
         if (error instanceof QueueFullError) throw new HttpError(503, 'E_BUSY', `the scan queue is full (${error.message})`, 'retry later', { 'retry-after': '30' });
         throw error;
       }
-      return json(res, 202, publicJob(job), { location: `/api/jobs/${job.id}` });
+      return json(res, 202, job, { location: `/api/jobs/${job.id}` });
     }
-    if (path === '/api/jobs') return json(res, 200, queue.list().map(publicJob));
+    if (path === '/api/jobs') return json(res, 200, queue.list());
     let m = /^\/api\/jobs\/([\w-]+)(\/events)?$/.exec(path);
     if (m) {
       const job = queue.get(m[1]!);
       if (!job) throw new HttpError(404, 'E_NOT_FOUND', `no job ${m[1]}`);
-      if (!m[2]) return json(res, 200, publicJob(job));
+      if (!m[2]) return json(res, 200, job);
       // Server-sent events: the job now, then every change until it ends.
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
-      const write = (j: Job) => res.write(`event: ${j.state === 'done' || j.state === 'failed' ? j.state : 'progress'}\ndata: ${JSON.stringify(publicJob(j))}\n\n`);
+      const write = (j: Job) => res.write(`event: ${j.state === 'done' || j.state === 'failed' ? j.state : 'progress'}\ndata: ${JSON.stringify(j)}\n\n`);
       write(job);
       if (job.state === 'done' || job.state === 'failed') return void res.end();
       const stop = queue.follow(job.id, (j) => {
