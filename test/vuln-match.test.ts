@@ -83,6 +83,11 @@ test('CVSS v3.x and v4.0 base scores; a record with both is rated by v4', () => 
     { type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N' },
   ] });
   assert.deepEqual([both.severity, both.cvss?.version, both.cvss?.score], ['medium', '4.0', 6.9]);
+  // Without a vector, the feed's own word: GHSA's, or Ubuntu's priority.
+  assert.equal(ratingOfRecord({ id: 'G', database_specific: { severity: 'MODERATE' } }).severity, 'medium');
+  assert.equal(ratingOfRecord({ id: 'U', severity: [{ type: 'Ubuntu', score: 'negligible' }] }).severity, 'low');
+  assert.equal(ratingOfRecord({ id: 'R', database_specific: { severity: 'Important' } }).severity, 'high');
+  assert.equal(ratingOfRecord({ id: 'N' }).severity, 'unknown');
 });
 
 test('ecosystems: Wolfi and Chainguard security.json, Ubuntu and Red Hat names as OSV writes them, PyPI names', async () => {

@@ -97,10 +97,15 @@ function rate(record: OsvRecord): Rating {
   const rated = (record.severity ?? []).filter((s) => s.type === 'CVSS_V4' || s.type === 'CVSS_V3').map((s) => cvssOf(s.score))
     .filter((c): c is Cvss => c !== undefined).sort((a, b) => (a.version < b.version ? 1 : -1))[0];
   if (rated) return { severity: ratingOf(rated.score), cvss: rated };
-  const word = record.database_specific?.severity?.toLowerCase();
-  if (word === 'moderate') return { severity: 'medium' };
-  return { severity: word === 'critical' || word === 'high' || word === 'medium' || word === 'low' ? word : 'unknown' };
+  // The feed's own word: GHSA's database_specific.severity, Ubuntu's priority as a severity entry.
+  const word = (record.database_specific?.severity ?? record.severity?.find((s) => s.type === 'Ubuntu')?.score)?.toLowerCase();
+  return { severity: word ? FEED_WORDS[word] ?? 'unknown' : 'unknown' };
 }
+
+/** Feeds' own severity words, as the report's severities. */
+const FEED_WORDS: Readonly<Record<string, Severity>> = {
+  critical: 'critical', high: 'high', important: 'high', moderate: 'medium', medium: 'medium', low: 'low', negligible: 'low',
+};
 
 /** Every name a record goes by: its id, aliases and upstream ids. */
 export const idsOf = (r: OsvRecord): string[] => [r.id, ...(r.aliases ?? []), ...(r.upstream ?? [])];
