@@ -6,7 +6,7 @@ import { DB_FILE_NAME, VulnDb, type DbStatus } from '../vuln/db.js';
 import { DEFAULT_SOURCES } from '../vuln/feeds.js';
 import { updateDb } from '../vuln/update.js';
 import { EXIT, type CliIo } from './io.js';
-import { cacheRoot, parseFlags } from './options.js';
+import { cacheRoot, COMMON_FLAGS, parseFlags } from './options.js';
 import { Progress } from './progress.js';
 
 export const DB_HELP = `Usage: distrolens db update [--source URL|DIR|FILE] [options]
@@ -28,14 +28,11 @@ Options:
 `;
 
 const DB_FLAGS = {
+  ...COMMON_FLAGS,
   source: { type: 'string' },
   offline: { type: 'boolean' },
   'cache-dir': { type: 'string' },
   format: { type: 'string', short: 'f' },
-  quiet: { type: 'boolean', short: 'q' },
-  'log-format': { type: 'string' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Where the vulnerability database lives for these flags. */

@@ -10,7 +10,7 @@ import { renderLintSarif } from '../report/sarif.js';
 import { TOOL } from '../version.js';
 import { parseFormats } from './image-command.js';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
-import { parseFlags } from './options.js';
+import { COMMON_FLAGS, parseFlags } from './options.js';
 
 export const LINT_HELP = `Usage: distrolens lint [Dockerfile…] [options]
 
@@ -28,14 +28,10 @@ Options:
 `;
 
 const LINT_FLAGS = {
+  ...COMMON_FLAGS,
   format: { type: 'string', short: 'f', multiple: true },
   output: { type: 'string', short: 'o' },
   'fail-on': { type: 'string' },
-  'log-format': { type: 'string' },
-  'no-color': { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export async function lintCommand(args: string[], io: CliIo): Promise<number> {

@@ -4,7 +4,7 @@ import { migrateDockerfile, unifiedDiff } from '../dockerfile/migrate.js';
 import { renderJson } from '../report/format.js';
 import { TOOL } from '../version.js';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
-import { parseFlags } from './options.js';
+import { COMMON_FLAGS, parseFlags } from './options.js';
 import { errors, fail } from '../core/errors.js';
 
 export const MIGRATE_HELP = `Usage: distrolens migrate Dockerfile [--to IMAGE] [--write] [--format diff|json]
@@ -23,14 +23,10 @@ Options:
 `;
 
 const MIGRATE_FLAGS = {
+  ...COMMON_FLAGS,
   to: { type: 'string' },
   write: { type: 'boolean' },
   format: { type: 'string', short: 'f' },
-  'log-format': { type: 'string' },
-  'no-color': { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export async function migrateCommand(args: string[], io: CliIo): Promise<number> {

@@ -8,8 +8,18 @@ import type { OpenOptions } from '../sources/index.js';
 import type { RegistryAuth } from '../sources/registry/credentials.js';
 import type { CliIo } from './io.js';
 
+/** Flags every command takes: how errors are logged, stack traces, help, quiet, and no-color (output is never coloured). */
+export const COMMON_FLAGS = {
+  'log-format': { type: 'string' },
+  'no-color': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
 /** Flags every image-reading command takes. */
 export const IMAGE_FLAGS = {
+  ...COMMON_FLAGS,
   platform: { type: 'string' },
   format: { type: 'string', short: 'f', multiple: true },
   'fail-on': { type: 'string' },
@@ -22,14 +32,9 @@ export const IMAGE_FLAGS = {
   password: { type: 'string' },
   'max-layer-size': { type: 'string' },
   'max-ratio': { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  'no-color': { type: 'boolean' },
-  'log-format': { type: 'string' },
   offline: { type: 'boolean' },
   'ignore-unfixed': { type: 'boolean' },
   'db-max-age': { type: 'string' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Parses argv strictly, turning parseArgs' exceptions into usage errors. */

@@ -4,7 +4,7 @@ import { defaultDataDir, startServer } from '../server/index.js';
 import { checkListen } from '../server/app.js';
 import { openVulnOptions } from './db.js';
 import { EXIT, type CliIo } from './io.js';
-import { cacheRoot, openOptions, parseFlags } from './options.js';
+import { cacheRoot, COMMON_FLAGS, openOptions, parseFlags } from './options.js';
 
 export const SERVE_HELP = `Usage: distrolens serve [--host 127.0.0.1] [--port 8080] [--data DIR] [options]
 
@@ -26,6 +26,7 @@ Options:
 `;
 
 const SERVE_FLAGS = {
+  ...COMMON_FLAGS,
   host: { type: 'string' },
   port: { type: 'string' },
   data: { type: 'string' },
@@ -33,9 +34,6 @@ const SERVE_FLAGS = {
   'allow-registry': { type: 'string', multiple: true },
   concurrency: { type: 'string' },
   'cache-dir': { type: 'string' },
-  'log-format': { type: 'string' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** `distrolens serve`: runs until interrupted (SIGINT/SIGTERM), then closes cleanly. */
