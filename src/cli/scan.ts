@@ -13,7 +13,7 @@ import { renderMarkdown } from '../report/markdown.js';
 import { renderScanHtml } from '../report/html.js';
 import { recommend } from '../recommend/index.js';
 import { TOOL } from '../version.js';
-import { evaluatePolicy, summarizeVulns } from '../policy/index.js';
+import { countVulns, evaluatePolicy, summarizeVulns } from '../policy/index.js';
 
 const RENDERERS: Record<string, (report: Report) => string> = {
   table: renderScanTable,
@@ -68,7 +68,7 @@ export const scanCommand = (args: string[], io: CliIo): Promise<number> => runIm
       if (failing.length) messages.push(`${failing.length} finding(s) at or above ${failOn}: ${[...new Set(failing.map((f) => f.ruleId))].sort().join(', ')}`);
       const acceptedVulns = new Set(verdict?.acceptedVulnerabilities.map((a) => a.vulnerability));
       const vulns = report.vulnerabilities.filter((v) => v.severity !== 'unknown' && SEVERITIES.indexOf(v.severity) <= threshold && !acceptedVulns.has(v));
-      if (vulns.length) messages.push(`${vulns.length} vulnerabilit${vulns.length === 1 ? 'y' : 'ies'} at or above ${failOn}: ${summarizeVulns(vulns)}`);
+      if (vulns.length) messages.push(`${countVulns(vulns.length)} at or above ${failOn}: ${summarizeVulns(vulns)}`);
     }
     for (const v of verdict?.violations ?? []) messages.push(`policy ${v.check}: ${v.message}`);
     return messages.length ? { code: EXIT.policy, message: `gate failed: ${messages.join('\n  ')}` } : undefined;

@@ -1,13 +1,13 @@
 import type { Severity } from './finding.js';
 import type { ToolInfo } from './report.js';
 import type { VULN_SEVERITIES } from './vulnerability.js';
-import { SURFACE_CATEGORIES } from './surface.js';
+import { SURFACE_LISTS } from './surface.js';
 
 /** Version tag of the compare JSON. */
 export const COMPARE_SCHEMA = 'distrolens/compare@1';
 
 /** Categories compared: the tool categories and the mode-based lists. */
-export const COMPARED_CATEGORIES = [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'] as const;
+export const COMPARED_CATEGORIES = SURFACE_LISTS;
 export type ComparedCategory = (typeof COMPARED_CATEGORIES)[number];
 type Category = ComparedCategory;
 

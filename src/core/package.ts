@@ -20,6 +20,9 @@ export interface Package {
   readonly files?: readonly string[];
 }
 
+/** Package types recorded by an OS package database (dpkg, apk, rpm), as against language packages. */
+export const isOsPackage = (p: { readonly type: PackageType }): boolean => p.type === 'deb' || p.type === 'apk' || p.type === 'rpm';
+
 /** Percent-encodes a purl segment (https://github.com/package-url/purl-spec). */
 function encode(segment: string): string {
   return encodeURIComponent(segment).replace(/%3A/g, ':').replace(/%2B/g, '%2B');

@@ -2,6 +2,16 @@
 export const SURFACE_CATEGORIES = ['shells', 'packageManagers', 'networkTools', 'interpreters', 'buildTools', 'privilegeTools'] as const;
 export type SurfaceCategory = (typeof SURFACE_CATEGORIES)[number];
 
+/** Every file list of the surface: the tool categories, then the mode-based lists. */
+export const SURFACE_LISTS = [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'] as const;
+export type SurfaceList = (typeof SURFACE_LISTS)[number];
+
+/** How the lists are named in text. */
+export const SURFACE_LABELS: Readonly<Record<SurfaceList, string>> = {
+  shells: 'shells', packageManagers: 'package managers', networkTools: 'network tools', interpreters: 'interpreters', buildTools: 'build tools',
+  privilegeTools: 'privilege tools', setuid: 'setuid', setgid: 'setgid', worldWritable: 'world-writable', capabilities: 'capabilities',
+};
+
 export interface SurfaceItem {
   readonly path: string;
   /** The tool's name (`sh`, `apt-get`, `curl`), or the file's base name for mode-based lists. */

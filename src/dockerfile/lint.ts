@@ -1,7 +1,7 @@
 import { SEVERITIES, fingerprint, type Rule, type SourceFinding } from '../core/finding.js';
 import { classifyBase, type BaseInfo } from '../recommend/bases.js';
 import { candidatesFor, type Runtime } from '../recommend/catalogue.js';
-import { parseDockerfile, type Dockerfile, type Instruction, type Stage } from './parse.js';
+import { execForm, parseDockerfile, stageChain, type Dockerfile, type Instruction, type Stage } from './parse.js';
 
 /**
  * Dockerfile checks for minimal and secure images, each a rule with a stable id, like the image
@@ -62,19 +62,7 @@ function report(ctx: Context, r: Rule, ins: { line: number; endLine?: number }, 
 }
 
 /** The base a stage ultimately stands on: another stage's name is followed to its image. */
-export function imageOf(file: Dockerfile, stage: Stage): string {
-  const seen = new Set<number>();
-  let current: Stage | undefined = stage;
-  while (current && !seen.has(current.index)) {
-    seen.add(current.index);
-    const base: string = current.baseResolved.toLowerCase();
-    const index: number = current.index;
-    const parent: Stage | undefined = file.stages.find((s) => s.index < index && s.name === base);
-    if (!parent) return current.baseResolved;
-    current = parent;
-  }
-  return stage.baseResolved;
-}
+export const imageOf = (file: Dockerfile, stage: Stage): string => stageChain(file, stage).pop()!.baseResolved;
 
 /** The command text of RUN instructions, heredoc bodies included. */
 const runText = (ins: Instruction): string => [ins.json ? ins.json.join(' ') : ins.args, ...ins.heredocs.map((h) => h.body)].join('\n');
@@ -103,9 +91,6 @@ export function suggestedBase(runtime: ReturnType<typeof runtimeOf>, baseTag?: s
   return (candidates.find((c) => c.family === 'distroless' && sameVersion(c)) ?? candidates.find((c) => c.family === 'distroless') ?? candidates[0])?.ref;
 }
 
-function lastUser(stage: Stage): string | undefined {
-  return [...stage.instructions].reverse().find((i) => i.keyword === 'USER')?.args.trim();
-}
 
 const hasTool = (stage: Stage, base: BaseInfo, baseRef: string, tool: 'curl' | 'wget'): boolean => {
   const installed = stage.instructions.some((i) => i.keyword === 'RUN' && new RegExp(`(install|add)\\b[^\\n;&|]*\\b${tool}\\b`).test(runText(i)));
@@ -145,14 +130,15 @@ function lintStage(ctx: Context, stage: Stage, final: boolean): void {
     const suggestion = suggestedBase(runtimeOf(ctx.file, stage), base.tag);
     if (base.kind === 'general') report(ctx, LINT_RULES.generalBase, from, `The image that ships is built on ${baseRef}, a general-purpose base with a shell and a package manager.${suggestion ? ` ${suggestion} fits this application: run \`distrolens migrate\` for a multi-stage rewrite.` : ''}`);
   }
-  const user = lastUser(stage) ?? base.user;
+  const user = lastUserLine(stage)?.args.trim() ?? base.user;
   if (!user || /^(root|0)(:.*)?$/.test(user)) {
     report(ctx, LINT_RULES.rootUser, lastUserLine(stage) ?? from, `${user ? `USER ${user}` : 'No USER'} in the final stage: the process runs as root. Add USER 65532 (distroless and Chainguard ship nonroot as 65532).`);
   }
   for (const ins of stage.instructions) {
     if ((ins.keyword === 'CMD' || ins.keyword === 'ENTRYPOINT') && !ins.json && ins.args) {
       const severity = base.hasShell ? 'low' : 'high';
-      report(ctx, LINT_RULES.shellForm, ins, `${ins.keyword} ${ins.args} is in shell form${base.hasShell ? '' : `, and ${baseRef} has no shell: the container cannot start`}. Write it in exec form: ${ins.keyword} ${JSON.stringify(ins.args.split(/\s+/))}.`, severity);
+      const exec = execForm(ins);
+      report(ctx, LINT_RULES.shellForm, ins, `${ins.keyword} ${ins.args} is in shell form${base.hasShell ? '' : `, and ${baseRef} has no shell: the container cannot start`}. ${exec ? `Write it in exec form: ${ins.keyword} ${JSON.stringify(exec)}.` : 'It relies on the shell ($VARS, &&, pipes): move that logic into the application or a script the image can run, and write the command in exec form.'}`, severity);
     }
     if (ins.keyword === 'HEALTHCHECK' && !/^none$/i.test(ins.args.trim())) {
       const tool = /\b(curl|wget)\b/.exec(ins.args)?.[1] as 'curl' | 'wget' | undefined;

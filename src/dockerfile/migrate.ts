@@ -1,7 +1,7 @@
 import { classifyBase } from '../recommend/bases.js';
 import { CATALOGUE, type BaseImage } from '../recommend/catalogue.js';
 import { imageOf, runtimeOf, suggestedBase } from './lint.js';
-import { parseDockerfile, words, type Instruction, type Stage } from './parse.js';
+import { execForm, parseDockerfile, stageChain, words, type Instruction, type Stage } from './parse.js';
 
 /**
  * `migrate`: rewrites a Dockerfile so that the image that ships stands on a minimal base. The
@@ -33,7 +33,6 @@ export interface Migration {
 
 /** Instructions that describe the image rather than build it: they move to the final stage. */
 const METADATA = new Set(['CMD', 'ENTRYPOINT', 'HEALTHCHECK', 'EXPOSE', 'VOLUME', 'STOPSIGNAL', 'LABEL', 'MAINTAINER', 'ONBUILD']);
-const SHELL_FEATURES = /[$`|&;<>*?(){}\\]|(^|\s)(if|for|while|case)\s/;
 /** Python console scripts that are also runnable modules (`python -m NAME`). */
 const PYTHON_MODULES = new Set(['gunicorn', 'uvicorn', 'flask', 'celery', 'hypercorn', 'daphne', 'waitress', 'streamlit', 'pytest']);
 const NONROOT_UID = '65532';
@@ -48,12 +47,6 @@ function builderName(stages: readonly Stage[]): string {
   return ['build', 'runtime-build', 'app-build'].find((n) => !taken.has(n)) ?? `stage-${stages.length}`;
 }
 
-/** The command of CMD/ENTRYPOINT as words, or undefined when it needs a shell. */
-function commandWords(ins: Instruction): string[] | undefined {
-  if (ins.json) return [...ins.json];
-  const text = ins.args.trim().replace(/^exec\s+/, '');
-  return SHELL_FEATURES.test(text) ? undefined : words(text);
-}
 
 /** Adapts a command to the target's own entrypoint (node, python3, java -jar). */
 function adapt(command: string[], target: BaseImage | undefined, runtime: ReturnType<typeof runtimeOf>): { command: string[]; reason?: string; problem?: string } {
@@ -117,9 +110,7 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
 
   // What the application needs at run time.
   // The working directory in effect: the stage's own, or the one of the stage it builds on.
-  const chain: Stage[] = [];
-  for (let s: Stage | undefined = final; s && !chain.includes(s); s = file.stages.find((p) => p.index < s!.index && p.name === s!.baseResolved.toLowerCase())) chain.push(s);
-  const workdir = chain.flatMap((s) => [...s.instructions].reverse()).find((i) => i.keyword === 'WORKDIR')?.args.trim();
+  const workdir = stageChain(file, final).flatMap((s) => [...s.instructions].reverse()).find((i) => i.keyword === 'WORKDIR')?.args.trim();
   // A compiled application needs its binary, not the sources it was built from.
   const compiled = runtime === 'go' || runtime === 'rust';
   const copies = new Set<string>();
@@ -134,7 +125,7 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
   }
   if (workdir && !compiled) copies.add(workdir);
   const command = final.instructions.filter((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD');
-  for (const ins of command) for (const w of commandWords(ins) ?? []) if (/^\/[\w./-]+$/.test(w) && !w.startsWith('/usr/bin/') && !w.startsWith('/bin/')) copies.add(w);
+  for (const ins of command) for (const w of execForm(ins) ?? []) if (/^\/[\w./-]+$/.test(w) && !w.startsWith('/usr/bin/') && !w.startsWith('/bin/')) copies.add(w);
   // A path inside another one is copied with it.
   const paths = [...copies].filter((p) => ![...copies].some((q) => q !== p && q !== '/' && p.startsWith(`${q}/`))).sort();
   const python = /^python:(\d+\.\d+)/.exec(baseRef.split('/').pop() ?? '')?.[1];
@@ -166,7 +157,7 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
   for (const ins of moved) {
     const source = lines.slice(ins.line - 1, ins.endLine).join('\n');
     if (ins.keyword === 'CMD' || ins.keyword === 'ENTRYPOINT') {
-      const words = commandWords(ins);
+      const words = execForm(ins);
       const adapted = words ? adapt(words, target, runtime) : undefined;
       if (!adapted || adapted.problem) {
         finalLines.push(...source.split('\n').map((l) => `# ${l}`));

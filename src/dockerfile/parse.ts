@@ -218,3 +218,25 @@ export function parseDockerfile(text: string): Dockerfile {
   if (!stages.length && !errors.length) errors.push({ line: 1, message: 'no FROM instruction' });
   return { directives, escape, instructions, stages, globalArgs, errors };
 }
+
+/**
+ * A stage and the stages it is built on (`FROM build`), nearest first; the last one stands on an
+ * image. A base can only name an earlier stage, so the chain ends.
+ */
+export function stageChain(file: Dockerfile, stage: Stage): Stage[] {
+  const chain = [stage];
+  for (let s = stage; ;) {
+    const parent = file.stages.find((p) => p.index < s.index && p.name === s.baseResolved.toLowerCase());
+    if (!parent) return chain;
+    chain.push((s = parent));
+  }
+}
+
+const SHELL_FEATURES = /[$`|&;<>*?(){}\\]|(^|\s)(if|for|while|case)\s/;
+
+/** The command of CMD/ENTRYPOINT/RUN as exec-form words (`exec` dropped), or undefined when it needs a shell. */
+export function execForm(ins: Instruction): string[] | undefined {
+  if (ins.json) return [...ins.json];
+  const text = ins.args.trim().replace(/^exec\s+/, '');
+  return SHELL_FEATURES.test(text) ? undefined : words(text);
+}

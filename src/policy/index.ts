@@ -2,7 +2,7 @@ import { parse, YAMLParseError } from 'yaml';
 import { fail } from '../core/errors.js';
 import { SEVERITIES, type Finding, type Severity } from '../core/finding.js';
 import type { Report } from '../core/report.js';
-import { SURFACE_CATEGORIES } from '../core/surface.js';
+import { SURFACE_LISTS } from '../core/surface.js';
 import type { Vulnerability } from '../core/vulnerability.js';
 
 /**
@@ -52,7 +52,7 @@ export interface Verdict {
 }
 
 const GRADES = ['A', 'B', 'C', 'D', 'F'] as const;
-const FORBIDDABLE = [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'];
+const FORBIDDABLE: readonly string[] = SURFACE_LISTS;
 const KEYS = ['version', 'minGrade', 'forbid', 'nonRoot', 'maxSize', 'maxSeverity', 'allowedRegistries', 'allowedBases', 'accept'];
 /** The OCI annotation/label that names the base image (BuildKit and most builders set it). */
 const BASE_LABEL = 'org.opencontainers.image.base.name';
@@ -188,7 +188,7 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
     const over = open.filter((f) => SEVERITIES.indexOf(f.severity) < limit);
     if (over.length) violations.push({ check: 'maxSeverity', message: `${over.length} finding(s) above ${policy.maxSeverity}: ${[...new Set(over.map((f) => f.ruleId))].sort().join(', ')}` });
     const vulns = openVulnerabilities.filter((v) => v.severity !== 'unknown' && SEVERITIES.indexOf(v.severity) < limit);
-    if (vulns.length) violations.push({ check: 'maxSeverity', message: `${vulns.length} vulnerabilit${vulns.length === 1 ? 'y' : 'ies'} above ${policy.maxSeverity}: ${summarizeVulns(vulns)}` });
+    if (vulns.length) violations.push({ check: 'maxSeverity', message: `${countVulns(vulns.length)} above ${policy.maxSeverity}: ${summarizeVulns(vulns)}` });
   }
   if (policy.allowedRegistries && report.target.source === 'registry') {
     const registry = (report.target.reference ?? report.target.input).replace(/^registry:/, '').split('/')[0]!;
@@ -201,6 +201,8 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
   }
   return { pass: violations.length === 0, violations, accepted, acceptedVulnerabilities };
 }
+
+export const countVulns = (n: number): string => `${n} vulnerabilit${n === 1 ? 'y' : 'ies'}`;
 
 /** "CVE-1 (musl), CVE-2 (openssl) and 3 more": the first few, for one gate line. */
 export function summarizeVulns(vulns: readonly Vulnerability[], shown = 5): string {

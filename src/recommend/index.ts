@@ -1,3 +1,4 @@
+import { isOsPackage } from '../core/package.js';
 import type { Report, ToolInfo } from '../core/report.js';
 import { RECOMMEND_SCHEMA, type Candidate, type ImageNumbers, type Recommendation } from '../core/recommendation.js';
 import { CATALOGUE, candidatesFor, type BaseImage, type Need, type Runtime } from './catalogue.js';
@@ -7,12 +8,11 @@ import { CATALOGUE, candidatesFor, type BaseImage, type Need, type Runtime } fro
  * each with what changes (estimated from the catalogue, or measured by scanning the candidate),
  * what would break, and how to debug the result.
  */
-const OS_TYPES = new Set(['deb', 'apk', 'rpm']);
 
 export function numbersOf(report: Report): ImageNumbers {
   return {
     sizeBytes: report.size.uncompressed,
-    packages: report.packages.filter((p) => OS_TYPES.has(p.type)).length,
+    packages: report.packages.filter(isOsPackage).length,
     shells: report.surface.shells.length,
     packageManagers: report.surface.packageManagers.filter((p) => p.via !== 'busybox').length,
     user: report.target.config.user || 'root',
@@ -48,7 +48,7 @@ function detect(report: Report): { runtime?: Runtime | 'musl'; evidence: string[
   }
   if (!runtime) {
     for (const p of report.packages) {
-      const hit = RUNTIME_PACKAGES.find(([pattern]) => pattern.test(p.name) && (OS_TYPES.has(p.type) || p.type === 'binary'));
+      const hit = RUNTIME_PACKAGES.find(([pattern]) => pattern.test(p.name) && (isOsPackage(p) || p.type === 'binary'));
       if (hit && (!runtime || runtime === hit[1])) {
         runtime = hit[1];
         evidence.push(`${p.type === 'binary' ? 'a' : `the ${p.type} package`} ${p.name} ${p.version}${p.type === 'binary' ? ` binary at ${p.locations[0]?.path}` : ''} is installed`);
@@ -92,7 +92,7 @@ function breaksOf(report: Report, runtime: Recommendation['runtime']): string[] 
   const probe = config.healthcheck?.test.join(' ') ?? '';
   if (/\b(curl|wget)\b/.test(probe)) out.push(`the HEALTHCHECK calls ${/\b(curl|wget)\b/.exec(probe)![1]}: use an orchestrator probe or a probe binary`);
   for (const p of report.packages) {
-    if (OS_TYPES.has(p.type) && RUNTIME_PACKAGES.some(([pattern]) => pattern.test(p.name))) {
+    if (isOsPackage(p) && RUNTIME_PACKAGES.some(([pattern]) => pattern.test(p.name))) {
       out.push(`the runtime comes from the distribution (${p.name} ${p.version}): the candidate ships its own build; check the version your application needs`);
       break;
     }

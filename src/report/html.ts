@@ -2,7 +2,7 @@ import type { Comparison } from '../core/compare.js';
 import { SEVERITIES } from '../core/finding.js';
 import type { Recommendation } from '../core/recommendation.js';
 import type { Report } from '../core/report.js';
-import { SURFACE_CATEGORIES } from '../core/surface.js';
+import { SURFACE_LABELS, SURFACE_LISTS } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
 import { formatBytes } from './format.js';
 
@@ -118,11 +118,8 @@ ${body}
 const sev = (s: string): string => `<span class="sev sev-${e(s)}">${e(s)}</span>`;
 const code = (s: string): string => `<code>${e(s)}</code>`;
 const ident = (s: string): string => `<code class="id">${e(s)}</code>`;
-const LABELS: Record<string, string> = {
-  shells: 'shells', packageManagers: 'package managers', networkTools: 'network tools', interpreters: 'interpreters', buildTools: 'build tools',
-  privilegeTools: 'privilege tools', setuid: 'setuid', setgid: 'setgid', worldWritable: 'world-writable', capabilities: 'capabilities',
-};
-const CATEGORIES = [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'] as const;
+const LABELS = SURFACE_LABELS;
+const CATEGORIES = SURFACE_LISTS;
 
 /** What `recommend` says, in a few lines: the base to move to, what changes, what breaks. */
 function recommendationSection(r: Recommendation): string {

@@ -1,16 +1,11 @@
 import type { Report } from '../core/report.js';
 import { formatPlatform } from '../core/platform.js';
-import { SURFACE_CATEGORIES } from '../core/surface.js';
+import { SURFACE_LABELS, SURFACE_LISTS } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
 import { columns, formatBytes, truncate, wrapWords } from './format.js';
 
 const WIDTH = 80;
 const VULNS_SHOWN = 30;
-const LABELS: Record<string, string> = {
-  shells: 'Shells', packageManagers: 'Package managers', networkTools: 'Network tools', interpreters: 'Interpreters',
-  buildTools: 'Build tools', privilegeTools: 'Privilege tools', setuid: 'Setuid', setgid: 'Setgid',
-  worldWritable: 'World-writable', capabilities: 'Capabilities',
-};
 
 /** Wraps text to the terminal width with a hanging indent. */
 const wrap = (text: string, indent: number): string[] => wrapWords(text, WIDTH - indent).map((l, i) => (i === 0 ? l : `${' '.repeat(indent)}${l}`));
@@ -47,11 +42,12 @@ export function renderScanTable(report: Report): string {
   } else if (!report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING')) out.push('', 'Vulnerabilities: none known');
 
   const rows: string[][] = [];
-  for (const key of [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'] as const) {
+  for (const key of SURFACE_LISTS) {
     const items = report.surface[key];
     if (!items.length) continue;
     const names = [...new Set(items.map((i) => i.name))];
-    rows.push([`  ${LABELS[key]}`, `${items.length}: ${truncate(names.join(', '), WIDTH - 24)}`]);
+    const label = SURFACE_LABELS[key];
+    rows.push([`  ${label[0]!.toUpperCase()}${label.slice(1)}`, `${items.length}: ${truncate(names.join(', '), WIDTH - 24)}`]);
   }
   out.push('', rows.length ? 'Attack surface:' : 'Attack surface: none (no shell, package manager, network tools, setuid)');
   if (rows.length) out.push(columns(rows));

@@ -1,5 +1,5 @@
 import { compareFindings, type Finding } from '../core/finding.js';
-import { comparePackages, type Package } from '../core/package.js';
+import { comparePackages, isOsPackage, type Package } from '../core/package.js';
 import { REPORT_SCHEMA, type EntrypointInfo, type Report, type ReportWarning, type SizeSummary } from '../core/report.js';
 import type { Surface, SurfaceItem, UserAccount } from '../core/surface.js';
 import type { FsEntry } from '../fs/types.js';
@@ -138,7 +138,6 @@ export async function scanImage(source: ImageSource, options: ScanOptions = {}):
   return { report: withVulnerabilities(report, options.vulnerabilities, now), image, fs };
 }
 
-const OS_PACKAGE_TYPES = new Set(['deb', 'apk', 'rpm']);
 
 /**
  * Adds known vulnerabilities to an analysed report and scores them. Done on every scan, after the
@@ -158,7 +157,7 @@ export function withVulnerabilities(report: Report, options: VulnScanOptions | u
       warnings.push({ code: 'W_VULN_DB_STALE', message: `the vulnerability database is ${Math.floor(age)} days old (limit ${options.maxAgeDays}); run \`distrolens db update\`` });
     }
   }
-  const osPackages = report.packages.filter((p) => OS_PACKAGE_TYPES.has(p.type)).length;
+  const osPackages = report.packages.filter(isOsPackage).length;
   return {
     ...report,
     vulnerabilities,
@@ -211,7 +210,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
   // Owned paths are indexed by base name, so only the few candidates are resolved (/bin vs /usr/bin).
   const owned = new Map<string, string[]>();
   for (const p of packages) {
-    if (p.type !== 'deb' && p.type !== 'apk' && p.type !== 'rpm') continue;
+    if (!isOsPackage(p)) continue;
     for (const file of p.files ?? []) {
       const base = file.slice(file.lastIndexOf('/') + 1);
       const list = owned.get(base);
@@ -224,7 +223,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
     return (owned.get(path.slice(path.lastIndexOf('/') + 1)) ?? []).some((file) => (fs.file(file)?.path ?? file) === canonical);
   };
   const kept = packages.filter((p) => p.type !== 'binary' || !p.locations.some((l) => isOwned(l.path)));
-  const osPackages = kept.filter((p) => OS_PACKAGE_TYPES.has(p.type)).length;
+  const osPackages = kept.filter(isOsPackage).length;
   const sorted = (key: string): SurfaceItem[] => (surface[key] ?? []).sort(byPath);
   const fullSurface: Surface = {
     shells: sorted('shells'), packageManagers: sorted('packageManagers'), networkTools: sorted('networkTools'),

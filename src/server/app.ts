@@ -18,7 +18,7 @@ import { TOOL } from '../version.js';
 import { compareReports } from '../scan/compare.js';
 import { formatReference, isLoopback, parseReference } from '../sources/registry/reference.js';
 import { QueueFullError, type Job, type ScanQueue } from './queue.js';
-import type { Storage } from './storage.js';
+import { repositoryOf, type Storage } from './storage.js';
 import { UI_PAGE } from './ui.js';
 
 /**
@@ -176,7 +176,7 @@ export function createApp(options: AppOptions): Server {
       const reference = await checkReference(body.reference, options.allowRegistries);
       let job: Job;
       try {
-        job = queue.submit(reference);
+        job = queue.submit(reference, repositoryOf(reference));
       } catch (error) {
         if (error instanceof QueueFullError) throw new HttpError(503, 'E_BUSY', `the scan queue is full (${error.message})`, 'retry later', { 'retry-after': '30' });
         throw error;

@@ -13,6 +13,8 @@ export type JobState = 'queued' | 'running' | 'done' | 'failed';
 export interface Job {
   readonly id: string;
   readonly reference: string;
+  /** The reference without tag or digest: where the scan's history is. */
+  readonly repository: string;
   state: JobState;
   readonly submittedAt: string;
   /** Compressed bytes read so far and the image's total, when known. */
@@ -39,9 +41,9 @@ export class ScanQueue {
     this.events.setMaxListeners(0);
   }
 
-  submit(reference: string): Job {
+  submit(reference: string, repository = reference): Job {
     if (this.waiting.length >= this.capacity) throw new QueueFullError(`${this.waiting.length} scans are waiting`);
-    const job: Job = { id: randomUUID(), reference, state: 'queued', submittedAt: new Date().toISOString(), bytes: 0, phase: 'queued' };
+    const job: Job = { id: randomUUID(), reference, repository, state: 'queued', submittedAt: new Date().toISOString(), bytes: 0, phase: 'queued' };
     this.jobs.set(job.id, job);
     this.waiting.push(job);
     this.forget();

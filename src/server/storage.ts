@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Report } from '../core/report.js';
 import { countBySeverity, type VULN_SEVERITIES } from '../core/vulnerability.js';
+import { parseReference } from '../sources/registry/reference.js';
 
 /**
  * Where `serve` keeps reports: an interface, so that PostgreSQL can follow, and its SQLite
@@ -36,11 +37,10 @@ export interface Storage {
   close(): void;
 }
 
-/** `registry/name:tag@digest` → `registry/name`. */
+/** `registry/name:tag@digest` → `registry/name`, as the registry reference parser reads it. */
 export function repositoryOf(reference: string): string {
-  const withoutDigest = reference.split('@')[0]!;
-  const colon = withoutDigest.lastIndexOf(':');
-  return colon > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(0, colon) : withoutDigest;
+  const ref = parseReference(reference);
+  return `${ref.registry}/${ref.repository}`;
 }
 
 export function summarize(id: string, report: Report): StoredScan {

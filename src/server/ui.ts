@@ -82,7 +82,7 @@ function follow(job) {
     const pct = j.total ? Math.round((100 * j.bytes) / j.total) : null;
     row.innerHTML = '<strong>' + esc(j.reference) + '</strong> <span class="state">' + esc(j.state) + '</span>' + (j.state === 'running' ? ' · ' + esc(j.phase) : '')
       + (j.state === 'running' ? ' <progress max="100"' + (pct === null ? '' : ' value="' + pct + '"') + '></progress> ' + mb(j.bytes) : '')
-      + (j.state === 'done' ? ' · <a class="open-report" href="#/image?repo=' + encodeURIComponent(j.reference.split('@')[0].replace(/:[^:/]+$/, '')) + '">open the report</a>' : '')
+      + (j.state === 'done' ? ' · <a class="open-report" href="#/image?repo=' + encodeURIComponent(j.repository) + '">open the report</a>' : '')
       + (j.error ? ' <span class="error">' + esc(j.error.code + ': ' + j.error.message) + '</span>' : '');
   };
   draw(job);

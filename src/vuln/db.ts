@@ -189,10 +189,6 @@ export class VulnDb implements VulnSource {
     };
   }
 
-  /** Days since the database was built. */
-  ageDays(now: Date): number {
-    return (now.getTime() - this.builtAt.getTime()) / 86_400_000;
-  }
 
   close(): void {
     this.db.close();

@@ -37,7 +37,8 @@ export function memorySource(records: readonly OsvRecord[], source = 'osv'): Vul
   for (const record of records) {
     if (record.withdrawn) continue;
     const rating = ratingOfRecord(record);
-    if (rating.severity !== 'unknown') for (const id of idsOf(record)) if (!ratings.has(id)) ratings.set(id, rating);
+    // As the database does: the best rating any record gives an id, a vector over a word.
+    if (rating.severity !== 'unknown') for (const id of idsOf(record)) ratings.set(id, best(ratings.get(id), rating));
     for (const entry of record.affected ?? []) {
       const key = `${entry.package.ecosystem}\0${entry.package.name}`;
       const list = index.get(key);
