@@ -95,7 +95,8 @@ describe('serve: the HTTP API', { skip }, () => {
     assert.equal((await fetch(`${url}/api/images`, { method: 'PUT' })).status, 405);
     assert.equal((await fetch(`${url}/api/images`, { method: 'POST', body: '{}' })).status, 405, 'only scans are written');
     const first = (await (await fetch(`${url}/api/images`)).json() as StoredScan[])[0];
-    if (first) assert.equal((await fetch(`${url}/api/scans/${first.id}/report?format=exe`)).status, 400);
+    assert.ok(first, 'the scans of the tests above are stored');
+    assert.equal((await fetch(`${url}/api/scans/${first.id}/report?format=exe`)).status, 400);
     // A scan that fails ends failed, with the registry's answer.
     const missing = await scanThroughApi(url, `${bed.registry.host}/team/missing:1`);
     assert.equal(missing.state, 'failed');
