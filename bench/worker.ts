@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
+import { INFLATE_CHUNK } from '../src/util/compression.js';
 import { openSource } from '../src/sources/index.js';
 import { BlobCache } from '../src/cache/blobs.js';
 import { inspect } from '../src/scan/inspect.js';
@@ -30,7 +31,7 @@ const started = performance.now();
 let files = 0;
 if (mode === 'floor') {
   // The same layers, decompressed concurrently with the zlib settings distrolens uses, output discarded.
-  await Promise.all(args.map((blob) => pipeline(createReadStream(blob, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1024 * 1024 }),
+  await Promise.all(args.map((blob) => pipeline(createReadStream(blob, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: INFLATE_CHUNK }),
     new Writable({ write: (_chunk, _encoding, done) => done() }))));
 } else if (mode === 'inspect') {
   const [input, cacheDir] = args as [string, string];

@@ -72,9 +72,11 @@ function number(block: Buffer, start: number, length: number): number {
   return value;
 }
 
+/** The header checksum: every byte summed, the checksum field itself counted as eight spaces. */
 function checksumOk(block: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i]!;
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 148; i++) sum += block[i]!;
+  for (let i = 156; i < BLOCK; i++) sum += block[i]!;
   return sum === number(block, 148, 8);
 }
 
