@@ -1,8 +1,7 @@
-import { get as httpGet, type IncomingMessage } from 'node:http';
-import { get as httpsGet } from 'node:https';
 import { DistrolensError, fail } from '../../core/errors.js';
 import { sleep } from '../../util/concurrency.js';
 import type { RegistryAuth } from './credentials.js';
+import { send, type HttpResponse } from './http.js';
 import { DOCKER_HUB, DOCKER_HUB_API, isLoopback } from './reference.js';
 
 /**
@@ -148,13 +147,13 @@ export class RegistryClient {
   }
 
   /** One HTTP exchange with retries on 429/5xx and network errors. */
-  async #send(url: string, init: { method?: string; headers: Record<string, string>; body?: Uint8Array | string }, what: string): Promise<Response> {
+  async #send(url: string, init: { method?: string; headers: Record<string, string>; body?: Uint8Array | string }, what: string): Promise<HttpResponse> {
     const policy = this.#options.retry ?? DEFAULT_RETRY;
     for (let attempt = 1; ; attempt++) {
-      let response: Response | undefined;
+      let response: HttpResponse | undefined;
       let networkError: unknown;
       try {
-        response = await fetch(url, { ...init, redirect: 'follow', signal: this.#options.signal });
+        response = await send(url, { ...init, ...(this.#options.signal ? { signal: this.#options.signal } : {}) });
       } catch (error) {
         if (this.#options.signal?.aborted) throw error;
         networkError = error;
@@ -162,56 +161,19 @@ export class RegistryClient {
       if (response && !RETRYABLE.has(response.status)) return response;
       if (attempt >= policy.attempts) {
         if (response) return response;
-        const cause = (networkError as { cause?: { code?: string } })?.cause;
-        throw fail('E_NETWORK', `${what}: cannot reach ${new URL(url).host} (${cause?.code ?? (networkError as Error).message})`,
+        const code = (networkError as NodeJS.ErrnoException).code ?? (networkError as Error).message;
+        throw fail('E_NETWORK', `${what}: cannot reach ${new URL(url).host} (${code})`,
           'check the registry address and your network; use --insecure for a plain-HTTP registry', networkError);
       }
-      await response?.body?.cancel();
+      response?.discard();
       const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4));
       const hinted = response ? retryAfterMs(response.headers.get('retry-after')) : undefined;
       await sleep(Math.min(policy.maxDelayMs, hinted ?? backoff), this.#options.signal);
     }
   }
 
-  /**
-   * A GET streamed with node:http(s) instead of fetch: for blob bodies, whose bytes fetch would
-   * pass through web streams in JavaScript (measured: ~1.5× the CPU). Uses the credentials the
-   * request() path has already settled, follows redirects (dropping Authorization across hosts),
-   * and returns undefined for anything but 200/206 so that the caller falls back to request(),
-   * which knows the auth dance, retries and error mapping.
-   */
-  async getStream(path: string, init: RequestInit): Promise<{ status: number; body: AsyncIterable<Uint8Array> } | undefined> {
-    let url = new URL(path.startsWith('http') ? path : `${this.baseUrl}${path}`);
-    const headers: Record<string, string> = { 'user-agent': this.#userAgent(), ...init.headers };
-    const authorization = await this.#authorization(init);
-    if (authorization) headers.authorization = authorization;
-    for (let hops = 0; hops < 5; hops++) {
-      let response: IncomingMessage;
-      try {
-        response = await new Promise<IncomingMessage>((resolve, reject) => {
-          const get = url.protocol === 'https:' ? httpsGet : httpGet;
-          get(url, { headers, ...(this.#options.signal ? { signal: this.#options.signal } : {}) }, resolve).on('error', reject);
-        });
-      } catch {
-        return undefined;
-      }
-      const status = response.statusCode ?? 0;
-      if ([301, 302, 303, 307, 308].includes(status) && response.headers.location) {
-        response.resume();
-        const next = new URL(response.headers.location, url);
-        if (next.host !== url.host) delete headers.authorization;
-        url = next;
-        continue;
-      }
-      if (status === 200 || status === 206) return { status, body: response };
-      response.resume();
-      return undefined;
-    }
-    return undefined;
-  }
-
   /** Sends an authenticated request to `/v2/…`, mapping failures to coded errors. */
-  async request(path: string, init: RequestInit): Promise<Response> {
+  async request(path: string, init: RequestInit): Promise<HttpResponse> {
     const url = path.startsWith('http') ? path : `${this.baseUrl}${path}`;
     for (let round = 0; round < 3; round++) {
       const headers: Record<string, string> = { 'user-agent': this.#userAgent(), ...init.headers };
@@ -219,7 +181,7 @@ export class RegistryClient {
       if (authorization) headers.authorization = authorization;
       const response = await this.#send(url, { method: init.method ?? 'GET', headers, ...(init.body ? { body: init.body } : {}) }, init.what);
       if (response.status === 401 && (await this.#authenticate(parseChallenge(response.headers.get('www-authenticate')), init))) {
-        await response.body?.cancel();
+        response.discard();
         continue;
       }
       if (response.ok || init.accept?.includes(response.status)) return response;
@@ -228,7 +190,7 @@ export class RegistryClient {
     throw fail('E_REGISTRY_AUTH_DENIED', `${init.what}: authentication did not settle`, 'check your credentials');
   }
 
-  async #error(response: Response, init: RequestInit): Promise<DistrolensError> {
+  async #error(response: HttpResponse, init: RequestInit): Promise<DistrolensError> {
     const text = await response.text().catch(() => '');
     let detail = '';
     try {

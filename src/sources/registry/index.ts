@@ -10,6 +10,7 @@ import { coalesce } from '../../util/compression.js';
 import { partsFromManifest, resolveManifest, sha256, verifyBytes } from '../../image/resolve.js';
 import type { Descriptor, Image, ImageSource, ResolveOptions } from '../../image/types.js';
 import { RegistryClient, type ClientOptions } from './client.js';
+import type { HttpResponse } from './http.js';
 import { formatReference, type Reference } from './reference.js';
 
 export interface RegistrySourceOptions extends PartialOptions, ClientOptions {
@@ -20,12 +21,12 @@ export interface RegistrySourceOptions extends PartialOptions, ClientOptions {
 }
 
 /** Reads a response body, refusing more than `limit` bytes (Content-Length is only a hint). */
-export async function readLimited(response: Response, limit: number, what: string): Promise<Buffer> {
+export async function readLimited(response: HttpResponse, limit: number, what: string): Promise<Buffer> {
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > limit) throw errors.manifestTooLarge(what, declared, limit);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of response.body ?? []) {
+  for await (const chunk of response.body) {
     size += chunk.length;
     if (size > limit) throw errors.manifestTooLarge(what, size, limit);
     chunks.push(Buffer.from(chunk));
@@ -92,12 +93,12 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
         const resume = writer.size;
         const init = { repository: repo, what, ...(resume ? { headers: { range: `bytes=${resume}-` } } : {}) };
         const path = `/v2/${repo}/blobs/${descriptor.digest}`;
-        const response = (await client.getStream(path, init)) ?? (await client.request(path, init));
+        const response = await client.request(path, init);
         // A server that ignores Range sends everything again: skip what we already have.
         let skip = resume && response.status !== 206 ? resume : 0;
         try {
           // Network reads arrive in small pieces; write and pass on large ones.
-          for await (const data of coalesce((response.body ?? []) as AsyncIterable<Uint8Array>)) {
+          for await (const data of coalesce(response.body)) {
             let chunk = data as Uint8Array;
             if (skip) {
               const drop = Math.min(skip, chunk.length);
@@ -112,7 +113,7 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
           if (writer.size < descriptor.size && attempt < attempts) continue; // closed early: resume
           break;
         } catch (error) {
-          // A socket cut mid-body (fetch's TypeError, node:http's "aborted"): resume if tries are left.
+          // A socket cut mid-body (node:http's "aborted"): resume if tries are left.
           if (isDistrolensError(error) || attempt >= attempts) throw error;
         }
       }

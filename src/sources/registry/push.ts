@@ -11,7 +11,7 @@ export async function pushBlob(client: RegistryClient, repository: string, diges
   const head = await client.request(`/v2/${repository}/blobs/${digest}`, { ...init, method: 'HEAD', accept: [404] });
   if (head.status === 200) return;
   const start = await client.request(`/v2/${repository}/blobs/uploads/`, { ...init, method: 'POST', headers: { 'content-length': '0' } });
-  await start.body?.cancel();
+  start.discard();
   const location = new URL(start.headers.get('location') ?? '', client.baseUrl);
   location.searchParams.set('digest', digest);
   const put = await client.request(location.toString(), {
@@ -20,7 +20,7 @@ export async function pushBlob(client: RegistryClient, repository: string, diges
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
     body: bytes,
   });
-  await put.body?.cancel();
+  put.discard();
 }
 
 /** Uploads a manifest or index under a tag or digest. */
@@ -33,5 +33,5 @@ export async function pushManifest(client: RegistryClient, repository: string, r
     headers: { 'content-type': mediaType },
     body: bytes,
   });
-  await response.body?.cancel();
+  response.discard();
 }
