@@ -21,10 +21,16 @@ export interface ByteReader {
   close(): Promise<void>;
 }
 
-/** Reads from an async iterable of chunks, e.g. a gunzip stream. */
+/**
+ * Reads from an async iterable of chunks, e.g. a gunzip stream. The first chunk is read from an
+ * offset rather than re-sliced: skipping allocates nothing and a read at most one view.
+ */
 export class StreamReader implements ByteReader {
   #iterator: AsyncIterator<Uint8Array>;
   #chunks: Buffer[] = [];
+  /** Bytes of #chunks[0] already consumed. */
+  #offset = 0;
+  /** Unconsumed bytes in #chunks. */
   #buffered = 0;
   #done = false;
   position = 0;
@@ -64,25 +70,20 @@ export class StreamReader implements ByteReader {
 
   #take(take: number): Buffer {
     const first = this.#chunks[0];
-    let out: Buffer;
-    if (first && first.length >= take) {
-      out = first.subarray(0, take);
-      if (first.length === take) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(take);
-    } else {
-      out = Buffer.allocUnsafe(take);
-      let filled = 0;
-      while (filled < take) {
-        const chunk = this.#chunks[0]!;
-        const part = Math.min(chunk.length, take - filled);
-        chunk.copy(out, filled, 0, part);
-        filled += part;
-        if (part === chunk.length) this.#chunks.shift();
-        else this.#chunks[0] = chunk.subarray(part);
-      }
+    const start = this.#offset;
+    if (first && first.length - start >= take) {
+      this.#drop(take);
+      return first.subarray(start, start + take);
     }
-    this.#buffered -= take;
-    this.position += take;
+    const out = Buffer.allocUnsafe(take);
+    let filled = 0;
+    while (filled < take) {
+      const chunk = this.#chunks[0]!;
+      const part = Math.min(chunk.length - this.#offset, take - filled);
+      chunk.copy(out, filled, this.#offset, this.#offset + part);
+      filled += part;
+      this.#drop(part);
+    }
     return out;
   }
 
@@ -90,13 +91,14 @@ export class StreamReader implements ByteReader {
   #drop(n: number): number {
     let left = n;
     while (left > 0 && this.#chunks.length) {
-      const chunk = this.#chunks[0]!;
-      if (chunk.length <= left) {
+      const rest = this.#chunks[0]!.length - this.#offset;
+      if (rest <= left) {
         this.#chunks.shift();
-        left -= chunk.length;
-        this.#buffered -= chunk.length;
+        this.#offset = 0;
+        left -= rest;
+        this.#buffered -= rest;
       } else {
-        this.#chunks[0] = chunk.subarray(left);
+        this.#offset += left;
         this.#buffered -= left;
         left = 0;
       }

@@ -80,19 +80,27 @@ function checksumOk(block: Buffer): boolean {
   return sum === number(block, 148, 8);
 }
 
+/** The pax keys read below; others (atime and ctime on every entry from GNU tar) are not decoded. */
+const PAX_KEYS = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'mtime']);
+const XATTR = 'SCHILY.xattr.';
+const PAX_FIRST_BYTES = new Set([...PAX_KEYS, XATTR].map((key) => key.charCodeAt(0)));
+
 function parsePax(data: Buffer, what: string): Map<string, string> {
+  // Records are "<length> <key>=<value>\n", the length in decimal counting the whole record.
   const records = new Map<string, string>();
   let at = 0;
   while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    const length = parseInt(data.toString('ascii', at, space), 10);
-    if (space < 0 || !Number.isFinite(length) || length <= 0 || at + length > data.length) {
-      throw errors.notArchive(what, 'malformed pax header');
+    let length = 0;
+    let i = at;
+    for (; i < data.length && data[i]! >= 0x30 && data[i]! <= 0x39 && i - at < 8; i++) length = length * 10 + data[i]! - 0x30;
+    const end = at + length;
+    if (i === at || data[i] !== 0x20 || end > data.length || end <= i + 1) throw errors.notArchive(what, 'malformed pax header');
+    if (PAX_FIRST_BYTES.has(data[i + 1]!)) {
+      const eq = data.indexOf(0x3d, i + 1);
+      const key = eq > i + 1 && eq < end ? data.toString('latin1', i + 1, eq) : '';
+      if (PAX_KEYS.has(key) || key.startsWith(XATTR)) records.set(key, data.toString('utf8', eq + 1, end - 1));
     }
-    const record = data.toString('utf8', space + 1, at + length - 1);
-    const eq = record.indexOf('=');
-    if (eq > 0) records.set(record.slice(0, eq), record.slice(eq + 1));
-    at += length;
+    at = end;
   }
   return records;
 }
@@ -112,9 +120,14 @@ export async function walkTar(reader: ByteReader, options: TarOptions, visit: (e
   let longLink: string | undefined;
   let count = 0;
 
-  const readMeta = async (size: number): Promise<Buffer> => {
+  /** A pax or long-name header's data; without a promise when it is already buffered (the usual case). */
+  const readMeta = (size: number): Buffer | Promise<Buffer> => {
     if (size > MAX_META_BYTES) throw errors.notArchive(what, `extended header of ${size} bytes`);
-    const data = reader.tryRead(size) ?? (await reader.read(size));
+    const buffered = reader.tryRead(size + ((BLOCK - (size % BLOCK)) % BLOCK));
+    return buffered ? buffered.subarray(0, size) : readMetaAsync(size);
+  };
+  const readMetaAsync = async (size: number): Promise<Buffer> => {
+    const data = await reader.read(size);
     if (data.length < size) throw errors.notArchive(what, 'unexpected end of archive');
     const padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (!reader.trySkip(padding)) await reader.skip(padding);
@@ -141,7 +154,8 @@ export async function walkTar(reader: ByteReader, options: TarOptions, visit: (e
     const flag = String.fromCharCode(block[156]!);
     const headerSize = number(block, 124, 12);
     if (flag === 'x' || flag === 'g') {
-      const records = parsePax(await readMeta(headerSize), what);
+      const meta = readMeta(headerSize);
+      const records = parsePax(meta instanceof Promise ? await meta : meta, what);
       if (flag === 'x') pax = records;
       else globalPax = new Map([...globalPax, ...records]);
       continue;
@@ -168,7 +182,7 @@ export async function walkTar(reader: ByteReader, options: TarOptions, visit: (e
     if (!Number.isSafeInteger(size) || size < 0) throw errors.notArchive(what, `invalid size for ${name}`);
     let xattrs: Record<string, string> | undefined;
     for (const [key, value] of merged) {
-      if (key.startsWith('SCHILY.xattr.')) (xattrs ??= {})[key.slice('SCHILY.xattr.'.length)] = value;
+      if (key.startsWith(XATTR)) (xattrs ??= {})[key.slice(XATTR.length)] = value;
     }
     const type = TYPES[flag] ?? 'other';
     // Only regular files carry a body that matters; links, dirs and devices normally have size 0
