@@ -17,7 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   fs: ['core', 'util', 'image'],
   analyzers: ['core', 'util', 'image', 'fs'],
   score: ['core'],
-  policy: ['core'],
+  policy: ['core', 'util'],
   vuln: ['core', 'util'],
   report: ['core'],
   recommend: ['core'],

@@ -1,13 +1,5 @@
 import { DistrolensError } from '../core/errors.js';
 import { VERSION } from '../version.js';
-import { inspectCommand } from './inspect.js';
-import { scanCommand } from './scan.js';
-import { compareCommand } from './compare.js';
-import { dbCommand } from './db.js';
-import { lintCommand } from './lint.js';
-import { migrateCommand } from './migrate.js';
-import { recommendCommand } from './recommend.js';
-import { serveCommand } from './serve.js';
 import { EXIT, type CliIo } from './io.js';
 
 const HELP = `distrolens ${VERSION}: measure container images against distroless, without a Docker daemon
@@ -28,15 +20,18 @@ Run distrolens COMMAND --help for the options of a command.
 Exit codes: 0 ok, 1 policy failed, 2 usage or input error, 3 internal error.
 `;
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
-  inspect: inspectCommand,
-  scan: scanCommand,
-  compare: compareCommand,
-  db: dbCommand,
-  recommend: recommendCommand,
-  lint: lintCommand,
-  migrate: migrateCommand,
-  serve: serveCommand,
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+/** Each command's module is loaded when it runs: a start-up pays only for the command it runs. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  inspect: async () => (await import('./inspect.js')).inspectCommand,
+  scan: async () => (await import('./scan.js')).scanCommand,
+  compare: async () => (await import('./compare.js')).compareCommand,
+  db: async () => (await import('./db.js')).dbCommand,
+  recommend: async () => (await import('./recommend.js')).recommendCommand,
+  lint: async () => (await import('./lint.js')).lintCommand,
+  migrate: async () => (await import('./migrate.js')).migrateCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
 };
 
 function causeChain(error: unknown): string[] {
@@ -73,12 +68,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(`${VERSION}\n`);
       return EXIT.ok;
     }
-    const run = COMMANDS[command];
-    if (!run) {
+    const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!load) {
       report('error', 'E_USAGE', `unknown command ${JSON.stringify(command)}`, 'run distrolens --help');
       return EXIT.input;
     }
-    return await run(rest, io);
+    return await (await load())(rest, io);
   } catch (error) {
     if (error instanceof DistrolensError) {
       const internal = error.code === 'E_INTERNAL';

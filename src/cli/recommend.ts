@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
 import { fail } from '../core/errors.js';
 import type { Recommendation, ImageNumbers } from '../core/recommendation.js';
 import { renderJson } from '../report/format.js';
@@ -10,6 +9,7 @@ import { numbersOf, recommend } from '../recommend/index.js';
 import { scanImage } from '../scan/scan.js';
 import { openSource, type OpenOptions } from '../sources/index.js';
 import { TOOL } from '../version.js';
+import { loadYaml } from '../util/yaml.js';
 import type { CliIo } from './io.js';
 import { runImageCommand } from './image-command.js';
 
@@ -35,7 +35,7 @@ const RUNTIMES = ['static', 'glibc', 'cc', 'node', 'python', 'java', 'dotnet', '
 async function loadCatalogue(path: string): Promise<BaseImage[]> {
   let doc: unknown;
   try {
-    doc = parse(await readFile(path, 'utf8'));
+    doc = loadYaml().parse(await readFile(path, 'utf8'));
   } catch (error) {
     throw fail('E_INPUT_NOT_FOUND', `catalogue ${path}: ${(error as Error).message.split('\n')[0]}`, 'pass a YAML or JSON list of bases to --catalogue');
   }

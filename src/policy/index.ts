@@ -1,4 +1,4 @@
-import { parse, YAMLParseError } from 'yaml';
+import { loadYaml } from '../util/yaml.js';
 import { fail } from '../core/errors.js';
 import { SEVERITIES, type Finding, type Severity } from '../core/finding.js';
 import type { Report } from '../core/report.js';
@@ -71,9 +71,9 @@ function parseSize(value: unknown, file: string): number {
 export function parsePolicy(text: string, file = 'policy'): Policy {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = loadYaml().parse(text);
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : 'YAML';
+    const where = error instanceof loadYaml().YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : 'YAML';
     throw invalid(file, where, (error as Error).message.split('\n')[0]!);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw invalid(file, 'top level', 'expected a mapping of settings');

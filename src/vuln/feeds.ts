@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { loadYaml } from '../util/yaml.js';
 import { withZipFile } from '../util/zip.js';
 import type { OsvAffected, OsvEvent, OsvRecord } from './osv.js';
 import { secdbToOsv } from './secdb.js';
@@ -125,7 +125,7 @@ export function readFeedFile(path: string, each: (record: OsvRecord) => void): F
   if (fromZip) return fromZip;
   const text = readFileSync(path, 'utf8');
   const trimmed = text.trimStart();
-  const doc: unknown = trimmed.startsWith('{') || trimmed.startsWith('[') ? JSON.parse(text) : parse(text);
+  const doc: unknown = trimmed.startsWith('{') || trimmed.startsWith('[') ? JSON.parse(text) : loadYaml().parse(text);
   const records = recordsOfDocument(doc);
   const kind: FeedKind = doc && typeof doc === 'object' && !Array.isArray(doc) && isSecdb(doc as Record<string, unknown>) ? 'secdb' : 'osv-json';
   if (!records.length && kind !== 'secdb') return undefined;

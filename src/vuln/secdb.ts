@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { loadYaml } from '../util/yaml.js';
 import type { OsvAffected, OsvRecord } from './osv.js';
 
 /**
@@ -23,7 +23,7 @@ function ecosystemOf(doc: Secdb): string {
 }
 
 export function secdbToOsv(input: string | Secdb): OsvRecord[] {
-  const doc = (typeof input === 'string' ? parse(input) : input) as Secdb;
+  const doc = (typeof input === 'string' ? loadYaml().parse(input) : input) as Secdb;
   const ecosystem = ecosystemOf(doc);
   const byId = new Map<string, OsvAffected[]>();
   for (const entry of doc.packages ?? []) {
