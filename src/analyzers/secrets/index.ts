@@ -1,7 +1,7 @@
 import type { Finding } from '../../core/finding.js';
 import type { FsEntry } from '../../fs/types.js';
 import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type Rule } from '../types.js';
-import { CREDENTIAL_FILES, SECRET_PATTERNS, worthReading, type SecretPattern } from './patterns.js';
+import { SECRET_PATTERNS, credentialFile, worthReading, type SecretPattern } from './patterns.js';
 
 const REFERENCES = ['CIS Docker Benchmark 4.10: ensure secrets are not stored in Dockerfiles', 'https://docs.docker.com/build/building/secrets/'];
 
@@ -48,10 +48,11 @@ export const secretsAnalyzer = {
   analyze({ fs }: AnalyzerInput): AnalyzerOutput {
     const findings: Finding[] = [];
     const check = (entry: FsEntry, data: Buffer | undefined, hiddenBy?: number): void => {
+      const credential = credentialFile(entry.path);
+      if (!credential && !data) return; // most files: nothing to look at
       const where = hiddenBy === undefined ? `${entry.path} (layer ${entry.layer})`
         : `${entry.path}, written in layer ${entry.layer} and ${hiddenBy === entry.layer ? 'replaced' : `deleted or replaced in layer ${hiddenBy}`}, so still in the image`;
       const key = hiddenBy === undefined ? 'visible' : `hidden@${entry.layer}`;
-      const credential = CREDENTIAL_FILES.find((c) => c.pattern.test(entry.path));
       if (credential) {
         findings.push(finding(SECRET_RULES['credential-file']!, {
           title: `Credential file in the image: ${credential.title}`,

@@ -40,11 +40,24 @@ const SYSTEM_PREFIXES = ['/usr/', '/lib/', '/lib64/', '/lib32/', '/bin/', '/sbin
 const BINARY_EXTENSIONS = /\.(so(\.\d+)*|a|o|png|jpe?g|gif|ico|webp|gz|tgz|bz2|xz|zst|zip|jar|war|whl|pyc|node|wasm|ttf|otf|woff2?|mo|db|sqlite|bin|exe|dll|class|pdf)$/i;
 /** Files larger than this are not read for secrets (logs, data, bundles). */
 export const MAX_SECRET_FILE_BYTES = 512 * 1024;
-const NAMED = /(^|\/)(\.env(\.[a-z]+)?|\.npmrc|\.pypirc|\.git-credentials|\.netrc|\.dockercfg|config\.json|credentials|id_(rsa|dsa|ecdsa|ed25519)|[^/]*\.(pem|key|p12|pfx))$/;
+/** File names read wherever they are. Tested on the last component: anchored, it is cheap. */
+const NAMED = /^(\.env(\.[a-z]+)?|\.npmrc|\.pypirc|\.git-credentials|\.netrc|\.dockercfg|config\.json|credentials|id_(rsa|dsa|ecdsa|ed25519)|.*\.(pem|key|p12|pfx))$/;
 
+/** The last component of a path. */
+const nameOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
+
+/** Called for every file of every layer: the cheap tests first. */
 export function worthReading(path: string, size: number): boolean {
   if (size === 0 || size > MAX_SECRET_FILE_BYTES) return false;
-  if (NAMED.test(path)) return true;
-  if (BINARY_EXTENSIONS.test(path) || path.includes('/node_modules/') || path.includes('/site-packages/')) return false;
-  return !SYSTEM_PREFIXES.some((prefix) => path.startsWith(prefix));
+  if (NAMED.test(nameOf(path))) return true;
+  if (SYSTEM_PREFIXES.some((prefix) => path.startsWith(prefix)) || path.includes('/node_modules/') || path.includes('/site-packages/')) return false;
+  return !BINARY_EXTENSIONS.test(path);
+}
+
+/** Names a credential file can have: a pre-filter for CREDENTIAL_FILES, tested on the last component. */
+const CREDENTIAL_NAME = /^(\.git-credentials|credentials|\.netrc|id_(rsa|dsa|ecdsa|ed25519))$/;
+
+/** The credential file a path is, if any. */
+export function credentialFile(path: string): (typeof CREDENTIAL_FILES)[number] | undefined {
+  return CREDENTIAL_NAME.test(nameOf(path)) ? CREDENTIAL_FILES.find((c) => c.pattern.test(path)) : undefined;
 }
