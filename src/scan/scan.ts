@@ -170,17 +170,20 @@ const sortWarnings = (warnings: ReportWarning[]): ReportWarning[] =>
   warnings.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.message < b.message ? -1 : 1));
 
 async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: string, options: ScanOptions & { now: () => Date }): Promise<{ report: Report; fs: LayeredFs }> {
+  // Asked about every file of every layer: only the analyzers that read or extract anything.
+  const readers = analyzers.filter((a) => a.reads);
+  const extractors = analyzers.filter((a) => a.extract);
   const fs = await buildFs(image, {
     ...options,
     ...(options.cacheDir ? { layerCache: new DiskLayerCache(options.cacheDir, cacheKey) } : {}),
     capture: {
       match: (path, size, mode) => {
-        const raw = wanted(analyzers, path, size);
-        const extract = size <= MAX_EXTRACT_BYTES && analyzers.some((a) => a.extract?.match(path, size, mode));
+        const raw = wanted(readers, path, size);
+        const extract = size <= MAX_EXTRACT_BYTES && extractors.some((a) => a.extract!.match(path, size, mode));
         return extract ? Math.max(raw === false ? 0 : raw === true ? MAX_CAPTURE_BYTES : raw, MAX_EXTRACT_BYTES) : raw;
       },
       // Extraction results replace the bytes they came from; other captured files are kept as read.
-      keep: (path, data, mode) => extractAll(analyzers, path, data, mode) ?? (wanted(analyzers, path, data.length) !== false ? data : undefined),
+      keep: (path, data, mode) => extractAll(extractors, path, data, mode) ?? (wanted(readers, path, data.length) !== false ? data : undefined),
       maxBytes: MAX_CAPTURE_BYTES,
     },
   });

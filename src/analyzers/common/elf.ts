@@ -15,8 +15,18 @@ export interface ElfFile {
 
 export const isElf = (data: Uint8Array): boolean => data.length > 52 && data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
 
+/** Several extractors read the same binary during a walk: it is parsed once. */
+const parsed = new WeakMap<Buffer, ElfFile | undefined>();
+
 export function parseElf(data: Buffer): ElfFile | undefined {
   if (!isElf(data)) return undefined;
+  if (parsed.has(data)) return parsed.get(data);
+  const elf = readElf(data);
+  parsed.set(data, elf);
+  return elf;
+}
+
+function readElf(data: Buffer): ElfFile {
   const is64 = data[4] === 2;
   const little = data[5] === 1;
   const u16 = (at: number) => (at + 2 <= data.length ? (little ? data.readUInt16LE(at) : data.readUInt16BE(at)) : 0);

@@ -51,7 +51,7 @@ export function sourceName(sourceRpm: string): string | undefined {
 export const rpmAnalyzer = {
   id: 'rpm',
   version: 1,
-  reads: (path: string) => (RPM_DBS.includes(path) || RPM_DBS.includes(path.replace(/-wal$/, '')) ? MAX_RPMDB_BYTES : false),
+  reads: (path: string) => (RPM_DBS.includes(path.endsWith('-wal') ? path.slice(0, -'-wal'.length) : path) ? MAX_RPMDB_BYTES : false),
   async analyze({ fs, os }: AnalyzerInput): Promise<AnalyzerOutput> {
     const packages: Package[] = [];
     const warnings: ReportWarning[] = [];
