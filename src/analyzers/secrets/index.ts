@@ -42,7 +42,7 @@ function scanText(text: string, path: string, patterns: readonly SecretPattern[]
  */
 export const secretsAnalyzer = {
   id: 'secrets',
-  version: 1,
+  version: 2,
   reads: worthReading,
   rules: Object.values(SECRET_RULES),
   analyze({ fs }: AnalyzerInput): AnalyzerOutput {
@@ -70,10 +70,13 @@ export const secretsAnalyzer = {
         }));
       }
     };
+    // Only what this analyzer asked for is read: other analyzers capture package lists and
+    // licences, which are not where secrets are looked for.
+    const text = (entry: FsEntry, content: { data: Buffer } | undefined) => (content && worthReading(entry.path, entry.size) ? content.data : undefined);
     for (const entry of fs.entries()) {
-      if (entry.type === 'file') check(entry, fs.content(entry.path)?.data);
+      if (entry.type === 'file') check(entry, text(entry, fs.content(entry.path)));
     }
-    for (const { entry, hiddenBy } of fs.hiddenFiles()) check(entry, fs.hiddenContent(entry)?.data, hiddenBy);
+    for (const { entry, hiddenBy } of fs.hiddenFiles()) check(entry, text(entry, fs.hiddenContent(entry)), hiddenBy);
     return { findings };
   },
 } satisfies Analyzer;

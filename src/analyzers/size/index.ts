@@ -29,49 +29,72 @@ export function diveEfficiency(layers: readonly LayerChanges[]): Efficiency {
   return result;
 }
 
-function computeEfficiency(layers: readonly LayerChanges[]): Efficiency {
-  const data = new Map<string, { count: number; cumulative: number; min: number }>();
-  for (const layer of layers) {
-    // The layer's own tree: its entries and its whiteouts (dive shows both as nodes).
-    const sizes = new Map<string, number>();
-    for (const entry of layer.entries) sizes.set(entry.path, entry.type === 'file' ? entry.size : 0);
-    if (layer.whiteouts.length) {
-      // What each whiteout removed: the removed entries under it (one pass over the removed list).
-      const targets = new Set(layer.whiteouts);
-      const removedBytes = new Map<string, number>();
-      const removedDirs = new Set<string>();
-      for (const e of layer.removed) {
-        if (targets.has(e.path) && e.type === 'dir') removedDirs.add(e.path);
-        for (let at = e.path.length; at > 0; at = e.path.lastIndexOf('/', at - 1)) {
-          const prefix = e.path.slice(0, at);
-          if (targets.has(prefix)) {
-            if (e.type === 'file') removedBytes.set(prefix, (removedBytes.get(prefix) ?? 0) + e.size);
-            break;
-          }
-        }
+/** One path across layers: how many layers have it as a leaf, their sizes summed, the smallest. */
+interface PathTally {
+  count: number;
+  cumulative: number;
+  min: number;
+  /** The last layer that counted this path, its size there, and the smallest size before it. */
+  layer: number;
+  size: number;
+  minBefore: number;
+}
+
+/** What each whiteout of a layer removed, as dive counts it: a directory's removed bytes, a file's zero. */
+function whiteoutSizes(layer: LayerChanges): Map<string, number> {
+  const targets = new Set(layer.whiteouts);
+  const removedBytes = new Map<string, number>();
+  const removedDirs = new Set<string>();
+  for (const e of layer.removed) {
+    if (targets.has(e.path) && e.type === 'dir') removedDirs.add(e.path);
+    for (let at = e.path.length; at > 0; at = e.path.lastIndexOf('/', at - 1)) {
+      const prefix = e.path.slice(0, at);
+      if (targets.has(prefix)) {
+        if (e.type === 'file') removedBytes.set(prefix, (removedBytes.get(prefix) ?? 0) + e.size);
+        break;
       }
-      for (const target of layer.whiteouts) sizes.set(target, removedDirs.has(target) ? removedBytes.get(target) ?? 0 : 0);
     }
+  }
+  return new Map(layer.whiteouts.map((target) => [target, removedDirs.has(target) ? removedBytes.get(target) ?? 0 : 0]));
+}
+
+function computeEfficiency(layers: readonly LayerChanges[]): Efficiency {
+  const data = new Map<string, PathTally>();
+  layers.forEach((layer, index) => {
+    // The layer's own tree: its entries, then its whiteouts (dive shows both as nodes); a path
+    // written twice in one layer counts once, with its last size.
+    const whiteouts = layer.whiteouts.length ? whiteoutSizes(layer) : undefined;
     // dive visits leaves only: mark every ancestor, climbing only until one is already marked.
     const parents = new Set<string>();
-    for (const path of sizes.keys()) {
+    const markAncestors = (path: string): void => {
       for (let at = path.lastIndexOf('/'); at > 0; at = path.lastIndexOf('/', at - 1)) {
         const ancestor = path.slice(0, at);
         if (parents.has(ancestor)) break;
         parents.add(ancestor);
       }
-    }
-    for (const [path, size] of sizes) {
-      if (parents.has(path)) continue;
+    };
+    const tally = (path: string, size: number): void => {
+      if (parents.has(path)) return;
       const d = data.get(path);
-      if (!d) data.set(path, { count: 1, cumulative: size, min: size });
-      else {
+      if (!d) data.set(path, { count: 1, cumulative: size, min: size, layer: index, size, minBefore: Infinity });
+      else if (d.layer === index) {
+        d.cumulative += size - d.size;
+        d.min = Math.min(d.minBefore, size);
+        d.size = size;
+      } else {
         d.count++;
         d.cumulative += size;
+        d.minBefore = d.min;
         d.min = Math.min(d.min, size);
+        d.layer = index;
+        d.size = size;
       }
-    }
-  }
+    };
+    for (const entry of layer.entries) markAncestors(entry.path);
+    for (const path of whiteouts?.keys() ?? []) markAncestors(path);
+    for (const entry of layer.entries) tally(entry.path, entry.type === 'file' ? entry.size : 0);
+    for (const [path, size] of whiteouts ?? []) tally(path, size);
+  });
   let minimum = 0;
   let discovered = 0;
   let wastedBytes = 0;
