@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 
 /**
  * Sequential byte readers for the tar walker. Two implementations: one over an async stream of
@@ -196,5 +197,52 @@ export class FileRangeReader implements ByteReader {
   async close(): Promise<void> {
     await this.#handle?.close();
     this.#handle = undefined;
+  }
+}
+
+/**
+ * Yields a readable's chunks one by one, as they were pushed. A stream's own async iterator
+ * reads everything buffered at once, which copies the chunks into a new buffer whenever the
+ * producer ran ahead (zlib faster than the tar walker, a socket faster than the disk). At most
+ * `runAhead` bytes wait in the queue; the readable is paused beyond that.
+ */
+export async function* chunksOf(readable: Readable, runAhead = 4 * 1024 * 1024): AsyncGenerator<Uint8Array> {
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  readable.on('data', (chunk: Uint8Array) => {
+    queue.push(chunk);
+    queued += chunk.length;
+    if (queued >= runAhead) readable.pause();
+    wake?.();
+  });
+  readable.on('end', () => {
+    ended = true;
+    wake?.();
+  });
+  readable.on('error', (error) => {
+    failure ??= { error };
+    wake?.();
+  });
+  try {
+    for (;;) {
+      const chunk = queue.shift();
+      if (chunk) {
+        queued -= chunk.length;
+        if (queued < runAhead && readable.isPaused()) readable.resume();
+        yield chunk;
+      } else if (failure) {
+        throw failure.error;
+      } else if (ended) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    }
+  } finally {
+    readable.destroy();
   }
 }

@@ -2,6 +2,7 @@ import { createGunzip } from 'node:zlib';
 import { Readable, pipeline } from 'node:stream';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { errors } from '../core/errors.js';
+import { chunksOf } from './bytes.js';
 
 /** How a blob is compressed, detected from its first bytes (media types lie often enough). */
 export type Compression = 'gzip' | 'zstd' | 'xz' | 'none';
@@ -57,52 +58,6 @@ export class ByteCounter {
 
 /** Chunks zlib may produce ahead of the tar walker. */
 const RUN_AHEAD = 4 * INFLATE_CHUNK;
-
-/**
- * Yields a readable's chunks one by one, as they were pushed. A stream's own async iterator
- * reads everything buffered at once, which copies the chunks into a new buffer whenever the
- * producer ran ahead — here, every time zlib is faster than the tar walker.
- */
-async function* chunksOf(readable: Readable, runAhead: number): AsyncGenerator<Uint8Array> {
-  const queue: Uint8Array[] = [];
-  let queued = 0;
-  let ended = false;
-  let failure: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  readable.on('data', (chunk: Uint8Array) => {
-    queue.push(chunk);
-    queued += chunk.length;
-    if (queued >= runAhead) readable.pause();
-    wake?.();
-  });
-  readable.on('end', () => {
-    ended = true;
-    wake?.();
-  });
-  readable.on('error', (error) => {
-    failure ??= { error };
-    wake?.();
-  });
-  try {
-    for (;;) {
-      const chunk = queue.shift();
-      if (chunk) {
-        queued -= chunk.length;
-        if (queued < runAhead && readable.isPaused()) readable.resume();
-        yield chunk;
-      } else if (failure) {
-        throw failure.error;
-      } else if (ended) {
-        return;
-      } else {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-    }
-  } finally {
-    readable.destroy();
-  }
-}
 
 function gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
   // zlib works on the thread pool and may run ahead of the tar walker on the main thread instead

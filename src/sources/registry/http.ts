@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { chunksOf } from '../../util/bytes.js';
 
 /**
  * The part of a fetch Response the registry client uses, over node:http(s). fetch costs ~60 ms
@@ -12,7 +13,7 @@ export interface HttpResponse {
   /** The URL that answered, after redirects. */
   readonly url: string;
   readonly headers: { get(name: string): string | null };
-  /** The body as it arrives; read it, or discard() it so the connection can be reused. */
+  /** The body as it arrives, chunk by chunk; read it, or discard() it so the connection can be reused. */
   readonly body: AsyncIterable<Uint8Array>;
   text(): Promise<string>;
   json(): Promise<unknown>;
@@ -59,7 +60,7 @@ function wrap(message: IncomingMessage, url: URL): HttpResponse {
         return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
       },
     },
-    body: message,
+    body: chunksOf(message),
     text: async () => (await readAll(message)).toString('utf8'),
     json: async () => JSON.parse((await readAll(message)).toString('utf8')) as unknown,
     discard: () => void message.resume(),
