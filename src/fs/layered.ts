@@ -114,13 +114,12 @@ export class LayeredFs {
     return fs;
   }
 
-  #link(entry: FsEntry): void {
+  #link(entry: FsEntry, parent = parentOf(entry.path)): void {
     this.#nodes.set(entry.path, entry);
     if (entry.path === '/') return;
-    const parent = parentOf(entry.path);
     let set = this.#children.get(parent);
     if (!set) this.#children.set(parent, (set = new Set()));
-    set.add(baseName(entry.path));
+    set.add(entry.path.slice(parent.length === 1 ? 1 : parent.length + 1));
   }
 
   /** Removes a path and everything under it, returning what was removed. */
@@ -146,17 +145,18 @@ export class LayeredFs {
     this.#contents.delete(node.path);
   }
 
-  #ensureParents(path: string, layer: number): void {
-    const parent = parentOf(path);
-    if (parent === path || parent === '/') return;
-    const existing = this.#nodes.get(parent);
+  /** Makes `dir` a directory, creating it and its missing parents as implicit directories. */
+  #ensureDir(dir: string, layer: number): void {
+    if (dir === '/') return;
+    const existing = this.#nodes.get(dir);
     if (existing?.type === 'dir') return;
     if (existing) {
       // A lower layer had a file or symlink where this layer puts a directory: it is replaced.
-      this.#unlink(parent, []);
+      this.#unlink(dir, []);
     }
-    this.#ensureParents(parent, layer);
-    this.#link({ path: parent, type: 'dir', size: 0, mode: 0o755, uid: 0, gid: 0, layer, implicit: true });
+    const parent = parentOf(dir);
+    this.#ensureDir(parent, layer);
+    this.#link({ path: dir, type: 'dir', size: 0, mode: 0o755, uid: 0, gid: 0, layer, implicit: true }, parent);
   }
 
   #apply(record: LayerRecord, layer: number): void {
@@ -173,8 +173,9 @@ export class LayeredFs {
         else if (entry.type !== 'dir') this.#unlink(entry.path, overwritten);
       }
       if (existing && existing.type !== 'dir') this.#hide(existing);
-      this.#ensureParents(entry.path, layer);
-      this.#link(entry);
+      const parent = parentOf(entry.path);
+      this.#ensureDir(parent, layer);
+      this.#link(entry, parent);
     }
     for (const [path, captured] of record.contents) this.#contents.set(path, captured);
     const shadowedFiles = [...removed, ...overwritten].filter((e) => e.type === 'file');

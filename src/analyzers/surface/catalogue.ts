@@ -29,15 +29,21 @@ export const TOOLS: Readonly<Record<SurfaceCategory, { readonly names: readonly 
 
 /** Directories whose executables count: anything named bin or sbin, and distroless's /busybox. */
 export function inBinDir(path: string): boolean {
-  const parent = path.slice(0, path.lastIndexOf('/'));
-  const dir = parent.slice(parent.lastIndexOf('/') + 1);
-  return dir === 'bin' || dir === 'sbin' || parent === '/busybox';
+  // Called for every file of an image: compares in place instead of slicing the parent out.
+  const slash = path.lastIndexOf('/');
+  const start = path.lastIndexOf('/', slash - 1) + 1;
+  const length = slash - start;
+  return (length === 3 && path.startsWith('bin', start)) || (length === 4 && path.startsWith('sbin', start)) || (slash === 8 && path.startsWith('/busybox/'));
 }
 
 /** The category of an executable name, if any. */
 export function categoryOf(name: string): SurfaceCategory | undefined {
-  for (const [category, { names, patterns }] of Object.entries(TOOLS) as [SurfaceCategory, (typeof TOOLS)[SurfaceCategory]][]) {
-    if (names.includes(name) || patterns?.some((p) => p.test(name))) return category;
+  for (const { category, names, patterns } of LOOKUP) {
+    if (names.has(name) || patterns.some((p) => p.test(name))) return category;
   }
   return undefined;
 }
+
+/** TOOLS in its order, with the names in sets: categoryOf runs for every executable in a bin directory. */
+const LOOKUP = (Object.entries(TOOLS) as [SurfaceCategory, (typeof TOOLS)[SurfaceCategory]][])
+  .map(([category, { names, patterns }]) => ({ category, names: new Set(names), patterns: patterns ?? [] }));

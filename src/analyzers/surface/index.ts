@@ -1,5 +1,6 @@
 import { SURFACE_CATEGORIES, type SurfaceCategory, type SurfaceItem } from '../../core/surface.js';
 import type { LayeredFs } from '../../fs/layered.js';
+import { baseName } from '../../fs/path.js';
 import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type Rule } from '../types.js';
 import { categoryOf, inBinDir } from './catalogue.js';
 
@@ -36,7 +37,7 @@ export function collectSurface(fs: LayeredFs): Record<SurfaceCategory | 'setuid'
     }
   }
   for (const entry of entries) {
-    const name = entry.path.slice(entry.path.lastIndexOf('/') + 1);
+    const name = baseName(entry.path);
     if (entry.type === 'file' || entry.type === 'hardlink' || entry.type === 'symlink') {
       const category = inBinDir(entry.path) ? categoryOf(name) : undefined;
       if (category) {
