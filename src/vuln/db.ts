@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { fail, isDistrolensError } from '../core/errors.js';
-import { idsOf, ratingOfRecord, type Candidate, type Rating, type VulnSource } from './match.js';
+import { idsOf, ratingOfRecord, type Candidate, type Rating, type SourcedRecord, type VulnSource } from './match.js';
 import type { OsvAffected, OsvRecord } from './osv.js';
 
 /**
@@ -131,7 +131,7 @@ export class VulnDb implements VulnSource {
   private readonly byRowids: Database.Statement<[string], { rowid: number; source: string; record: string }>;
   private readonly byIds: Database.Statement<[string], { id: string; rating: string }>;
   /** Parsed records by rowid: a kernel has thousands of advisories, each parsed once per scan. */
-  private readonly records = new Map<number, { record: OsvRecord; source: string }>();
+  private readonly parsed = new Map<number, SourcedRecord>();
   readonly builtAt: Date;
 
   private constructor(readonly path: string) {
@@ -160,15 +160,17 @@ export class VulnDb implements VulnSource {
 
   lookup(ecosystem: string, name: string): Candidate[] {
     const row = this.byPackage.get(ecosystem, name);
-    if (!row) return [];
-    const entries = JSON.parse(row.entries) as [number, OsvAffected][];
+    return row ? (JSON.parse(row.entries) as [number, OsvAffected][]).map(([ref, entry]) => ({ ref, entry })) : [];
+  }
+
+  records(refs: readonly number[]): Map<number, SourcedRecord> {
     // A long-lived reader (serve) keeps at most this many parsed records.
-    if (this.records.size > MAX_CACHED_RECORDS) this.records.clear();
-    const missing = entries.map(([rowid]) => rowid).filter((rowid) => !this.records.has(rowid));
+    if (this.parsed.size > MAX_CACHED_RECORDS) this.parsed.clear();
+    const missing = [...new Set(refs.filter((ref) => !this.parsed.has(ref)))];
     if (missing.length) {
-      for (const r of this.byRowids.all(JSON.stringify(missing))) this.records.set(r.rowid, { record: JSON.parse(r.record) as OsvRecord, source: r.source });
+      for (const r of this.byRowids.all(JSON.stringify(missing))) this.parsed.set(r.rowid, { record: JSON.parse(r.record) as OsvRecord, source: r.source });
     }
-    return entries.map(([rowid, entry]) => ({ ...this.records.get(rowid)!, entry }));
+    return new Map(refs.map((ref) => [ref, this.parsed.get(ref)!]));
   }
 
   ratings(ids: readonly string[]): Map<string, Rating> {

@@ -10,17 +10,27 @@ export interface OsContext {
   readonly versionId?: string;
 }
 
-/** One record's entry for a package, as a database returns it. */
+/** One record's entry for a package, as a source returns it; the record itself comes from records(). */
 export interface Candidate {
-  readonly record: OsvRecord;
   readonly entry: OsvAffected;
-  /** The feed the record came from. */
+  /** Which record: a key for records(). */
+  readonly ref: number;
+}
+
+/** A record and the feed it came from. */
+export interface SourcedRecord {
+  readonly record: OsvRecord;
   readonly source: string;
 }
 
 /** Where matching finds records: the SQLite database, or records in memory (tests). */
 export interface VulnSource {
   lookup(ecosystem: string, name: string): readonly Candidate[];
+  /**
+   * The records some candidates name, in one batch. Matching asks only for the entries that
+   * affect the installed version: reading and parsing records is most of a match's cost.
+   */
+  records(refs: readonly number[]): ReadonlyMap<number, SourcedRecord>;
   /** The ratings some record gives these ids or aliases, for records that carry none themselves (one batch per scan). */
   ratings?(ids: readonly string[]): ReadonlyMap<string, Rating>;
 }
@@ -34,20 +44,21 @@ export interface Rating {
 export function memorySource(records: readonly OsvRecord[], source = 'osv'): VulnSource {
   const index = new Map<string, Candidate[]>();
   const ratings = new Map<string, Rating>();
-  for (const record of records) {
-    if (record.withdrawn) continue;
+  records.forEach((record, ref) => {
+    if (record.withdrawn) return;
     const rating = ratingOfRecord(record);
     // As the database does: the best rating any record gives an id, a vector over a word.
     if (rating.severity !== 'unknown') for (const id of idsOf(record)) ratings.set(id, best(ratings.get(id), rating));
     for (const entry of record.affected ?? []) {
       const key = `${entry.package.ecosystem}\0${entry.package.name}`;
       const list = index.get(key);
-      if (list) list.push({ record, entry, source });
-      else index.set(key, [{ record, entry, source }]);
+      if (list) list.push({ entry, ref });
+      else index.set(key, [{ entry, ref }]);
     }
-  }
+  });
   return {
     lookup: (ecosystem, name) => index.get(`${ecosystem}\0${name}`) ?? [],
+    records: (refs) => new Map(refs.map((ref) => [ref, { record: records[ref]!, source }])),
     ratings: (ids) => new Map(ids.flatMap((id) => (ratings.has(id) ? [[id, ratings.get(id)!] as const] : []))),
   };
 }
@@ -144,9 +155,13 @@ export function matchPackages(packages: readonly Package[], os: OsContext, sourc
     const eco = ecosystemOf(p, os);
     if (!eco) continue;
     const version = comparedVersion(p);
-    for (const { record, entry, source: feed } of source.lookup(eco.ecosystem, eco.name)) {
+    // Versions first, records after: only the records of entries that matter are read.
+    const judged = source.lookup(eco.ecosystem, eco.name).map((candidate) => ({ candidate, result: isAffected(candidate.entry, version) }))
+      .filter(({ result }) => result.affected || result.skippedGit);
+    const records = judged.length ? source.records(judged.map(({ candidate }) => candidate.ref)) : new Map<number, SourcedRecord>();
+    for (const { candidate, result } of judged) {
+      const { record, source: feed } = records.get(candidate.ref)!;
       if (record.withdrawn) continue;
-      const result = isAffected(entry, version);
       if (result.skippedGit) skippedGit++;
       if (!result.affected) continue;
       const id = canonicalId(record);
