@@ -62,6 +62,16 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 
+/**
+ * Whether a network error may go away by itself. A name that does not exist (NXDOMAIN) will not:
+ * failing at once saves the ~7 s of backoff a typo or an offline machine would otherwise wait, as
+ * Go's resolver marks it not temporary. A refused or reset connection (a registry restarting) and
+ * a resolver that did not answer (EAI_AGAIN) are retried.
+ */
+export function isTransient(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code !== 'ENOTFOUND';
+}
+
 export interface RequestInit {
   readonly method?: string;
   readonly headers?: Record<string, string>;
@@ -159,7 +169,7 @@ export class RegistryClient {
         networkError = error;
       }
       if (response && !RETRYABLE.has(response.status)) return response;
-      if (attempt >= policy.attempts) {
+      if (attempt >= policy.attempts || (networkError !== undefined && !isTransient(networkError))) {
         if (response) return response;
         const code = (networkError as NodeJS.ErrnoException).code ?? (networkError as Error).message;
         throw fail('E_NETWORK', `${what}: cannot reach ${new URL(url).host} (${code})`,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatReference, isLoopback, parseReference } from './reference.js';
-import { parseChallenge, retryAfterMs } from './client.js';
+import { isTransient, parseChallenge, retryAfterMs } from './client.js';
 import { DistrolensError } from '../../core/errors.js';
 
 test('references normalise like docker does', () => {
@@ -48,4 +48,11 @@ test('WWW-Authenticate challenges and Retry-After values', () => {
   assert.equal(retryAfterMs('3'), 3000);
   assert.equal(retryAfterMs('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:27:58 GMT')), 2000);
   assert.equal(retryAfterMs('soon'), undefined);
+});
+
+test('network errors: a name that does not resolve fails at once, the rest are retried', () => {
+  const error = (code: string) => Object.assign(new Error(code), { code });
+  assert.equal(isTransient(error('ENOTFOUND')), false);
+  for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EAI_AGAIN', 'ETIMEDOUT']) assert.equal(isTransient(error(code)), true, code);
+  assert.equal(isTransient(new Error('socket hang up')), true);
 });
