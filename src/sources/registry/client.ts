@@ -1,6 +1,7 @@
 import { DistrolensError, fail } from '../../core/errors.js';
 import { sleep } from '../../util/concurrency.js';
 import type { RegistryAuth } from './credentials.js';
+import { getBlob, type BlobResponse } from './blob-get.js';
 import { send, type HttpResponse } from './http.js';
 import { DOCKER_HUB, DOCKER_HUB_API, isLoopback } from './reference.js';
 
@@ -180,6 +181,18 @@ export class RegistryClient {
       const hinted = response ? retryAfterMs(response.headers.get('retry-after')) : undefined;
       await sleep(Math.min(policy.maxDelayMs, hinted ?? backoff), this.#options.signal);
     }
+  }
+
+  /**
+   * A blob body, the fast way when the registry answers plainly (see blob-get.ts), else through
+   * request(). Auth is settled by then: manifests of the same repository came first.
+   */
+  async blob(path: string, init: RequestInit): Promise<BlobResponse> {
+    const headers: Record<string, string> = { 'user-agent': this.#userAgent(), ...init.headers };
+    const authorization = await this.#authorization(init);
+    if (authorization) headers.authorization = authorization;
+    const direct = await getBlob(`${this.baseUrl}${path}`, headers, this.#options.signal);
+    return direct ?? this.request(path, init);
   }
 
   /** Sends an authenticated request to `/v2/…`, mapping failures to coded errors. */

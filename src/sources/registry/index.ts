@@ -93,7 +93,7 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
         const resume = writer.size;
         const init = { repository: repo, what, ...(resume ? { headers: { range: `bytes=${resume}-` } } : {}) };
         const path = `/v2/${repo}/blobs/${descriptor.digest}`;
-        const response = await client.request(path, init);
+        const response = await client.blob(path, init);
         // A server that ignores Range sends everything again: skip what we already have.
         let skip = resume && response.status !== 206 ? resume : 0;
         try {
@@ -113,7 +113,7 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
           if (writer.size < descriptor.size && attempt < attempts) continue; // closed early: resume
           break;
         } catch (error) {
-          // A socket cut mid-body (node:http's "aborted"): resume if tries are left.
+          // A socket cut mid-body: resume if tries are left.
           if (isDistrolensError(error) || attempt >= attempts) throw error;
         }
       }
