@@ -47,7 +47,7 @@ function parseHead(text: string): Head | undefined {
 }
 
 /** One exchange: resolves with the head and a body iterator, or undefined when it is not a plain one. */
-function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<{ head: Head; body?: AsyncIterable<Uint8Array>; close(): void } | undefined> {
+function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<{ head: Head; body?: AsyncIterable<Uint8Array> } | undefined> {
   return new Promise((resolve, reject) => {
     let head: Head | undefined;
     let headBytes: Buffer[] = [];
@@ -128,11 +128,11 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
       const plainBody = (parsed.status === 200 || parsed.status === 206) && length !== undefined && /^\d{1,15}$/.test(length) && !parsed.headers.has('transfer-encoding');
       if (REDIRECTS.has(parsed.status) && parsed.headers.has('location')) {
         close();
-        return settle({ head: parsed, close });
+        return settle({ head: parsed });
       }
       if (!plainBody) return fallBack();
       expected = Number(length);
-      settle({ head: parsed, body: consume(), close });
+      settle({ head: parsed, body: consume() });
       if (expected === 0) {
         ended = true;
         close();
