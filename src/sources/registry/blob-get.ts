@@ -1,5 +1,6 @@
 import { connect as connectTcp, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
+import { IDLE_TIMEOUT_MS, idleTimeout } from './http.js';
 
 /**
  * A GET for a layer blob's body, read from the socket into one reused 1 MiB buffer (`onread`).
@@ -74,6 +75,7 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
       // TLS sockets take onread too (Node ≥ 15; @types/node does not list it), one record per call.
       ? connectTls({ host, port, ...(isIP(host) ? {} : { servername: host }), ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions & { onread: OnReadOpts })
       : connectTcp({ host, port, onread });
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy(idleTimeout(IDLE_TIMEOUT_MS)));
     const onAbort = (): void => void socket.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
 

@@ -55,3 +55,15 @@ test('a refused connection rejects with the system error code', async () => {
   await new Promise((resolve) => closed.server.once('close', resolve));
   await assert.rejects(send(`${closed.origin}/v2/`, { headers: {} }), { code: 'ECONNREFUSED' });
 });
+
+test('a server that stops answering fails the request with ETIMEDOUT after the idle timeout', async () => {
+  const silent = await serve(() => {}); // reads the request, never answers
+  try {
+    const started = Date.now();
+    await assert.rejects(send(`${silent.origin}/v2/`, { headers: {}, idleTimeoutMs: 200 }), { code: 'ETIMEDOUT' });
+    assert.ok(Date.now() - started < 5000);
+  } finally {
+    silent.server.closeAllConnections();
+    silent.server.close();
+  }
+});

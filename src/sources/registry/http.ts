@@ -26,7 +26,18 @@ export interface HttpInit {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: Uint8Array | string;
   readonly signal?: AbortSignal;
+  /** A connection silent for this long fails with ETIMEDOUT (a network error: retried). */
+  readonly idleTimeoutMs?: number;
 }
+
+/**
+ * A server that stops sending, before or during a body, fails the request after two minutes of
+ * silence (fetch's limits were 300 s); a slow download that keeps sending is never cut.
+ */
+export const IDLE_TIMEOUT_MS = 120_000;
+
+/** The error a silent connection is destroyed with. */
+export const idleTimeout = (ms: number): Error => Object.assign(new Error(`no data for ${ms / 1000} s`), { code: 'ETIMEDOUT' });
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** fetch's limit (the Fetch standard's). */
@@ -37,6 +48,8 @@ function exchange(url: URL, init: HttpInit): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const request = send(url, { method: init.method ?? 'GET', headers, ...(init.signal ? { signal: init.signal } : {}) }, resolve);
+    const idle = init.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+    request.setTimeout(idle, () => request.destroy(idleTimeout(idle)));
     request.on('error', reject);
     request.end(init.body);
   });
