@@ -59,10 +59,15 @@ function extractAll(analyzers: readonly Analyzer[], path: string, data: Buffer, 
   return Object.keys(results).length ? Buffer.concat([EXTRACTED, Buffer.from(JSON.stringify(results))]) : undefined;
 }
 
+/** Extraction results by the bytes that hold them: several analyzers read the same binary's. */
+const extractions = new WeakMap<Buffer, Record<string, unknown>>();
+
 function extractedFor(fs: LayeredFs, analyzer: Analyzer, path: string): unknown {
   const content = fs.content(path);
   if (!content || !content.data.subarray(0, EXTRACTED.length).equals(EXTRACTED)) return undefined;
-  return (JSON.parse(content.data.subarray(EXTRACTED.length).toString('utf8')) as Record<string, unknown>)[analyzer.id];
+  let results = extractions.get(content.data);
+  if (!results) extractions.set(content.data, (results = JSON.parse(content.data.subarray(EXTRACTED.length).toString('utf8')) as Record<string, unknown>));
+  return results[analyzer.id];
 }
 const LARGEST_FILES = 10;
 
