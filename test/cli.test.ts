@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Ajv } from 'ajv';
 import { runCli } from '../src/cli/main.js';
 import { VERSION } from '../src/version.js';
@@ -105,6 +105,24 @@ test('the installed bin runs: --version and --help', () => {
   assert.equal(pkg.stdout.trim(), VERSION, 'src/version.ts matches package.json');
   const help = spawnSync(process.execPath, [bin, 'inspect', '--help'], { encoding: 'utf8' });
   assert.match(help.stdout, /docker-archive:PATH/);
+});
+
+test('a reader that closes the pipe early (| head) gets no EPIPE stack trace, and the exit code is still the verdict', async () => {
+  const dir = await tempDir();
+  try {
+    const dockerfile = join(dir.path, 'Dockerfile');
+    await writeFile(dockerfile, 'FROM ubuntu:24.04\nENV API_TOKEN=ghp_0123456789abcdef0123456789abcdef0123\nCMD ["app"]\n');
+    const bin = join(REPO_ROOT, 'dist', 'src', 'cli', 'bin.js');
+    const child = spawn(process.execPath, [bin, 'lint', dockerfile, '--format', 'json', '--fail-on', 'high'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the first write
+    let stderr = '';
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.doesNotMatch(stderr, /EPIPE|at .*node:/);
+    assert.equal(code, 1, 'the high finding fails the gate');
+  } finally {
+    await dir.cleanup();
+  }
 });
 
 test('progress goes to a terminal stderr only, and --quiet silences it', async () => {

@@ -1,4 +1,26 @@
 #!/usr/bin/env node
 import { runCli } from './main.js';
 
-process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+/**
+ * A reader that stops early (`distrolens scan … | head`) closes the pipe. Writes after that are
+ * dropped instead of failing with EPIPE, and the command runs to its end, so the exit code is
+ * still the verdict (a gate in `set -o pipefail` CI sees it).
+ */
+function tolerant(stream: NodeJS.WriteStream): { write(text: string): unknown; isTTY?: boolean; columns?: number } {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  });
+  return {
+    write: (text: string) => closed || stream.write(text),
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+  };
+}
+
+process.exitCode = await runCli(process.argv.slice(2), { stdout: tolerant(process.stdout), stderr: tolerant(process.stderr), env: process.env });
