@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createServer as createTlsServer } from 'node:tls';
+import { createHash } from 'node:crypto';
 import { getBlob } from './blob-get.js';
+import { tempDir } from '../../../test/helpers.js';
 
 /** A raw TCP server: each request's head (up to the blank line) is given to `answer` with the socket. */
 async function serve(answer: (head: string, socket: Socket) => void): Promise<{ origin: string; heads: string[]; closed: () => number; server: Server }> {
@@ -114,5 +122,39 @@ test('a body cut short fails the iteration; a reader that stops early closes the
     assert.equal(origin.closed(), 2);
   } finally {
     origin.server.close();
+  }
+});
+
+test('over TLS: SNI, certificate checks and the body arrive as over plain TCP', async () => {
+  const dir = await tempDir();
+  // A certificate for localhost, trusted by a child process through NODE_EXTRA_CA_CERTS (read at start-up).
+  const cert = join(dir.path, 'cert.pem');
+  const key = join(dir.path, 'key.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost']);
+  assert.equal(made.status, 0, made.stderr?.toString());
+  let servername: string | undefined;
+  const server = createTlsServer({ key: await readFile(key), cert: await readFile(cert), ALPNProtocols: ['http/1.1'] }, (socket) => {
+    servername = (socket as unknown as { servername?: string }).servername;
+    socket.once('data', () => socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${blob.length}\r\n\r\n`), blob])));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `https://localhost:${(server.address() as AddressInfo).port}/v2/blob`;
+    const module = join(fileURLToPath(import.meta.url), '..', 'blob-get.js');
+    const script = `import { getBlob } from ${JSON.stringify(module)};
+      import { createHash } from 'node:crypto';
+      const r = await getBlob(${JSON.stringify(url)}, {});
+      const hash = createHash('sha256');
+      if (r) for await (const chunk of r.body) hash.update(chunk);
+      process.stdout.write(r ? r.status + ' ' + hash.digest('hex') : 'fallback');`;
+    const run = (env: NodeJS.ProcessEnv) => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env } });
+    const trusted = await run({ NODE_EXTRA_CA_CERTS: cert });
+    assert.equal(trusted.stdout, `200 ${createHash('sha256').update(blob).digest('hex')}`);
+    assert.equal(servername, 'localhost');
+    const untrusted = await run({ NODE_EXTRA_CA_CERTS: '' });
+    assert.equal(untrusted.stdout, 'fallback', 'a certificate nobody vouches for is left to the general client to report');
+  } finally {
+    server.close();
+    await dir.cleanup();
   }
 });
