@@ -4,6 +4,8 @@ import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
 
 /** `…/node_modules/<name>/package.json` or `…/node_modules/@scope/<name>/package.json`, nothing deeper. */
 const MANIFEST = /\/node_modules\/((?:@[^/]+\/)?[^/@][^/]*)\/package\.json$/;
+/** Asked of every file: the cheap test first. */
+const isManifest = (path: string): boolean => path.endsWith('/package.json') && MANIFEST.test(path);
 /** package.json files larger than this are not manifests worth reading. */
 const MAX_MANIFEST = 1024 * 1024;
 
@@ -20,12 +22,12 @@ export function npmLicenses(doc: Record<string, unknown>): string[] {
 export const npmAnalyzer = {
   id: 'npm',
   version: 1,
-  reads: (path: string, size: number) => size <= MAX_MANIFEST && MANIFEST.test(path),
+  reads: (path: string, size: number) => size <= MAX_MANIFEST && isManifest(path),
   analyze({ fs }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
     const warnings: ReportWarning[] = [];
     for (const entry of fs.entries()) {
-      if (entry.type !== 'file' || !MANIFEST.test(entry.path)) continue;
+      if (entry.type !== 'file' || !isManifest(entry.path)) continue;
       const content = fs.content(entry.path);
       if (!content) continue;
       let doc: Record<string, unknown>;

@@ -3,6 +3,8 @@ import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
 
 /** Installed distributions: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, or an `*.egg-info` file. */
 const METADATA = /\.dist-info\/METADATA$|\.egg-info\/PKG-INFO$|\.egg-info$/;
+/** Asked of every file: the cheap test first. */
+const isMetadata = (path: string): boolean => (path.endsWith('/METADATA') || path.endsWith('/PKG-INFO') || path.endsWith('.egg-info')) && METADATA.test(path);
 const MAX_METADATA = 4 * 1024 * 1024;
 
 export interface PythonMetadata {
@@ -45,11 +47,11 @@ const normalise = (name: string): string => name.toLowerCase().replace(/[-_.]+/g
 export const pythonAnalyzer = {
   id: 'python',
   version: 1,
-  reads: (path: string, size: number) => size <= MAX_METADATA && METADATA.test(path),
+  reads: (path: string, size: number) => size <= MAX_METADATA && isMetadata(path),
   analyze({ fs }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
     for (const entry of fs.entries()) {
-      if (entry.type !== 'file' || !METADATA.test(entry.path)) continue;
+      if (entry.type !== 'file' || !isMetadata(entry.path)) continue;
       const content = fs.content(entry.path);
       const meta = content && parsePythonMetadata(content.data.toString('utf8'));
       if (!meta) continue;
