@@ -4,12 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile, symlink } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { openSource } from '../src/sources/index.js';
 import { validateImage } from '../src/image/validate.js';
 import { buildFs } from '../src/fs/layered.js';
 import { buildImage, dockerArchive, ociArchive, writeOciLayout, type ImageSpec } from './fixtures/image.js';
 import { buildTar, compress } from './fixtures/tar.js';
-import { REALDATA, hasRealdata, rejectsWithCode, tempDir } from './helpers.js';
+import { hasRealdata, openSource, REALDATA, rejectsWithCode, tempDir } from './helpers.js';
 
 /**
  * One conformance check for every source (go-containerregistry's validate.Image): the same image

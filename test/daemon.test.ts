@@ -1,10 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { openSource } from '../src/sources/index.js';
 import { inspect } from '../src/scan/inspect.js';
 import { podmanAvailable, startPodman, type TestEngine } from './fixtures/podman.js';
-import { REALDATA, hasRealdata, rejectsWithCode, tempDir } from './helpers.js';
+import { hasRealdata, openSource, REALDATA, rejectsWithCode, tempDir } from './helpers.js';
 
 /** docker-daemon: against a real engine API (podman's Docker-compatible service). */
 const skip = !podmanAvailable() ? 'podman is not installed (run .ci/run)' : !hasRealdata ? 'shared/realdata not found' : false;

@@ -1,7 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { openSource } from '../src/sources/index.js';
 import { BlobCache } from '../src/cache/blobs.js';
 import { inspect } from '../src/scan/inspect.js';
 import { validateImage } from '../src/image/validate.js';
@@ -12,7 +11,7 @@ import { realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { pushLayout } from './fixtures/image.js';
 import { registryAvailable, startRegistry, type TestRegistry } from './fixtures/registry.js';
-import { cli, tempDir } from './helpers.js';
+import { cli, openSource, tempDir } from './helpers.js';
 import { join } from 'node:path';
 import { scanInput } from './fixtures/scan.js';
 

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
 import { DistrolensError } from '../src/core/errors.js';
 import { runCli } from '../src/cli/main.js';
+import { openSource as open, type OpenOptions } from '../src/sources/index.js';
+import type { ImageSource } from '../src/image/types.js';
 
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -41,3 +44,17 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}, cwd?: str
   });
   return { code, stdout, stderr };
 }
+
+const opened: ImageSource[] = [];
+after(() => Promise.all(opened.map((source) => source.close())));
+
+/**
+ * openSource for tests: the source is closed when the test file ends, so its temporary files
+ * (an inflated archive, a blob cache when the test passes none) do not stay behind in /tmp.
+ */
+export async function openSource(input: string, options?: OpenOptions): Promise<ImageSource> {
+  const source = await open(input, options);
+  opened.push(source);
+  return source;
+}
+

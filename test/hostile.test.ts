@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openSource } from '../src/sources/index.js';
 import { buildFs } from '../src/fs/layered.js';
 import { buildImage, dockerArchive, writeOciLayout, sha256 } from './fixtures/image.js';
 import { buildTar } from './fixtures/tar.js';
-import { rejectsWithCode, tempDir } from './helpers.js';
+import { openSource, rejectsWithCode, tempDir } from './helpers.js';
 
 /** Hostile inputs are refused with a coded error before they can hurt: no crash, no escape, no OOM. */
 async function walk(input: string, options: Parameters<typeof openSource>[1] = {}) {

@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openSource } from '../src/sources/index.js';
 import { scanImage } from '../src/scan/scan.js';
 import type { ImageSource, Layer } from '../src/image/types.js';
 import { buildImage, writeOciLayout, type LayerSpec } from './fixtures/image.js';
-import { tempDir } from './helpers.js';
+import { openSource, tempDir } from './helpers.js';
 
 /** Counts layer walks through a source wrapper, to see which layers a scan really reads. */
 function counting(source: ImageSource, walked: string[]): ImageSource {

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSource, type OpenOptions } from '../src/sources/index.js';
+import type { OpenOptions } from '../src/sources/index.js';
 import { BlobCache } from '../src/cache/blobs.js';
 import { inspect } from '../src/scan/inspect.js';
 import { MediaType } from '../src/image/media.js';
 import { buildImage, buildIndex, sha256 } from './fixtures/image.js';
 import { startStubRegistry, type StubRegistry } from './fixtures/stub-registry.js';
-import { rejectsWithCode, tempDir } from './helpers.js';
+import { openSource, rejectsWithCode, tempDir } from './helpers.js';
 
 /**
  * Faults a real registry cannot produce on demand, injected by an in-memory stub: rate limits,

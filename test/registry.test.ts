@@ -5,13 +5,13 @@ import { promisify } from 'node:util';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { openSource, type OpenOptions } from '../src/sources/index.js';
+import type { OpenOptions } from '../src/sources/index.js';
 import { BlobCache } from '../src/cache/blobs.js';
 import { RegistryClient } from '../src/sources/registry/client.js';
 import { inspect } from '../src/scan/inspect.js';
 import { buildImage, pushImage, pushIndex, writeOciLayout, type BuiltImage, type ImageSpec } from './fixtures/image.js';
 import { registryAvailable, startRegistry, type RegistryAuthMode, type TestRegistry } from './fixtures/registry.js';
-import { rejectsWithCode, tempDir } from './helpers.js';
+import { openSource, rejectsWithCode, tempDir } from './helpers.js';
 
 /**
  * The real distribution registry on loopback, in its three auth modes. Images are pushed by our

@@ -1,4 +1,4 @@
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,6 +34,7 @@ const rpmTools = ['rpm', 'rpmbuild'].every((t) => spawnSync('sh', ['-c', `comman
 describe('rpm databases written by rpm itself', { skip: rpmTools ? false : 'rpm/rpmbuild not installed (run .ci/run)' }, () => {
   let db: string;
   let work: Awaited<ReturnType<typeof tempDir>>;
+  after(() => work?.cleanup());
   before(async () => {
     work = await tempDir();
     await mkdir(join(work.path, 'SPECS'), { recursive: true });
