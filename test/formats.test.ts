@@ -161,6 +161,9 @@ test('CLI: several formats in one run, each to its own file; --fail-on sets exit
     assert.match(stderr, /gate failed: 1 finding\(s\) at or above high: config\/runs-as-root/);
     assert.equal(await runCli(['scan', join(dir.path, 'a.tar'), '--no-cache', '-f', 'json=r.json', '--fail-on', 'critical'], io), 0);
     assert.equal(await runCli(['scan', join(dir.path, 'a.tar'), '--fail-on', 'severe'], io), 2);
+    stderr = '';
+    assert.equal(await runCli(['scan', 'registry:127.0.0.1:1/never/pulled:1', '--fail-on', 'severe'], io), 2);
+    assert.match(stderr, /E_USAGE: invalid --fail-on severe/, 'refused before any image work (no pull, no E_NETWORK)');
     assert.equal(await runCli(['scan', join(dir.path, 'a.tar'), '-f', 'json', '-f', 'sarif'], io), 2, 'two formats cannot share stdout');
     await writeFile(join(dir.path, 'policy.yaml'), 'nonRoot: true\naccept:\n  - rule: config/runs-as-root\n    reason: migrating\n    expires: 2020-01-01\n');
     stderr = '';

@@ -3,12 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { errors, fail } from '../core/errors.js';
 import { parsePolicy, type Policy } from '../policy/index.js';
 import type { Platform } from '../core/platform.js';
+import type { Severity } from '../core/finding.js';
 import type { Layer } from '../image/types.js';
 import type { ImageSource } from '../image/types.js';
 import { openSource, type OpenOptions } from '../sources/index.js';
 import type { ParseArgsConfig } from 'node:util';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
-import { IMAGE_FLAGS, openOptions, parseFlags } from './options.js';
+import { IMAGE_FLAGS, openOptions, parseFailOn, parseFlags } from './options.js';
 import { Progress } from './progress.js';
 import { openVulnOptions } from './db.js';
 import type { VulnScanOptions } from '../scan/scan.js';
@@ -36,7 +37,7 @@ export interface ImageCommand<R> {
   /** True when the command reports vulnerabilities (the database is opened for it). */
   readonly vulnerabilities?: boolean;
   /** The gate: an exit code and a message when the result fails it (--fail-on, --policy). */
-  gate?(result: R, options: { readonly failOn?: string; readonly policy?: Policy }): { readonly code: number; readonly message: string } | undefined;
+  gate?(result: R, options: { readonly failOn?: Severity; readonly policy?: Policy }): { readonly code: number; readonly message: string } | undefined;
 }
 
 async function loadPolicy(path: string): Promise<Policy> {
@@ -84,7 +85,7 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
   const logFormat = values['log-format'] ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw errors.usage(`unknown --log-format ${logFormat}`, 'use --log-format text or --log-format json');
   // Output is never coloured; --no-color and NO_COLOR are accepted so that scripts can pass them.
-  const failOn = values['fail-on'];
+  const failOn = parseFailOn(values['fail-on']);
   if ((failOn !== undefined || values.policy !== undefined) && !command.gate) throw errors.usage(`${command.name} does not gate`, 'use distrolens scan --fail-on SEVERITY or --policy FILE');
   // Read and validate the policy before any image work: a typo should not cost a pull.
   const policy = values.policy !== undefined ? await loadPolicy(resolve(io.cwd ?? process.cwd(), values.policy)) : undefined;

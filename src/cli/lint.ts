@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { errors, fail } from '../core/errors.js';
-import { SEVERITIES, type Severity } from '../core/finding.js';
+import { fail } from '../core/errors.js';
 import { LINT_SCHEMA, type LintReport } from '../core/report.js';
 import { LINT_RULE_LIST, lintDockerfile } from '../dockerfile/lint.js';
 import { renderJson } from '../report/format.js';
@@ -10,7 +9,7 @@ import { renderLintSarif } from '../report/sarif.js';
 import { TOOL } from '../version.js';
 import { parseFormats } from './image-command.js';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
-import { COMMON_FLAGS, parseFlags } from './options.js';
+import { COMMON_FLAGS, failingFindings, parseFailOn, parseFlags } from './options.js';
 
 export const LINT_HELP = `Usage: distrolens lint [Dockerfile…] [options]
 
@@ -41,9 +40,7 @@ export async function lintCommand(args: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const outputs = parseFormats(values.format, ['table', 'json', 'sarif'], values.output);
-  const failOn = values['fail-on'];
-  const threshold = failOn === undefined ? -1 : SEVERITIES.indexOf(failOn as Severity);
-  if (failOn !== undefined && threshold < 0) throw errors.usage(`invalid --fail-on ${failOn}`, `use one of: ${SEVERITIES.join(', ')}`);
+  const failOn = parseFailOn(values['fail-on']);
   const cwd = io.cwd ?? process.cwd();
   const files = await Promise.all((positionals.length ? positionals : ['Dockerfile']).map(async (path) => {
     try {
@@ -58,9 +55,9 @@ export async function lintCommand(args: string[], io: CliIo): Promise<number> {
     if (path) await writeAtomic(resolve(cwd, path), text);
     else io.stdout.write(text);
   }
-  const failing = report.files.flatMap((f) => f.findings).filter((f) => SEVERITIES.indexOf(f.severity) <= threshold);
-  if (failing.length) {
-    io.stderr.write(`gate failed: ${failing.length} finding(s) at or above ${failOn}: ${[...new Set(failing.map((f) => f.ruleId))].sort().join(', ')}\n`);
+  const failing = failOn && failingFindings(report.files.flatMap((f) => f.findings), failOn);
+  if (failing) {
+    io.stderr.write(`gate failed: ${failing}\n`);
     return EXIT.policy;
   }
   return EXIT.ok;

@@ -1,12 +1,29 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isAbsolute, resolve } from 'node:path';
 import { errors } from '../core/errors.js';
+import { SEVERITIES, type Severity } from '../core/finding.js';
 import { parsePlatform, type Platform } from '../core/platform.js';
 import { BlobCache } from '../cache/blobs.js';
 import { DEFAULT_INFLATE_LIMITS, type InflateLimits } from '../util/compression.js';
 import type { OpenOptions } from '../sources/index.js';
 import type { RegistryAuth } from '../sources/registry/credentials.js';
 import type { CliIo } from './io.js';
+
+/** `--fail-on SEVERITY`, checked before any work (a typo should not cost a pull); undefined when absent. */
+export function parseFailOn(value: string | undefined): Severity | undefined {
+  if (value === undefined) return undefined;
+  if (!(SEVERITIES as readonly string[]).includes(value)) throw errors.usage(`invalid --fail-on ${value}`, `use one of: ${SEVERITIES.join(', ')}`);
+  return value as Severity;
+}
+
+/** Whether a severity is at or above a --fail-on threshold (critical is above high). */
+export const atOrAbove = (severity: Severity, threshold: Severity): boolean => SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(threshold);
+
+/** The gate's line for the findings at or above a threshold; undefined when there are none. */
+export function failingFindings(findings: readonly { readonly severity: Severity; readonly ruleId: string }[], failOn: Severity): string | undefined {
+  const failing = findings.filter((f) => atOrAbove(f.severity, failOn));
+  return failing.length ? `${failing.length} finding(s) at or above ${failOn}: ${[...new Set(failing.map((f) => f.ruleId))].sort().join(', ')}` : undefined;
+}
 
 /** Flags every command takes: how errors are logged, stack traces, help, quiet, and no-color (output is never coloured). */
 export const COMMON_FLAGS = {

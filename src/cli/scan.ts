@@ -3,8 +3,7 @@ import { renderScanTable } from '../report/scan-table.js';
 import { builtinRules, scanImage } from '../scan/scan.js';
 import { EXIT, type CliIo } from './io.js';
 import { runImageCommand } from './image-command.js';
-import { errors } from '../core/errors.js';
-import { SEVERITIES, type Severity } from '../core/finding.js';
+import { atOrAbove, failingFindings } from './options.js';
 import type { Report } from '../core/report.js';
 import { renderSarif } from '../report/sarif.js';
 import { renderCycloneDx } from '../report/cyclonedx.js';
@@ -62,12 +61,10 @@ export const scanCommand = (args: string[], io: CliIo): Promise<number> => runIm
     const verdict = policy ? evaluatePolicy(report, policy) : undefined;
     const acceptedIds = new Set(verdict?.accepted.map((a) => a.finding.fingerprint));
     if (failOn !== undefined) {
-      const threshold = SEVERITIES.indexOf(failOn as Severity);
-      if (threshold < 0) throw errors.usage(`invalid --fail-on ${failOn}`, `use one of: ${SEVERITIES.join(', ')}`);
-      const failing = report.findings.filter((f) => SEVERITIES.indexOf(f.severity) <= threshold && !acceptedIds.has(f.fingerprint));
-      if (failing.length) messages.push(`${failing.length} finding(s) at or above ${failOn}: ${[...new Set(failing.map((f) => f.ruleId))].sort().join(', ')}`);
+      const findings = failingFindings(report.findings.filter((f) => !acceptedIds.has(f.fingerprint)), failOn);
+      if (findings) messages.push(findings);
       const acceptedVulns = new Set(verdict?.acceptedVulnerabilities.map((a) => a.vulnerability));
-      const vulns = report.vulnerabilities.filter((v) => v.severity !== 'unknown' && SEVERITIES.indexOf(v.severity) <= threshold && !acceptedVulns.has(v));
+      const vulns = report.vulnerabilities.filter((v) => v.severity !== 'unknown' && atOrAbove(v.severity, failOn) && !acceptedVulns.has(v));
       if (vulns.length) messages.push(`${countVulns(vulns.length)} at or above ${failOn}: ${summarizeVulns(vulns)}`);
     }
     for (const v of verdict?.violations ?? []) messages.push(`policy ${v.check}: ${v.message}`);
