@@ -1,6 +1,6 @@
 import { connect as connectTcp, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import { IDLE_TIMEOUT_MS, idleTimeout } from './http.js';
+import { IDLE_TIMEOUT_MS, REDIRECTS, idleTimeout, redirected } from './http.js';
 
 /**
  * A GET for a layer blob's body, read from the socket into one reused 1 MiB buffer (`onread`).
@@ -23,7 +23,6 @@ const CHUNK = 1024 * 1024;
 const RUN_AHEAD = 4 * CHUNK;
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'location']);
 
 interface Head {
@@ -205,12 +204,7 @@ export async function getBlob(url: string, headers: Readonly<Record<string, stri
     const result = await exchange(target, current, signal).catch(() => undefined);
     if (!result) return undefined;
     if (!result.body) {
-      const next = new URL(result.head.headers.get('location')!, target);
-      if (next.origin !== target.origin) {
-        const { authorization: _dropped, ...rest } = current;
-        current = rest;
-      }
-      target = next;
+      ({ url: target, headers: current } = redirected(target, result.head.headers.get('location')!, current));
       continue;
     }
     return { status: result.head.status, body: result.body };

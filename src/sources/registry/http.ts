@@ -39,9 +39,19 @@ export const IDLE_TIMEOUT_MS = 120_000;
 /** The error a silent connection is destroyed with. */
 export const idleTimeout = (ms: number): Error => Object.assign(new Error(`no data for ${ms / 1000} s`), { code: 'ETIMEDOUT' });
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+export const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** fetch's limit (the Fetch standard's). */
 const MAX_REDIRECTS = 20;
+
+/**
+ * Where a redirect leads and what to send there: Authorization is not sent to another origin
+ * (blob storage behind a registry has its own signed URLs), as fetch does.
+ */
+export function redirected(from: URL, location: string, headers: Readonly<Record<string, string>>): { url: URL; headers: Record<string, string> } {
+  const url = new URL(location, from);
+  const { authorization, ...rest } = headers;
+  return { url, headers: url.origin === from.origin && authorization !== undefined ? { ...rest, authorization } : rest };
+}
 
 function exchange(url: URL, init: HttpInit): Promise<IncomingMessage> {
   const headers = { ...init.headers, ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) };
@@ -82,8 +92,7 @@ function wrap(message: IncomingMessage, url: URL): HttpResponse {
 
 /**
  * One HTTP exchange, following redirects as fetch does: 303 (and 301/302 after a POST) turn into
- * a GET without a body, and Authorization is not sent to another origin (blob storage behind a
- * registry has its own signed URLs). Network failures reject with node's error (`code` set).
+ * a GET without a body; see redirected(). Network failures reject with node's error (`code` set).
  */
 export async function send(url: string, init: HttpInit): Promise<HttpResponse> {
   let target = new URL(url);
@@ -93,9 +102,7 @@ export async function send(url: string, init: HttpInit): Promise<HttpResponse> {
     const location = message.headers.location;
     if (!REDIRECTS.has(message.statusCode ?? 0) || !location || hops >= MAX_REDIRECTS) return wrap(message, target);
     message.resume();
-    const next = new URL(location, target);
-    const headers: Record<string, string> = { ...current.headers };
-    if (next.origin !== target.origin) delete headers.authorization;
+    const { url: next, headers } = redirected(target, location, current.headers);
     const toGet = message.statusCode === 303 || ((message.statusCode === 301 || message.statusCode === 302) && current.method === 'POST');
     if (toGet) {
       delete headers['content-type'];
