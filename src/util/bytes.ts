@@ -201,47 +201,68 @@ export class FileRangeReader implements ByteReader {
 }
 
 /**
+ * Chunks handed from a producer that pushes (stream events, socket reads) to a consumer that
+ * iterates, with at most `runAhead` bytes waiting: past that the producer is paused, and resumed
+ * as chunks are taken. The end, once pushed, wins over a later failure.
+ */
+export class ChunkQueue {
+  readonly #queue: Uint8Array[] = [];
+  #queued = 0;
+  #ended = false;
+  #failure: { error: unknown } | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(private readonly flow: { pause(): unknown; resume(): unknown; isPaused(): boolean }, private readonly runAhead = 4 * 1024 * 1024) {}
+
+  push(chunk: Uint8Array): void {
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    if (this.#queued >= this.runAhead) this.flow.pause();
+    this.#wake?.();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wake?.();
+  }
+
+  fail(error: unknown): void {
+    if (!this.#ended) this.#failure ??= { error };
+    this.#wake?.();
+  }
+
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const chunk = this.#queue.shift();
+      if (chunk) {
+        this.#queued -= chunk.length;
+        if (this.#queued < this.runAhead && this.flow.isPaused() && !this.#ended) this.flow.resume();
+        yield chunk;
+      } else if (this.#failure) {
+        throw this.#failure.error;
+      } else if (this.#ended) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+      }
+    }
+  }
+}
+
+/**
  * Yields a readable's chunks one by one, as they were pushed. A stream's own async iterator
  * reads everything buffered at once, which copies the chunks into a new buffer whenever the
  * producer ran ahead (zlib faster than the tar walker, a socket faster than the disk). At most
  * `runAhead` bytes wait in the queue; the readable is paused beyond that.
  */
-export async function* chunksOf(readable: Readable, runAhead = 4 * 1024 * 1024): AsyncGenerator<Uint8Array> {
-  const queue: Uint8Array[] = [];
-  let queued = 0;
-  let ended = false;
-  let failure: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  readable.on('data', (chunk: Uint8Array) => {
-    queue.push(chunk);
-    queued += chunk.length;
-    if (queued >= runAhead) readable.pause();
-    wake?.();
-  });
-  readable.on('end', () => {
-    ended = true;
-    wake?.();
-  });
-  readable.on('error', (error) => {
-    failure ??= { error };
-    wake?.();
-  });
+export async function* chunksOf(readable: Readable, runAhead?: number): AsyncGenerator<Uint8Array> {
+  const queue = new ChunkQueue(readable, runAhead);
+  readable.on('data', (chunk: Uint8Array) => queue.push(chunk));
+  readable.on('end', () => queue.end());
+  readable.on('error', (error) => queue.fail(error));
   try {
-    for (;;) {
-      const chunk = queue.shift();
-      if (chunk) {
-        queued -= chunk.length;
-        if (queued < runAhead && readable.isPaused()) readable.resume();
-        yield chunk;
-      } else if (failure) {
-        throw failure.error;
-      } else if (ended) {
-        return;
-      } else {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-    }
+    yield* queue.chunks();
   } finally {
     readable.destroy();
   }

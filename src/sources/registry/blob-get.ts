@@ -1,5 +1,6 @@
 import { connect as connectTcp, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
+import { ChunkQueue } from '../../util/bytes.js';
 import { IDLE_TIMEOUT_MS, REDIRECTS, idleTimeout, redirected } from './http.js';
 
 /**
@@ -54,13 +55,8 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
     let headLength = 0;
     let expected = 0;
     let received = 0;
-    const queue: Buffer[] = [];
-    let queued = 0;
     let pending: Buffer | undefined;
     let pendingLength = 0;
-    let ended = false;
-    let failure: Error | undefined;
-    let wake: (() => void) | undefined;
     let settled = false;
 
     const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -75,6 +71,7 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
       ? connectTls({ host, port, ...(isIP(host) ? {} : { servername: host }), ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions & { onread: OnReadOpts })
       : connectTcp({ host, port, onread });
     socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy(idleTimeout(IDLE_TIMEOUT_MS)));
+    const queue = new ChunkQueue(socket, RUN_AHEAD);
     const onAbort = (): void => void socket.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -85,10 +82,7 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
     };
     const close = (): void => void socket.destroy();
     const flush = (): void => {
-      if (pending && pendingLength) {
-        queue.push(pending.subarray(0, pendingLength));
-        queued += pendingLength;
-      }
+      if (pending && pendingLength) queue.push(pending.subarray(0, pendingLength));
       pending = undefined;
       pendingLength = 0;
     };
@@ -106,10 +100,12 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
       }
       if (received >= expected) {
         flush();
-        ended = true;
-        close();
-      } else if (queued >= RUN_AHEAD) socket.pause();
-      wake?.();
+        finish();
+      }
+    };
+    const finish = (): void => {
+      queue.end();
+      close();
     };
     const onData = (bytes: Buffer): void => {
       if (head) return onBody(bytes);
@@ -134,10 +130,8 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
       if (!plainBody) return fallBack();
       expected = Number(length);
       settle({ head: parsed, body: consume() });
-      if (expected === 0) {
-        ended = true;
-        close();
-      } else if (joined.length > end + 4) onBody(joined.subarray(end + 4));
+      if (expected === 0) finish();
+      else if (joined.length > end + 4) onBody(joined.subarray(end + 4));
     };
     const fallBack = (): void => {
       close();
@@ -146,21 +140,7 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
 
     async function* consume(): AsyncGenerator<Uint8Array> {
       try {
-        for (;;) {
-          const chunk = queue.shift();
-          if (chunk) {
-            queued -= chunk.length;
-            if (queued < RUN_AHEAD && socket.isPaused() && !ended) socket.resume();
-            yield chunk;
-          } else if (ended) {
-            return;
-          } else if (failure) {
-            throw failure;
-          } else {
-            await new Promise<void>((wakeUp) => (wake = wakeUp));
-            wake = undefined;
-          }
-        }
+        yield* queue.chunks();
       } finally {
         close();
       }
@@ -171,18 +151,16 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     });
     socket.on('error', (error) => {
-      failure = error;
+      queue.fail(error);
       if (!settled) {
         settled = true;
         reject(error);
       }
-      wake?.();
     });
     socket.on('close', () => {
       signal?.removeEventListener('abort', onAbort);
-      if (!ended && !failure) failure = Object.assign(new Error(`connection closed after ${received} of ${expected} bytes`), { code: 'ECONNRESET' });
+      queue.fail(Object.assign(new Error(`connection closed after ${received} of ${expected} bytes`), { code: 'ECONNRESET' }));
       if (!settled) fallBack();
-      wake?.();
     });
   });
 }
