@@ -290,6 +290,22 @@ test('a mirror URL serves the default layout; a feed the mirror lacks is recorde
       const left = await readdir(join(cache, 'db'));
       assert.deepEqual(left, ['vulnerabilities.db'], `${name}: no temporary files left`);
     }
+
+    // A busy mirror (503 with Retry-After) is asked again after the wait it names.
+    const refused = new Set<string>();
+    const busy = await serve(mirror, (path, _body, res) => {
+      if (!path.endsWith('.zip') || refused.has(path)) return false;
+      refused.add(path);
+      res.writeHead(503, { 'retry-after': '0' }).end();
+      return true;
+    });
+    try {
+      const out = await update(cache, '--source', busy.url);
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(busy.hits.filter((h) => h === '/osv/npm/all.zip').length, 2, 'refused once, then fetched');
+    } finally {
+      busy.server.close();
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import { dockerArchiveSource } from './docker-archive/index.js';
 import { daemonEndpoint, exportFromDaemon } from './docker-daemon/index.js';
 import { ociLayoutSource } from './oci-layout/index.js';
 import { dockerConfigAuth, type RegistryAuth } from './registry/credentials.js';
-import type { RetryPolicy } from './registry/client.js';
+import type { RetryPolicy } from '../util/retry.js';
 import { parseReference } from './registry/reference.js';
 import { registrySource } from './registry/index.js';
 import { rootfsSource } from './rootfs/index.js';

@@ -6,6 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fail } from '../core/errors.js';
 import { mapLimit } from '../util/concurrency.js';
+import { DEFAULT_RETRY, backOff, type RetryPolicy } from '../util/retry.js';
 import { DbBuilder, VulnDb, type DbStatus } from './db.js';
 import { DEFAULT_SOURCES, readFeedFile, type FeedSource } from './feeds.js';
 
@@ -23,7 +24,6 @@ export interface UpdateOptions {
   readonly onProgress?: (name: string, bytes: number, total?: number) => void;
   readonly onWarning?: (message: string) => void;
   readonly now?: () => Date;
-  readonly fetch?: typeof fetch;
 }
 
 /** A feed to read: already on disk, or to download first. */
@@ -35,7 +35,8 @@ interface Item {
 
 const FEED_FILE = /\.(zip|json|ya?ml)$/i;
 const DOWNLOADS_IN_FLIGHT = 4;
-const ATTEMPTS = 3;
+/** Feeds are large and few: three tries, backing off as the registry client does. */
+const RETRY: RetryPolicy = { ...DEFAULT_RETRY, attempts: 3 };
 
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -70,19 +71,22 @@ async function itemsOf(source: string | undefined, offline: boolean): Promise<It
 
 /** Streams a download to `path` with progress; checks length and GCS's MD5 when sent; returns its sha256 and size, or undefined on 404. */
 async function download(item: Item, path: string, options: UpdateOptions, signal: AbortSignal): Promise<{ sha256: string; bytes: number } | undefined> {
-  const get = options.fetch ?? fetch;
   for (let attempt = 1; ; attempt++) {
     let response: Response;
     try {
-      response = await get(item.url!, { signal, redirect: 'follow' });
+      response = await fetch(item.url!, { signal, redirect: 'follow' });
     } catch (error) {
-      if (attempt < ATTEMPTS && !signal.aborted) continue;
+      if (attempt < RETRY.attempts && !signal.aborted) {
+        await backOff(RETRY, attempt, undefined, signal);
+        continue;
+      }
       throw fail('E_NETWORK', `${item.url}: ${(error as Error).message}`, 'check the network or use --source with a local mirror', error);
     }
     if (response.status === 404) return undefined;
     if (!response.ok || !response.body) {
-      if ((response.status === 429 || response.status >= 500) && attempt < ATTEMPTS) {
-        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+      if ((response.status === 429 || response.status >= 500) && attempt < RETRY.attempts) {
+        await response.body?.cancel();
+        await backOff(RETRY, attempt, response.headers.get('retry-after'), signal);
         continue;
       }
       throw fail('E_NETWORK', `${item.url}: HTTP ${response.status}`, 'the feed server refused; retry later or use --source with a mirror');

@@ -1,5 +1,5 @@
 import { DistrolensError, fail } from '../../core/errors.js';
-import { sleep } from '../../util/concurrency.js';
+import { DEFAULT_RETRY, backOff, type RetryPolicy } from '../../util/retry.js';
 import type { RegistryAuth } from './credentials.js';
 import { getBlob, type BlobResponse } from './blob-get.js';
 import { send, type HttpResponse } from './http.js';
@@ -11,18 +11,6 @@ import { DOCKER_HUB, DOCKER_HUB_API, isLoopback } from './reference.js';
  * 429/5xx honouring Retry-After, and errors mapped to the catalogue.
  * https://distribution.github.io/distribution/spec/auth/token/
  */
-export interface RetryPolicy {
-  /** Tries in all, including the first. */
-  readonly attempts: number;
-  /** First backoff; doubles each try, with jitter. */
-  readonly baseDelayMs: number;
-  /** No single wait is longer than this, whatever Retry-After says. */
-  readonly maxDelayMs: number;
-}
-
-/** Five tries over about 15 s ride out a registry restart or a short rate-limit window. */
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
-
 export interface ClientOptions {
   /** Credentials; when absent, `lookupAuth` is asked (docker config), then anonymous. */
   readonly auth?: RegistryAuth;
@@ -50,15 +38,6 @@ export function parseChallenge(header: string | null): Challenge | undefined {
     params[m[1]!.toLowerCase()] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
   }
   return { scheme, params };
-}
-
-/** Seconds or an HTTP date, as RFC 9110 allows; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
@@ -177,9 +156,7 @@ export class RegistryClient {
           'check the registry address and your network; use --insecure for a plain-HTTP registry', networkError);
       }
       response?.discard();
-      const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4));
-      const hinted = response ? retryAfterMs(response.headers.get('retry-after')) : undefined;
-      await sleep(Math.min(policy.maxDelayMs, hinted ?? backoff), this.#options.signal);
+      await backOff(policy, attempt, response?.headers.get('retry-after'), this.#options.signal);
     }
   }
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatReference, isLoopback, parseReference } from './reference.js';
-import { isTransient, parseChallenge, retryAfterMs } from './client.js';
+import { isTransient, parseChallenge } from './client.js';
+import { retryAfterMs } from '../../util/retry.js';
 import { DistrolensError } from '../../core/errors.js';
 
 test('references normalise like docker does', () => {
