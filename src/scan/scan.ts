@@ -12,6 +12,7 @@ import { TOOL } from '../version.js';
 import { classify } from './classify.js';
 import { describeTarget } from './inspect.js';
 import { DiskLayerCache, ResultCache } from './layer-cache.js';
+import { baseName } from '../fs/path.js';
 
 export interface ScanOptions extends ResolveOptions, Omit<BuildOptions, 'signal' | 'capture' | 'layerCache'> {
   readonly analyzers?: readonly Analyzer[];
@@ -220,7 +221,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
   for (const p of packages) {
     if (!isOsPackage(p)) continue;
     for (const file of p.files ?? []) {
-      const base = file.slice(file.lastIndexOf('/') + 1);
+      const base = baseName(file);
       const list = owned.get(base);
       if (list) list.push(file);
       else owned.set(base, [file]);
@@ -228,7 +229,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
   }
   const isOwned = (path: string): boolean => {
     const canonical = fs.file(path)?.path ?? path;
-    return (owned.get(path.slice(path.lastIndexOf('/') + 1)) ?? []).some((file) => (fs.file(file)?.path ?? file) === canonical);
+    return (owned.get(baseName(path)) ?? []).some((file) => (fs.file(file)?.path ?? file) === canonical);
   };
   const kept = packages.filter((p) => p.type !== 'binary' || !p.locations.some((l) => isOwned(l.path)));
   const osPackages = kept.filter(isOsPackage).length;

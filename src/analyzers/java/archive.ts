@@ -1,4 +1,5 @@
 import { readZip } from '../../util/zip.js';
+import { baseName } from '../../fs/path.js';
 
 /**
  * Maven artifacts in a Java archive (jar, war, ear), nested archives included: pom.properties
@@ -64,7 +65,7 @@ export function javaArtifacts(data: Buffer, path: string, depth = 0): JavaArtifa
   const text = (name: string) => members.find((m) => m.name === name)?.read()?.toString('utf8');
   const mf = manifest(text('META-INF/MANIFEST.MF') ?? '');
   const out: JavaArtifact[] = [];
-  const fileName = path.slice(path.lastIndexOf('/') + 1);
+  const fileName = baseName(path);
   // Any pom.properties counts (shaded jars carry their dependencies' under other folders).
   const poms = members.filter((m) => m.name === 'pom.properties' || m.name.endsWith('/pom.properties'));
   const seen = new Set<string>();

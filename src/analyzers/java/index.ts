@@ -1,6 +1,7 @@
 import { purl, type Package } from '../../core/package.js';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
 import { javaArtifacts, type JavaArtifact } from './archive.js';
+import { baseName } from '../../fs/path.js';
 
 const ARCHIVE = /\.(jar|war|ear|par|sar|jpi|hpi|kar|nar)$/i;
 
@@ -10,7 +11,7 @@ export const javaAnalyzer = {
   version: 1,
   extract: {
     match: (path: string, size: number) => size > 22 && ARCHIVE.test(path),
-    run: (data: Buffer, path: string) => javaArtifacts(data, path.slice(path.lastIndexOf('/') + 1)),
+    run: (data: Buffer, path: string) => javaArtifacts(data, baseName(path)),
   },
   analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];

@@ -1,3 +1,5 @@
+import { baseName } from '../../fs/path.js';
+
 /**
  * Secret patterns. Each has keywords for a cheap pre-filter (indexOf on the text) before its
  * regular expression runs, as gitleaks and trivy do. The matched value is never reported.
@@ -43,13 +45,10 @@ export const MAX_SECRET_FILE_BYTES = 512 * 1024;
 /** File names read wherever they are. Tested on the last component: anchored, it is cheap. */
 const NAMED = /^(\.env(\.[a-z]+)?|\.npmrc|\.pypirc|\.git-credentials|\.netrc|\.dockercfg|config\.json|credentials|id_(rsa|dsa|ecdsa|ed25519)|.*\.(pem|key|p12|pfx))$/;
 
-/** The last component of a path. */
-const nameOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
-
 /** Called for every file of every layer: the cheap tests first. */
 export function worthReading(path: string, size: number): boolean {
   if (size === 0 || size > MAX_SECRET_FILE_BYTES) return false;
-  if (NAMED.test(nameOf(path))) return true;
+  if (NAMED.test(baseName(path))) return true;
   if (SYSTEM_PREFIXES.some((prefix) => path.startsWith(prefix)) || path.includes('/node_modules/') || path.includes('/site-packages/')) return false;
   return !BINARY_EXTENSIONS.test(path);
 }
@@ -59,5 +58,5 @@ const CREDENTIAL_NAME = /^(\.git-credentials|credentials|\.netrc|id_(rsa|dsa|ecd
 
 /** The credential file a path is, if any. */
 export function credentialFile(path: string): (typeof CREDENTIAL_FILES)[number] | undefined {
-  return CREDENTIAL_NAME.test(nameOf(path)) ? CREDENTIAL_FILES.find((c) => c.pattern.test(path)) : undefined;
+  return CREDENTIAL_NAME.test(baseName(path)) ? CREDENTIAL_FILES.find((c) => c.pattern.test(path)) : undefined;
 }
