@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { Ajv } from 'ajv';
 import { runCli } from '../src/cli/main.js';
@@ -98,6 +99,7 @@ test('errors print code, message and hint, never a stack trace', async () => {
 
 test('the installed bin runs: --version and --help', () => {
   const bin = join(REPO_ROOT, 'dist', 'src', 'cli', 'bin.js');
+  assert.equal(statSync(bin).mode & 0o111, 0o111, 'executable: npx distrolens runs it directly');
   const version = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
   assert.equal(version.status, 0);
   assert.equal(version.stdout.trim(), VERSION);
