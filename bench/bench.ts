@@ -19,7 +19,7 @@ import { ensureDebianImages } from '../test/fixtures/debian-images.js';
 import { startRegistry } from '../test/fixtures/registry.js';
 import { pushLayout } from '../test/fixtures/image.js';
 import { RegistryClient } from '../src/sources/registry/client.js';
-import { tempDir } from '../test/helpers.js';
+import { tempDir } from '../test/fixtures/temp.js';
 
 const run = promisify(execFile);
 const worker = join(fileURLToPath(import.meta.url), '..', 'worker.js');
@@ -120,6 +120,7 @@ try {
   const scanCase = (name: string, before?: () => Promise<void>, mode = 'all'): Case => ({ name, args: ['scan', `oci:${layout}`, dir(name), mode], ...(before ? { before } : {}) });
   const slimLayout = images.slim.layout;
   const floorCase: Case = { name: 'floor: gunzip the layer blobs (node:zlib)', args: ['floor', ...blobs] };
+  const rawCase: Case = { name: '(inflate without gzip\'s CRC, for reference)', args: ['floor-raw', ...blobs] };
   const walks: Case[] = [
     inspectCase('docker-archive, first read (digests verified)', `docker-archive:${archive}`, true),
     inspectCase('docker-archive, verified before (seeks)', `docker-archive:${archive}`, false),
@@ -136,7 +137,7 @@ try {
     await fresh('scan after an image sharing the base')();
     await run(process.execPath, [worker, 'scan', `oci:${slimLayout}`, dir('scan after an image sharing the base'), 'all']);
   });
-  const cases: Case[] = [floorCase, ...walks, fourLayers, scanCold, scanWarm, scanLayers, scanShared];
+  const cases: Case[] = [floorCase, rawCase, ...walks, fourLayers, scanCold, scanWarm, scanLayers, scanShared];
   // Warm caches are filled once before the rounds: verified layers, pulled blobs, analyses.
   for (const c of cases.filter((c) => !c.before && c !== floorCase)) await sample(c.args);
   const measured = await measure(cases);
@@ -149,6 +150,8 @@ try {
   log('');
   log(`${'measurement'.padEnd(48)} ${'time'.padStart(9)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)}  files`);
   log(`${floorCase.name.padEnd(48)} ${`${floor.ms.toFixed(0)} ms`.padStart(9)} ${'1.00×'.padStart(6)} ${mb(floor.rssBytes).padStart(9)}`);
+  const raw = result(rawCase.name);
+  log(`${rawCase.name.padEnd(48)} ${`${raw.ms.toFixed(0)} ms`.padStart(9)} ${`${median(raw.ratios).toFixed(2)}×`.padStart(6)} ${mb(raw.rssBytes).padStart(9)}`);
   for (const c of walks) {
     const r = result(c.name);
     const ratio = median(r.ratios);

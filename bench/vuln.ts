@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { buildZip } from '../test/fixtures/zip.js';
-import { tempDir } from '../test/helpers.js';
+import { tempDir } from '../test/fixtures/temp.js';
 
 const run = promisify(execFile);
 const worker = join(fileURLToPath(import.meta.url), '..', 'worker.js');

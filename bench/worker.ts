@@ -1,7 +1,8 @@
 /**
  * One measured run, in its own process so that peak RSS belongs to it alone. Prints JSON:
  * { ms, rssBytes, files }. Modes: `floor BLOB…` gunzips blobs with node:zlib and discards the
- * output; `inspect INPUT CACHE_DIR|-` resolves the image and walks its whole filesystem;
+ * output; `floor-raw BLOB…` the same without gzip's CRC-32 (distrolens's reading of blobs that a
+ * digest checks); `inspect INPUT CACHE_DIR|-` resolves the image and walks its whole filesystem;
  * `scan INPUT CACHE_DIR` runs the full scan with the blob and layer caches in CACHE_DIR.
  * Vulnerability database (bench/vuln.ts): `feed-floor DIR` reads every record of the feed files
  * under DIR; `db-update DIR CACHE_DIR` builds the database; `match CACHE_DIR N` matches N packages
@@ -25,6 +26,13 @@ if (mode === 'floor') {
   started = performance.now();
   await Promise.all(args.map((blob) => pipeline(createReadStream(blob, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: INFLATE_CHUNK }),
     new Writable({ write: (_chunk, _encoding, done) => done() }))));
+} else if (mode === 'floor-raw') {
+  // For reference: the same with gzip's CRC-32 left out, as distrolens reads digest-checked blobs.
+  const { inflate } = await import('../src/util/compression.js');
+  started = performance.now();
+  await Promise.all(args.map(async (blob) => {
+    for await (const _ of inflate(createReadStream(blob, { highWaterMark: 1 << 20 }), 'gzip', blob, undefined, true)) { /* discard */ }
+  }));
 } else if (mode === 'inspect') {
   const [input, cacheDir] = args as [string, string];
   const [{ openSource }, { BlobCache }, { inspect }] = await Promise.all([import('../src/sources/index.js'), import('../src/cache/blobs.js'), import('../src/scan/inspect.js')]);

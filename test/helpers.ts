@@ -1,6 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
@@ -15,11 +13,7 @@ export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const REALDATA = process.env.DISTROLENS_REALDATA ?? resolve(REPO_ROOT, '../shared/realdata');
 export const hasRealdata = existsSync(REALDATA);
 
-/** A temporary directory for one test, removed by the returned cleanup. */
-export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), 'distrolens-test-'));
-  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
-}
+export { tempDir } from './fixtures/temp.js';
 
 /** Asserts that a promise rejects with a catalogue error of the given code, and returns it. */
 export async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<DistrolensError> {

@@ -130,12 +130,14 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
       if (walkOptions.onBytes) source = reportBytes(source, walkOptions.onBytes);
       const sameDigest = compression === 'none' && part.digest !== undefined && part.digest === part.diffId;
       if (!trusted && part.digest && !part.verified && !sameDigest) source = hashing(source, (blobHash = createHash('sha256')));
-      let plain = inflate(source, compression, what, limits);
       // Verify what is read, as go-containerregistry does: a compressed blob whose digest is (or
       // was, on download) checked pins its decompressed bytes, so hashing them again is only for
       // the conformance check (verifyDiffId). Plain layers are checked against their diffID.
       const blobChecked = compression !== 'none' && part.digest !== undefined && (part.verified === true || blobHash !== undefined);
-      if (!trusted && part.diffId && (walkOptions.verifyDiffId || !blobChecked)) plain = hashing(plain, (diffHash = createHash('sha256')));
+      const diffChecked = !trusted && part.diffId !== undefined && (walkOptions.verifyDiffId === true || !blobChecked);
+      // Bytes a digest checks (now or on an earlier walk) need no gzip CRC as well.
+      let plain = inflate(source, compression, what, limits, trusted || blobChecked || diffChecked);
+      if (diffChecked) plain = hashing(plain, (diffHash = createHash('sha256')));
       reader = new StreamReader(plain);
     }
 

@@ -58,6 +58,25 @@ export class StreamReader implements ByteReader {
     return this.#buffered >= n ? this.#take(n) : undefined;
   }
 
+  /** The rest of the current chunk, or the next one, as it is (no copy); undefined at the end. */
+  async chunk(): Promise<Buffer | undefined> {
+    await this.#fill(1);
+    const first = this.#chunks[0];
+    return first ? this.#take(first.length - this.#offset) : undefined;
+  }
+
+  /** Puts bytes taken with chunk() back in front of the rest. */
+  unread(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    if (this.#offset > 0) {
+      this.#chunks[0] = this.#chunks[0]!.subarray(this.#offset);
+      this.#offset = 0;
+    }
+    this.#chunks.unshift(bytes);
+    this.#buffered += bytes.length;
+    this.position -= bytes.length;
+  }
+
   trySkip(n: number): boolean {
     if (this.#buffered < n) return false;
     this.#drop(n);
