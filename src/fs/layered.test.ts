@@ -119,3 +119,17 @@ test('refuses entries that climb out of the root', async () => {
   await rejectsWithCode(fsOf([{ files: [{ path: '../../etc/cron.d/evil', content: 'x' }] }]), 'E_UNSAFE_PATH');
   await rejectsWithCode(fsOf([{ files: [{ path: 'ok', type: 'hardlink', target: '../../etc/shadow' }] }]), 'E_UNSAFE_PATH');
 });
+
+test('kept contents do not hold on to the decompressed chunk they were read from', async () => {
+  // Small files between large ones: each body is a few bytes inside a 1 MiB zlib output chunk.
+  const files = Array.from({ length: 6 }, (_, i) => [
+    { path: `big${i}`, content: Buffer.alloc(700 * 1024, i) },
+    { path: `small${i}`, content: `small ${i}` },
+  ]).flat();
+  const fs = await fsOf([{ files, compression: 'gzip' }], (path) => path.startsWith('/small'));
+  for (let i = 0; i < 6; i++) {
+    const { data } = fs.content(`/small${i}`)!;
+    assert.equal(data.toString(), `small ${i}`);
+    assert.ok(data.buffer.byteLength < 64 * 1024, `/small${i} is kept in ${data.buffer.byteLength} bytes of memory`);
+  }
+});

@@ -42,6 +42,15 @@ export interface LayerRecord {
   readonly stats: LayerStats;
 }
 
+/**
+ * Kept bytes in a buffer of their own. A small file's body is a view into the 1 MiB chunk it
+ * was decompressed into: keeping the view would keep the whole chunk (a scan keeps ~2,000 small
+ * files, spread over hundreds of chunks).
+ */
+function detached(data: Buffer): Buffer {
+  return data.buffer.byteLength > 64 * 1024 && data.length < data.buffer.byteLength / 2 ? Buffer.from(new Uint8Array(data)) : data;
+}
+
 async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerRecord> {
   const entries: FsEntry[] = [];
   const whiteouts: string[] = [];
@@ -73,7 +82,7 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
     const limit = wanted === true ? capture!.maxBytes : wanted;
     return entry.read(limit).then((read) => {
       const data = capture!.keep ? capture!.keep(path, read, entry.mode) : read;
-      if (data) contents.set(path, { data, truncated: entry.size > limit });
+      if (data) contents.set(path, { data: detached(data), truncated: entry.size > limit });
     });
   }, { signal: options.signal, ...(options.onBytes ? { onBytes: (bytes: number) => options.onBytes!(layer, bytes) } : {}) });
   options.onLayer?.(layer, stats);
