@@ -41,7 +41,6 @@ export async function walkDirectory(root: string, visit: (entry: TarEntry) => vo
         mode: info.mode & 0o7777,
         uid: info.uid,
         gid: info.gid,
-        mtime: Math.floor(info.mtimeMs / 1000),
         linkname,
         offset: 0,
         read: async (maxBytes = size) => {

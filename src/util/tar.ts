@@ -18,7 +18,6 @@ export interface TarEntry {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
-  readonly mtime: number;
   readonly linkname: string;
   /** Extended attributes from `SCHILY.xattr.*` pax records, e.g. `security.capability`. */
   readonly xattrs?: Readonly<Record<string, string>>;
@@ -72,22 +71,33 @@ function number(block: Buffer, start: number, length: number): number {
   return value;
 }
 
-/** The header checksum: every byte summed, the checksum field itself counted as eight spaces. */
+/**
+ * The header checksum: every byte summed, the checksum field itself counted as eight spaces.
+ * Four bytes at a time, in two 16-bit lanes (128 words × 2 × 255 cannot overflow a lane).
+ */
 function checksumOk(block: Buffer): boolean {
-  let sum = 8 * 0x20;
-  for (let i = 0; i < 148; i++) sum += block[i]!;
-  for (let i = 156; i < BLOCK; i++) sum += block[i]!;
+  const words = new DataView(block.buffer, block.byteOffset, BLOCK);
+  let lanes = 0;
+  for (let i = 0; i < BLOCK; i += 4) {
+    const word = words.getUint32(i, true);
+    lanes += (word & 0x00ff00ff) + ((word >>> 8) & 0x00ff00ff);
+  }
+  let sum = (lanes & 0xffff) + (lanes >>> 16) + 8 * 0x20;
+  for (let i = 148; i < 156; i++) sum -= block[i]!;
   return sum === number(block, 148, 8);
 }
 
-/** The pax keys read below; others (atime and ctime on every entry from GNU tar) are not decoded. */
-const PAX_KEYS = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'mtime']);
+/** The pax keys read below; others (atime, ctime and mtime on every entry from GNU tar) are not decoded. */
+const PAX_KEYS = new Set(['path', 'linkpath', 'size', 'uid', 'gid']);
 const XATTR = 'SCHILY.xattr.';
 const PAX_FIRST_BYTES = new Set([...PAX_KEYS, XATTR].map((key) => key.charCodeAt(0)));
 
-function parsePax(data: Buffer, what: string): Map<string, string> {
+/** No pax records: shared, never written. */
+const NO_RECORDS: ReadonlyMap<string, string> = new Map();
+
+function parsePax(data: Buffer, what: string): ReadonlyMap<string, string> {
   // Records are "<length> <key>=<value>\n", the length in decimal counting the whole record.
-  const records = new Map<string, string>();
+  let records: Map<string, string> | undefined;
   let at = 0;
   while (at < data.length) {
     let length = 0;
@@ -98,11 +108,11 @@ function parsePax(data: Buffer, what: string): Map<string, string> {
     if (PAX_FIRST_BYTES.has(data[i + 1]!)) {
       const eq = data.indexOf(0x3d, i + 1);
       const key = eq > i + 1 && eq < end ? data.toString('latin1', i + 1, eq) : '';
-      if (PAX_KEYS.has(key) || key.startsWith(XATTR)) records.set(key, data.toString('utf8', eq + 1, end - 1));
+      if (PAX_KEYS.has(key) || key.startsWith(XATTR)) (records ??= new Map()).set(key, data.toString('utf8', eq + 1, end - 1));
     }
     at = end;
   }
-  return records;
+  return records ?? NO_RECORDS;
 }
 
 function isZero(block: Buffer): boolean {
@@ -114,8 +124,8 @@ function isZero(block: Buffer): boolean {
 export async function walkTar(reader: ByteReader, options: TarOptions, visit: (entry: TarEntry) => void | Promise<void>): Promise<number> {
   const { what } = options;
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_TAR_ENTRIES;
-  let pax = new Map<string, string>();
-  let globalPax = new Map<string, string>();
+  let pax = NO_RECORDS;
+  let globalPax = NO_RECORDS;
   let longName: string | undefined;
   let longLink: string | undefined;
   let count = 0;
@@ -181,8 +191,10 @@ export async function walkTar(reader: ByteReader, options: TarOptions, visit: (e
     const size = paxSize !== undefined ? Number(paxSize) : headerSize;
     if (!Number.isSafeInteger(size) || size < 0) throw errors.notArchive(what, `invalid size for ${name}`);
     let xattrs: Record<string, string> | undefined;
-    for (const [key, value] of merged) {
-      if (key.startsWith(XATTR)) (xattrs ??= {})[key.slice(XATTR.length)] = value;
+    if (merged.size) {
+      for (const [key, value] of merged) {
+        if (key.startsWith(XATTR)) (xattrs ??= {})[key.slice(XATTR.length)] = value;
+      }
     }
     const type = TYPES[flag] ?? 'other';
     // Only regular files carry a body that matters; links, dirs and devices normally have size 0
@@ -198,7 +210,6 @@ export async function walkTar(reader: ByteReader, options: TarOptions, visit: (e
       mode: number(block, 100, 8) & 0o7777,
       uid: merged.has('uid') ? Number(merged.get('uid')) : number(block, 108, 8),
       gid: merged.has('gid') ? Number(merged.get('gid')) : number(block, 116, 8),
-      mtime: merged.has('mtime') ? Math.floor(Number(merged.get('mtime'))) : number(block, 136, 12),
       linkname,
       ...(xattrs ? { xattrs } : {}),
       offset,
@@ -212,7 +223,7 @@ export async function walkTar(reader: ByteReader, options: TarOptions, visit: (e
         return data;
       },
     };
-    if (pax.size) pax = new Map();
+    pax = NO_RECORDS;
     longName = undefined;
     longLink = undefined;
     const visited = visit(entry);
