@@ -82,6 +82,25 @@ function wanted(analyzers: readonly Analyzer[], path: string, size: number): boo
   return limit === 0 ? false : limit;
 }
 
+/**
+ * A runtime binary that an OS package installed is that package: not reported a second time.
+ * Only the few OS package files named like a binary package's file are resolved (/bin vs /usr/bin).
+ */
+function withoutOwnedBinaries(packages: readonly Package[], fs: LayeredFs): Package[] {
+  const binaries = packages.filter((p) => p.type === 'binary');
+  if (!binaries.length) return [...packages];
+  const suffixes = [...new Set(binaries.flatMap((p) => p.locations.map((l) => `/${baseName(l.path)}`)))];
+  const canonical = (path: string): string => fs.file(path)?.path ?? path;
+  const owned = new Set<string>();
+  for (const p of packages) {
+    if (!isOsPackage(p)) continue;
+    for (const file of p.files ?? []) {
+      if (suffixes.some((suffix) => file.endsWith(suffix))) owned.add(canonical(file));
+    }
+  }
+  return packages.filter((p) => p.type !== 'binary' || !p.locations.some((l) => owned.has(canonical(l.path))));
+}
+
 const byPath = (a: SurfaceItem, b: SurfaceItem): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
@@ -215,23 +234,7 @@ async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: s
     if (out.users) users = [...out.users];
     if (out.entrypoint) entrypoint = out.entrypoint;
   }
-  // A runtime binary that an OS package installed is that package: not reported a second time.
-  // Owned paths are indexed by base name, so only the few candidates are resolved (/bin vs /usr/bin).
-  const owned = new Map<string, string[]>();
-  for (const p of packages) {
-    if (!isOsPackage(p)) continue;
-    for (const file of p.files ?? []) {
-      const base = baseName(file);
-      const list = owned.get(base);
-      if (list) list.push(file);
-      else owned.set(base, [file]);
-    }
-  }
-  const isOwned = (path: string): boolean => {
-    const canonical = fs.file(path)?.path ?? path;
-    return (owned.get(baseName(path)) ?? []).some((file) => (fs.file(file)?.path ?? file) === canonical);
-  };
-  const kept = packages.filter((p) => p.type !== 'binary' || !p.locations.some((l) => isOwned(l.path)));
+  const kept = withoutOwnedBinaries(packages, fs);
   const osPackages = kept.filter(isOsPackage).length;
   const sorted = (key: string): SurfaceItem[] => (surface[key] ?? []).sort(byPath);
   const fullSurface: Surface = {

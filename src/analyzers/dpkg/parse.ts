@@ -13,35 +13,47 @@ export interface DpkgRecord {
   readonly status?: string;
 }
 
-/** Splits control text into stanzas of fields (names lower-cased). */
-export function parseControl(text: string): Map<string, string>[] {
+/**
+ * Splits control text into stanzas of fields (names lower-cased). With `fields`, only those are
+ * kept: a status file is mostly Description lines that nobody here reads.
+ */
+export function parseControl(text: string, fields?: ReadonlySet<string>): Map<string, string>[] {
   const stanzas: Map<string, string>[] = [];
   let current = new Map<string, string>();
+  /** The field that continuation lines extend; undefined after a field that is not kept. */
   let last: string | undefined;
   for (const line of text.split('\n')) {
+    const first = line.charCodeAt(0);
+    if (first === 0x20 || first === 0x09) {
+      let i = 1;
+      while (i < line.length && (line.charCodeAt(i) === 0x20 || line.charCodeAt(i) === 0x09 || line.charCodeAt(i) === 0x0d)) i++;
+      if (i < line.length) {
+        if (last) current.set(last, `${current.get(last)}\n${line.trim()}`);
+        continue;
+      }
+    }
     if (line.trim() === '') {
       if (current.size) stanzas.push(current);
       current = new Map();
       last = undefined;
       continue;
     }
-    if ((line.startsWith(' ') || line.startsWith('\t')) && last) {
-      current.set(last, `${current.get(last)}\n${line.trim()}`);
-      continue;
-    }
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    last = line.slice(0, colon).trim().toLowerCase();
-    current.set(last, line.slice(colon + 1).trim());
+    const name = line.slice(0, colon).trim().toLowerCase();
+    last = !fields || fields.has(name) ? name : undefined;
+    if (last) current.set(last, line.slice(colon + 1).trim());
   }
   if (current.size) stanzas.push(current);
   return stanzas;
 }
 
+const RECORD_FIELDS = new Set(['package', 'version', 'architecture', 'source', 'status']);
+
 /** Parses dpkg records; only installed packages (`Status: … installed`, or no Status) are kept. */
 export function parseDpkgStatus(text: string): DpkgRecord[] {
   const records: DpkgRecord[] = [];
-  for (const fields of parseControl(text)) {
+  for (const fields of parseControl(text, RECORD_FIELDS)) {
     const name = fields.get('package');
     const version = fields.get('version');
     if (!name || !version) continue;
@@ -79,8 +91,13 @@ export function parseFileList(text: string, md5sums: boolean): string[] {
  */
 export function parseCopyrightLicenses(text: string): string[] {
   const found = new Set<string>();
-  for (const match of text.matchAll(/^License:[ \t]*(\S[^\n]*)$/gm)) {
-    for (const name of match[1]!.split(/\s+(?:or|and)\s+|,\s*/i)) {
+  // `License:` fields start a line: found with indexOf, which is faster than a multiline regex
+  // over the ~2.6 MB of copyright files of a Debian image.
+  for (let at = text.indexOf('License:'); at >= 0; at = text.indexOf('License:', at + 8)) {
+    if (at > 0 && text.charCodeAt(at - 1) !== 0x0a) continue;
+    const end = text.indexOf('\n', at);
+    const value = text.slice(at + 8, end < 0 ? text.length : end);
+    for (const name of value.trim().split(/\s+(?:or|and)\s+|,\s*/i)) {
       const clean = name.trim().replace(/\s+with\s+.*$/i, '');
       if (clean && clean.length <= 64) found.add(clean);
     }

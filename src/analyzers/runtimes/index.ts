@@ -7,10 +7,12 @@ import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
  * Identified from the binary itself, or from the file the runtime ships to say its version.
  * Files owned by an OS package are dropped later by the scan (no second report as "binary").
  */
-const NODE_BINARY = /\/(node|nodejs)$/;
+const isNodeBinary = (path: string): boolean => path.endsWith('/node') || path.endsWith('/nodejs');
 const NODE_VERSION = /nodejs\.org\/download\/release\/v(\d+\.\d+\.\d+)\//;
 const PY_PATCHLEVEL = /\/include\/python(\d+\.\d+)[a-z]*\/patchlevel\.h$/;
-const JAVA_RELEASE = /\/release$/;
+const isJavaRelease = (path: string): boolean => path.endsWith('/release');
+/** Tested before the expression: most paths are not headers at all. */
+const pythonHeader = (path: string): RegExpExecArray | null => (path.endsWith('/patchlevel.h') ? PY_PATCHLEVEL.exec(path) : null);
 
 export interface RuntimeFacts {
   readonly name: string;
@@ -24,9 +26,9 @@ const binaryPackage = (name: string, version: string, path: string, layer: numbe
 export const runtimesAnalyzer = {
   id: 'runtimes',
   version: 1,
-  reads: (path: string, size: number) => size < 64 * 1024 && (PY_PATCHLEVEL.test(path) || JAVA_RELEASE.test(path)),
+  reads: (path: string, size: number) => size < 64 * 1024 && (isJavaRelease(path) || pythonHeader(path) !== null),
   extract: {
-    match: (path: string, _size: number, mode: number) => (mode & 0o111) !== 0 && NODE_BINARY.test(path),
+    match: (path: string, _size: number, mode: number) => (mode & 0o111) !== 0 && isNodeBinary(path),
     run: (data: Buffer): RuntimeFacts | undefined => {
       const version = NODE_VERSION.exec(data.toString('latin1'))?.[1];
       return version ? { name: 'node', version } : undefined;
@@ -36,12 +38,12 @@ export const runtimesAnalyzer = {
     const packages: Package[] = [];
     for (const entry of fs.entries()) {
       if (entry.type !== 'file') continue;
-      if (NODE_BINARY.test(entry.path)) {
+      if (isNodeBinary(entry.path)) {
         const facts = extracted(entry.path) as RuntimeFacts | undefined;
         if (facts) packages.push(binaryPackage(facts.name, facts.version, entry.path, entry.layer));
         continue;
       }
-      const python = PY_PATCHLEVEL.exec(entry.path);
+      const python = pythonHeader(entry.path);
       if (python) {
         const version = /#define\s+PY_VERSION\s+"([^"]+)"/.exec(fs.content(entry.path)?.data.toString('utf8') ?? '')?.[1];
         if (!version) continue;
@@ -51,7 +53,7 @@ export const runtimesAnalyzer = {
         packages.push(binaryPackage('python', version, binary?.path ?? entry.path, binary?.layer ?? entry.layer));
         continue;
       }
-      if (JAVA_RELEASE.test(entry.path)) {
+      if (isJavaRelease(entry.path)) {
         const home = entry.path.slice(0, -'/release'.length);
         const java = fs.lstat(`${home}/bin/java`);
         if (!java) continue;
