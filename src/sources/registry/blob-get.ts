@@ -4,7 +4,7 @@ import { ChunkQueue } from '../../util/bytes.js';
 import { IDLE_TIMEOUT_MS, REDIRECTS, idleTimeout, redirected } from './http.js';
 
 /**
- * A GET for a layer blob's body, read from the socket into one reused 1 MiB buffer (`onread`).
+ * A GET for a layer blob's body, read from the socket straight into 1 MiB chunks (`onread`).
  * node:http hands a body over in 64 KiB pieces through its parser and a stream: receiving a 74 MB
  * layer cost ~210 ms of main-thread CPU that way, ~45 ms this way, and on a cold pull that CPU is
  * taken from decompression. Only the plain case is handled — 200 or 206 with a Content-Length,
@@ -17,8 +17,7 @@ export interface BlobResponse {
   readonly body: AsyncIterable<Uint8Array>;
 }
 
-const READ_BUFFER = 1024 * 1024;
-/** Chunks handed to the consumer: the bytes of several reads, copied once. */
+/** Chunks handed to the consumer, each filled by several socket reads. */
 const CHUNK = 1024 * 1024;
 /** Bytes received ahead of the consumer before the socket is paused. */
 const RUN_AHEAD = 4 * CHUNK;
@@ -51,20 +50,32 @@ function parseHead(text: string): Head | undefined {
 function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<{ head: Head; body?: AsyncIterable<Uint8Array> } | undefined> {
   return new Promise((resolve, reject) => {
     let head: Head | undefined;
-    let headBytes: Buffer[] = [];
-    let headLength = 0;
     let expected = 0;
     let received = 0;
-    let pending: Buffer | undefined;
-    let pendingLength = 0;
     let settled = false;
+    // The socket reads straight into the chunk handed to the consumer: no copy. The first chunk
+    // also holds the response head; the body starts at `start` in the current chunk.
+    let chunk = Buffer.allocUnsafe(CHUNK);
+    let filled = 0;
+    let start = 0;
 
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-    const onread = { buffer: Buffer.allocUnsafe(READ_BUFFER), callback: (length: number, buffer: Buffer): boolean => {
-      onData(buffer.subarray(0, length));
-      return true;
-    } };
+    const onread = {
+      buffer: (): Buffer => {
+        if (filled === chunk.length) {
+          chunk = Buffer.allocUnsafe(CHUNK);
+          filled = 0;
+          start = 0;
+        }
+        return chunk.subarray(filled);
+      },
+      callback: (length: number): boolean => {
+        filled += length;
+        onRead();
+        return true;
+      },
+    };
     const tls = url.protocol === 'https:';
     const socket: Socket = tls
       // TLS sockets take onread too (Node ≥ 15; @types/node does not list it), one record per call.
@@ -81,57 +92,54 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
       resolve(value);
     };
     const close = (): void => void socket.destroy();
-    const flush = (): void => {
-      if (pending && pendingLength) queue.push(pending.subarray(0, pendingLength));
-      pending = undefined;
-      pendingLength = 0;
-    };
-    const onBody = (all: Buffer): void => {
-      const bytes = all.length > expected - received ? all.subarray(0, expected - received) : all;
-      received += bytes.length;
-      let at = 0;
-      while (at < bytes.length) {
-        pending ??= Buffer.allocUnsafe(CHUNK);
-        const take = Math.min(bytes.length - at, CHUNK - pendingLength);
-        bytes.copy(pending, pendingLength, at, at + take);
-        pendingLength += take;
-        at += take;
-        if (pendingLength === CHUNK) flush();
-      }
-      if (received >= expected) {
-        flush();
-        finish();
-      }
+    /** Hands the body bytes read into the chunk so far to the consumer (never past Content-Length). */
+    const pushBody = (): void => {
+      const take = Math.min(filled - start, expected - received);
+      if (take > 0) queue.push(chunk.subarray(start, start + take));
+      received += Math.max(0, take);
+      start = filled;
     };
     const finish = (): void => {
       queue.end();
       close();
     };
-    const onData = (bytes: Buffer): void => {
-      if (head) return onBody(bytes);
-      headBytes.push(Buffer.from(bytes)); // the read buffer is reused: keep a copy
-      headLength += bytes.length;
-      const joined = Buffer.concat(headBytes, headLength);
-      const end = joined.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (headLength > MAX_HEAD_BYTES) fallBack();
-        return;
+    const onRead = (): void => {
+      if (!head && !readHead()) return;
+      if (filled - start >= expected - received) {
+        pushBody();
+        finish();
+      } else if (filled === chunk.length) {
+        pushBody();
       }
-      headBytes = [];
-      const parsed = parseHead(joined.toString('latin1', 0, end));
-      if (!parsed) return fallBack();
+    };
+    /** Parses the head once it is all in; false while it is not (or when the answer is not plain). */
+    const readHead = (): boolean => {
+      const end = chunk.subarray(0, filled).indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (filled > MAX_HEAD_BYTES) fallBack();
+        return false;
+      }
+      const parsed = parseHead(chunk.toString('latin1', 0, end));
+      if (!parsed) {
+        fallBack();
+        return false;
+      }
       head = parsed;
       const length = parsed.headers.get('content-length');
       const plainBody = (parsed.status === 200 || parsed.status === 206) && length !== undefined && /^\d{1,15}$/.test(length) && !parsed.headers.has('transfer-encoding');
       if (REDIRECTS.has(parsed.status) && parsed.headers.has('location')) {
         close();
-        return settle({ head: parsed });
+        settle({ head: parsed });
+        return false;
       }
-      if (!plainBody) return fallBack();
+      if (!plainBody) {
+        fallBack();
+        return false;
+      }
       expected = Number(length);
+      start = end + 4;
       settle({ head: parsed, body: consume() });
-      if (expected === 0) finish();
-      else if (joined.length > end + 4) onBody(joined.subarray(end + 4));
+      return true;
     };
     const fallBack = (): void => {
       close();
@@ -159,6 +167,8 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
     });
     socket.on('close', () => {
       signal?.removeEventListener('abort', onAbort);
+      // What did arrive goes to the consumer: a resumed download starts after it.
+      if (head && received < expected) pushBody();
       queue.fail(Object.assign(new Error(`connection closed after ${received} of ${expected} bytes`), { code: 'ECONNRESET' }));
       if (!settled) fallBack();
     });
