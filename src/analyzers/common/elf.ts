@@ -3,10 +3,19 @@
  * https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html). Bounds-checked throughout:
  * binaries in images are untrusted input.
  */
+export interface ElfSection {
+  readonly offset: number;
+  readonly size: number;
+  readonly addr: number;
+}
+
 export interface ElfFile {
   readonly is64: boolean;
   readonly little: boolean;
-  readonly sections: readonly { readonly name: string; readonly offset: number; readonly size: number; readonly addr: number }[];
+  /** Number of section headers (0: stripped of them). */
+  readonly sectionCount: number;
+  /** The first section with this name. */
+  section(name: string): ElfSection | undefined;
   readonly segments: readonly { readonly vaddr: number; readonly offset: number; readonly filesz: number }[];
   /** File offset of a virtual address, or undefined when no loaded segment holds it. */
   offsetOf(addr: number): number | undefined;
@@ -31,7 +40,9 @@ function readElf(data: Buffer): ElfFile {
   const little = data[5] === 1;
   const u16 = (at: number) => (at + 2 <= data.length ? (little ? data.readUInt16LE(at) : data.readUInt16BE(at)) : 0);
   const u32 = (at: number) => (at + 4 <= data.length ? (little ? data.readUInt32LE(at) : data.readUInt32BE(at)) : 0);
-  const u64 = (at: number) => (at + 8 <= data.length ? Number(little ? data.readBigUInt64LE(at) : data.readBigUInt64BE(at)) : 0);
+  // Two 32-bit halves, not a BigInt: ~30 sections × 4 fields per binary, 600+ binaries per image.
+  const u64 = (at: number) => (at + 8 > data.length ? 0
+    : little ? data.readUInt32LE(at) + data.readUInt32LE(at + 4) * 2 ** 32 : data.readUInt32BE(at) * 2 ** 32 + data.readUInt32BE(at + 4));
   const word = is64 ? u64 : u32;
   const phoff = is64 ? u64(0x20) : u32(0x1c);
   const shoff = is64 ? u64(0x28) : u32(0x20);
@@ -46,25 +57,26 @@ function readElf(data: Buffer): ElfFile {
     if (u32(at) !== 1) continue; // PT_LOAD
     segments.push(is64 ? { offset: u64(at + 8), vaddr: u64(at + 16), filesz: u64(at + 32) } : { offset: u32(at + 4), vaddr: u32(at + 8), filesz: u32(at + 16) });
   }
-  const raw = [];
+  const headers: (ElfSection & { readonly nameOff: number })[] = [];
   for (let i = 0; i < shnum && shoff + (i + 1) * shentsize <= data.length; i++) {
     const at = shoff + i * shentsize;
-    raw.push(is64
+    headers.push(is64
       ? { nameOff: u32(at), addr: u64(at + 16), offset: u64(at + 24), size: u64(at + 32) }
       : { nameOff: u32(at), addr: u32(at + 12), offset: u32(at + 16), size: u32(at + 20) });
   }
-  const strtab = raw[shstrndx];
-  const sections = raw.map((s) => {
-    let name = '';
-    if (strtab) {
-      const start = strtab.offset + s.nameOff;
-      const end = data.indexOf(0, start);
-      if (start < data.length && end > start) name = data.toString('latin1', start, end);
-    }
-    return { name, offset: s.offset, size: s.size, addr: s.addr };
-  });
+  const strtab = headers[shstrndx];
+  /** Compares the name in the string table with `name` byte by byte: no string is decoded. */
+  const named = (header: { nameOff: number }, name: string): boolean => {
+    if (!strtab) return false;
+    const start = strtab.offset + header.nameOff;
+    if (start + name.length >= data.length) return false;
+    for (let i = 0; i < name.length; i++) if (data[start + i] !== name.charCodeAt(i)) return false;
+    return data[start + name.length] === 0;
+  };
   return {
-    is64, little, sections, segments,
+    is64, little, segments,
+    sectionCount: headers.length,
+    section: (name) => headers.find((h) => named(h, name)),
     offsetOf: (addr) => {
       const seg = segments.find((s) => addr >= s.vaddr && addr < s.vaddr + s.filesz);
       return seg ? seg.offset + (addr - seg.vaddr) : undefined;
@@ -82,7 +94,10 @@ export interface ElfLinkage {
 export function elfLinkage(data: Buffer): ElfLinkage | undefined {
   const elf = parseElf(data);
   if (!elf) return undefined;
-  const section = (name: string) => elf.sections.find((s) => s.name === name && s.offset + s.size <= data.length);
+  const section = (name: string) => {
+    const found = elf.section(name);
+    return found && found.offset + found.size <= data.length ? found : undefined;
+  };
   const cString = (start: number): string => {
     const end = data.indexOf(0, start);
     return end > start ? data.toString('latin1', start, Math.min(end, start + 4096)) : '';

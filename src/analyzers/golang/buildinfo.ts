@@ -48,10 +48,10 @@ function unwrapModinfo(raw: string): string {
 export function readGoBuildInfo(data: Buffer): GoBuildInfo | undefined {
   const elf = parseElf(data);
   if (!elf) return undefined;
-  const section = elf.sections.find((s) => s.name === '.go.buildinfo');
+  const section = elf.section('.go.buildinfo');
   // Go's linker always writes the section (since Go 1.13, the first with build info): a binary
   // with section headers but without it is not Go. Only one without section headers is searched.
-  if (!section && elf.sections.length) return undefined;
+  if (!section && elf.sectionCount) return undefined;
   let at = section ? section.offset : data.indexOf(MAGIC);
   if (at < 0 || at + 32 > data.length || !data.subarray(at, at + 14).equals(MAGIC)) return undefined;
   const ptrSize = data[at + 14]!;

@@ -21,7 +21,7 @@ const MAX_AUDIT_JSON = 8 * 1024 * 1024;
 
 export function readAuditableCrates(data: Buffer): AuditableCrate[] | undefined {
   const elf = parseElf(data);
-  const section = elf?.sections.find((s) => s.name === '.dep-v0');
+  const section = elf?.section('.dep-v0');
   if (!section || section.offset + section.size > data.length || section.size > MAX_AUDIT_JSON) return undefined;
   const json = JSON.parse(inflateSync(data.subarray(section.offset, section.offset + section.size), { maxOutputLength: MAX_AUDIT_JSON }).toString('utf8')) as { packages?: unknown };
   if (!Array.isArray(json.packages)) return undefined;
