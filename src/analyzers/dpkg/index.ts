@@ -17,8 +17,9 @@ const MAX_COPYRIGHT = 512 * 1024;
  */
 export const dpkgAnalyzer = {
   id: 'dpkg',
-  version: 2,
-  reads: (path: string, size: number) => path === STATUS || path.startsWith(STATUS_D) || (path.startsWith(INFO) && (path.endsWith('.list') || path.endsWith('.md5sums')))
+  version: 3,
+  // info/ holds a .list (read) and a .md5sums (not needed: the .list names the same files) per package.
+  reads: (path: string, size: number) => path === STATUS || path.startsWith(STATUS_D) || (path.startsWith(INFO) && path.endsWith('.list'))
     || (size <= MAX_COPYRIGHT && COPYRIGHT.test(path)),
   analyze({ fs, os }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
