@@ -2,7 +2,7 @@ import { compareFindings, type Finding } from '../core/finding.js';
 import { comparePackages, isOsPackage, type Package } from '../core/package.js';
 import { REPORT_SCHEMA, type EntrypointInfo, type Report, type ReportWarning, type SizeSummary } from '../core/report.js';
 import type { Surface, SurfaceItem, UserAccount } from '../core/surface.js';
-import type { FsEntry } from '../fs/types.js';
+import type { CaptureRequest, FsEntry } from '../fs/types.js';
 import { builtinAnalyzers, detectOs, diveEfficiency, type Analyzer, type ImageMeta } from '../analyzers/index.js';
 import { buildFs, type BuildOptions, type LayeredFs } from '../fs/layered.js';
 import type { Image, ImageSource, ResolveOptions } from '../image/types.js';
@@ -72,14 +72,38 @@ function extractedFor(fs: LayeredFs, analyzer: Analyzer, path: string): unknown 
 }
 const LARGEST_FILES = 10;
 
-/** The largest limit any analyzer asks for this file (true means the default limit). */
-function wanted(analyzers: readonly Analyzer[], path: string, size: number): boolean | number {
-  let limit = 0;
-  for (const analyzer of analyzers) {
-    const want = analyzer.reads?.(path, size) ?? false;
-    if (want !== false) limit = Math.max(limit, want === true ? MAX_CAPTURE_BYTES : want);
-  }
-  return limit === 0 ? false : limit;
+/**
+ * What a walk keeps, asked about every file of every layer (32,000 times for a Debian image with
+ * nodejs, on the thread the walk is waiting for): the analyzers' tests are taken out once into
+ * arrays of functions called in plain loops. Extraction results replace the bytes they came from;
+ * other captured files are kept as read.
+ */
+function captureFor(analyzers: readonly Analyzer[]): CaptureRequest {
+  const reads = analyzers.flatMap((a) => (a.reads ? [a.reads] : []));
+  const extractors = analyzers.filter((a) => a.extract);
+  const matches = extractors.map((a) => a.extract!.match);
+  /** The largest limit any analyzer asks for this file; 0 when none wants it. */
+  const readLimit = (path: string, size: number): number => {
+    let limit = 0;
+    for (let i = 0; i < reads.length; i++) {
+      const want = reads[i]!(path, size);
+      if (want !== false) limit = Math.max(limit, want === true ? MAX_CAPTURE_BYTES : want);
+    }
+    return limit;
+  };
+  const extracts = (path: string, size: number, mode: number): boolean => {
+    if (size > MAX_EXTRACT_BYTES) return false;
+    for (let i = 0; i < matches.length; i++) if (matches[i]!(path, size, mode)) return true;
+    return false;
+  };
+  return {
+    match: (path, size, mode) => {
+      const limit = extracts(path, size, mode) ? Math.max(readLimit(path, size), MAX_EXTRACT_BYTES) : readLimit(path, size);
+      return limit === 0 ? false : limit;
+    },
+    keep: (path, data, mode) => extractAll(extractors, path, data, mode) ?? (readLimit(path, data.length) > 0 ? data : undefined),
+    maxBytes: MAX_CAPTURE_BYTES,
+  };
 }
 
 /**
@@ -195,22 +219,10 @@ const sortWarnings = (warnings: ReportWarning[]): ReportWarning[] =>
   warnings.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.message < b.message ? -1 : 1));
 
 async function analyze(image: Image, analyzers: readonly Analyzer[], cacheKey: string, options: ScanOptions & { now: () => Date }): Promise<{ report: Report; fs: LayeredFs }> {
-  // Asked about every file of every layer: only the analyzers that read or extract anything.
-  const readers = analyzers.filter((a) => a.reads);
-  const extractors = analyzers.filter((a) => a.extract);
   const fs = await buildFs(image, {
     ...options,
     ...(options.cacheDir ? { layerCache: new DiskLayerCache(options.cacheDir, cacheKey) } : {}),
-    capture: {
-      match: (path, size, mode) => {
-        const raw = wanted(readers, path, size);
-        const extract = size <= MAX_EXTRACT_BYTES && extractors.some((a) => a.extract!.match(path, size, mode));
-        return extract ? Math.max(raw === false ? 0 : raw === true ? MAX_CAPTURE_BYTES : raw, MAX_EXTRACT_BYTES) : raw;
-      },
-      // Extraction results replace the bytes they came from; other captured files are kept as read.
-      keep: (path, data, mode) => extractAll(extractors, path, data, mode) ?? (wanted(readers, path, data.length) !== false ? data : undefined),
-      maxBytes: MAX_CAPTURE_BYTES,
-    },
+    capture: captureFor(analyzers),
   });
   const target = describeTarget(image, fs);
   const meta: ImageMeta = {
