@@ -63,8 +63,9 @@ export type WhiteoutKind = { kind: 'opaque'; dir: string } | { kind: 'whiteout';
 
 /** Recognises whiteout entries; aufs's own `.wh..wh.*` metadata files are ignored as whiteouts. */
 export function whiteoutOf(path: string): WhiteoutKind | 'aufs-meta' {
+  // Asked about every entry of every layer: the usual answer without slicing the name out.
+  if (!path.startsWith(WHITEOUT_PREFIX, path.lastIndexOf('/') + 1)) return undefined;
   const name = baseName(path);
-  if (!name.startsWith(WHITEOUT_PREFIX)) return undefined;
   if (name === OPAQUE_MARKER) return { kind: 'opaque', dir: parentOf(path) };
   if (name.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return 'aufs-meta';
   const dir = parentOf(path);

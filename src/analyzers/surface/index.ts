@@ -1,5 +1,6 @@
 import { SURFACE_CATEGORIES, type SurfaceCategory, type SurfaceItem } from '../../core/surface.js';
 import type { LayeredFs } from '../../fs/layered.js';
+import type { FsEntry } from '../../fs/types.js';
 import { baseName } from '../../fs/path.js';
 import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type Rule } from '../types.js';
 import { categoryOf, inBinDir } from './catalogue.js';
@@ -23,6 +24,8 @@ export const SURFACE_RULES = {
 
 const EXEC = 0o111;
 
+const itemOf = (entry: FsEntry, detail: string): SurfaceItem => ({ path: entry.path, name: baseName(entry.path), layer: entry.layer, detail });
+
 /** Walks the squashed filesystem once and sorts what it finds into the surface categories. */
 export function collectSurface(fs: LayeredFs): Record<SurfaceCategory | 'setuid' | 'setgid' | 'worldWritable' | 'capabilities', SurfaceItem[]> {
   const out = { shells: [], packageManagers: [], networkTools: [], interpreters: [], buildTools: [], privilegeTools: [], setuid: [], setgid: [], worldWritable: [], capabilities: [] } as Record<SurfaceCategory | 'setuid' | 'setgid' | 'worldWritable' | 'capabilities', SurfaceItem[]>;
@@ -37,25 +40,26 @@ export function collectSurface(fs: LayeredFs): Record<SurfaceCategory | 'setuid'
     }
   }
   for (const entry of entries) {
-    const name = baseName(entry.path);
+    // Most entries are none of the below: their names are not sliced out.
     if (entry.type === 'file' || entry.type === 'hardlink' || entry.type === 'symlink') {
-      const category = inBinDir(entry.path) ? categoryOf(name) : undefined;
+      const category = inBinDir(entry.path) ? categoryOf(baseName(entry.path)) : undefined;
       if (category) {
         const resolved = fs.file(entry.path);
         if (resolved && resolved.mode & EXEC) {
+          const name = baseName(entry.path);
           const via = busybox.has(resolved.path) && name !== 'busybox' ? 'busybox' : entry.type === 'hardlink' ? 'hardlink' : undefined;
           out[category].push({ path: entry.path, name, layer: entry.layer, ...(via ? { via } : {}) });
         }
       }
     }
     if (entry.type === 'file' || entry.type === 'hardlink') {
-      if (entry.mode & 0o4000) out.setuid.push({ path: entry.path, name, layer: entry.layer, detail: `${entry.mode.toString(8).padStart(4, '0')} uid ${entry.uid}` });
-      if (entry.mode & 0o2000) out.setgid.push({ path: entry.path, name, layer: entry.layer, detail: `${entry.mode.toString(8).padStart(4, '0')} gid ${entry.gid}` });
-      if (entry.xattrs?.['security.capability'] !== undefined) out.capabilities.push({ path: entry.path, name, layer: entry.layer, detail: 'security.capability' });
+      if (entry.mode & 0o4000) out.setuid.push(itemOf(entry, `${entry.mode.toString(8).padStart(4, '0')} uid ${entry.uid}`));
+      if (entry.mode & 0o2000) out.setgid.push(itemOf(entry, `${entry.mode.toString(8).padStart(4, '0')} gid ${entry.gid}`));
+      if (entry.xattrs?.['security.capability'] !== undefined) out.capabilities.push(itemOf(entry, 'security.capability'));
     }
     const worldWritable = entry.mode & 0o002;
     if (worldWritable && (entry.type === 'file' || (entry.type === 'dir' && !(entry.mode & 0o1000)))) {
-      out.worldWritable.push({ path: entry.path, name, layer: entry.layer, detail: entry.mode.toString(8).padStart(4, '0') });
+      out.worldWritable.push(itemOf(entry, entry.mode.toString(8).padStart(4, '0')));
     }
   }
   return out;
