@@ -92,6 +92,13 @@ test('a damaged blob in the cache is detected, removed, and fetched again on the
     assert.match(error.message, /cached copy is damaged/);
     const { report } = await run();
     assert.equal(report.target.layers[1]?.diffId, image.layers[1]!.diffId);
+    // A cached blob that an earlier walk verified is not hashed again, but gzip's CRC-32 is
+    // checked: damage only it can see (here in the CRC field itself) is found too.
+    await run();
+    const again = await readFile(path);
+    again[again.length - 8]! ^= 0xff;
+    await writeFile(path, again);
+    assert.match((await rejectsWithCode(run(), 'E_DIGEST_MISMATCH')).message, /cached copy is damaged/);
   } finally {
     await stub.stop();
     await dir.cleanup();

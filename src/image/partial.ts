@@ -135,8 +135,9 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
       // the conformance check (verifyDiffId). Plain layers are checked against their diffID.
       const blobChecked = compression !== 'none' && part.digest !== undefined && (part.verified === true || blobHash !== undefined);
       const diffChecked = !trusted && part.diffId !== undefined && (walkOptions.verifyDiffId === true || !blobChecked);
-      // Bytes a digest checks (now or on an earlier walk) need no gzip CRC as well.
-      let plain = inflate(source, compression, what, limits, trusted || blobChecked || diffChecked);
+      // Bytes a digest checks as they are read (here, or by the source as it downloads) need no gzip
+      // CRC as well. Bytes trusted from an earlier walk keep it: it catches a cached copy gone bad.
+      let plain = inflate(source, compression, what, limits, !trusted && (blobChecked || diffChecked));
       if (diffChecked) plain = hashing(plain, (diffHash = createHash('sha256')));
       reader = new StreamReader(plain);
     }

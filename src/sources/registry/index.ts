@@ -148,8 +148,9 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
         resolved,
         configBytes,
         locate: async (descriptor) => (descriptor.urls?.length && descriptor.mediaType.includes('foreign') ? undefined : {
-          // blobStream verifies the digest of what it downloads; cached blobs were verified on entry.
-          verified: true,
+          // blobStream verifies the digest of what it downloads; a blob already in the cache is
+          // hashed by the walk (unless an earlier walk verified it), as a layout's blobs are.
+          ...(await cache.get(descriptor.digest, descriptor.size) ? {} : { verified: true }),
           location: {
             kind: 'stream',
             key: `${cache.root}\0${descriptor.digest}`,
