@@ -58,6 +58,10 @@ test('gzip without the CRC gives what zlib gives: members, header fields, zero p
   assert.ok((await gunzipped(Buffer.concat(small.map((s) => gzipSync(s))), 7, true)).equals(Buffer.concat(small)), 'small pieces');
   const d = content(9, 20_000);
   assert.ok((await gunzipped(withHeaderFields(gzipSync(d)), 5, true)).equals(d), 'optional header fields are skipped');
+  // A name of 3 MB (a hostile header): skipped a chunk at a time, not a byte at a time.
+  const member = gzipSync(d);
+  const longName = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0x08]), member.subarray(4, 10), Buffer.alloc(3 * 1024 * 1024, 0x61), Buffer.from([0]), member.subarray(10)]);
+  assert.ok((await gunzipped(longName, 64 * 1024, true)).equals(d), 'a long name is skipped');
 });
 
 test('gzip without the CRC still refuses what is not gzip, truncations and a wrong length', async () => {
@@ -74,6 +78,7 @@ test('gzip without the CRC still refuses what is not gzip, truncations and a wro
   wrongLength[wrongLength.length - 4]! ^= 1;
   await refused('wrong length in the trailer', wrongLength, /incorrect length check/);
   await refused('garbage after a member', Buffer.concat([gz, Buffer.from('garbage')]), /incorrect header check/);
+  await refused('name without its terminator', Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0x08]), gz.subarray(4, 10), Buffer.alloc(100_000, 0x61)]), /unexpected end of file/);
   const reserved = Buffer.from(gz);
   reserved[3] = 0x80;
   await refused('reserved header flag', reserved, /unknown header flags/);

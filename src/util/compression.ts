@@ -97,11 +97,15 @@ async function gzipHeader(input: StreamReader, what: string, first: boolean): Pr
   }
   for (const flag of [FNAME, FCOMMENT]) {
     if (!(flags & flag)) continue;
-    // A zero-terminated string of any length: skipped, never kept.
+    // A zero-terminated string of any length: skipped a chunk at a time, never kept.
     for (;;) {
-      const byte = input.tryRead(1) ?? (await input.read(1));
-      if (byte.length === 0) throw corrupt('unexpected end of file');
-      if (byte[0] === 0) break;
+      const chunk = await input.chunk();
+      if (!chunk) throw corrupt('unexpected end of file');
+      const end = chunk.indexOf(0);
+      if (end >= 0) {
+        input.unread(chunk.subarray(end + 1));
+        break;
+      }
     }
   }
   if (flags & FHCRC) await skip(2);
