@@ -39,11 +39,16 @@ function withHeaderFields(member: Buffer): Buffer {
 
 test('gzip without the CRC gives what zlib gives: members, header fields, zero padding, any piece size', async () => {
   const [a, b, c] = [content(1, 3 * 1024 * 1024 + 17), content(2, 100), content(3, 1024 * 1024)];
+  const many = Array.from({ length: 40 }, (_, i) => content(i, 70_000));
   const cases: [string, Buffer, Buffer][] = [
     ['one member', gzipSync(a), a],
     ['three members', Buffer.concat([gzipSync(a), gzipSync(b), gzipSync(c)]), Buffer.concat([a, b, c])],
     ['zero padding after the last member', Buffer.concat([gzipSync(b), Buffer.alloc(4096)]), b],
     ['an empty member', Buffer.concat([gzipSync(Buffer.alloc(0)), gzipSync(b)]), b],
+    // Past 16 members the rest goes to zlib's gunzip (BGZF writes one member per 64 KiB).
+    ['40 members', Buffer.concat(many.map((part) => gzipSync(part))), Buffer.concat(many)],
+    ['16 members, then padding', Buffer.concat([...Array.from({ length: 16 }, () => gzipSync(b)), Buffer.alloc(512)]), Buffer.concat(Array.from({ length: 16 }, () => b))],
+    ['exactly 16 members', Buffer.concat(Array.from({ length: 16 }, () => gzipSync(b))), Buffer.concat(Array.from({ length: 16 }, () => b))],
   ];
   for (const [name, gz, expected] of cases) {
     for (const size of [1000, 64 * 1024 + 1, gz.length]) {
