@@ -113,11 +113,11 @@ async function gzipHeader(input: StreamReader, what: string, first: boolean): Pr
 }
 
 /**
- * One raw deflate stream read from `input`, inflated on the thread pool; what follows it (the
- * member's trailer, the next member) is put back in `input`. Two input chunks are in flight so
- * that zlib has the next one when it finishes a chunk.
+ * One raw deflate stream read from `input`, inflated on the thread pool; returns how many bytes
+ * it gave. What follows it (the member's trailer, the next member) is put back in `input`. Two
+ * input chunks are in flight so that zlib has the next one when it finishes a chunk.
  */
-async function* inflateMember(input: StreamReader, state: { size: number }): AsyncGenerator<Uint8Array> {
+async function* inflateMember(input: StreamReader): AsyncGenerator<Uint8Array, number> {
   const inflater = createInflateRaw({ chunkSize: INFLATE_CHUNK });
   const queue = new ChunkQueue(inflater, RUN_AHEAD);
   let ended = false;
@@ -149,9 +149,10 @@ async function* inflateMember(input: StreamReader, state: { size: number }): Asy
     }
   };
   const pumped = pump().catch((error: unknown) => queue.fail(error));
+  let size = 0;
   try {
     for await (const chunk of queue.chunks()) {
-      state.size += chunk.length;
+      size += chunk.length;
       yield chunk;
     }
     await pumped;
@@ -166,6 +167,7 @@ async function* inflateMember(input: StreamReader, state: { size: number }): Asy
     consumed = Math.max(0, consumed - chunk.length);
   }
   for (const chunk of rest.reverse()) input.unread(chunk);
+  return size;
 }
 
 /** Members inflated raw before the rest of a stream goes to zlib's gunzip. */
@@ -193,11 +195,10 @@ async function* gunzipUnchecked(source: AsyncIterable<Uint8Array>, what: string)
         return;
       }
       if (!(await gzipHeader(input, what, members === 0))) break;
-      const state = { size: 0 };
-      yield* inflateMember(input, state);
+      const size = yield* inflateMember(input);
       const trailer = await input.read(8);
       if (trailer.length < 8) throw errors.notArchive(what, 'corrupt gzip data: unexpected end of file');
-      if (trailer.readUInt32LE(4) !== state.size % 2 ** 32) throw errors.notArchive(what, 'corrupt gzip data: incorrect length check');
+      if (trailer.readUInt32LE(4) !== size % 2 ** 32) throw errors.notArchive(what, 'corrupt gzip data: incorrect length check');
     }
     await input.drain();
   } finally {
