@@ -48,7 +48,10 @@ export interface LayerRecord {
  * files, spread over hundreds of chunks).
  */
 function detached(data: Buffer): Buffer {
-  return data.buffer.byteLength > 64 * 1024 && data.length < data.buffer.byteLength / 2 ? Buffer.from(new Uint8Array(data)) : data;
+  if (data.buffer.byteLength <= 64 * 1024 || data.length >= data.buffer.byteLength / 2) return data;
+  const own = Buffer.allocUnsafeSlow(data.length);
+  data.copy(own);
+  return own;
 }
 
 async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerRecord> {
