@@ -12,8 +12,8 @@ async function entriesOf(reader: FileRangeReader | StreamReader, read = false): 
   const out: (Omit<TarEntry, 'read' | 'offset'> & { body?: string })[] = [];
   try {
     await walkTar(reader, { what: 'test' }, async (entry) => {
-      const { read: readBody, offset: _offset, ...rest } = entry;
-      out.push(read && entry.type === 'file' ? { ...rest, body: (await readBody()).toString() } : rest);
+      const { read: _read, offset: _offset, ...rest } = entry;
+      out.push(read && entry.type === 'file' ? { ...rest, body: (await entry.read()).toString() } : rest);
     });
   } finally {
     await reader.close();
@@ -102,4 +102,17 @@ test('refuses absurd entry counts', async () => {
   await rejectsWithCode((async () => {
     await walkTar(reader, { what: 'test', maxEntries: 10 }, () => {});
   })(), 'E_ARCHIVE_INVALID');
+});
+
+test('an entry\'s body is read once, during its visit; bodies read in pieces across chunks', async () => {
+  const tar = buildTar([{ path: 'a', content: 'x'.repeat(3000) }, { path: 'b', content: 'second' }]);
+  const kept: TarEntry[] = [];
+  const bodies: string[] = [];
+  await walkTar(new StreamReader(chunked(tar, 700)), { what: 'test' }, async (entry) => {
+    kept.push(entry);
+    bodies.push((await entry.read(entry.name === 'a' ? 2000 : undefined)).toString());
+    if (entry.name === 'b') await rejectsWithCode(entry.read(), 'E_INTERNAL');
+  });
+  assert.deepEqual(bodies, ['x'.repeat(2000), 'second']);
+  await rejectsWithCode(kept[0]!.read(), 'E_INTERNAL');
 });
