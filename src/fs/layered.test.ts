@@ -115,6 +115,26 @@ test('keeps modes, owners and xattrs; makes implicit parents; caps captured cont
   assert.equal(big.truncated, true);
 });
 
+test('lists a directory\'s children by name, through symlinks, before and after whiteouts', async () => {
+  const fs = await fsOf([
+    { files: [
+      { path: 'a/b/x', content: '1' }, { path: 'a/b/y/deep', content: '2' }, { path: 'a/b-c', content: '3' }, { path: 'a/b.d/z', content: '4' },
+      { path: 'a/link', type: 'symlink', target: 'b' }, { path: 'top', content: '5' },
+    ] },
+    { files: [{ path: 'top2', content: '6' }] },
+    // The third layer deletes: the children index is built from the first two, then kept.
+    { files: [{ path: 'a/b/x', type: 'whiteout' }, { path: 'a/b/new', content: '7' }] },
+    { files: [{ path: 'a/b', type: 'opaque' }, { path: 'a/b/newer', content: '8' }] },
+  ]);
+  assert.deepEqual(fs.list('/').map((e) => e.path), ['/a', '/top', '/top2']);
+  assert.deepEqual(fs.list('/a').map((e) => e.path), ['/a/b', '/a/b-c', '/a/b.d', '/a/link']);
+  assert.deepEqual(fs.list('/a/link').map((e) => e.path), ['/a/b/newer'], 'a symlinked directory lists its target');
+  assert.deepEqual(fs.list('/a/b-c'), [], 'a file has no children');
+  assert.deepEqual(fs.list('/missing'), []);
+  assert.deepEqual(fs.layers[2]!.removed.map((e) => e.path), ['/a/b/x']);
+  assert.deepEqual(fs.layers[3]!.removed.map((e) => e.path).sort(), ['/a/b/new', '/a/b/y', '/a/b/y/deep']);
+});
+
 test('refuses entries that climb out of the root', async () => {
   await rejectsWithCode(fsOf([{ files: [{ path: '../../etc/cron.d/evil', content: 'x' }] }]), 'E_UNSAFE_PATH');
   await rejectsWithCode(fsOf([{ files: [{ path: 'ok', type: 'hardlink', target: '../../etc/shadow' }] }]), 'E_UNSAFE_PATH');

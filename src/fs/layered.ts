@@ -92,24 +92,37 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
   return { entries, whiteouts, opaques, contents, stats };
 }
 
-/** Walks every layer of an image and returns its squashed filesystem. */
+/**
+ * Walks every layer of an image and returns its squashed filesystem. Each layer is applied as
+ * soon as it and every layer below it are walked, while the layers above are still being read:
+ * the main thread waits on decompression at times during a walk, and what it applies then is not
+ * left for after the last layer.
+ */
 export async function buildFs(image: Image, options: BuildOptions = {}): Promise<LayeredFs> {
-  const records = await mapLimit(image.layers, options.concurrency ?? DEFAULT_LAYER_CONCURRENCY, async (layer, _index, signal) => {
+  const fs = LayeredFs.fromRecords([]);
+  const walked: (LayerRecord | undefined)[] = [];
+  const applyReady = (): void => {
+    for (let next = fs.layers.length; walked[next]; next = fs.layers.length) fs.apply(walked[next]!);
+  };
+  await mapLimit(image.layers, options.concurrency ?? DEFAULT_LAYER_CONCURRENCY, async (layer, index, signal) => {
     const cached = await options.layerCache?.get(layer);
-    if (cached) {
-      options.onLayer?.(layer, cached.stats);
-      return cached;
-    }
-    const record = await walkLayer(layer, { ...options, signal });
-    await options.layerCache?.put(layer, record);
-    return record;
+    if (cached) options.onLayer?.(layer, cached.stats);
+    const record = cached ?? (await walkLayer(layer, { ...options, signal }));
+    if (!cached) await options.layerCache?.put(layer, record);
+    walked[index] = record;
+    applyReady();
   }, options.signal);
-  return LayeredFs.fromRecords(records);
+  return fs;
 }
 
 export class LayeredFs {
   readonly #nodes = new Map<string, FsEntry>();
-  readonly #children = new Map<string, Set<string>>();
+  /**
+   * Names in each directory, for whiteouts and opaque directories: built when a layer first has
+   * one, then kept up to date. Most layers have none, and keeping it for every entry was half the
+   * cost of applying a layer.
+   */
+  #children: Map<string, Set<string>> | undefined;
   readonly #contents = new Map<string, Captured>();
   /** Content of files that later layers deleted or overwrote: still in the image, still readable. */
   readonly #hiddenContents = new Map<FsEntry, Captured>();
@@ -122,30 +135,44 @@ export class LayeredFs {
   /** Applies walked layers in order. Exposed for tests that build records by hand. */
   static fromRecords(records: readonly LayerRecord[]): LayeredFs {
     const fs = new LayeredFs();
-    records.forEach((record, index) => fs.#apply(record, index));
+    for (const record of records) fs.apply(record);
     return fs;
   }
 
   #link(entry: FsEntry, parent = parentOf(entry.path)): void {
     this.#nodes.set(entry.path, entry);
-    if (entry.path === '/') return;
-    let set = this.#children.get(parent);
-    if (!set) this.#children.set(parent, (set = new Set()));
-    set.add(entry.path.slice(parent.length === 1 ? 1 : parent.length + 1));
+    if (this.#children) this.#addChild(this.#children, entry.path, parent);
+  }
+
+  #addChild(children: Map<string, Set<string>>, path: string, parent = parentOf(path)): void {
+    if (path === '/') return;
+    let set = children.get(parent);
+    if (!set) children.set(parent, (set = new Set()));
+    set.add(path.slice(parent.length === 1 ? 1 : parent.length + 1));
+  }
+
+  #childIndex(): Map<string, Set<string>> {
+    if (!this.#children) {
+      const children = new Map<string, Set<string>>();
+      for (const path of this.#nodes.keys()) this.#addChild(children, path);
+      this.#children = children;
+    }
+    return this.#children;
   }
 
   /** Removes a path and everything under it, returning what was removed. */
   #unlink(path: string, removed: FsEntry[]): void {
     const node = this.#nodes.get(path);
-    const kids = this.#children.get(path);
+    const children = this.#childIndex();
+    const kids = children.get(path);
     if (kids) {
       for (const name of kids) this.#unlink(`${path === '/' ? '' : path}/${name}`, removed);
-      this.#children.delete(path);
+      children.delete(path);
     }
     if (node && path !== '/') {
       this.#nodes.delete(path);
       this.#hide(node);
-      this.#children.get(parentOf(path))?.delete(baseName(path));
+      children.get(parentOf(path))?.delete(baseName(path));
       removed.push(node);
     }
   }
@@ -171,10 +198,13 @@ export class LayeredFs {
     this.#link({ path: dir, type: 'dir', size: 0, mode: 0o755, uid: 0, gid: 0, layer, implicit: true }, parent);
   }
 
-  #apply(record: LayerRecord, layer: number): void {
+  /** Applies the next layer on top of those applied so far. */
+  apply(record: LayerRecord): void {
+    const layer = this.layers.length;
+    this.#sorted = undefined;
     const removed: FsEntry[] = [];
     for (const dir of record.opaques) {
-      for (const name of [...(this.#children.get(dir) ?? [])]) this.#unlink(`${dir === '/' ? '' : dir}/${name}`, removed);
+      for (const name of [...(this.#childIndex().get(dir) ?? [])]) this.#unlink(`${dir === '/' ? '' : dir}/${name}`, removed);
     }
     for (const target of record.whiteouts) this.#unlink(target, removed);
     const overwritten: FsEntry[] = [];
@@ -247,8 +277,21 @@ export class LayeredFs {
   list(dir: string): FsEntry[] {
     const resolved = this.resolve(dir);
     if (resolved === undefined) return [];
-    const prefix = resolved === '/' ? '' : resolved;
-    return [...(this.#children.get(resolved) ?? [])].sort().map((name) => this.#nodes.get(`${prefix}/${name}`)!);
+    // What is under a directory is one run of the sorted entries; its children have no further slash.
+    const prefix = resolved === '/' ? '/' : `${resolved}/`;
+    const sorted = this.entries();
+    let low = 0;
+    for (let high = sorted.length; low < high;) {
+      const middle = (low + high) >>> 1;
+      if (sorted[middle]!.path < prefix) low = middle + 1;
+      else high = middle;
+    }
+    const out: FsEntry[] = [];
+    for (let i = low; i < sorted.length && sorted[i]!.path.startsWith(prefix); i++) {
+      const { path } = sorted[i]!;
+      if (path.length > prefix.length && path.indexOf('/', prefix.length) < 0) out.push(sorted[i]!);
+    }
+    return out;
   }
 
   #sorted: readonly FsEntry[] | undefined;
