@@ -47,8 +47,9 @@ const TYPES: Record<string, TarEntryType> = {
 };
 
 function text(block: Buffer, start: number, length: number): string {
+  const limit = start + length;
   const end = block.indexOf(0, start);
-  return block.toString('utf8', start, end < 0 || end > start + length ? start + length : end);
+  return block.toString('utf8', start, end < 0 || end > limit ? limit : end);
 }
 
 function number(block: Buffer, start: number, length: number): number {
