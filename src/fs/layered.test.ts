@@ -135,6 +135,18 @@ test('lists a directory\'s children by name, through symlinks, before and after 
   assert.deepEqual(fs.layers[3]!.removed.map((e) => e.path).sort(), ['/a/b/new', '/a/b/y', '/a/b/y/deep']);
 });
 
+test('capturedFiles: the visible regular files whose content was kept, sorted by path', async () => {
+  const fs = await fsOf([
+    { files: [
+      { path: 'z/keep.json', content: '{}' }, { path: 'a/keep.json', content: '{}' }, { path: 'a/skip.txt', content: 'x' },
+      { path: 'gone.json', content: '{}' }, { path: 'replaced.json', content: '{}' }, { path: 'link.json', type: 'symlink', target: 'a/keep.json' },
+    ] },
+    { files: [{ path: 'gone.json', type: 'whiteout' }, { path: 'replaced.json', type: 'dir' }] },
+  ], (p) => p.endsWith('.json'));
+  assert.deepEqual(fs.capturedFiles().map((e) => e.path), ['/a/keep.json', '/z/keep.json']);
+  assert.equal(fs.hiddenContent(fs.layers[1]!.removed.find((e) => e.path === '/gone.json')!)?.data.toString(), '{}');
+});
+
 test('refuses entries that climb out of the root', async () => {
   await rejectsWithCode(fsOf([{ files: [{ path: '../../etc/cron.d/evil', content: 'x' }] }]), 'E_UNSAFE_PATH');
   await rejectsWithCode(fsOf([{ files: [{ path: 'ok', type: 'hardlink', target: '../../etc/shadow' }] }]), 'E_UNSAFE_PATH');

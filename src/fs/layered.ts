@@ -115,6 +115,8 @@ export async function buildFs(image: Image, options: BuildOptions = {}): Promise
   return fs;
 }
 
+const byPath = (a: FsEntry, b: FsEntry): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
 export class LayeredFs {
   readonly #nodes = new Map<string, FsEntry>();
   /**
@@ -202,6 +204,7 @@ export class LayeredFs {
   apply(record: LayerRecord): void {
     const layer = this.layers.length;
     this.#sorted = undefined;
+    this.#captured = undefined;
     const removed: FsEntry[] = [];
     for (const dir of record.opaques) {
       for (const name of [...(this.#childIndex().get(dir) ?? [])]) this.#unlink(`${dir === '/' ? '' : dir}/${name}`, removed);
@@ -295,11 +298,28 @@ export class LayeredFs {
   }
 
   #sorted: readonly FsEntry[] | undefined;
+  #captured: readonly FsEntry[] | undefined;
 
   /** Every entry of the squashed filesystem, sorted by path (computed once: the tree is final). */
   entries(): readonly FsEntry[] {
-    this.#sorted ??= [...this.#nodes.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    this.#sorted ??= [...this.#nodes.values()].sort(byPath);
     return this.#sorted;
+  }
+
+  /**
+   * The visible regular files whose content was kept, sorted by path: what an analyzer that reads
+   * contents (package manifests, extracted binaries) looks at, a few thousand of an image's paths.
+   */
+  capturedFiles(): readonly FsEntry[] {
+    if (!this.#captured) {
+      const files: FsEntry[] = [];
+      for (const path of this.#contents.keys()) {
+        const node = this.#nodes.get(path);
+        if (node?.type === 'file') files.push(node);
+      }
+      this.#captured = files.sort(byPath);
+    }
+    return this.#captured;
   }
 
   /** Number of visible paths. */

@@ -21,7 +21,7 @@ export const golangAnalyzer = {
   },
   analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
-    for (const entry of fs.entries()) {
+    for (const entry of fs.capturedFiles()) {
       if (entry.type !== 'file' || !(entry.mode & 0o111)) continue;
       const info = extracted(entry.path) as GoBuildInfo | undefined;
       if (!info) continue;

@@ -15,7 +15,7 @@ export const javaAnalyzer = {
   },
   analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
-    for (const entry of fs.entries()) {
+    for (const entry of fs.capturedFiles()) {
       if (entry.type !== 'file' || !ARCHIVE.test(entry.path)) continue;
       const artifacts = extracted(entry.path) as JavaArtifact[] | undefined;
       for (const a of artifacts ?? []) {

@@ -26,7 +26,7 @@ export const npmAnalyzer = {
   analyze({ fs }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
     const warnings: ReportWarning[] = [];
-    for (const entry of fs.entries()) {
+    for (const entry of fs.capturedFiles()) {
       if (entry.type !== 'file' || !isManifest(entry.path)) continue;
       const content = fs.content(entry.path);
       if (!content) continue;

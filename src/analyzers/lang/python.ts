@@ -50,7 +50,7 @@ export const pythonAnalyzer = {
   reads: (path: string, size: number) => size <= MAX_METADATA && isMetadata(path),
   analyze({ fs }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
-    for (const entry of fs.entries()) {
+    for (const entry of fs.capturedFiles()) {
       if (entry.type !== 'file' || !isMetadata(entry.path)) continue;
       const content = fs.content(entry.path);
       const meta = content && parsePythonMetadata(content.data.toString('utf8'));

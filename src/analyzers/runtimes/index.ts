@@ -36,7 +36,7 @@ export const runtimesAnalyzer = {
   },
   analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
-    for (const entry of fs.entries()) {
+    for (const entry of fs.capturedFiles()) {
       if (entry.type !== 'file') continue;
       if (isNodeBinary(entry.path)) {
         const facts = extracted(entry.path) as RuntimeFacts | undefined;

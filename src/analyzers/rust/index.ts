@@ -38,7 +38,7 @@ export const rustAnalyzer = {
   },
   analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
-    for (const entry of fs.entries()) {
+    for (const entry of fs.capturedFiles()) {
       if (entry.type !== 'file' || !(entry.mode & 0o111)) continue;
       const crates = extracted(entry.path) as AuditableCrate[] | undefined;
       for (const c of crates ?? []) {

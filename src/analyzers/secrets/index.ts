@@ -73,8 +73,11 @@ export const secretsAnalyzer = {
     // Only what this analyzer asked for is read: other analyzers capture package lists and
     // licences, which are not where secrets are looked for.
     const text = (entry: FsEntry, content: { data: Buffer } | undefined) => (content && worthReading(entry.path, entry.size) ? content.data : undefined);
+    const read = new Set(fs.capturedFiles());
+    for (const entry of read) check(entry, text(entry, fs.content(entry.path)));
+    // Credential files are reported by name, also when they were not read (empty, or too large).
     for (const entry of fs.entries()) {
-      if (entry.type === 'file') check(entry, text(entry, fs.content(entry.path)));
+      if (entry.type === 'file' && !read.has(entry) && credentialFile(entry.path)) check(entry, undefined);
     }
     for (const { entry, hiddenBy } of fs.hiddenFiles()) check(entry, text(entry, fs.hiddenContent(entry)), hiddenBy);
     return { findings };
