@@ -104,14 +104,18 @@ export async function buildFs(image: Image, options: BuildOptions = {}): Promise
   const applyReady = (): void => {
     for (let next = fs.layers.length; walked[next]; next = fs.layers.length) fs.apply(walked[next]!);
   };
-  await mapLimit(image.layers, options.concurrency ?? DEFAULT_LAYER_CONCURRENCY, async (layer, index, signal) => {
+  // A walked layer is written to the layer cache while it and the layers after it are applied.
+  const writes: Promise<void>[] = [];
+  const walking = mapLimit(image.layers, options.concurrency ?? DEFAULT_LAYER_CONCURRENCY, async (layer, index, signal) => {
     const cached = await options.layerCache?.get(layer);
     if (cached) options.onLayer?.(layer, cached.stats);
     const record = cached ?? (await walkLayer(layer, { ...options, signal }));
-    if (!cached) await options.layerCache?.put(layer, record);
+    if (!cached && options.layerCache) writes.push(options.layerCache.put(layer, record));
     walked[index] = record;
     applyReady();
   }, options.signal);
+  await walking.finally(() => Promise.allSettled(writes));
+  await Promise.all(writes);
   return fs;
 }
 
