@@ -99,7 +99,7 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
  * left for after the last layer.
  */
 export async function buildFs(image: Image, options: BuildOptions = {}): Promise<LayeredFs> {
-  const fs = LayeredFs.fromRecords([]);
+  const fs = new LayeredFs();
   const walked: (LayerRecord | undefined)[] = [];
   const applyReady = (): void => {
     for (let next = fs.layers.length; walked[next]; next = fs.layers.length) fs.apply(walked[next]!);
@@ -136,9 +136,7 @@ export class LayeredFs {
   /** Per layer: bytes of its files that later layers deleted or overwrote. */
   readonly hiddenBytes: number[] = [];
 
-  private constructor() {}
-
-  /** Applies walked layers in order. Exposed for tests that build records by hand. */
+  /** Applies walked layers in order (tests build records by hand). */
   static fromRecords(records: readonly LayerRecord[]): LayeredFs {
     const fs = new LayeredFs();
     for (const record of records) fs.apply(record);
