@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { isDistrolensError } from '../core/errors.js';
-import { inflate } from './compression.js';
+import { coalesce, inflate } from './compression.js';
 
 /** Text that compresses, with random runs that do not: several deflate blocks, output > one chunk. */
 const content = (seed: number, size: number): Buffer => {
@@ -103,4 +103,17 @@ test('gzip without the CRC stops cleanly when the reader stops early', async () 
     break;
   }
   assert.ok(seen.bytes < gz.length, 'the rest of the input is not read');
+});
+
+test('coalesce joins small network reads into large pieces and passes large ones as they are', async () => {
+  const small = Array.from({ length: 40 }, (_, i) => Buffer.alloc(100, i));
+  const large = Buffer.alloc(600, 0xee);
+  const out: Uint8Array[] = [];
+  for await (const piece of coalesce((async function* () {
+    yield large; // half the size or more, nothing pending: passed on, not copied
+    yield* small;
+  })(), 1000)) out.push(piece);
+  assert.equal(out[0], large);
+  assert.deepEqual(out.slice(1).map((piece) => piece.length), [1000, 1000, 1000, 1000]);
+  assert.deepEqual(Buffer.concat(out), Buffer.concat([large, ...small]));
 });
