@@ -2,7 +2,7 @@ import { createGunzip, createInflateRaw } from 'node:zlib';
 import { Readable, pipeline } from 'node:stream';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { errors } from '../core/errors.js';
-import { ChunkQueue, StreamReader, chunksOf } from './bytes.js';
+import { StreamReader, chunksOf } from './bytes.js';
 
 /** How a blob is compressed, detected from its first bytes (media types lie often enough). */
 export type Compression = 'gzip' | 'zstd' | 'xz' | 'none';
@@ -119,14 +119,6 @@ async function gzipHeader(input: StreamReader, what: string, first: boolean): Pr
  */
 async function* inflateMember(input: StreamReader): AsyncGenerator<Uint8Array, number> {
   const inflater = createInflateRaw({ chunkSize: INFLATE_CHUNK });
-  const queue = new ChunkQueue(inflater, RUN_AHEAD);
-  let ended = false;
-  inflater.on('data', (chunk: Uint8Array) => queue.push(chunk));
-  inflater.on('end', () => {
-    ended = true;
-    queue.end();
-  });
-  inflater.on('error', (error) => queue.fail(error));
   // Chunks handed to zlib whose bytes it may not all have consumed, from input offset `fedAt`.
   const fed: Buffer[] = [];
   let fedAt = 0;
@@ -135,7 +127,7 @@ async function* inflateMember(input: StreamReader): AsyncGenerator<Uint8Array, n
   };
   const pump = async () => {
     let previous: Promise<unknown> = Promise.resolve();
-    while (!ended && !inflater.destroyed) {
+    while (!inflater.readableEnded && !inflater.destroyed) {
       const chunk = await input.chunk();
       if (!chunk) {
         inflater.end();
@@ -148,17 +140,14 @@ async function* inflateMember(input: StreamReader): AsyncGenerator<Uint8Array, n
       previous = written;
     }
   };
-  const pumped = pump().catch((error: unknown) => queue.fail(error));
+  // A failure to read the input is the inflater's: the output below then ends with it.
+  const pumped = pump().catch((error: Error) => inflater.destroy(error));
   let size = 0;
-  try {
-    for await (const chunk of queue.chunks()) {
-      size += chunk.length;
-      yield chunk;
-    }
-    await pumped;
-  } finally {
-    inflater.destroy();
+  for await (const chunk of chunksOf(inflater, RUN_AHEAD)) {
+    size += chunk.length;
+    yield chunk;
   }
+  await pumped;
   forget();
   let consumed = inflater.bytesWritten - fedAt;
   const rest: Buffer[] = [];
