@@ -22,7 +22,7 @@ export const golangAnalyzer = {
   analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
     for (const entry of fs.capturedFiles()) {
-      if (entry.type !== 'file' || !(entry.mode & 0o111)) continue;
+      if (!(entry.mode & 0o111)) continue;
       const info = extracted(entry.path) as GoBuildInfo | undefined;
       if (!info) continue;
       const location = [{ path: entry.path, layer: entry.layer }];

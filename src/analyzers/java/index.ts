@@ -16,7 +16,7 @@ export const javaAnalyzer = {
   analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
     for (const entry of fs.capturedFiles()) {
-      if (entry.type !== 'file' || !ARCHIVE.test(entry.path)) continue;
+      if (!ARCHIVE.test(entry.path)) continue;
       const artifacts = extracted(entry.path) as JavaArtifact[] | undefined;
       for (const a of artifacts ?? []) {
         const [group, artifact] = a.name.includes(':') ? a.name.split(':', 2) as [string, string] : [undefined, a.name];

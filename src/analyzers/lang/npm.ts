@@ -27,7 +27,7 @@ export const npmAnalyzer = {
     const packages: Package[] = [];
     const warnings: ReportWarning[] = [];
     for (const entry of fs.capturedFiles()) {
-      if (entry.type !== 'file' || !isManifest(entry.path)) continue;
+      if (!isManifest(entry.path)) continue;
       const content = fs.content(entry.path);
       if (!content) continue;
       let doc: Record<string, unknown>;

@@ -51,7 +51,7 @@ export const pythonAnalyzer = {
   analyze({ fs }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
     for (const entry of fs.capturedFiles()) {
-      if (entry.type !== 'file' || !isMetadata(entry.path)) continue;
+      if (!isMetadata(entry.path)) continue;
       const content = fs.content(entry.path);
       const meta = content && parsePythonMetadata(content.data.toString('utf8'));
       if (!meta) continue;

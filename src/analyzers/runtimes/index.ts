@@ -37,7 +37,6 @@ export const runtimesAnalyzer = {
   analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
     for (const entry of fs.capturedFiles()) {
-      if (entry.type !== 'file') continue;
       if (isNodeBinary(entry.path)) {
         const facts = extracted(entry.path) as RuntimeFacts | undefined;
         if (facts) packages.push(binaryPackage(facts.name, facts.version, entry.path, entry.layer));

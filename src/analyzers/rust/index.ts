@@ -39,7 +39,7 @@ export const rustAnalyzer = {
   analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
     for (const entry of fs.capturedFiles()) {
-      if (entry.type !== 'file' || !(entry.mode & 0o111)) continue;
+      if (!(entry.mode & 0o111)) continue;
       const crates = extracted(entry.path) as AuditableCrate[] | undefined;
       for (const c of crates ?? []) {
         // Build-time dependencies are not in the binary; the root is the program itself.
