@@ -7,13 +7,15 @@ export type { Image, ImageSource, Layer, ImageConfig, SourceKind } from './image
 export { openSource, type OpenOptions } from './sources/index.js';
 export { BlobCache } from './cache/blobs.js';
 export { buildFs, LayeredFs, type BuildOptions } from './fs/layered.js';
-export type { FsEntry, LayerChanges, CaptureRequest, Captured } from './fs/types.js';
+export type { FsEntry, LayerChanges, CaptureRequest, Captured, Extracted, Kept } from './fs/types.js';
 export { inspect, describeTarget } from './scan/inspect.js';
 export { runCli } from './cli/main.js';
 export { VERSION } from './version.js';
-export { scanImage, builtinRules, type ScanOptions, type VulnScanOptions } from './scan/scan.js';
+export { scanImage, toReport, builtinRules, type ScanOptions, type VulnScanOptions } from './scan/scan.js';
 export { compareReports } from './scan/compare.js';
-export type { Report, EntrypointInfo, LintReport } from './core/report.js';
+export type { Report, ImageFacts, EntrypointInfo, LintReport } from './core/report.js';
+export { judge, imageContext } from './judge/index.js';
+export { DEFAULT_RUNTIME, resolveUser, type RuntimeContext, type EffectiveUser } from './core/runtime.js';
 export type { Finding, SourceFinding, Rule, Severity } from './core/finding.js';
 export type { Package } from './core/package.js';
 export type { Vulnerability } from './core/vulnerability.js';

@@ -1,5 +1,4 @@
 import type { Analyzer } from './types.js';
-import { osAnalyzer } from './os/index.js';
 import { dpkgAnalyzer } from './dpkg/index.js';
 import { apkAnalyzer } from './apk/index.js';
 import { rpmAnalyzer } from './rpm/index.js';
@@ -16,9 +15,12 @@ import { sizeAnalyzer } from './size/index.js';
 import { secretsAnalyzer } from './secrets/index.js';
 import { entrypointAnalyzer } from './entrypoint/index.js';
 
-/** Every analyzer a scan runs, in order: explicit and reviewable in one place. */
-export const builtinAnalyzers: readonly Analyzer[] = [osAnalyzer, dpkgAnalyzer, apkAnalyzer, rpmAnalyzer, npmAnalyzer, pythonAnalyzer, golangAnalyzer, javaAnalyzer, rustAnalyzer, runtimesAnalyzer, entrypointAnalyzer, surfaceAnalyzer, accountsAnalyzer, configAnalyzer, secretsAnalyzer, sizeAnalyzer];
+/**
+ * Every analyzer a scan runs, in order: explicit and reviewable in one place. OS detection
+ * (`osDetector`) is the phase before them.
+ */
+export const builtinAnalyzers: readonly Analyzer[] = [dpkgAnalyzer, apkAnalyzer, rpmAnalyzer, npmAnalyzer, pythonAnalyzer, golangAnalyzer, javaAnalyzer, rustAnalyzer, runtimesAnalyzer, entrypointAnalyzer, surfaceAnalyzer, accountsAnalyzer, configAnalyzer, secretsAnalyzer, sizeAnalyzer];
 
-export type { Analyzer, AnalyzerInput, AnalyzerOutput, ImageMeta, OsInfo, Rule } from './types.js';
-export { detectOs } from './os/index.js';
+export type { Analyzer, AnalyzerInput, AnalyzerOutput, Extractor, ImageMeta, JudgeInput, OsInfo, Rule } from './types.js';
+export { detectOs, osDetector } from './os/index.js';
 export { diveEfficiency } from './size/index.js';

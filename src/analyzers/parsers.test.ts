@@ -6,7 +6,7 @@ import { parseCopyrightLicenses, parseDpkgStatus, parseFileList } from './dpkg/p
 import { parseApkInstalled } from './apk/parse.js';
 import { parseOsRelease } from './os/os-release.js';
 import { accounts, parsePasswd, parseShadow, passwordState } from './common/passwd.js';
-import { runsAsRoot } from './common/user.js';
+import { resolveUser } from '../core/runtime.js';
 import { REALDATA, hasRealdata } from '../../test/helpers.js';
 
 /** Parsers are pure: text in, records out, tested without any image. */
@@ -75,6 +75,6 @@ test('accounts: password states from passwd and shadow', () => {
 
 test('USER values that mean root', () => {
   const passwd = parsePasswd('root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n');
-  for (const user of ['', '0', 'root', '0:0', 'root:root', 'toor']) assert.equal(runsAsRoot(user, passwd), true, JSON.stringify(user));
-  for (const user of ['1000', 'app', '65532:65532', 'nonroot']) assert.equal(runsAsRoot(user, passwd), false, JSON.stringify(user));
+  for (const user of ['', '0', 'root', '0:0', 'root:root', 'toor']) assert.equal(resolveUser(user, passwd).uid, 0, JSON.stringify(user));
+  for (const user of ['1000', 'app', '65532:65532', 'nonroot']) assert.notEqual(resolveUser(user, passwd).uid, 0, JSON.stringify(user));
 });

@@ -1,7 +1,8 @@
 import { fingerprint, type Finding, type Rule } from '../core/finding.js';
 import type { Package } from '../core/package.js';
-import type { SurfaceItem, UserAccount } from '../core/surface.js';
-import type { EntrypointInfo, ReportWarning } from '../core/report.js';
+import type { SurfaceItem, SurfaceList, UserAccount } from '../core/surface.js';
+import type { EntrypointInfo, ImageFacts, ReportWarning } from '../core/report.js';
+import type { RuntimeContext } from '../core/runtime.js';
 import type { ImageConfig } from '../core/config.js';
 import type { Platform } from '../core/platform.js';
 import type { LayeredFs } from '../fs/layered.js';
@@ -29,49 +30,60 @@ export interface ImageMeta {
   readonly layers: readonly { readonly size: number; readonly compressedSize?: number; readonly createdBy?: string }[];
 }
 
-export interface AnalyzerInput {
+/**
+ * What an analyzer reads from files too large to keep (binaries, Java archives), computed during
+ * the walk while the bytes are at hand. The result is kept apart from the file's bytes, per
+ * analyzer, and must be small and serialisable (the layer cache stores it).
+ */
+export interface Extractor<X> {
+  readonly match: (path: string, size: number, mode: number) => boolean;
+  readonly run: (data: Buffer, path: string) => X | undefined;
+}
+
+export interface AnalyzerInput<X = never> {
   readonly fs: LayeredFs;
-  /**
-   * What this analyzer's `extract` kept from a file during the walk (binaries and archives are
-   * read once, in the walk, and only the small result is kept).
-   */
-  readonly extracted: (path: string) => unknown;
+  /** What this analyzer's own extractor found in a file during the walk. */
+  readonly extracted: (path: string) => X | undefined;
   readonly image: ImageMeta;
-  /** Set for every analyzer but `os`, which runs first. */
+  /** Detected before any analyzer runs. */
   readonly os: OsInfo;
 }
 
-export interface AnalyzerOutput {
+/** What an analyzer found: facts about the image, never a judgement of them. */
+export interface AnalyzerOutput<E = never> {
   readonly packages?: readonly Package[];
-  readonly findings?: readonly Finding[];
-  readonly surface?: Readonly<Partial<Record<string, readonly SurfaceItem[]>>>;
+  readonly surface?: Readonly<Partial<Record<SurfaceList, readonly SurfaceItem[]>>>;
   readonly users?: readonly UserAccount[];
   readonly warnings?: readonly ReportWarning[];
   readonly entrypoint?: EntrypointInfo;
+  /** Facts of its own that its rules judge; kept in the report's `evidence` under the analyzer's id. */
+  readonly evidence?: E;
+}
+
+/** What a rule judges: the image's facts, in the context the image runs in. */
+export interface JudgeInput {
+  readonly facts: ImageFacts;
+  readonly context: RuntimeContext;
 }
 
 export type { Rule } from '../core/finding.js';
 
 /**
  * One analysis over the squashed filesystem. `reads` declares, before any layer is walked, which
- * file contents it needs (trivy's Required()); `version` changes when its output for the same
- * input changes (cache keys).
+ * file contents it needs (trivy's Required()); `extract` what it computes from files it does not
+ * keep; `version` changes when its facts for the same input change (cache keys). `analyze` turns
+ * files into facts; `judge` turns its facts (and the image's) into findings in a runtime context,
+ * without the files, so that a stored report can be judged again for another context.
  */
-export interface Analyzer {
+export interface Analyzer<X = unknown, E = unknown> {
   readonly id: string;
   readonly version: number;
   /** True to keep the file (up to the default limit), or a byte limit of its own. */
   readonly reads?: (path: string, size: number) => boolean | number;
+  readonly extract?: Extractor<X>;
   readonly rules?: readonly Rule[];
-  /**
-   * For files too large to keep (binaries, Java archives): which ones to look at, and what to
-   * keep of them, computed during the walk while the bytes are at hand. Must be small and JSON-able.
-   */
-  readonly extract?: {
-    readonly match: (path: string, size: number, mode: number) => boolean;
-    readonly run: (data: Buffer, path: string) => unknown;
-  };
-  analyze(input: AnalyzerInput): AnalyzerOutput | Promise<AnalyzerOutput>;
+  analyze(input: AnalyzerInput<X>): AnalyzerOutput<E> | Promise<AnalyzerOutput<E>>;
+  judge?(evidence: E | undefined, input: JudgeInput): Finding[];
 }
 
 /** Builds a finding of a rule with its defaults; severity may be raised or lowered by context. */

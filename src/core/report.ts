@@ -101,22 +101,39 @@ export interface EntrypointInfo {
   readonly needs?: readonly string[];
 }
 
-/** The full scan report (`--format json`): the contract of shared/DESIGN.md. */
-export interface Report {
-  readonly schema: typeof REPORT_SCHEMA;
-  readonly tool: ToolInfo;
-  readonly createdAt: string;
+/**
+ * What an image is, as analysis found it: everything a report holds but the judgement (findings
+ * and score). Stored with the report, so that `judge` can run again on it in another runtime
+ * context (a Kubernetes pod) without reading the image.
+ */
+export interface ImageFacts {
   readonly target: Target;
   readonly os: ReportOs;
   readonly size: SizeSummary;
   readonly packages: readonly Package[];
   readonly surface: Surface;
-  readonly findings: readonly Finding[];
   readonly vulnerabilities: readonly Vulnerability[];
   /** Absent when the image has no ENTRYPOINT or CMD. */
   readonly entrypoint?: EntrypointInfo;
-  readonly score: { readonly value: number; readonly grade: string; readonly categories: Readonly<Record<string, { readonly deduction: number; readonly max: number }>> };
+  /** Facts of each analyzer that its rules judge, by analyzer id (see docs/report.md). */
+  readonly evidence: Readonly<Record<string, unknown>>;
   readonly warnings: readonly ReportWarning[];
+}
+
+/** The score: 0–100, a grade, and the deduction of each category with its cap. */
+export interface ReportScore {
+  readonly value: number;
+  readonly grade: string;
+  readonly categories: Readonly<Record<string, { readonly deduction: number; readonly max: number }>>;
+}
+
+/** The full scan report (`--format json`): the contract of shared/DESIGN.md. */
+export interface Report extends ImageFacts {
+  readonly schema: typeof REPORT_SCHEMA;
+  readonly tool: ToolInfo;
+  readonly createdAt: string;
+  readonly findings: readonly Finding[];
+  readonly score: ReportScore;
 }
 
 /** What `lint` prints as JSON: the findings of each Dockerfile. */

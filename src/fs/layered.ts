@@ -2,7 +2,7 @@ import { errors, isDistrolensError } from '../core/errors.js';
 import type { Image, Layer, LayerStats } from '../image/types.js';
 import { mapLimit } from '../util/concurrency.js';
 import { baseName, joinInRoot, normalizeEntryPath, normalizeLinkTarget, parentOf, whiteoutOf } from './path.js';
-import type { Captured, CaptureRequest, FsEntry, LayerChanges } from './types.js';
+import type { Captured, CaptureRequest, Extracted, FsEntry, LayerChanges } from './types.js';
 
 /**
  * The squashed, read-only filesystem of an image. Layers are walked concurrently (one streaming
@@ -39,6 +39,8 @@ export interface LayerRecord {
   readonly whiteouts: string[];
   readonly opaques: string[];
   readonly contents: Map<string, Captured>;
+  /** What extractors found in the layer's files, apart from their bytes. */
+  readonly extracted: Map<string, Extracted>;
   readonly stats: LayerStats;
 }
 
@@ -59,6 +61,7 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
   const whiteouts: string[] = [];
   const opaques: string[] = [];
   const contents = new Map<string, Captured>();
+  const extracted = new Map<string, Extracted>();
   // Synchronous unless a body is read: an await per entry is most of the cost of a walk.
   const stats = await layer.walk((entry) => {
     const path = normalizeEntryPath(entry.name);
@@ -84,12 +87,13 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
     if (wanted === false) return;
     const limit = wanted === true ? capture!.maxBytes : wanted;
     return entry.read(limit).then((read) => {
-      const data = capture!.keep ? capture!.keep(path, read, entry.mode) : read;
-      if (data) contents.set(path, { data: detached(data), truncated: entry.size > limit });
+      const kept = capture!.keep ? capture!.keep(path, read, entry.mode, entry.size) : { content: read };
+      if (kept?.content) contents.set(path, { data: detached(kept.content), truncated: entry.size > kept.content.length });
+      if (kept?.extracted) extracted.set(path, kept.extracted);
     });
   }, { signal: options.signal, ...(options.onBytes ? { onBytes: (bytes: number) => options.onBytes!(layer, bytes) } : {}) });
   options.onLayer?.(layer, stats);
-  return { entries, whiteouts, opaques, contents, stats };
+  return { entries, whiteouts, opaques, contents, extracted, stats };
 }
 
 /**
@@ -130,6 +134,7 @@ export class LayeredFs {
    */
   #children: Map<string, Set<string>> | undefined;
   readonly #contents = new Map<string, Captured>();
+  readonly #extracted = new Map<string, Extracted>();
   /** Content of files that later layers deleted or overwrote: still in the image, still readable. */
   readonly #hiddenContents = new Map<FsEntry, Captured>();
   readonly layers: LayerChanges[] = [];
@@ -186,6 +191,7 @@ export class LayeredFs {
     const content = this.#contents.get(node.path);
     if (content) this.#hiddenContents.set(node, content);
     this.#contents.delete(node.path);
+    this.#extracted.delete(node.path);
   }
 
   /** Makes `dir` a directory, creating it and its missing parents as implicit directories. */
@@ -225,6 +231,7 @@ export class LayeredFs {
       this.#link(entry, parent);
     }
     for (const [path, captured] of record.contents) this.#contents.set(path, captured);
+    for (const [path, found] of record.extracted) this.#extracted.set(path, found);
     const shadowedFiles = [...removed, ...overwritten].filter((e) => e.type === 'file');
     this.hiddenBytes.push(0);
     for (const e of shadowedFiles) this.hiddenBytes[e.layer] = (this.hiddenBytes[e.layer] ?? 0) + e.size;
@@ -309,17 +316,20 @@ export class LayeredFs {
   }
 
   /**
-   * The visible regular files whose content was kept, sorted by path: what an analyzer that reads
-   * contents (package manifests, extracted binaries) looks at, a few thousand of an image's paths.
+   * The visible regular files whose content or extraction results were kept, sorted by path: what
+   * an analyzer that reads contents (package manifests, extracted binaries) looks at, a few
+   * thousand of an image's paths.
    */
   capturedFiles(): readonly FsEntry[] {
     if (!this.#captured) {
-      const files: FsEntry[] = [];
-      for (const path of this.#contents.keys()) {
-        const node = this.#nodes.get(path);
-        if (node?.type === 'file') files.push(node);
+      const files = new Set<FsEntry>();
+      for (const kept of [this.#contents, this.#extracted]) {
+        for (const path of kept.keys()) {
+          const node = this.#nodes.get(path);
+          if (node?.type === 'file') files.add(node);
+        }
       }
-      this.#captured = files.sort(byPath);
+      this.#captured = [...files].sort(byPath);
     }
     return this.#captured;
   }
@@ -363,5 +373,11 @@ export class LayeredFs {
   content(path: string): Captured | undefined {
     const entry = this.file(path);
     return entry ? this.#contents.get(entry.path) : undefined;
+  }
+
+  /** What extractors found in a file during the walk, by analyzer id (symlinks and hardlinks followed). */
+  extracted(path: string): Extracted | undefined {
+    const entry = this.file(path);
+    return entry ? this.#extracted.get(entry.path) : undefined;
   }
 }

@@ -43,12 +43,21 @@ export interface Captured {
   readonly truncated: boolean;
 }
 
+/** What extractors found in one file, by analyzer id (JSON-able values, small). */
+export type Extracted = Readonly<Record<string, unknown>>;
+
+/** What a walk keeps of one file: its bytes (maybe fewer than were read), what extractors found, or both. */
+export interface Kept {
+  readonly content?: Buffer;
+  readonly extracted?: Extracted;
+}
+
 /** Which file contents to keep while walking, declared before the walk starts. */
 export interface CaptureRequest {
-  /** Called with each regular file's path, size and mode: false, true, or a byte limit of its own. */
+  /** Called with each regular file's path, size and mode: false, true, or how many bytes to read. */
   readonly match: (path: string, size: number, mode: number) => boolean | number;
-  /** Turns the bytes read into what is kept (e.g. facts extracted from a binary); default: the bytes. */
-  readonly keep?: (path: string, data: Buffer, mode: number) => Buffer | undefined;
+  /** Turns the bytes read (the file's first bytes, of its `size`) into what is kept; default: the bytes. */
+  readonly keep?: (path: string, data: Buffer, mode: number, size: number) => Kept | undefined;
   /** Default per-file byte limit; longer files are kept truncated. */
   readonly maxBytes: number;
 }

@@ -3,11 +3,11 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { Image, Layer } from '../image/types.js';
-import type { Report } from '../core/report.js';
+import type { ImageFacts } from '../core/report.js';
 import type { LayerCache, LayerRecord } from '../fs/layered.js';
 
-/** Bump when the stored record's shape changes. */
-const FORMAT = 1;
+/** Bump when the stored record's shape changes (2: extraction results apart from contents; facts, not reports). */
+const FORMAT = 2;
 
 /**
  * Per-layer walk results on disk, keyed by the layer's diffID and a key naming everything that
@@ -67,7 +67,7 @@ async function writeQuietly(path: string, data: Uint8Array | string): Promise<vo
 }
 
 /**
- * Whole-image analysis results, keyed by everything the analysis depends on: the analyzers and
+ * Whole-image facts (the analysis, before vulnerabilities and judgement), keyed by everything the analysis depends on: the analyzers and
  * their versions, the tool version, the image config, every layer's diffID, the source kind and
  * the reference. A re-scan of the same image reads one file. Images whose layers have no content
  * address (root filesystems) are never cached.
@@ -88,20 +88,19 @@ export class ResultCache {
     return join(this.#dir, `${createHash('sha256').update(identity).digest('hex')}.json`);
   }
 
-  async get(image: Image): Promise<Omit<Report, 'createdAt'> | undefined> {
+  async get(image: Image): Promise<ImageFacts | undefined> {
     const path = this.#path(image);
     if (!path) return undefined;
     try {
-      return JSON.parse(await readFile(path, 'utf8')) as Omit<Report, 'createdAt'>;
+      return JSON.parse(await readFile(path, 'utf8')) as ImageFacts;
     } catch {
       return undefined;
     }
   }
 
-  async put(image: Image, report: Report): Promise<void> {
+  async put(image: Image, facts: ImageFacts): Promise<void> {
     const path = this.#path(image);
     if (!path) return;
-    const { createdAt: _createdAt, ...rest } = report;
-    await writeQuietly(path, JSON.stringify(rest));
+    await writeQuietly(path, JSON.stringify(facts));
   }
 }

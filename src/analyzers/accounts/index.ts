@@ -1,9 +1,7 @@
-import type { UserAccount } from '../../core/surface.js';
-import type { Severity } from '../../core/finding.js';
+import type { Finding, Severity } from '../../core/finding.js';
 import type { LayeredFs } from '../../fs/layered.js';
-import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type Rule } from '../types.js';
+import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type JudgeInput, type Rule } from '../types.js';
 import { accounts, isLoginShell, parsePasswd, parseShadow } from '../common/passwd.js';
-import { runsAsRoot } from '../common/user.js';
 
 const FILES = ['/etc/passwd', '/etc/shadow', '/etc/group'];
 
@@ -35,18 +33,35 @@ export function loginPaths(fs: LayeredFs): string[] {
   return [...new Set(paths)].sort();
 }
 
-function emptyPasswordSeverity(root: boolean, isRootAccount: boolean, hasLoginPath: boolean, processRoot: boolean): Severity {
+/**
+ * How bad an empty password is where the image runs. A login path (su, login, sshd) turns it into
+ * a session; a root process makes that session root. A non-root process that cannot gain
+ * privileges (no_new_privs: setuid su does nothing) has no way to use it.
+ */
+function emptyPasswordSeverity(isRootAccount: boolean, hasLoginPath: boolean, processRoot: boolean, canEscalate: boolean): Severity {
+  if (!processRoot && !canEscalate) return 'low';
   if (!hasLoginPath) return processRoot ? 'medium' : 'low';
   if (isRootAccount) return processRoot ? 'critical' : 'high';
-  return root ? 'high' : 'medium';
+  return 'medium';
+}
+
+/** What the account rules judge besides the accounts themselves (the report's `users`). */
+export interface AccountsEvidence {
+  /** Where /etc/passwd and /etc/shadow are, and which accounts shadow lists. */
+  readonly passwd: { readonly layer: number };
+  readonly shadow?: { readonly layer: number; readonly accounts: readonly string[] };
+  /** Line of each account in /etc/passwd. */
+  readonly lines: Readonly<Record<string, number>>;
+  /** Ways to turn a password into a session inside the image (su, login, sshd, `busybox su`). */
+  readonly loginPaths: readonly string[];
 }
 
 export const accountsAnalyzer = {
   id: 'accounts',
-  version: 1,
+  version: 2,
   reads: (path: string) => FILES.includes(path),
   rules: Object.values(ACCOUNT_RULES),
-  analyze({ fs, image }: AnalyzerInput): AnalyzerOutput {
+  analyze({ fs }: AnalyzerInput): AnalyzerOutput<AccountsEvidence> {
     const passwdEntry = fs.stat('/etc/passwd');
     const passwd = fs.content('/etc/passwd');
     if (!passwd || !passwdEntry) return { users: [] };
@@ -54,21 +69,37 @@ export const accountsAnalyzer = {
     const shadowText = fs.content('/etc/shadow');
     const shadow = shadowText ? parseShadow(shadowText.data.toString('utf8')) : undefined;
     const entries = parsePasswd(passwd.data.toString('utf8'));
-    const users: UserAccount[] = accounts(entries, shadow);
-    const findings = [];
-    const paths = loginPaths(fs);
-    const processRoot = runsAsRoot(image.config.user, entries);
-    for (const [i, user] of users.entries()) {
-      const entry = entries[i]!;
+    const lines: Record<string, number> = {};
+    for (const entry of entries) lines[entry.name] ??= entry.line;
+    return {
+      users: accounts(entries, shadow),
+      evidence: {
+        passwd: { layer: passwdEntry.layer },
+        ...(shadow && shadowEntry ? { shadow: { layer: shadowEntry.layer, accounts: [...shadow.keys()].sort() } } : {}),
+        lines,
+        loginPaths: loginPaths(fs),
+      },
+    };
+  },
+  judge(evidence: AccountsEvidence | undefined, { facts, context }: JudgeInput): Finding[] {
+    if (!evidence) return [];
+    const users = facts.surface.users;
+    const findings: Finding[] = [];
+    const paths = evidence.loginPaths;
+    const passwdAt = { path: '/etc/passwd', layer: evidence.passwd.layer };
+    const processRoot = context.user.uid === 0;
+    const shadowed = new Set(evidence.shadow?.accounts ?? []);
+    for (const user of users) {
       if (user.password === 'empty') {
-        const location = shadow?.has(user.name) && shadowEntry ? { path: '/etc/shadow', layer: shadowEntry.layer } : { path: '/etc/passwd', layer: passwdEntry.layer };
-        const severity = emptyPasswordSeverity(user.uid === 0, user.uid === 0, paths.length > 0, processRoot);
+        const location = evidence.shadow && shadowed.has(user.name) ? { path: '/etc/shadow', layer: evidence.shadow.layer } : passwdAt;
+        const severity = emptyPasswordSeverity(user.uid === 0, paths.length > 0, processRoot, context.allowPrivilegeEscalation);
         findings.push(finding(ACCOUNT_RULES.emptyPassword, {
           severity,
           title: `${user.uid === 0 ? 'root' : `Account ${user.name}`} has an empty password`,
           message: `${user.name} (uid ${user.uid}) has an empty password in ${location.path}, so anyone can become ${user.name} without a password`
             + (paths.length ? ` through ${paths.join(', ')}` : '; no login path (su, login, sshd) was found, which limits the risk')
-            + (processRoot ? ', and the image runs as root.' : ', and the image runs as a non-root user.')
+            + (processRoot ? ', and the image runs as root.' : `, and the ${context.origin === 'image' ? 'image' : 'container'} runs as a non-root user`
+              + (context.allowPrivilegeEscalation ? '.' : ' that cannot gain privileges (allowPrivilegeEscalation: false), so su and login cannot use it.'))
             + ` This is CVE-2019-5021 in Alpine's images. Lock the account: set the field to "!" (passwd -l ${user.name}) or "*".`,
           location,
           key: user.name,
@@ -76,15 +107,15 @@ export const accountsAnalyzer = {
       }
       if (user.uid === 0 && user.name !== 'root') {
         findings.push(finding(ACCOUNT_RULES.extraUid0, {
-          message: `${user.name} has UID 0 (line ${entry.line} of /etc/passwd): a second root account. Remove it or give it its own UID.`,
-          location: { path: '/etc/passwd', layer: passwdEntry.layer },
+          message: `${user.name} has UID 0 (line ${evidence.lines[user.name]} of /etc/passwd): a second root account. Remove it or give it its own UID.`,
+          location: passwdAt,
           key: user.name,
         }));
       }
-      if (user.uid > 0 && user.uid < 1000 && isLoginShell(entry.shell) && user.password !== 'locked') {
+      if (user.uid > 0 && user.uid < 1000 && user.shell !== undefined && isLoginShell(user.shell) && user.password !== 'locked') {
         findings.push(finding(ACCOUNT_RULES.serviceShell, {
-          message: `${user.name} (uid ${user.uid}) has the login shell ${entry.shell}. Set it to /usr/sbin/nologin.`,
-          location: { path: '/etc/passwd', layer: passwdEntry.layer },
+          message: `${user.name} (uid ${user.uid}) has the login shell ${user.shell}. Set it to /usr/sbin/nologin.`,
+          location: passwdAt,
           key: user.name,
         }));
       }
@@ -95,11 +126,11 @@ export const accountsAnalyzer = {
       if (names.length > 1) {
         findings.push(finding(ACCOUNT_RULES.duplicateId, {
           message: `UID ${uid} is shared by ${names.join(', ')}. Give each account its own UID.`,
-          location: { path: '/etc/passwd', layer: passwdEntry.layer },
+          location: passwdAt,
           key: String(uid),
         }));
       }
     }
-    return { users, findings };
+    return findings;
   },
-} satisfies Analyzer;
+} satisfies Analyzer<never, AccountsEvidence>;

@@ -1,7 +1,6 @@
+import type { Finding } from '../../core/finding.js';
 import { REDACTED, isSecretEnv } from '../../core/redact.js';
-import { parsePasswd } from '../common/passwd.js';
-import { runsAsRoot } from '../common/user.js';
-import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type Rule } from '../types.js';
+import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type JudgeInput, type Rule } from '../types.js';
 import type { LayeredFs } from '../../fs/layered.js';
 
 export const CONFIG_RULES = {
@@ -15,6 +14,9 @@ export const CONFIG_RULES = {
 } satisfies Record<string, Rule>;
 
 const SENSITIVE_VOLUMES = ['/', '/var/run/docker.sock', '/run/docker.sock', '/proc', '/sys', '/dev', '/etc', '/root', '/var/run', '/run/containerd/containerd.sock'];
+/** Tools whose presence the config rules ask about: a shell for the shell form, curl and wget for healthchecks. */
+const TOOLS = ['sh', 'bash', 'ash', 'dash', 'curl', 'wget'];
+const SHELLS = ['sh', 'bash', 'ash', 'dash'];
 
 function hasExecutable(fs: LayeredFs, name: string): boolean {
   return ['/bin', '/usr/bin', '/usr/local/bin', '/sbin', '/usr/sbin', '/busybox'].some((dir) => ((fs.file(`${dir}/${name}`)?.mode ?? 0) & 0o111) !== 0);
@@ -22,20 +24,39 @@ function hasExecutable(fs: LayeredFs, name: string): boolean {
 
 const isShellForm = (argv: readonly string[] | null): boolean => !!argv && argv.length >= 2 && /(^|\/)(ba|da|a)?sh$/.test(argv[0]!) && argv[1] === '-c';
 
+/** What the config rules judge besides the (redacted) config itself. */
+export interface ConfigEvidence {
+  /** Names of ENV variables whose value looks like a secret (the report's config has them redacted). */
+  readonly secretEnv: readonly string[];
+  /** Which of TOOLS are executables on the usual PATH directories. */
+  readonly tools: readonly string[];
+}
+
 export const configAnalyzer = {
   id: 'config',
-  version: 1,
-  reads: (path: string) => path === '/etc/passwd',
+  version: 2,
   rules: Object.values(CONFIG_RULES),
-  analyze({ fs, image }: AnalyzerInput): AnalyzerOutput {
-    const c = image.config;
-    const findings = [];
-    const passwd = fs.content('/etc/passwd');
-    const entries = passwd ? parsePasswd(passwd.data.toString('utf8')) : [];
-    const hasShell = ['sh', 'bash', 'ash', 'dash'].some((s) => hasExecutable(fs, s));
-    if (image.source !== 'rootfs' && runsAsRoot(c.user, entries)) {
+  analyze({ fs, image }: AnalyzerInput): AnalyzerOutput<ConfigEvidence> {
+    const secretEnv: string[] = [];
+    for (const entry of image.config.env) {
+      const eq = entry.indexOf('=');
+      const name = eq < 0 ? entry : entry.slice(0, eq);
+      if (eq > 0 && isSecretEnv(name, entry.slice(eq + 1))) secretEnv.push(name);
+    }
+    return { evidence: { secretEnv, tools: TOOLS.filter((tool) => hasExecutable(fs, tool)) } };
+  },
+  judge(evidence: ConfigEvidence | undefined, { facts, context }: JudgeInput): Finding[] {
+    const c = facts.target.config;
+    const tools = new Set(evidence?.tools ?? []);
+    const findings: Finding[] = [];
+    const hasShell = SHELLS.some((s) => tools.has(s));
+    // A root filesystem has no config: its user is not known, only a workload can say.
+    const userKnown = facts.target.source !== 'rootfs' || context.origin === 'workload';
+    if (userKnown && context.user.uid === 0) {
       findings.push(finding(CONFIG_RULES.root, {
-        message: `The image config sets ${c.user ? `USER ${c.user}` : 'no USER'}, so the process runs as root. Add a non-root user and \`USER 65532\` (distroless and Chainguard images ship nonroot as 65532).`,
+        message: context.origin === 'image'
+          ? `The image config sets ${c.user ? `USER ${c.user}` : 'no USER'}, so the process runs as root. Add a non-root user and \`USER 65532\` (distroless and Chainguard images ship nonroot as 65532).`
+          : `The workload runs the process as root (${context.user.source === 'image' ? `the image's ${c.user ? `USER ${c.user}` : 'default user'}` : `runAsUser of the ${context.user.source}`}). Set runAsUser to a non-root uid (65532 on distroless and Chainguard images) and runAsNonRoot: true.`,
         key: c.user,
       }));
     }
@@ -50,19 +71,15 @@ export const configAnalyzer = {
     if (c.exposedPorts.some((p) => /^22(\/tcp)?$/.test(p))) {
       findings.push(finding(CONFIG_RULES.ssh, { message: 'The image exposes port 22. Remove sshd and the EXPOSE; use kubectl exec or kubectl debug.', key: '22' }));
     }
-    for (const entry of c.env) {
-      const eq = entry.indexOf('=');
-      const name = eq < 0 ? entry : entry.slice(0, eq);
-      if (eq > 0 && isSecretEnv(name, entry.slice(eq + 1))) {
-        findings.push(finding(CONFIG_RULES.secretEnv, {
-          message: `The environment variable ${name} looks like a secret (${name}=${REDACTED}); ENV values ship inside the image config. Pass it at run time from a secret store instead, and rotate it.`,
-          key: name,
-        }));
-      }
+    for (const name of evidence?.secretEnv ?? []) {
+      findings.push(finding(CONFIG_RULES.secretEnv, {
+        message: `The environment variable ${name} looks like a secret (${name}=${REDACTED}); ENV values ship inside the image config. Pass it at run time from a secret store instead, and rotate it.`,
+        key: name,
+      }));
     }
     const health = c.healthcheck?.test.join(' ') ?? '';
     for (const tool of ['curl', 'wget']) {
-      if (new RegExp(`\\b${tool}\\b`).test(health) && !hasExecutable(fs, tool)) {
+      if (new RegExp(`\\b${tool}\\b`).test(health) && !tools.has(tool)) {
         findings.push(finding(CONFIG_RULES.healthcheck, {
           message: `The HEALTHCHECK runs ${tool}, which is not in the image, so it always fails. Use a probe binary built into the app, or a Kubernetes httpGet probe.`,
           key: tool,
@@ -74,10 +91,10 @@ export const configAnalyzer = {
         findings.push(finding(CONFIG_RULES.volume, { message: `VOLUME ${volume} invites mounting a host path that controls the host. Remove it.`, key: volume }));
       }
     }
-    const ref = image.reference ?? '';
-    if (image.source === 'registry' && !ref.includes('@') && /:latest$/.test(ref)) {
+    const ref = facts.target.reference ?? '';
+    if (facts.target.source === 'registry' && !ref.includes('@') && /:latest$/.test(ref)) {
       findings.push(finding(CONFIG_RULES.latest, { message: `${ref} uses the latest tag. Pin a version tag or, better, a digest (@sha256:…).`, key: ref }));
     }
-    return { findings };
+    return findings;
   },
-} satisfies Analyzer;
+} satisfies Analyzer<never, ConfigEvidence>;

@@ -16,11 +16,11 @@ interface Executable {
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const SHELL_FORM = /^\/bin\/(ba|da|a)?sh$/;
 
-export const entrypointAnalyzer: Analyzer = {
+export const entrypointAnalyzer = {
   id: 'entrypoint',
   version: 2,
   extract: {
-    match: (_path, size, mode) => (mode & 0o111) !== 0 && size >= 4,
+    match: (_path: string, size: number, mode: number) => (mode & 0o111) !== 0 && size >= 4,
     run: (data: Buffer): Executable | undefined => {
       if (isElf(data)) {
         const linkage = elfLinkage(data);
@@ -30,7 +30,7 @@ export const entrypointAnalyzer: Analyzer = {
       return undefined;
     },
   },
-  analyze({ fs, image, extracted }: AnalyzerInput): AnalyzerOutput {
+  analyze({ fs, image, extracted }: AnalyzerInput<Executable>): AnalyzerOutput {
     const command = [...(image.config.entrypoint ?? []), ...(image.config.cmd ?? [])];
     if (!command.length) return {};
     // `sh -c "…"` runs the shell; the program is the first word of the script.
@@ -44,7 +44,7 @@ export const entrypointAnalyzer: Analyzer = {
     for (const candidate of candidates) {
       const entry = fs.file(candidate);
       if (!entry || entry.type !== 'file') continue;
-      const facts = extracted(entry.path) as Executable | undefined;
+      const facts = extracted(entry.path);
       const info: EntrypointInfo = {
         command, ...(shell ? { shell: true } : {}), program, path: entry.path,
         kind: facts?.shebang !== undefined ? 'script' : facts?.needed ? (facts.interpreter || facts.needed.length ? 'elf-dynamic' : 'elf-static') : 'other',
@@ -55,4 +55,4 @@ export const entrypointAnalyzer: Analyzer = {
     }
     return { entrypoint: { command, ...(shell ? { shell: true } : {}), program, kind: 'missing' } };
   },
-};
+} satisfies Analyzer<Executable>;

@@ -19,11 +19,11 @@ export const golangAnalyzer = {
     match: (_path: string, size: number, mode: number) => (mode & 0o111) !== 0 && size >= MIN_GO_BINARY,
     run: (data: Buffer) => readGoBuildInfo(data),
   },
-  analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
+  analyze({ fs, extracted }: AnalyzerInput<GoBuildInfo>): AnalyzerOutput {
     const packages: Package[] = [];
     for (const entry of fs.capturedFiles()) {
       if (!(entry.mode & 0o111)) continue;
-      const info = extracted(entry.path) as GoBuildInfo | undefined;
+      const info = extracted(entry.path);
       if (!info) continue;
       const location = [{ path: entry.path, layer: entry.layer }];
       const add = (name: string, version: string) => packages.push({ type: 'golang', name, version, purl: goPurl(name, version), locations: location });
@@ -33,4 +33,4 @@ export const golangAnalyzer = {
     }
     return { packages };
   },
-} satisfies Analyzer;
+} satisfies Analyzer<GoBuildInfo>;

@@ -13,11 +13,11 @@ export const javaAnalyzer = {
     match: (path: string, size: number) => size > 22 && ARCHIVE.test(path),
     run: (data: Buffer, path: string) => javaArtifacts(data, baseName(path)),
   },
-  analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
+  analyze({ fs, extracted }: AnalyzerInput<JavaArtifact[]>): AnalyzerOutput {
     const packages: Package[] = [];
     for (const entry of fs.capturedFiles()) {
       if (!ARCHIVE.test(entry.path)) continue;
-      const artifacts = extracted(entry.path) as JavaArtifact[] | undefined;
+      const artifacts = extracted(entry.path);
       for (const a of artifacts ?? []) {
         const [group, artifact] = a.name.includes(':') ? a.name.split(':', 2) as [string, string] : [undefined, a.name];
         packages.push({
@@ -33,4 +33,4 @@ export const javaAnalyzer = {
     }
     return { packages };
   },
-} satisfies Analyzer;
+} satisfies Analyzer<JavaArtifact[]>;

@@ -1,4 +1,4 @@
-import type { Analyzer, OsInfo } from '../types.js';
+import type { OsInfo } from '../types.js';
 import type { LayeredFs } from '../../fs/layered.js';
 import { parseOsRelease } from './os-release.js';
 
@@ -49,9 +49,13 @@ export function detectOs(fs: LayeredFs): OsInfo {
   return { id: 'unknown' };
 }
 
-export const osAnalyzer = {
+/**
+ * OS detection, the phase before the analyzers: they read the OS it finds (the distro qualifier of
+ * package URLs, which package database to trust). Declares what it reads as an analyzer does.
+ */
+export const osDetector = {
   id: 'os',
   version: 1,
   reads: (path: string) => OS_FILES.includes(path),
-  analyze: () => ({}),
-} satisfies Analyzer;
+  detect: detectOs,
+} as const;

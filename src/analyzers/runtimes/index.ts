@@ -34,11 +34,11 @@ export const runtimesAnalyzer = {
       return version ? { name: 'node', version } : undefined;
     },
   },
-  analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
+  analyze({ fs, extracted }: AnalyzerInput<RuntimeFacts>): AnalyzerOutput {
     const packages: Package[] = [];
     for (const entry of fs.capturedFiles()) {
       if (isNodeBinary(entry.path)) {
-        const facts = extracted(entry.path) as RuntimeFacts | undefined;
+        const facts = extracted(entry.path);
         if (facts) packages.push(binaryPackage(facts.name, facts.version, entry.path, entry.layer));
         continue;
       }
@@ -63,4 +63,4 @@ export const runtimesAnalyzer = {
     }
     return { packages };
   },
-} satisfies Analyzer;
+} satisfies Analyzer<RuntimeFacts>;

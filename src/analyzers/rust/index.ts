@@ -36,11 +36,11 @@ export const rustAnalyzer = {
     match: (_path: string, size: number, mode: number) => (mode & 0o111) !== 0 && size >= 4096,
     run: (data: Buffer) => readAuditableCrates(data),
   },
-  analyze({ fs, extracted }: AnalyzerInput): AnalyzerOutput {
+  analyze({ fs, extracted }: AnalyzerInput<AuditableCrate[]>): AnalyzerOutput {
     const packages: Package[] = [];
     for (const entry of fs.capturedFiles()) {
       if (!(entry.mode & 0o111)) continue;
-      const crates = extracted(entry.path) as AuditableCrate[] | undefined;
+      const crates = extracted(entry.path);
       for (const c of crates ?? []) {
         // Build-time dependencies are not in the binary; the root is the program itself.
         if (c.kind === 'build') continue;
@@ -49,4 +49,4 @@ export const rustAnalyzer = {
     }
     return { packages };
   },
-} satisfies Analyzer;
+} satisfies Analyzer<AuditableCrate[]>;

@@ -1,5 +1,6 @@
 import type { LayerChanges } from '../../fs/types.js';
-import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type Rule } from '../types.js';
+import type { Finding } from '../../core/finding.js';
+import { finding, type Analyzer, type AnalyzerOutput, type JudgeInput, type Rule } from '../types.js';
 
 /**
  * Image weight with dive's definitions (github.com/wagoodman/dive, filetree/efficiency.go): every
@@ -20,14 +21,6 @@ export interface Efficiency {
   readonly inefficiencies: readonly PathWaste[];
 }
 
-const memo = new WeakMap<readonly LayerChanges[], Efficiency>();
-
-/** Computed once per filesystem: the size analyzer and the report's size section both need it. */
-export function diveEfficiency(layers: readonly LayerChanges[]): Efficiency {
-  let result = memo.get(layers);
-  if (!result) memo.set(layers, (result = computeEfficiency(layers)));
-  return result;
-}
 
 /** One path across layers: how many layers have it as a leaf, their sizes summed, the smallest. */
 interface PathTally {
@@ -58,7 +51,8 @@ function whiteoutSizes(layer: LayerChanges): Map<string, number> {
   return new Map(layer.whiteouts.map((target) => [target, removedDirs.has(target) ? removedBytes.get(target) ?? 0 : 0]));
 }
 
-function computeEfficiency(layers: readonly LayerChanges[]): Efficiency {
+/** Efficiency, wasted bytes and the paths that waste them, over the layers of a filesystem. */
+export function diveEfficiency(layers: readonly LayerChanges[]): Efficiency {
   const data = new Map<string, PathTally>();
   layers.forEach((layer, index) => {
     // The layer's own tree: its entries, then its whiteouts (dive shows both as nodes); a path
@@ -124,15 +118,15 @@ export const sizeAnalyzer = {
   id: 'size',
   version: 1,
   rules: Object.values(SIZE_RULES),
-  analyze({ fs }: AnalyzerInput): AnalyzerOutput {
-    const { efficiency, wastedBytes, inefficiencies } = diveEfficiency(fs.layers);
-    if (efficiency >= EFFICIENCY_THRESHOLD || wastedBytes < WASTE_FLOOR_BYTES) return {};
+  // The weight is measured once for the report (scan/size.ts); only its judgement is here.
+  analyze: (): AnalyzerOutput => ({}),
+  judge(_evidence: unknown, { facts }: JudgeInput): Finding[] {
+    const { efficiency, wastedBytes, inefficiencies } = facts.size;
+    if (efficiency >= EFFICIENCY_THRESHOLD || wastedBytes < WASTE_FLOOR_BYTES) return [];
     const top = inefficiencies.slice(0, 5).map((w) => `${w.path} (${w.count}×, ${w.cumulativeBytes} bytes)`).join(', ');
-    return {
-      findings: [finding(SIZE_RULES.wasted, {
-        message: `Efficiency is ${(efficiency * 100).toFixed(1)} %: ${wastedBytes} bytes are written more than once, e.g. ${top}. Combine the steps that write and delete them, or use a multi-stage build.`,
-        key: 'image',
-      })],
-    };
+    return [finding(SIZE_RULES.wasted, {
+      message: `Efficiency is ${(efficiency * 100).toFixed(1)} %: ${wastedBytes} bytes are written more than once, e.g. ${top}. Combine the steps that write and delete them, or use a multi-stage build.`,
+      key: 'image',
+    })];
   },
 } satisfies Analyzer;

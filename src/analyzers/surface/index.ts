@@ -1,8 +1,10 @@
-import { SURFACE_CATEGORIES, type SurfaceCategory, type SurfaceItem } from '../../core/surface.js';
+import type { Finding, Severity } from '../../core/finding.js';
+import type { RuntimeContext } from '../../core/runtime.js';
+import { SURFACE_LISTS, type SurfaceItem, type SurfaceList } from '../../core/surface.js';
 import type { LayeredFs } from '../../fs/layered.js';
 import type { FsEntry } from '../../fs/types.js';
 import { baseName } from '../../fs/path.js';
-import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type Rule } from '../types.js';
+import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type JudgeInput, type Rule } from '../types.js';
 import { categoryOf, inBinDir } from './catalogue.js';
 
 const CIS_SETUID = 'CIS Docker Benchmark 4.8: remove setuid and setgid permissions';
@@ -27,8 +29,8 @@ const EXEC = 0o111;
 const itemOf = (entry: FsEntry, detail: string): SurfaceItem => ({ path: entry.path, name: baseName(entry.path), layer: entry.layer, detail });
 
 /** Walks the squashed filesystem once and sorts what it finds into the surface categories. */
-export function collectSurface(fs: LayeredFs): Record<SurfaceCategory | 'setuid' | 'setgid' | 'worldWritable' | 'capabilities', SurfaceItem[]> {
-  const out = { shells: [], packageManagers: [], networkTools: [], interpreters: [], buildTools: [], privilegeTools: [], setuid: [], setgid: [], worldWritable: [], capabilities: [] } as Record<SurfaceCategory | 'setuid' | 'setgid' | 'worldWritable' | 'capabilities', SurfaceItem[]>;
+export function collectSurface(fs: LayeredFs): Record<SurfaceList, SurfaceItem[]> {
+  const out = Object.fromEntries(SURFACE_LISTS.map((list) => [list, []])) as unknown as Record<SurfaceList, SurfaceItem[]>;
   const entries = fs.entries();
   // The file(s) busybox really is: applets are symlinks to it, or hardlinks to whichever name the
   // archive stored first (often /bin/[), so compare resolved targets, not names.
@@ -68,7 +70,7 @@ export function collectSurface(fs: LayeredFs): Record<SurfaceCategory | 'setuid'
 const list = (items: readonly SurfaceItem[], max = 6): string =>
   items.slice(0, max).map((i) => i.path + (i.via ? ` (${i.via})` : '')).join(', ') + (items.length > max ? ` and ${items.length - max} more` : '');
 
-const FIX: Record<string, string> = {
+const FIX: Readonly<Record<SurfaceList, string>> = {
   shells: 'Use a distroless or Chainguard base (no shell), or delete the shell in the final stage; debug with kubectl debug instead.',
   packageManagers: 'Install packages in a build stage and copy only the result into a distroless final stage.',
   networkTools: 'Remove them from the final image; if a healthcheck needs HTTP, use a tiny static probe binary.',
@@ -81,31 +83,50 @@ const FIX: Record<string, string> = {
   capabilities: 'Drop file capabilities (setcap -r) unless the binary needs them.',
 };
 
+/**
+ * Where the runtime takes a list's risk away: with no_new_privs (allowPrivilegeEscalation: false)
+ * setuid and setgid bits and file capabilities grant nothing on exec, and su or sudo cannot
+ * elevate; a read-only root filesystem cannot be written, world-writable or not. Undefined: the
+ * rule's own severity stands.
+ */
+function mitigated(list: SurfaceList, context: RuntimeContext): { severity: Severity; why: string } | undefined {
+  const noEscalation = !context.allowPrivilegeEscalation && !context.privileged;
+  const why = 'allowPrivilegeEscalation is false (no_new_privs), so they grant no privileges on exec.';
+  if (noEscalation && (list === 'setuid' || list === 'setgid' || list === 'capabilities')) return { severity: 'info', why };
+  if (noEscalation && list === 'privilegeTools') return { severity: 'low', why };
+  if (list === 'worldWritable' && context.readOnlyRootFilesystem) return { severity: 'info', why: 'the root filesystem is read-only, so they cannot be written.' };
+  return undefined;
+}
+
 export const surfaceAnalyzer = {
   id: 'surface',
   version: 1,
   rules: Object.values(SURFACE_RULES),
   analyze({ fs }: AnalyzerInput): AnalyzerOutput {
-    const surface = collectSurface(fs);
-    const findings = [];
-    for (const key of [...SURFACE_CATEGORIES, 'setuid', 'setgid', 'worldWritable', 'capabilities'] as const) {
-      const items = surface[key];
+    return { surface: collectSurface(fs) };
+  },
+  judge(_evidence: unknown, { facts, context }: JudgeInput): Finding[] {
+    const findings: Finding[] = [];
+    for (const key of SURFACE_LISTS) {
+      const items = facts.surface[key];
       if (!items.length) continue;
       const rule = SURFACE_RULES[key];
       const first = items[0]!;
+      const softer = mitigated(key, context);
       findings.push(finding(rule, {
         title: `${rule.title} (${items.length})`,
-        message: `${list(items)}. ${rule.rationale} ${FIX[key]}`,
+        message: `${list(items)}. ${rule.rationale} ${softer ? `Here ${softer.why} ` : ''}${FIX[key]}`,
         location: { path: first.path, layer: first.layer },
         key: items.map((i) => i.path).join(','),
+        ...(softer ? { severity: softer.severity } : {}),
       }));
     }
-    if (surface.shells.length === 0) {
+    if (facts.surface.shells.length === 0) {
       findings.push(finding(SURFACE_RULES.noShell, {
         message: 'This image has no shell, so `kubectl exec … sh` will not work. Debug it with an ephemeral container that shares its process namespace: '
           + '`kubectl debug -it POD --image=busybox:1.36 --target=CONTAINER`, or use the :debug tag (gcr.io/distroless) or the -dev variant (Chainguard) in development.',
       }));
     }
-    return { surface, findings };
+    return findings;
   },
 } satisfies Analyzer;
