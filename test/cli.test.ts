@@ -32,7 +32,7 @@ test('inspect --format json matches the published schema and redacts secrets', a
     assert.deepEqual(report.target.config.env, ['PATH=/bin', 'DB_PASSWORD=<redacted>', 'URL=<redacted>']);
     assert.ok(!stdout.includes('s3cret'));
     assert.deepEqual(report.target.layers.map((l: { files: number }) => l.files), [1, 1]);
-    assert.equal(report.target.layers[0].createdBy, '/bin/sh -c #(nop) ADD layer0');
+    assert.equal(report.target.layers[0]!.createdBy, '/bin/sh -c #(nop) ADD layer0');
     // Deterministic: a second run prints the same bytes.
     assert.equal((await cli(['inspect', `oci:${join(dir.path, 'layout')}:v1`, '-f', 'json', '--no-cache'])).stdout, stdout);
   } finally {

@@ -69,7 +69,7 @@ test('a corrupt blob is E_DIGEST_MISMATCH and leaves nothing in the cache', asyn
   await withStub(async (stub, open) => {
     stub.faults.push({ match: layerPath(0), times: Infinity, respond: (_q, res, body) => {
       const bad = Buffer.from(body);
-      bad[bad.length - 1] ^= 0xff;
+      bad[bad.length - 1]! ^= 0xff;
       res.writeHead(200).end(bad);
     } });
     await rejectsWithCode(inspect(await open()), 'E_DIGEST_MISMATCH');

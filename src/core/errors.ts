@@ -37,7 +37,7 @@ export type ErrorCode =
 export interface DistrolensErrorInit {
   readonly code: ErrorCode;
   readonly message: string;
-  readonly hint?: string;
+  readonly hint?: string | undefined;
   readonly cause?: unknown;
 }
 
@@ -45,7 +45,7 @@ export interface DistrolensErrorInit {
 export class DistrolensError extends Error {
   override readonly name = 'DistrolensError';
   readonly code: ErrorCode;
-  readonly hint?: string;
+  readonly hint?: string | undefined;
 
   constructor(init: DistrolensErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });

@@ -14,7 +14,7 @@ export interface BuildOptions {
   readonly capture?: CaptureRequest;
   /** Layers walked at once; 4 keeps two cores busy decompressing while others download. */
   readonly concurrency?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Called when a layer's walk finishes. */
   readonly onLayer?: (layer: Layer, stats: LayerStats) => void;
   /** Compressed bytes read so far for one layer (progress bars). */

@@ -127,7 +127,7 @@ export function platformMatches(offered: Platform, wanted: Platform): boolean {
  * Picks the manifest for a platform from an index. Nested indexes are returned too: the caller
  * fetches and resolves them recursively.
  */
-export function selectFromIndex(index: ParsedIndex, wanted: Platform): { chosen?: Descriptor; platforms: Platform[] } {
+export function selectFromIndex(index: ParsedIndex, wanted: Platform): { chosen: Descriptor | undefined; platforms: Platform[] } {
   const runnable = index.manifests.filter((m) => !isAttestation(m));
   const platforms = runnable.flatMap((m) => (m.platform ? [m.platform] : []));
   const matching = runnable.filter((m) => m.platform && platformMatches(m.platform, wanted));

@@ -48,7 +48,7 @@ export interface VerifiedStore {
 }
 
 export interface PartialOptions {
-  readonly limits?: InflateLimits;
+  readonly limits?: InflateLimits | undefined;
   readonly verified?: VerifiedStore;
 }
 

@@ -48,7 +48,7 @@ export interface LayerStats {
 }
 
 export interface WalkOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Also hash the decompressed bytes against the config's diff_id when the blob digest is checked. */
   readonly verifyDiffId?: boolean;
   /** Fired with compressed bytes read so far; drives progress bars. */
@@ -94,5 +94,5 @@ export interface ImageSource {
 
 export interface ResolveOptions {
   readonly platform?: Platform;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }

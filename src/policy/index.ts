@@ -83,7 +83,7 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
   const policy: { -readonly [K in keyof Policy]: Policy[K] } = {};
   if (d.minGrade !== undefined) {
     if (!GRADES.includes(d.minGrade as never)) throw invalid(file, 'minGrade', `must be one of ${GRADES.join(', ')}`);
-    policy.minGrade = d.minGrade as Policy['minGrade'];
+    policy.minGrade = d.minGrade as NonNullable<Policy['minGrade']>;
   }
   if (d.forbid !== undefined) {
     if (!Array.isArray(d.forbid)) throw invalid(file, 'forbid', 'must be a list');

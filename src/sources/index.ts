@@ -19,9 +19,9 @@ import { rootfsSource } from './rootfs/index.js';
 /** Everything a source may need; one object, defaults beside the code that applies them. */
 export interface OpenOptions {
   /** Blob cache; when absent, a temporary one that close() removes (`--no-cache`). */
-  readonly cache?: BlobCache;
+  readonly cache?: BlobCache | undefined;
   /** Explicit registry credentials; otherwise ~/.docker/config.json is consulted. */
-  readonly auth?: RegistryAuth;
+  readonly auth?: RegistryAuth | undefined;
   readonly insecure?: boolean;
   readonly retry?: RetryPolicy;
   readonly limits?: InflateLimits;

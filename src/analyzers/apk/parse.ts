@@ -21,14 +21,10 @@ export function parseApkInstalled(text: string): ApkRecord[] {
     const name = fields.get('P');
     const version = fields.get('V');
     if (name && version) {
-      records.push({
-        name,
-        version,
-        ...(fields.get('A') ? { arch: fields.get('A') } : {}),
-        ...(fields.get('o') ? { origin: fields.get('o') } : {}),
-        ...(fields.get('L') ? { license: fields.get('L') } : {}),
-        files,
-      });
+      const arch = fields.get('A');
+      const origin = fields.get('o');
+      const license = fields.get('L');
+      records.push({ name, version, ...(arch ? { arch } : {}), ...(origin ? { origin } : {}), ...(license ? { license } : {}), files });
     }
     fields = new Map();
     files = [];

@@ -62,11 +62,12 @@ export function parseDpkgStatus(text: string): DpkgRecord[] {
     if (status !== undefined && status.split(/\s+/)[2] !== 'installed') continue;
     // "Source: glibc (2.36-9)" names the source package and, when it differs, its version.
     const source = /^(\S+)(?:\s+\((\S+)\))?$/.exec(fields.get('source') ?? '');
+    const architecture = fields.get('architecture');
     records.push({
       package: name,
       version,
-      ...(fields.get('architecture') ? { architecture: fields.get('architecture') } : {}),
-      ...(source ? { source: source[1], sourceVersion: source[2] ?? version } : {}),
+      ...(architecture ? { architecture } : {}),
+      ...(source?.[1] ? { source: source[1], sourceVersion: source[2] ?? version } : {}),
       ...(status !== undefined ? { status } : {}),
     });
   }

@@ -13,13 +13,13 @@ import { DOCKER_HUB, DOCKER_HUB_API, isLoopback } from './reference.js';
  */
 export interface ClientOptions {
   /** Credentials; when absent, `lookupAuth` is asked (docker config), then anonymous. */
-  readonly auth?: RegistryAuth;
+  readonly auth?: RegistryAuth | undefined;
   readonly lookupAuth?: (registry: string) => Promise<RegistryAuth | undefined>;
   /** Plain HTTP for a non-loopback registry. */
-  readonly insecure?: boolean;
-  readonly retry?: RetryPolicy;
+  readonly insecure?: boolean | undefined;
+  readonly retry?: RetryPolicy | undefined;
   readonly userAgent?: string;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 interface Challenge {

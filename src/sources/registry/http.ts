@@ -25,7 +25,7 @@ export interface HttpInit {
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: Uint8Array | string;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** A connection silent for this long fails with ETIMEDOUT (a network error: retried). */
   readonly idleTimeoutMs?: number;
 }

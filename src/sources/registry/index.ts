@@ -17,7 +17,7 @@ export interface RegistrySourceOptions extends PartialOptions, ClientOptions {
   readonly input: string;
   readonly cache: BlobCache;
   /** Download progress per blob: bytes so far and total. */
-  readonly onDownload?: (digest: Digest, bytes: number, total: number) => void;
+  readonly onDownload?: ((digest: Digest, bytes: number, total: number) => void) | undefined;
 }
 
 /** Reads a response body, refusing more than `limit` bytes (Content-Length is only a hint). */
