@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import type { Report } from '../src/core/report.js';
 import type { Comparison } from '../src/core/compare.js';
 import type { StoredScan } from '../src/server/storage.js';
-import { ScanQueue, QueueFullError } from '../src/server/queue.js';
+import { InProcessQueue, type Job } from '../src/server/queue.js';
 import { checkListen, isPrivateAddress } from '../src/server/app.js';
 import { registryAvailable } from './fixtures/registry.js';
 import { scanThroughApi, startServerBed, type ServerBed } from './fixtures/server.js';
-import { cli } from './helpers.js';
+import { cli, rejectsWithCode } from './helpers.js';
 import { assertValidReport } from './report-schema.js';
 
 /** Every endpoint of `serve`, in process, against a real registry on loopback. */
@@ -147,29 +147,46 @@ describe('serve: safe by default', { skip }, () => {
   });
 });
 
-test('queue: bounded concurrency, a full queue refuses, failures keep their code', async () => {
+test('queue: bounded concurrency, a full queue refuses, failures keep their code, cancel and clear', async () => {
   let running = 0;
   let peak = 0;
   const release: (() => void)[] = [];
-  const queue = new ScanQueue(async () => {
+  const queue = new InProcessQueue(async (_request, _progress, signal) => {
     running++;
     peak = Math.max(peak, running);
-    await new Promise<void>((r) => release.push(r));
-    running--;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        release.push(resolve);
+        signal.addEventListener('abort', () => reject(signal.reason));
+      });
+    } finally {
+      running--;
+    }
     return 'scan-id';
   }, 2, 3);
-  const jobs = [queue.submit('a'), queue.submit('b'), queue.submit('c'), queue.submit('d'), queue.submit('e')];
-  assert.throws(() => queue.submit('f'), QueueFullError);
-  assert.deepEqual(jobs.map((j) => j.state), ['running', 'running', 'queued', 'queued', 'queued']);
-  while (jobs.some((j) => j.state !== 'done')) {
+  const request = (reference: string) => ({ reference, repository: reference });
+  const jobs: Job[] = [];
+  for (const ref of ['a', 'b', 'c', 'd', 'e']) jobs.push(await queue.submit(request(ref)));
+  await rejectsWithCode(queue.submit(request('f')), 'E_BUSY');
+  const states = async () => Promise.all(jobs.map(async (j) => (await queue.get(j.id))!.state));
+  assert.deepEqual(await states(), ['running', 'running', 'queued', 'queued', 'queued']);
+  assert.equal((await queue.cancel(jobs[4]!.id))?.state, 'cancelled', 'a queued job is taken out');
+  assert.equal(JSON.parse(JSON.stringify(await queue.get(jobs[0]!.id))).state, 'running', 'a job is plain data');
+  await queue.cancel(jobs[1]!.id);
+  while ((await states()).some((s) => s === 'running' || s === 'queued')) {
     release.shift()?.();
     await new Promise((r) => setTimeout(r, 5));
   }
+  assert.deepEqual(await states(), ['done', 'cancelled', 'done', 'done', 'cancelled']);
   assert.equal(peak, 2);
-  const failing = new ScanQueue(async () => {
-    throw new Error('boom');
+  assert.equal(await queue.clearFinished(), 5);
+  assert.deepEqual(await queue.list(), []);
+  const failing = new InProcessQueue(async () => {
+    throw new Error('boom: internal details of a foreign host');
   });
-  const job = failing.submit('z');
+  const job = await failing.submit(request('z'));
   await failing.idle();
-  assert.deepEqual([job.state, job.error?.code], ['failed', 'E_INTERNAL']);
+  const failed = (await failing.get(job.id))!;
+  assert.deepEqual([failed.state, failed.error?.code], ['failed', 'E_INTERNAL']);
+  assert.ok(!failed.error?.message.includes('boom'), 'an unexpected error\'s text is not shown to API readers');
 });

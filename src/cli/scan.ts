@@ -1,29 +1,16 @@
-import { renderJson } from '../report/format.js';
-import { renderScanTable } from '../report/scan-table.js';
 import { builtinRules, scanImage } from '../scan/scan.js';
 import { EXIT, type CliIo } from './io.js';
 import { runImageCommand } from './image-command.js';
 import { atOrAbove, failingFindings } from './options.js';
 import type { Report } from '../core/report.js';
-import { renderSarif } from '../report/sarif.js';
-import { renderCycloneDx } from '../report/cyclonedx.js';
-import { renderSpdx } from '../report/spdx.js';
-import { renderMarkdown } from '../report/markdown.js';
-import { renderScanHtml } from '../report/html.js';
+import { renderScan, SCAN_FORMATS, type ScanFormat } from '../report/formats.js';
 import { recommend } from '../recommend/index.js';
 import { TOOL } from '../version.js';
 import { countVulns, evaluatePolicy, summarizeVulns } from '../policy/index.js';
 
-const RENDERERS: Record<string, (report: Report) => string> = {
-  table: renderScanTable,
-  json: renderJson,
-  sarif: (report) => renderSarif(report, builtinRules),
-  cyclonedx: renderCycloneDx,
-  spdx: renderSpdx,
-  markdown: renderMarkdown,
-  // The page also says which base to move to (from the catalogue; nothing is pulled).
-  html: (report) => renderScanHtml(report, recommend(report, TOOL)),
-};
+/** The HTML page also says which base to move to (from the catalogue; nothing is pulled). */
+const render = (report: Report, format: string): string =>
+  renderScan(format as ScanFormat, report, { rules: builtinRules, recommendation: () => recommend(report, TOOL) });
 
 export const SCAN_HELP = `Usage: distrolens scan INPUT [options]
 
@@ -34,7 +21,7 @@ extra root accounts), config (root user, shell form, secrets in env), size and w
 definitions), with findings and a score from A to F.
 
 INPUT and options: as for \`distrolens inspect --help\`, and:
-  -f, --format FORMAT[=FILE]  table (default), json, sarif, cyclonedx, spdx, markdown, html; repeat it
+  -f, --format FORMAT[=FILE]  ${SCAN_FORMATS.join(', ')} (table by default); repeat it
                               to write several, each to its own file (e.g. -f sarif=out.sarif)
   --fail-on SEVERITY          exit 1 when a finding or vulnerability is at or above
                               critical|high|medium|low|info
@@ -51,11 +38,11 @@ the report says so in a warning (W_VULN_DB_MISSING) and lists none.
 export const scanCommand = (args: string[], io: CliIo): Promise<number> => runImageCommand({
   name: 'scan',
   help: SCAN_HELP,
-  formats: ['table', 'json', 'sarif', 'cyclonedx', 'spdx', 'markdown', 'html'],
+  formats: SCAN_FORMATS,
   vulnerabilities: true,
   run: async (source, { platform, cacheDir, onBytes, vulnerabilities }) =>
     (await scanImage(source, { ...(platform ? { platform } : {}), ...(cacheDir ? { cacheDir } : {}), onBytes, ...(vulnerabilities ? { vulnerabilities } : {}) })).report,
-  render: (report, format) => RENDERERS[format]!(report),
+  render,
   gate: (report, { failOn, policy }) => {
     const messages: string[] = [];
     const verdict = policy ? evaluatePolicy(report, policy) : undefined;

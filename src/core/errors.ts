@@ -2,37 +2,48 @@
  * The error catalogue: every error a user can meet has a code, a message that says what happened,
  * and a hint that says what to try next. One factory per situation keeps wording consistent.
  */
-export type ErrorCode =
-  | 'E_ARCHIVE_INVALID'
-  | 'E_BLOB_TRUNCATED'
-  | 'E_DAEMON_UNAVAILABLE'
-  | 'E_DECOMPRESSION_BOMB'
-  | 'E_DIGEST_MISMATCH'
-  | 'E_FEED_INVALID'
-  | 'E_FILE_TOO_LARGE'
-  | 'E_IMAGE_AMBIGUOUS'
-  | 'E_IMAGE_INVALID'
-  | 'E_INPUT_NOT_FOUND'
-  | 'E_INPUT_UNRECOGNIZED'
-  | 'E_INTERNAL'
-  | 'E_MANIFEST_TOO_LARGE'
-  | 'E_MANIFEST_UNSUPPORTED'
-  | 'E_MEDIA_TYPE_UNSUPPORTED'
-  | 'E_NETWORK'
-  | 'E_OFFLINE'
-  | 'E_PLATFORM_NOT_FOUND'
-  | 'E_POLICY_INVALID'
-  | 'E_REFERENCE_INVALID'
-  | 'E_REGISTRY_AUTH_DENIED'
-  | 'E_REGISTRY_AUTH_REQUIRED'
-  | 'E_REGISTRY_ERROR'
-  | 'E_REGISTRY_NOT_FOUND'
-  | 'E_REGISTRY_RATE_LIMITED'
-  | 'E_SYMLINK_LOOP'
-  | 'E_UNSAFE_PATH'
-  | 'E_USAGE'
-  | 'E_VULN_DB_INVALID'
-  | 'E_VULN_DB_MISSING';
+export const ERROR_CODES = [
+  'E_ARCHIVE_INVALID',
+  'E_AUTH_REQUIRED',
+  'E_BLOB_TRUNCATED',
+  'E_BUSY',
+  'E_DAEMON_UNAVAILABLE',
+  'E_DECOMPRESSION_BOMB',
+  'E_DIGEST_MISMATCH',
+  'E_FEED_INVALID',
+  'E_FILE_TOO_LARGE',
+  'E_IMAGE_AMBIGUOUS',
+  'E_IMAGE_INVALID',
+  'E_INPUT_NOT_FOUND',
+  'E_INPUT_UNRECOGNIZED',
+  'E_INTERNAL',
+  'E_MANIFEST_TOO_LARGE',
+  'E_MANIFEST_UNSUPPORTED',
+  'E_MEDIA_TYPE_UNSUPPORTED',
+  'E_METHOD',
+  'E_NETWORK',
+  'E_NOT_FOUND',
+  'E_OFFLINE',
+  'E_PLATFORM_NOT_FOUND',
+  'E_POLICY_INVALID',
+  'E_RATE_LIMITED',
+  'E_REFERENCE_FORBIDDEN',
+  'E_REFERENCE_INVALID',
+  'E_REGISTRY_AUTH_DENIED',
+  'E_REGISTRY_AUTH_REQUIRED',
+  'E_REGISTRY_ERROR',
+  'E_REGISTRY_NOT_FOUND',
+  'E_REGISTRY_RATE_LIMITED',
+  'E_SYMLINK_LOOP',
+  'E_TOO_LARGE',
+  'E_UNSAFE_PATH',
+  'E_USAGE',
+  'E_VULN_DB_INVALID',
+  'E_VULN_DB_MISSING',
+] as const;
+
+/** Every error code, CLI and server alike (the server's answers carry them with an HTTP status). */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface DistrolensErrorInit {
   readonly code: ErrorCode;

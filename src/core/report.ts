@@ -38,10 +38,8 @@ export interface Target {
   readonly layers: readonly TargetLayer[];
 }
 
-export interface ReportWarning {
-  readonly code: string;
-  readonly message: string;
-}
+export type { ReportWarning, WarningCode } from './warnings.js';
+import type { ReportWarning } from './warnings.js';
 
 /** The tool that wrote a JSON document. */
 export interface ToolInfo {

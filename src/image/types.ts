@@ -1,3 +1,4 @@
+import type { ReportWarning as Warning } from '../core/warnings.js';
 import type { Digest } from '../core/digest.js';
 import type { Platform } from '../core/platform.js';
 import type { TarEntry } from '../util/tar.js';
@@ -36,10 +37,7 @@ export type BlobLocation =
   | { readonly kind: 'directory'; readonly path: string };
 
 /** A stored non-fatal problem, kept in the report rather than thrown. */
-export interface Warning {
-  readonly code: string;
-  readonly message: string;
-}
+export type { ReportWarning as Warning } from '../core/warnings.js';
 
 /** Per-layer counts measured while walking it. */
 export interface LayerStats {

@@ -2,22 +2,19 @@ import { timingSafeEqual } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { fail, isDistrolensError, type DistrolensError } from '../core/errors.js';
+import { DistrolensError, fail, isDistrolensError, type ErrorCode } from '../core/errors.js';
 import type { Report } from '../core/report.js';
-import { renderCycloneDx } from '../report/cyclonedx.js';
 import { renderJson } from '../report/format.js';
-import { compareBody, htmlDocument, renderCompareHtml, renderScanHtml, scanReportBody } from '../report/html.js';
-import { renderMarkdown } from '../report/markdown.js';
-import { renderSarif } from '../report/sarif.js';
-import { renderScanTable } from '../report/scan-table.js';
-import { renderSpdx } from '../report/spdx.js';
+import { compareBody, htmlDocument, renderCompareHtml, scanReportBody } from '../report/html.js';
+import { isScanFormat, renderScan, scanFormatMediaType, SCAN_FORMATS } from '../report/formats.js';
 import { renderCompareMarkdown, renderCompareTable } from '../report/compare-table.js';
 import { builtinRules } from '../scan/scan.js';
 import { recommend } from '../recommend/index.js';
 import { TOOL } from '../version.js';
 import { compareReports } from '../scan/compare.js';
+import { SCHEMES } from '../sources/index.js';
 import { formatReference, isLoopback, parseReference } from '../sources/registry/reference.js';
-import { QueueFullError, type Job, type ScanQueue } from './queue.js';
+import { isFinished, type Job, type ScanQueue } from './queue.js';
 import { repositoryOf, type Storage } from './storage.js';
 import { UI_PAGE } from './ui.js';
 
@@ -32,28 +29,36 @@ export interface AppOptions {
   readonly storage: Storage;
   readonly queue: ScanQueue;
   /** Bearer token every write must present; undefined on loopback-only servers. */
-  readonly token?: string;
+  readonly token?: string | undefined;
   /** Registry hosts scans may name (host or host:port); undefined: any public host. */
-  readonly allowRegistries?: readonly string[];
+  readonly allowRegistries?: readonly string[] | undefined;
   /** Writes per client per minute. */
-  readonly writesPerMinute?: number;
+  readonly writesPerMinute?: number | undefined;
 }
 
 export const MAX_BODY_BYTES = 8 * 1024;
 
-const RENDER: Record<string, [string, (r: Report) => string]> = {
-  json: ['application/json', renderJson],
-  html: ['text/html; charset=utf-8', (r) => renderScanHtml(r, recommend(r, TOOL))],
-  sarif: ['application/sarif+json', (r) => renderSarif(r, builtinRules)],
-  cyclonedx: ['application/vnd.cyclonedx+json', renderCycloneDx],
-  spdx: ['application/spdx+json', renderSpdx],
-  markdown: ['text/markdown; charset=utf-8', renderMarkdown],
-  table: ['text/plain; charset=utf-8', renderScanTable],
+/** HTTP status of each error code the API answers with; other catalogue errors are 400. */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  E_AUTH_REQUIRED: 401, E_REFERENCE_FORBIDDEN: 403, E_NOT_FOUND: 404, E_METHOD: 405, E_TOO_LARGE: 413,
+  E_RATE_LIMITED: 429, E_INTERNAL: 500, E_BUSY: 503,
 };
 
-class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly hint?: string, readonly headers: Record<string, string> = {}) {
-    super(message);
+/** A catalogue error as the API answers it: its code's status, and headers (Retry-After, Allow). */
+export class HttpError extends DistrolensError {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, message: string, hint?: string, headers: Record<string, string> = {}, status = STATUS[code] ?? 400) {
+    super({ code, message, ...(hint ? { hint } : {}) });
+    this.status = status;
+    this.headers = headers;
+  }
+
+  static from(error: unknown): HttpError {
+    if (error instanceof HttpError) return error;
+    if (isDistrolensError(error)) return new HttpError(error.code, error.message, error.hint, error.code === 'E_BUSY' ? { 'retry-after': '30' } : {});
+    return new HttpError('E_INTERNAL', 'internal error');
   }
 }
 
@@ -69,27 +74,26 @@ export function isPrivateAddress(address: string): boolean {
 
 /** Validates a submitted reference: a registry image, on an allowed host. Returns its canonical form. */
 export async function checkReference(input: unknown, allow: readonly string[] | undefined): Promise<string> {
-  if (typeof input !== 'string' || !input.trim()) throw new HttpError(400, 'E_USAGE', 'reference is required', 'send {"reference": "registry.example/app:1.2"}');
+  if (typeof input !== 'string' || !input.trim()) throw new HttpError('E_USAGE', 'reference is required', 'send {"reference": "registry.example/app:1.2"}');
   const text = input.trim().replace(/^registry:/, '');
-  if (/^(docker-archive|oci-archive|oci|rootfs|docker-daemon):/.test(text)) throw new HttpError(400, 'E_REFERENCE_FORBIDDEN', 'only images in a registry can be scanned here', 'local archives and paths are not readable through the server');
-  if (/^[./~]/.test(text) || /\s/.test(text)) throw new HttpError(400, 'E_REFERENCE_FORBIDDEN', 'a path is not an image reference', 'write registry/repository:tag');
+  if (SCHEMES.some((scheme) => scheme !== 'registry' && text.startsWith(`${scheme}:`))) throw new HttpError('E_REFERENCE_FORBIDDEN', 'only images in a registry can be scanned here', 'local archives and paths are not readable through the server', {}, 400);
+  if (/^[./~]/.test(text) || /\s/.test(text)) throw new HttpError('E_REFERENCE_FORBIDDEN', 'a path is not an image reference', 'write registry/repository:tag', {}, 400);
   let ref;
   try {
     ref = parseReference(text);
   } catch (error) {
-    const e = error as DistrolensError;
-    throw new HttpError(400, e.code, e.message, e.hint);
+    throw HttpError.from(error);
   }
   const host = ref.registry;
   if (allow) {
     if (!allow.includes(host) && !allow.includes(host.replace(/:\d+$/, ''))) {
-      throw new HttpError(403, 'E_REFERENCE_FORBIDDEN', `registry ${host} is not allowed on this server`, `allowed: ${allow.join(', ')}`);
+      throw new HttpError('E_REFERENCE_FORBIDDEN', `registry ${host} is not allowed on this server`, `allowed: ${allow.join(', ')}`);
     }
   } else {
     const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     const addresses = isIP(name) ? [name] : await lookup(name, { all: true }).then((r) => r.map((a) => a.address), () => []);
     if (isLoopback(host) || addresses.some(isPrivateAddress)) {
-      throw new HttpError(403, 'E_REFERENCE_FORBIDDEN', `registry ${host} is on this machine or a private network`, 'the operator can allow it: distrolens serve --allow-registry HOST');
+      throw new HttpError('E_REFERENCE_FORBIDDEN', `registry ${host} is on this machine or a private network`, 'the operator can allow it: distrolens serve --allow-registry HOST');
     }
   }
   return formatReference(ref);
@@ -97,18 +101,18 @@ export async function checkReference(input: unknown, allow: readonly string[] | 
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'E_TOO_LARGE', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  if (declared > MAX_BODY_BYTES) throw new HttpError('E_TOO_LARGE', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'E_TOO_LARGE', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES) throw new HttpError('E_TOO_LARGE', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
   } catch {
-    throw new HttpError(400, 'E_USAGE', 'the body is not JSON', 'send application/json');
+    throw new HttpError('E_USAGE', 'the body is not JSON', 'send application/json');
   }
 }
 
@@ -148,103 +152,148 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** What a route's handler gets: the request, the response, the URL and the pattern's captures. */
+interface RouteContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  readonly params: readonly string[];
+}
+
+/** One route of the API: its method, its path pattern, whether it writes (token, rate limit), its handler. */
+interface Route {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly pattern: RegExp;
+  readonly write?: boolean;
+  readonly handle: (context: RouteContext) => Promise<void> | void;
+}
+
+const UI_CSP = "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-src 'self'; connect-src 'self'";
+const ID = '([\\w-]+)';
+
 export function createApp(options: AppOptions): Server {
   const { storage, queue } = options;
   const limit = rateLimiter(options.writesPerMinute ?? 30);
 
-  const report = (id: string): Report => {
-    const r = storage.getReport(id);
-    if (!r) throw new HttpError(404, 'E_NOT_FOUND', `no scan ${id}`);
+  const report = async (id: string): Promise<Report> => {
+    const r = await storage.getReport(id);
+    if (!r) throw new HttpError('E_NOT_FOUND', `no scan ${id}`);
     return r;
   };
+  const job = async (id: string): Promise<Job> => {
+    const found = await queue.get(id);
+    if (!found) throw new HttpError('E_NOT_FOUND', `no job ${id}`);
+    return found;
+  };
+  const context = (r: Report) => ({ rules: builtinRules, recommendation: () => recommend(r, TOOL) });
+
+  /** Server-sent events: the job now, then every change until it ends. */
+  const events = ({ req, res }: RouteContext, current: Job): void => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
+    const write = (j: Job) => res.write(`event: ${isFinished(j) ? (j.state === 'done' ? 'done' : 'failed') : 'progress'}\ndata: ${JSON.stringify(j)}\n\n`);
+    write(current);
+    if (isFinished(current)) return void res.end();
+    const stop = queue.follow(current.id, (j) => {
+      write(j);
+      if (isFinished(j)) {
+        stop();
+        res.end();
+      }
+    });
+    req.on('close', stop);
+  };
+
+  const routes: readonly Route[] = [
+    { method: 'GET', pattern: /^\/$/, handle: ({ res }) => send(res, 200, 'text/html; charset=utf-8', UI_PAGE, { 'content-security-policy': UI_CSP }) },
+    { method: 'GET', pattern: /^\/api\/health$/, handle: ({ res }) => json(res, 200, { ok: true }) },
+    {
+      method: 'POST', pattern: /^\/api\/scans$/, write: true,
+      handle: async ({ req, res }) => {
+        const body = await readBody(req);
+        const reference = await checkReference(body && typeof body === 'object' ? (body as { reference?: unknown }).reference : undefined, options.allowRegistries);
+        const submitted = await queue.submit({ reference, repository: repositoryOf(reference) });
+        json(res, 202, submitted, { location: `/api/jobs/${submitted.id}` });
+      },
+    },
+    { method: 'GET', pattern: /^\/api\/jobs$/, handle: async ({ res }) => json(res, 200, await queue.list()) },
+    { method: 'DELETE', pattern: /^\/api\/jobs$/, write: true, handle: async ({ res }) => json(res, 200, { cleared: await queue.clearFinished() }) },
+    { method: 'GET', pattern: new RegExp(`^/api/jobs/${ID}$`), handle: async ({ res, params }) => json(res, 200, await job(params[0]!)) },
+    { method: 'DELETE', pattern: new RegExp(`^/api/jobs/${ID}$`), write: true, handle: async ({ res, params }) => json(res, 200, await queue.cancel((await job(params[0]!)).id)) },
+    { method: 'GET', pattern: new RegExp(`^/api/jobs/${ID}/events$`), handle: async (c) => events(c, await job(c.params[0]!)) },
+    { method: 'GET', pattern: /^\/api\/images$/, handle: async ({ res }) => json(res, 200, await storage.listImages()) },
+    {
+      method: 'GET', pattern: /^\/api\/history$/,
+      handle: async ({ res, url }) => {
+        const repository = url.searchParams.get('repository');
+        if (!repository) throw new HttpError('E_USAGE', 'repository is required', '/api/history?repository=registry/name');
+        json(res, 200, await storage.history(repository));
+      },
+    },
+    {
+      method: 'GET', pattern: new RegExp(`^/api/scans/${ID}$`),
+      handle: async ({ res, params }) => {
+        const scan = await storage.getScan(params[0]!);
+        if (!scan) throw new HttpError('E_NOT_FOUND', `no scan ${params[0]}`);
+        json(res, 200, scan);
+      },
+    },
+    {
+      method: 'DELETE', pattern: new RegExp(`^/api/scans/${ID}$`), write: true,
+      handle: async ({ res, params }) => {
+        if (!(await storage.deleteScan(params[0]!))) throw new HttpError('E_NOT_FOUND', `no scan ${params[0]}`);
+        json(res, 200, { deleted: params[0] });
+      },
+    },
+    {
+      method: 'GET', pattern: new RegExp(`^/api/scans/${ID}/report$`),
+      handle: async ({ res, url, params }) => {
+        const format = url.searchParams.get('format') ?? 'json';
+        if (!isScanFormat(format)) throw new HttpError('E_USAGE', `unknown format ${format}`, `use one of: ${SCAN_FORMATS.join(', ')}`);
+        const r = await report(params[0]!);
+        if (format === 'html' && url.searchParams.get('embed') === '1') return send(res, 200, scanFormatMediaType(format), htmlDocument(r.target.reference ?? r.target.input, scanReportBody(r, recommend(r, TOOL))));
+        const download = url.searchParams.get('download') === '1' ? { 'content-disposition': `attachment; filename="distrolens-${params[0]}.${format === 'markdown' ? 'md' : format === 'table' ? 'txt' : format}"` } : {};
+        send(res, 200, scanFormatMediaType(format), renderScan(format, r, context(r)), download);
+      },
+    },
+    {
+      method: 'GET', pattern: /^\/api\/compare$/,
+      handle: async ({ res, url }) => {
+        const ids = url.searchParams.getAll('id');
+        if (ids.length < 2) throw new HttpError('E_USAGE', 'compare needs two scans', '/api/compare?id=A&id=B');
+        const comparison = compareReports(await Promise.all(ids.slice(0, 4).map(report)));
+        const format = url.searchParams.get('format') ?? 'json';
+        if (format === 'json') return json(res, 200, comparison);
+        if (format === 'html') return send(res, 200, 'text/html; charset=utf-8', url.searchParams.get('embed') === '1' ? htmlDocument('comparison', compareBody(comparison)) : renderCompareHtml(comparison));
+        if (format === 'markdown') return send(res, 200, 'text/markdown; charset=utf-8', renderCompareMarkdown(comparison));
+        if (format === 'table') return send(res, 200, 'text/plain; charset=utf-8', renderCompareTable(comparison));
+        throw new HttpError('E_USAGE', `unknown format ${format}`, 'use json, html, markdown or table');
+      },
+    },
+  ];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
-    const method = req.method ?? 'GET';
-    if (method === 'POST') {
-      if (path !== '/api/scans') throw new HttpError(405, 'E_METHOD', `POST ${path} is not supported`, 'scans are submitted with POST /api/scans', { allow: 'GET' });
-      if (options.token && !sameSecret(req.headers.authorization ?? '', `Bearer ${options.token}`)) throw new HttpError(401, 'E_AUTH_REQUIRED', 'this server needs its API token for writes', 'send Authorization: Bearer TOKEN', { 'www-authenticate': 'Bearer' });
+    const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
+    const matching = routes.filter((r) => r.pattern.test(url.pathname));
+    const route = matching.find((r) => r.method === method);
+    if (!route) {
+      if (!matching.length) throw new HttpError('E_NOT_FOUND', `no route ${method} ${url.pathname}`);
+      const allow = [...new Set(matching.map((r) => r.method))].join(', ');
+      throw new HttpError('E_METHOD', `${method} ${url.pathname} is not supported`, `use ${allow}`, { allow });
+    }
+    if (route.write) {
+      if (options.token && !sameSecret(req.headers.authorization ?? '', `Bearer ${options.token}`)) throw new HttpError('E_AUTH_REQUIRED', 'this server needs its API token for writes', 'send Authorization: Bearer TOKEN', { 'www-authenticate': 'Bearer' });
       const wait = limit(req.socket.remoteAddress ?? 'unknown');
-      if (wait) throw new HttpError(429, 'E_RATE_LIMITED', 'too many requests', `retry in ${wait} s`, { 'retry-after': String(wait) });
-    } else if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'E_METHOD', `${method} is not supported`, undefined, { allow: 'GET, POST' });
-
-    if (path === '/' && method === 'GET') return send(res, 200, 'text/html; charset=utf-8', UI_PAGE, { 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-src 'self'; connect-src 'self'" });
-    if (path === '/api/health') return json(res, 200, { ok: true });
-    if (path === '/api/scans' && method === 'POST') {
-      const body = await readBody(req) as { reference?: unknown };
-      const reference = await checkReference(body.reference, options.allowRegistries);
-      let job: Job;
-      try {
-        job = queue.submit(reference, repositoryOf(reference));
-      } catch (error) {
-        if (error instanceof QueueFullError) throw new HttpError(503, 'E_BUSY', `the scan queue is full (${error.message})`, 'retry later', { 'retry-after': '30' });
-        throw error;
-      }
-      return json(res, 202, job, { location: `/api/jobs/${job.id}` });
+      if (wait) throw new HttpError('E_RATE_LIMITED', 'too many requests', `retry in ${wait} s`, { 'retry-after': String(wait) });
     }
-    if (path === '/api/jobs') return json(res, 200, queue.list());
-    let m = /^\/api\/jobs\/([\w-]+)(\/events)?$/.exec(path);
-    if (m) {
-      const job = queue.get(m[1]!);
-      if (!job) throw new HttpError(404, 'E_NOT_FOUND', `no job ${m[1]}`);
-      if (!m[2]) return json(res, 200, job);
-      // Server-sent events: the job now, then every change until it ends.
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
-      const write = (j: Job) => res.write(`event: ${j.state === 'done' || j.state === 'failed' ? j.state : 'progress'}\ndata: ${JSON.stringify(j)}\n\n`);
-      write(job);
-      if (job.state === 'done' || job.state === 'failed') return void res.end();
-      const stop = queue.follow(job.id, (j) => {
-        write(j);
-        if (j.state === 'done' || j.state === 'failed') {
-          stop();
-          res.end();
-        }
-      });
-      req.on('close', stop);
-      return;
-    }
-    if (path === '/api/images') return json(res, 200, storage.listImages());
-    if (path === '/api/history') {
-      const repository = url.searchParams.get('repository');
-      if (!repository) throw new HttpError(400, 'E_USAGE', 'repository is required', '/api/history?repository=registry/name');
-      return json(res, 200, storage.history(repository));
-    }
-    m = /^\/api\/scans\/([\w-]+)(\/report)?$/.exec(path);
-    if (m) {
-      if (!m[2]) {
-        const scan = storage.getScan(m[1]!);
-        if (!scan) throw new HttpError(404, 'E_NOT_FOUND', `no scan ${m[1]}`);
-        return json(res, 200, scan);
-      }
-      const format = url.searchParams.get('format') ?? 'json';
-      const renderer = RENDER[format];
-      if (!renderer) throw new HttpError(400, 'E_USAGE', `unknown format ${format}`, `use one of: ${Object.keys(RENDER).join(', ')}`);
-      const r = report(m[1]!);
-      if (format === 'html' && url.searchParams.get('embed') === '1') return send(res, 200, renderer[0], htmlDocument(r.target.reference ?? r.target.input, scanReportBody(r, recommend(r, TOOL))));
-      return send(res, 200, renderer[0], renderer[1](r));
-    }
-    if (path === '/api/compare') {
-      const ids = url.searchParams.getAll('id');
-      if (ids.length < 2) throw new HttpError(400, 'E_USAGE', 'compare needs two scans', '/api/compare?id=A&id=B');
-      const comparison = compareReports(ids.slice(0, 4).map(report));
-      const format = url.searchParams.get('format') ?? 'json';
-      if (format === 'json') return json(res, 200, comparison);
-      if (format === 'html') return send(res, 200, 'text/html; charset=utf-8', url.searchParams.get('embed') === '1' ? htmlDocument('comparison', compareBody(comparison)) : renderCompareHtml(comparison));
-      if (format === 'markdown') return send(res, 200, 'text/markdown; charset=utf-8', renderCompareMarkdown(comparison));
-      if (format === 'table') return send(res, 200, 'text/plain; charset=utf-8', renderCompareTable(comparison));
-      throw new HttpError(400, 'E_USAGE', `unknown format ${format}`, 'use json, html, markdown or table');
-    }
-    throw new HttpError(404, 'E_NOT_FOUND', `no route ${method} ${path}`);
+    await route.handle({ req, res, url, params: route.pattern.exec(url.pathname)!.slice(1) });
   }
 
   return createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
-      const e = error instanceof HttpError ? error
-        : isDistrolensError(error) ? new HttpError(400, error.code, error.message, error.hint)
-          : new HttpError(500, 'E_INTERNAL', 'internal error');
+      const e = HttpError.from(error);
       if (res.headersSent) return void res.end();
-      json(res, e.status, { error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, e.headers);
+      json(res, e.status, { error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, { ...e.headers });
     });
   });
 }

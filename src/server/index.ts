@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { BlobCache } from '../cache/blobs.js';
-import { scanImage, type VulnScanOptions } from '../scan/scan.js';
-import { openSource, type OpenOptions } from '../sources/index.js';
+import type { VulnScanOptions } from '../scan/scan.js';
+import type { OpenOptions } from '../sources/index.js';
 import { checkListen, createApp } from './app.js';
-import { ScanQueue } from './queue.js';
+import { runScanJob } from './job.js';
+import { InProcessQueue, type ScanQueue } from './queue.js';
 import { SqliteStorage, type Storage } from './storage.js';
 
 /**
@@ -22,7 +23,7 @@ export interface ServeOptions {
   readonly concurrency?: number;
   readonly writesPerMinute?: number;
   /** Credentials and limits for pulls (as the CLI builds them). */
-  readonly open?: Omit<OpenOptions, 'cache' | 'onDownload'>;
+  readonly open?: Omit<OpenOptions, 'cache' | 'onDownload' | 'signal'>;
   readonly vulnerabilities?: VulnScanOptions;
   /** Another storage than SQLite in dataDir (PostgreSQL later; tests). */
   readonly storage?: Storage;
@@ -38,36 +39,14 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   checkListen(options.host, options.token);
   const storage = options.storage ?? new SqliteStorage(options.dataDir);
-  const cache = new BlobCache(options.cacheDir);
-  const queue = new ScanQueue(async (job, progress) => {
-    const downloads = new Map<string, { bytes: number; total: number }>();
-    const source = await openSource(`registry:${job.reference}`, {
-      ...options.open,
-      cache,
-      onDownload: (digest, bytes, total) => {
-        downloads.set(digest, { bytes, total });
-        let sum = 0;
-        let all = 0;
-        for (const d of downloads.values()) {
-          sum += d.bytes;
-          all += d.total;
-        }
-        progress('pulling', sum, all);
-      },
-    });
-    try {
-      progress('reading');
-      const { report } = await scanImage(source, {
-        cacheDir: options.cacheDir,
-        ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
-        onBytes: (layer, bytes) => progress(`reading layer ${layer.index}`, bytes, layer.compressedSize),
-      });
-      progress('storing');
-      return storage.saveReport(report).id;
-    } finally {
-      await source.close();
-    }
-  }, options.concurrency ?? 2);
+  const context = {
+    storage,
+    cache: new BlobCache(options.cacheDir),
+    cacheDir: options.cacheDir,
+    ...(options.open ? { open: options.open } : {}),
+    ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
+  };
+  const queue = new InProcessQueue((request, progress, signal) => runScanJob(request, context, progress, signal), options.concurrency ?? 2);
   const server = createApp({
     storage, queue,
     ...(options.token ? { token: options.token } : {}),
@@ -90,7 +69,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         server.closeAllConnections();
       });
       await queue.idle();
-      storage.close();
+      await storage.close();
     },
   };
 }

@@ -1,118 +1,162 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { isDistrolensError } from '../core/errors.js';
+import { fail, isDistrolensError, type ErrorCode } from '../core/errors.js';
 
 /**
- * Scans submitted to the server run in a bounded background queue: at most `concurrency` at once,
- * at most `capacity` waiting (more is refused, not buffered). Each job reports its progress to
- * whoever follows it (server-sent events) and ends done, with the stored report's id, or failed,
- * with the error's code and message. Jobs live in memory; reports are in the storage.
+ * The scan queue of `serve`: an interface (submit, get, list, follow, cancel), so that a queue
+ * on PostgreSQL can take the in-process one's place, and jobs as plain, serialisable data.
  */
-export type JobState = 'queued' | 'running' | 'done' | 'failed';
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
-export interface Job {
-  readonly id: string;
+/** What a job asks for: one image in a registry. */
+export interface ScanRequest {
   readonly reference: string;
   /** The reference without tag or digest: where the scan's history is. */
   readonly repository: string;
-  state: JobState;
-  readonly submittedAt: string;
-  /** Compressed bytes read so far and the image's total, when known. */
-  bytes: number;
-  total?: number;
-  phase: string;
-  scanId?: string;
-  error?: { code: string; message: string; hint?: string };
 }
 
-export type JobRunner = (job: Job, progress: (phase: string, bytes?: number, total?: number) => void) => Promise<string>;
+/** A job as the API shows it: JSON in, JSON out, no methods. */
+export interface Job extends ScanRequest {
+  readonly id: string;
+  readonly state: JobState;
+  readonly submittedAt: string;
+  /** Compressed bytes read so far and the image's total, when known. */
+  readonly bytes: number;
+  readonly total?: number;
+  readonly phase: string;
+  readonly scanId?: string;
+  readonly error?: { readonly code: ErrorCode; readonly message: string; readonly hint?: string };
+}
 
-export class QueueFullError extends Error {}
+export const isFinished = (job: Job): boolean => job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
 
+/** Reports a job's progress: the phase, and bytes read of a total when known. */
+export type Progress = (phase: string, bytes?: number, total?: number) => void;
+
+/** Does a job's work and returns the id of the stored report; stops when the signal aborts. */
+export type JobRunner = (request: ScanRequest, progress: Progress, signal: AbortSignal) => Promise<string>;
+
+export interface ScanQueue {
+  /** Queues a scan; refused with E_BUSY when the queue is full. */
+  submit(request: ScanRequest): Promise<Job>;
+  get(id: string): Promise<Job | undefined>;
+  /** Newest first. */
+  list(): Promise<Job[]>;
+  /** Calls `listener` on every change of the job until it ends; returns the unsubscribe. */
+  follow(id: string, listener: (job: Job) => void): () => void;
+  /** Stops a queued or running job; undefined when there is no such job. */
+  cancel(id: string): Promise<Job | undefined>;
+  /** Forgets finished jobs (the job list's "clear"). */
+  clearFinished(): Promise<number>;
+  /** Resolves when no job is queued or running (shutdown, tests). */
+  idle(): Promise<void>;
+}
+
+/** Finished jobs kept for the job list. */
 const KEEP_FINISHED = 200;
+/** At most ten progress events a second per job. */
+const PROGRESS_INTERVAL_MS = 100;
 
-export class ScanQueue {
-  private readonly jobs = new Map<string, Job>();
-  private readonly waiting: Job[] = [];
-  private readonly events = new EventEmitter();
-  private running = 0;
+/** The error a failed job shows: a catalogue error as it is, anything else as E_INTERNAL without its details. */
+export function jobError(error: unknown): NonNullable<Job['error']> {
+  if (isDistrolensError(error)) return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  return { code: 'E_INTERNAL', message: 'the scan failed unexpectedly', hint: 'the server log has the details' };
+}
+
+/**
+ * The embedded queue: scans run in this process, at most `concurrency` at once, at most
+ * `capacity` waiting (more is refused, not buffered). Jobs live in memory; reports are in the storage.
+ */
+export class InProcessQueue implements ScanQueue {
+  readonly #jobs = new Map<string, Job>();
+  readonly #waiting: string[] = [];
+  readonly #running = new Map<string, AbortController>();
+  readonly #events = new EventEmitter();
 
   constructor(private readonly run: JobRunner, private readonly concurrency = 2, private readonly capacity = 20) {
-    this.events.setMaxListeners(0);
+    this.#events.setMaxListeners(0);
   }
 
-  submit(reference: string, repository = reference): Job {
-    if (this.waiting.length >= this.capacity) throw new QueueFullError(`${this.waiting.length} scans are waiting`);
-    const job: Job = { id: randomUUID(), reference, repository, state: 'queued', submittedAt: new Date().toISOString(), bytes: 0, phase: 'queued' };
-    this.jobs.set(job.id, job);
-    this.waiting.push(job);
-    this.forget();
-    this.pump();
+  async submit(request: ScanRequest): Promise<Job> {
+    if (this.#waiting.length >= this.capacity) throw fail('E_BUSY', `the scan queue is full (${this.#waiting.length} scans are waiting)`, 'retry later');
+    const job: Job = { ...request, id: randomUUID(), state: 'queued', submittedAt: new Date().toISOString(), bytes: 0, phase: 'queued' };
+    this.#jobs.set(job.id, job);
+    this.#waiting.push(job.id);
+    this.#forget(KEEP_FINISHED);
+    this.#pump();
     return job;
   }
 
-  get(id: string): Job | undefined {
-    return this.jobs.get(id);
+  async get(id: string): Promise<Job | undefined> {
+    return this.#jobs.get(id);
   }
 
-  list(): Job[] {
-    return [...this.jobs.values()].reverse();
+  async list(): Promise<Job[]> {
+    return [...this.#jobs.values()].reverse();
   }
 
-  /** Calls `listener` on every change of the job until it ends; returns the unsubscribe. */
   follow(id: string, listener: (job: Job) => void): () => void {
-    this.events.on(id, listener);
-    return () => this.events.off(id, listener);
+    this.#events.on(id, listener);
+    return () => this.#events.off(id, listener);
   }
 
-  /** Resolves when no job is queued or running (for shutdown and tests). */
+  async cancel(id: string): Promise<Job | undefined> {
+    const job = this.#jobs.get(id);
+    if (!job || isFinished(job)) return job;
+    const waiting = this.#waiting.indexOf(id);
+    if (waiting >= 0) {
+      this.#waiting.splice(waiting, 1);
+      return this.#update(id, { state: 'cancelled', phase: 'cancelled' }, true);
+    }
+    this.#running.get(id)?.abort(fail('E_USAGE', 'the scan was cancelled'));
+    return this.#jobs.get(id);
+  }
+
+  async clearFinished(): Promise<number> {
+    const before = this.#jobs.size;
+    this.#forget(0);
+    return before - this.#jobs.size;
+  }
+
   async idle(): Promise<void> {
-    while (this.running || this.waiting.length) await new Promise((r) => setTimeout(r, 20));
+    while (this.#running.size || this.#waiting.length) await new Promise((r) => setTimeout(r, 20));
   }
 
-  private emit(job: Job): void {
-    this.events.emit(job.id, job);
+  /** Replaces a job's state with an updated copy (jobs handed out are never mutated). */
+  #update(id: string, change: Partial<Job>, emit: boolean): Job {
+    const job: Job = { ...this.#jobs.get(id)!, ...change };
+    this.#jobs.set(id, job);
+    if (emit) this.#events.emit(id, job);
+    return job;
   }
 
-  private pump(): void {
-    while (this.running < this.concurrency && this.waiting.length) {
-      const job = this.waiting.shift()!;
-      this.running++;
-      job.state = 'running';
-      job.phase = 'starting';
-      this.emit(job);
+  #pump(): void {
+    while (this.#running.size < this.concurrency && this.#waiting.length) {
+      const id = this.#waiting.shift()!;
+      const controller = new AbortController();
+      this.#running.set(id, controller);
+      const job = this.#update(id, { state: 'running', phase: 'starting' }, true);
       let last = 0;
-      this.run(job, (phase, bytes, total) => {
-        job.phase = phase;
-        if (bytes !== undefined) job.bytes = bytes;
-        if (total !== undefined) job.total = total;
-        // At most ten events a second per job.
+      const progress: Progress = (phase, bytes, total) => {
         const now = Date.now();
-        if (now - last >= 100) {
-          last = now;
-          this.emit(job);
-        }
-      }).then((scanId) => {
-        job.state = 'done';
-        job.phase = 'done';
-        job.scanId = scanId;
-      }, (error: unknown) => {
-        job.state = 'failed';
-        job.phase = 'failed';
-        job.error = isDistrolensError(error)
-          ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
-          : { code: 'E_INTERNAL', message: error instanceof Error ? error.message : String(error) };
-      }).finally(() => {
-        this.running--;
-        this.emit(job);
-        this.pump();
+        const emit = now - last >= PROGRESS_INTERVAL_MS;
+        if (emit) last = now;
+        this.#update(id, { phase, ...(bytes !== undefined ? { bytes } : {}), ...(total !== undefined ? { total } : {}) }, emit);
+      };
+      this.run({ reference: job.reference, repository: job.repository }, progress, controller.signal).then(
+        (scanId) => ({ state: 'done', phase: 'done', scanId }) as const,
+        (error: unknown) => (controller.signal.aborted ? { state: 'cancelled', phase: 'cancelled' } as const : { state: 'failed', phase: 'failed', error: jobError(error) } as const),
+      ).then((end) => {
+        this.#running.delete(id);
+        this.#update(id, end, true);
+        this.#pump();
       });
     }
   }
 
-  /** Drops the oldest finished jobs beyond KEEP_FINISHED. */
-  private forget(): void {
-    const finished = [...this.jobs.values()].filter((j) => j.state === 'done' || j.state === 'failed');
-    for (const job of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.jobs.delete(job.id);
+  /** Drops the oldest finished jobs beyond `keep`. */
+  #forget(keep: number): void {
+    const finished = [...this.#jobs.values()].filter(isFinished);
+    for (const job of finished.slice(0, Math.max(0, finished.length - keep))) this.#jobs.delete(job.id);
   }
 }

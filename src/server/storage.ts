@@ -8,9 +8,9 @@ import { countBySeverity, type VULN_SEVERITIES } from '../core/vulnerability.js'
 import { parseReference } from '../sources/registry/reference.js';
 
 /**
- * Where `serve` keeps reports: an interface, so that PostgreSQL can follow, and its SQLite
- * implementation (one file in the data directory, nothing to install). Reports are stored whole
- * (JSON) with the few columns the lists and the history need.
+ * Where `serve` keeps reports: an asynchronous interface, so that PostgreSQL can follow, and its
+ * SQLite implementation (one file in the data directory, nothing to install). Reports are stored
+ * whole (JSON) with the few columns the lists and the history need.
  */
 export interface StoredScan {
   readonly id: string;
@@ -27,14 +27,16 @@ export interface StoredScan {
 }
 
 export interface Storage {
-  saveReport(report: Report): StoredScan;
-  getReport(id: string): Report | undefined;
-  getScan(id: string): StoredScan | undefined;
+  saveReport(report: Report): Promise<StoredScan>;
+  getReport(id: string): Promise<Report | undefined>;
+  getScan(id: string): Promise<StoredScan | undefined>;
   /** The latest scan of every repository, with how many scans it has. */
-  listImages(): (StoredScan & { readonly scans: number })[];
+  listImages(): Promise<(StoredScan & { readonly scans: number })[]>;
   /** The scans of one repository, oldest first. */
-  history(repository: string): StoredScan[];
-  close(): void;
+  history(repository: string): Promise<StoredScan[]>;
+  /** Deletes one scan; false when there was none. */
+  deleteScan(id: string): Promise<boolean>;
+  close(): Promise<void>;
 }
 
 /** `registry/name:tag@digest` → `registry/name`, as the registry reference parser reads it. */
@@ -70,35 +72,39 @@ export class SqliteStorage implements Storage {
     this.db.exec(SCHEMA);
   }
 
-  saveReport(report: Report): StoredScan {
+  async saveReport(report: Report): Promise<StoredScan> {
     const scan = summarize(randomUUID(), report);
     this.db.prepare('INSERT INTO scans(id, repository, created_at, summary, report) VALUES (?, ?, ?, ?, ?)')
       .run(scan.id, scan.repository, scan.createdAt, JSON.stringify(scan), JSON.stringify(report));
     return scan;
   }
 
-  getReport(id: string): Report | undefined {
+  async getReport(id: string): Promise<Report | undefined> {
     const row = this.db.prepare('SELECT report FROM scans WHERE id = ?').get(id) as { report: string } | undefined;
     return row ? (JSON.parse(row.report) as Report) : undefined;
   }
 
-  getScan(id: string): StoredScan | undefined {
+  async getScan(id: string): Promise<StoredScan | undefined> {
     const row = this.db.prepare('SELECT summary FROM scans WHERE id = ?').get(id) as { summary: string } | undefined;
     return row ? (JSON.parse(row.summary) as StoredScan) : undefined;
   }
 
-  listImages(): (StoredScan & { scans: number })[] {
+  async listImages(): Promise<(StoredScan & { scans: number })[]> {
     const rows = this.db.prepare(`SELECT s.summary, c.n FROM scans s JOIN (SELECT repository, max(created_at) AS latest, count(*) AS n FROM scans GROUP BY repository) c
       ON c.repository = s.repository AND c.latest = s.created_at GROUP BY s.repository ORDER BY s.repository`).all() as { summary: string; n: number }[];
     return rows.map((r) => ({ ...(JSON.parse(r.summary) as StoredScan), scans: r.n }));
   }
 
-  history(repository: string): StoredScan[] {
+  async history(repository: string): Promise<StoredScan[]> {
     return (this.db.prepare('SELECT summary FROM scans WHERE repository = ? ORDER BY created_at, id').all(repository) as { summary: string }[])
       .map((r) => JSON.parse(r.summary) as StoredScan);
   }
 
-  close(): void {
+  async deleteScan(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM scans WHERE id = ?').run(id).changes > 0;
+  }
+
+  async close(): Promise<void> {
     this.db.close();
   }
 }

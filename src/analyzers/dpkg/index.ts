@@ -1,3 +1,4 @@
+import type { ReportWarning } from '../../core/warnings.js';
 import { purl, type Package } from '../../core/package.js';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
 import { distroQualifier } from '../common/distro.js';
@@ -23,7 +24,7 @@ export const dpkgAnalyzer = {
     || (size <= MAX_COPYRIGHT && COPYRIGHT.test(path)),
   analyze({ fs, os }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
-    const warnings: { code: string; message: string }[] = [];
+    const warnings: ReportWarning[] = [];
     const found: { record: DpkgRecord; path: string; layer: number; files?: string[] }[] = [];
     const status = fs.stat(STATUS);
     const statusText = fs.content(STATUS);

@@ -1,0 +1,23 @@
+/**
+ * The warnings a report can carry: something was read only in part, or not checked, and the
+ * report says so instead of failing (partial results over failure).
+ */
+export const WARNING_CODES = [
+  'W_DPKG_TRUNCATED',
+  'W_FOREIGN_LAYER',
+  'W_HISTORY_MISMATCH',
+  'W_NPM_MANIFEST_INVALID',
+  'W_ROOTFS_NO_CONFIG',
+  'W_RPMDB_PARTIAL',
+  'W_RPMDB_UNREADABLE',
+  'W_VULN_DB_MISSING',
+  'W_VULN_DB_STALE',
+  'W_VULN_GIT_RANGES',
+] as const;
+
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+export interface ReportWarning {
+  readonly code: WarningCode;
+  readonly message: string;
+}
