@@ -60,7 +60,7 @@ function recording(fs: LayeredFs, read: Set<string>): LayeredFs {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
-      if (property !== 'content' && property !== 'extracted' && property !== 'hiddenContent') return value.bind(target);
+      if (property !== 'content' && property !== 'extracted' && property !== 'hiddenContent') return (value as (...args: unknown[]) => unknown).bind(target);
       return (arg: Parameters<LayeredFs['content']>[0] & Parameters<LayeredFs['hiddenContent']>[0]) => {
         const result: unknown = value.call(target, arg);
         if (result !== undefined) read.add(typeof arg === 'string' ? target.file(arg)?.path ?? arg : `hidden:${(arg as { path: string }).path}`);

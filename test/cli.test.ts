@@ -12,7 +12,7 @@ import { REPO_ROOT, cli, tempDir } from './helpers.js';
 
 /** The CLI through runCli with captured streams (cli), plus one real process for the bin wiring. */
 
-const schema = JSON.parse(await readFile(join(REPO_ROOT, 'schemas', 'report.schema.json'), 'utf8'));
+const schema = JSON.parse(await readFile(join(REPO_ROOT, 'schemas', 'report.schema.json'), 'utf8')) as object;
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 
 const image = buildImage({

@@ -154,8 +154,8 @@ test('CLI: several formats in one run, each to its own file; --fail-on sets exit
     const code = await runCli(['scan', join(dir.path, 'a.tar'), '--no-cache', '-f', 'sarif=out.sarif', '-f', 'cyclonedx=bom.json', '-f', 'markdown'], io);
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^### distrolens: `a:1`/);
-    assert.equal(JSON.parse(await readFile(join(dir.path, 'out.sarif'), 'utf8')).version, '2.1.0');
-    assert.equal(JSON.parse(await readFile(join(dir.path, 'bom.json'), 'utf8')).bomFormat, 'CycloneDX');
+    assert.equal((JSON.parse(await readFile(join(dir.path, 'out.sarif'), 'utf8')) as { version: string }).version, '2.1.0');
+    assert.equal((JSON.parse(await readFile(join(dir.path, 'bom.json'), 'utf8')) as { bomFormat: string }).bomFormat, 'CycloneDX');
     stderr = '';
     assert.equal(await runCli(['scan', join(dir.path, 'a.tar'), '--no-cache', '-f', 'json=r.json', '--fail-on', 'high'], io), 1, 'runs as root: high');
     assert.match(stderr, /gate failed: 1 finding\(s\) at or above high: config\/runs-as-root/);

@@ -157,7 +157,7 @@ test('queue: bounded concurrency, a full queue refuses, failures keep their code
     try {
       await new Promise<void>((resolve, reject) => {
         release.push(resolve);
-        signal.addEventListener('abort', () => reject(signal.reason));
+        signal.addEventListener('abort', () => reject(signal.reason as Error));
       });
     } finally {
       running--;
@@ -171,7 +171,7 @@ test('queue: bounded concurrency, a full queue refuses, failures keep their code
   const states = async () => Promise.all(jobs.map(async (j) => (await queue.get(j.id))!.state));
   assert.deepEqual(await states(), ['running', 'running', 'queued', 'queued', 'queued']);
   assert.equal((await queue.cancel(jobs[4]!.id))?.state, 'cancelled', 'a queued job is taken out');
-  assert.equal(JSON.parse(JSON.stringify(await queue.get(jobs[0]!.id))).state, 'running', 'a job is plain data');
+  assert.equal((JSON.parse(JSON.stringify(await queue.get(jobs[0]!.id))) as Job).state, 'running', 'a job is plain data');
   await queue.cancel(jobs[1]!.id);
   while ((await states()).some((s) => s === 'running' || s === 'queued')) {
     release.shift()?.();

@@ -75,9 +75,9 @@ describe('web UI in chromium', { skip, timeout: 5 * 60_000 }, () => {
     await scanThroughApi(bed.server.url, bed.refs.other);
     await page.goto(`${bed.server.url}/#/compare`);
     await page.waitForSelector('#compare-a option', { state: 'attached' });
-    const options = await page.locator('#compare-a option').evaluateAll((os) => os.map((o) => [(o as unknown as { value: string }).value, o.textContent ?? '']));
-    const app = options.find(([, text]) => text.includes('team/app'))![0]!;
-    const other = options.find(([, text]) => text.includes('team/distroless'))![0]!;
+    const options: [string, string][] = await page.locator('#compare-a option').evaluateAll((os) => os.map((o): [string, string] => [(o as unknown as { value: string }).value, (o as unknown as { textContent: string | null }).textContent ?? '']));
+    const app = options.find(([, text]) => text.includes('team/app'))![0];
+    const other = options.find(([, text]) => text.includes('team/distroless'))![0];
     await page.selectOption('#compare-a', app);
     await page.selectOption('#compare-b', other);
     await page.click('#compare-button');

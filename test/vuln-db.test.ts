@@ -206,16 +206,13 @@ test('records as the feeds write them: withdrawn skipped, GIT ranges warned, unf
 /** Serves a directory on loopback; `fault` can replace a response to inject a failure. */
 async function serve(root: string, fault?: (path: string, body: Buffer, res: import('node:http').ServerResponse) => boolean): Promise<{ url: string; server: Server; hits: string[] }> {
   const hits: string[] = [];
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
     hits.push(path);
-    const body = await readFile(join(root, path)).catch(() => undefined);
-    if (!body) {
-      res.writeHead(404).end();
-      return;
-    }
-    if (fault?.(path, body, res)) return;
-    res.writeHead(200, { 'content-length': body.length, 'x-goog-hash': `crc32c=AAAAAA==,md5=${createHash('md5').update(body).digest('base64')}` }).end(body);
+    void readFile(join(root, path)).then((body) => {
+      if (fault?.(path, body, res)) return;
+      res.writeHead(200, { 'content-length': body.length, 'x-goog-hash': `crc32c=AAAAAA==,md5=${createHash('md5').update(body).digest('base64')}` }).end(body);
+    }, () => res.writeHead(404).end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const address = server.address() as { port: number };

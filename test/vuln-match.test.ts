@@ -99,7 +99,7 @@ test('ecosystems: Wolfi and Chainguard security.json, Ubuntu and Red Hat names a
   } as never);
   assert.deepEqual(wolfi.map((r) => [r.id, r.affected![0]!.package.ecosystem, r.affected![0]!.ranges![0]!.events[1]!.fixed]),
     [['CVE-2024-6119', 'Wolfi', '3.3.2-r0'], ['GHSA-xxxx-yyyy-zzzz', 'Wolfi', '3.0.0-r0']], '"0" means never affected');
-  assert.equal(secdbToOsv({ urlprefix: 'https://packages.cgr.dev', packages: [{ pkg: { name: 'x', secfixes: { '1-r0': ['CVE-2024-1'] } } }] } as never)[0]?.affected?.[0]?.package.ecosystem, 'Chainguard');
+  assert.equal(secdbToOsv({ urlprefix: 'https://packages.cgr.dev', packages: [{ pkg: { name: 'x', secfixes: { '1-r0': ['CVE-2024-1'] } } }] })[0]?.affected?.[0]?.package.ecosystem, 'Chainguard');
   assert.equal(normalizeEcosystem('Ubuntu:22.04:LTS'), 'Ubuntu:22.04');
   assert.equal(normalizeEcosystem('Ubuntu:Pro:18.04:LTS'), 'Ubuntu:Pro:18.04:LTS', 'Pro advisories need a Pro subscription: not matched');
   assert.equal(normalizeEcosystem('Red Hat:enterprise_linux:9::appstream'), 'Red Hat:9');

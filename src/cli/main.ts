@@ -37,7 +37,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 function causeChain(error: unknown): string[] {
   const lines: string[] = [];
   for (let cause = (error as { cause?: unknown })?.cause; cause; cause = (cause as { cause?: unknown }).cause) {
-    lines.push(`  caused by: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
+    lines.push(`  caused by: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : typeof cause === 'string' ? cause : JSON.stringify(cause)}`);
   }
   return lines;
 }

@@ -58,7 +58,7 @@ export async function migrateCommand(args: string[], io: CliIo): Promise<number>
     return EXIT.ok;
   }
   if (format === 'json') io.stdout.write(renderJson({ schema: 'distrolens/migrate@1', tool: TOOL, file: positionals[0], ...migration }));
-  else io.stdout.write(unifiedDiff(text, migration.text, positionals[0]!));
+  else io.stdout.write(unifiedDiff(text, migration.text, positionals[0]));
   explain();
   return EXIT.ok;
 }

@@ -133,7 +133,7 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
         ...(typeof e.package === 'string' ? { package: e.package } : {}),
         reason: e.reason,
         ...(typeof e.path === 'string' ? { path: e.path } : {}),
-        ...(expires ? { expires: expires as string } : {}),
+        ...(expires ? { expires: expires } : {}),
       };
     });
   }

@@ -156,7 +156,7 @@ ${important.length ? `<ul class="top">${important.map((f) => `<li>${sev(f.severi
     barChart('layers', 'Size per layer (added, and hidden by later layers)', report.size.layers.map((l) => ({
       label: `layer ${l.index}`, parts: [{ value: l.addedBytes - l.hiddenBytes, color: '#0969da', name: 'kept' }, { value: l.hiddenBytes, color: '#cf222e', name: 'hidden later' }],
     })), formatBytes),
-    barChart('surface', 'Attack surface by category', CATEGORIES.map((c) => ({ label: LABELS[c]!, parts: [{ value: report.surface[c].length, color: '#bc4c00', name: 'items' }] }))),
+    barChart('surface', 'Attack surface by category', CATEGORIES.map((c) => ({ label: LABELS[c], parts: [{ value: report.surface[c].length, color: '#bc4c00', name: 'items' }] }))),
     barChart('packages', 'Packages by type', packagesByType),
     barChart('vulns', checked ? 'Vulnerabilities by severity' : 'Vulnerabilities (not checked: no database)', VULN_SEVERITIES.map((s) => ({ label: s, parts: [{ value: vulns[s], color: SEVERITY_COLORS[s]!, name: 'vulnerabilities' }] }))),
     '</div>',
@@ -185,7 +185,7 @@ export function compareBody(c: Comparison): string {
   const rows: [string, (i: Comparison['images'][number]) => string][] = [
     ['classification', (i) => e(i.classification)], ['grade', (i) => `<strong>${e(i.grade)}</strong> (${i.score})`], ['user', (i) => e(i.user)],
     ['uncompressed', (i) => e(formatBytes(i.size.uncompressed))], ['files', (i) => String(i.size.files)], ['packages', (i) => String(i.packages)],
-    ...CATEGORIES.map((k) => [LABELS[k]!, (i: Comparison['images'][number]) => String(i.surface[k])] as [string, (i: Comparison['images'][number]) => string]),
+    ...CATEGORIES.map((k) => [LABELS[k], (i: Comparison['images'][number]) => String(i.surface[k])] as [string, (i: Comparison['images'][number]) => string]),
     ...SEVERITIES.filter((s) => s !== 'info').map((s) => [`findings ${s}`, (i: Comparison['images'][number]) => String(i.findings[s])] as [string, (i: Comparison['images'][number]) => string]),
     ...VULN_SEVERITIES.map((s) => [`vulnerabilities ${s}`, (i: Comparison['images'][number]) => String(i.vulnerabilities[s])] as [string, (i: Comparison['images'][number]) => string]),
   ];

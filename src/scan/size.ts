@@ -41,7 +41,7 @@ export function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
       index,
       addedBytes: l.entries.reduce((s, e) => s + (e.type === 'file' ? e.size : 0), 0),
       hiddenBytes: fs.hiddenBytes[index] ?? 0,
-      ...(image.layers[index]?.createdBy !== undefined ? { createdBy: image.layers[index]!.createdBy } : {}),
+      ...(image.layers[index]?.createdBy !== undefined ? { createdBy: image.layers[index].createdBy } : {}),
     })),
     largest,
     inefficiencies: inefficiencies.slice(0, 20),

@@ -143,7 +143,7 @@ export class InProcessQueue implements ScanQueue {
         if (emit) last = now;
         this.#update(id, { phase, ...(bytes !== undefined ? { bytes } : {}), ...(total !== undefined ? { total } : {}) }, emit);
       };
-      this.run({ reference: job.reference, repository: job.repository }, progress, controller.signal).then(
+      void this.run({ reference: job.reference, repository: job.repository }, progress, controller.signal).then(
         (scanId) => ({ state: 'done', phase: 'done', scanId }) as const,
         (error: unknown) => (controller.signal.aborted ? { state: 'cancelled', phase: 'cancelled' } as const : { state: 'failed', phase: 'failed', error: jobError(error) } as const),
       ).then((end) => {

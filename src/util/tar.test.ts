@@ -12,7 +12,8 @@ async function entriesOf(reader: FileRangeReader | StreamReader, read = false): 
   const out: (Omit<TarEntry, 'read' | 'offset'> & { body?: string })[] = [];
   try {
     await walkTar(reader, { what: 'test' }, async (entry) => {
-      const { read: _read, offset: _offset, ...rest } = entry;
+      const { name, type, size, mode, uid, gid, linkname, xattrs } = entry;
+      const rest = { name, type, size, mode, uid, gid, linkname, ...(xattrs ? { xattrs } : {}) };
       out.push(read && entry.type === 'file' ? { ...rest, body: (await entry.read()).toString() } : rest);
     });
   } finally {

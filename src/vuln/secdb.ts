@@ -16,10 +16,10 @@ interface Secdb {
 
 /** The OSV ecosystem a secfixes database describes. */
 function ecosystemOf(doc: Secdb): string {
-  const prefix = String(doc.urlprefix ?? '');
+  const prefix = typeof doc.urlprefix === 'string' ? doc.urlprefix : '';
   if (prefix.includes('wolfi.dev')) return 'Wolfi';
   if (prefix.includes('cgr.dev')) return 'Chainguard';
-  return `Alpine:${String(doc.distroversion ?? '')}`;
+  return `Alpine:${typeof doc.distroversion === 'string' ? doc.distroversion : ''}`;
 }
 
 export function secdbToOsv(input: string | Secdb): OsvRecord[] {

@@ -25,7 +25,7 @@ export function readAuditableCrates(data: Buffer): AuditableCrate[] | undefined 
   if (!section || section.offset + section.size > data.length || section.size > MAX_AUDIT_JSON) return undefined;
   const json = JSON.parse(inflateSync(data.subarray(section.offset, section.offset + section.size), { maxOutputLength: MAX_AUDIT_JSON }).toString('utf8')) as { packages?: unknown };
   if (!Array.isArray(json.packages)) return undefined;
-  return json.packages.filter((p): p is AuditableCrate => !!p && typeof p.name === 'string' && typeof p.version === 'string')
+  return (json.packages as unknown[]).filter((p): p is AuditableCrate => !!p && typeof (p as AuditableCrate).name === 'string' && typeof (p as AuditableCrate).version === 'string')
     .map((p) => ({ name: p.name, version: p.version, ...(p.source ? { source: p.source } : {}), ...(p.kind ? { kind: p.kind } : {}), ...(p.root ? { root: true } : {}) }));
 }
 

@@ -6,8 +6,8 @@ import { MAX_SECRET_FILE_BYTES, SECRET_PATTERNS, credentialFile, worthReading, t
 
 const REFERENCES = ['CIS Docker Benchmark 4.10: ensure secrets are not stored in Dockerfiles', 'https://docs.docker.com/build/building/secrets/'];
 
-export const SECRET_RULES: Record<string, Rule> = Object.fromEntries([
-  ...SECRET_PATTERNS.map((p) => [p.id, {
+export const SECRET_RULES: Record<string, Rule> = Object.fromEntries<Rule>([
+  ...SECRET_PATTERNS.map((p): [string, Rule] => [p.id, {
     id: `secrets/${p.id}`, severity: p.id === 'private-key' || p.id.startsWith('aws') || p.id === 'gcp-service-account' ? 'critical' : 'high',
     title: `${p.title} in the image`,
     rationale: 'Anyone who can pull the image can read every file of every layer, including files a later layer deleted. A leaked credential must be rotated; removing the file in a later layer does not remove it from the image.',

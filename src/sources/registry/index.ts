@@ -99,7 +99,7 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
         try {
           // Network reads arrive in small pieces; write and pass on large ones.
           for await (const data of coalesce(response.body)) {
-            let chunk = data as Uint8Array;
+            let chunk = data;
             if (skip) {
               const drop = Math.min(skip, chunk.length);
               skip -= drop;
