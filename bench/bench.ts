@@ -27,13 +27,26 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RATIO_TARGET = 1.5;
 const RSS_TARGET = 200 * 1000 * 1000;
 
-interface Sample { ms: number; rssBytes: number; files: number }
+interface Sample {
+  ms: number;
+  rssBytes: number;
+  files: number;
+}
 
 /** One measured case: worker arguments and what must happen before each run (not timed). */
-interface Case { readonly name: string; readonly args: readonly string[]; readonly before?: () => Promise<void> }
+interface Case {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly before?: () => Promise<void>;
+}
 
 /** Medians over the rounds: time, ratio to the same round's floor (or to another case), max RSS. */
-interface Result { ms: number; rssBytes: number; files: number; ratios: number[] }
+interface Result {
+  ms: number;
+  rssBytes: number;
+  files: number;
+  ratios: number[];
+}
 
 /**
  * An OCI layout whose image has the layers of `layout`'s image twice:
@@ -42,9 +55,17 @@ interface Result { ms: number; rssBytes: number; files: number; ratios: number[]
  */
 async function doubledLayout(layout: string, dir: string): Promise<string> {
   const blob = (digest: string) => join(layout, 'blobs', 'sha256', digest.slice(7));
-  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string; size: number }[] };
-  const manifest = JSON.parse(await readFile(blob(index.manifests[0]!.digest), 'utf8')) as { config: { digest: string; size: number }; layers: { digest: string }[] };
-  const config = JSON.parse(await readFile(blob(manifest.config.digest), 'utf8')) as { rootfs: { diff_ids: string[] }; history?: unknown[] };
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; size: number }[];
+  };
+  const manifest = JSON.parse(await readFile(blob(index.manifests[0]!.digest), 'utf8')) as {
+    config: { digest: string; size: number };
+    layers: { digest: string }[];
+  };
+  const config = JSON.parse(await readFile(blob(manifest.config.digest), 'utf8')) as {
+    rootfs: { diff_ids: string[] };
+    history?: unknown[];
+  };
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
   for (const layer of manifest.layers) {
     const to = join(dir, 'blobs', 'sha256', layer.digest.slice(7));
@@ -56,10 +77,21 @@ async function doubledLayout(layout: string, dir: string): Promise<string> {
     await writeFile(join(dir, 'blobs', 'sha256', digest.slice(7)), bytes);
     return { digest, size: bytes.length };
   };
-  const doubled = { ...config, rootfs: { ...config.rootfs, diff_ids: [...config.rootfs.diff_ids, ...config.rootfs.diff_ids] }, ...(config.history ? { history: [...config.history, ...config.history] } : {}) };
-  const top = await put({ ...manifest, config: { ...manifest.config, ...(await put(doubled)) }, layers: [...manifest.layers, ...manifest.layers] });
+  const doubled = {
+    ...config,
+    rootfs: { ...config.rootfs, diff_ids: [...config.rootfs.diff_ids, ...config.rootfs.diff_ids] },
+    ...(config.history ? { history: [...config.history, ...config.history] } : {}),
+  };
+  const top = await put({
+    ...manifest,
+    config: { ...manifest.config, ...(await put(doubled)) },
+    layers: [...manifest.layers, ...manifest.layers],
+  });
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(join(dir, 'index.json'), JSON.stringify({ ...index, manifests: [{ ...index.manifests[0], ...top }] }));
+  await writeFile(
+    join(dir, 'index.json'),
+    JSON.stringify({ ...index, manifests: [{ ...index.manifests[0], ...top }] }),
+  );
   return dir;
 }
 
@@ -104,9 +136,13 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 const images = await ensureDebianImages(['slim', 'node'], undefined, (line) => log(`(${line})`));
 const { layout, archive } = images.node;
 const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
-const manifest = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8')) as { layers: { digest: string; size: number }[] };
+const manifest = JSON.parse(
+  await readFile(join(layout, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8'),
+) as { layers: { digest: string; size: number }[] };
 const blobs = manifest.layers.map((l) => join(layout, 'blobs', 'sha256', l.digest.slice(7)));
-log(`image: Debian bookworm minbase + nodejs + npm, ${manifest.layers.length} layers, ${mb(manifest.layers.reduce((s, l) => s + l.size, 0))} compressed; ${RUNS} rounds: median time, median ratio to the floor of the same round, max RSS`);
+log(
+  `image: Debian bookworm minbase + nodejs + npm, ${manifest.layers.length} layers, ${mb(manifest.layers.reduce((s, l) => s + l.size, 0))} compressed; ${RUNS} rounds: median time, median ratio to the floor of the same round, max RSS`,
+);
 
 const registry = await startRegistry('none');
 const cache = await tempDir();
@@ -116,11 +152,19 @@ try {
   /** A cache directory per case; `fresh` empties it before every run (a cold read). */
   const dir = (name: string) => join(cache.path, name.replace(/[^a-z0-9]+/gi, '-'));
   const fresh = (name: string) => () => rm(dir(name), { recursive: true, force: true });
-  const inspectCase = (name: string, input: string, cold: boolean): Case => ({ name, args: ['inspect', input, dir(name)], ...(cold ? { before: fresh(name) } : {}) });
-  const scanCase = (name: string, before?: () => Promise<void>, mode = 'all'): Case => ({ name, args: ['scan', `oci:${layout}`, dir(name), mode], ...(before ? { before } : {}) });
+  const inspectCase = (name: string, input: string, cold: boolean): Case => ({
+    name,
+    args: ['inspect', input, dir(name)],
+    ...(cold ? { before: fresh(name) } : {}),
+  });
+  const scanCase = (name: string, before?: () => Promise<void>, mode = 'all'): Case => ({
+    name,
+    args: ['scan', `oci:${layout}`, dir(name), mode],
+    ...(before ? { before } : {}),
+  });
   const slimLayout = images.slim.layout;
   const floorCase: Case = { name: 'floor: gunzip the layer blobs (node:zlib)', args: ['floor', ...blobs] };
-  const rawCase: Case = { name: '(inflate without gzip\'s CRC, for reference)', args: ['floor-raw', ...blobs] };
+  const rawCase: Case = { name: "(inflate without gzip's CRC, for reference)", args: ['floor-raw', ...blobs] };
   const walks: Case[] = [
     inspectCase('docker-archive, first read (digests verified)', `docker-archive:${archive}`, true),
     inspectCase('docker-archive, verified before (seeks)', `docker-archive:${archive}`, false),
@@ -129,13 +173,23 @@ try {
     inspectCase('registry, cold cache (pull, verify, walk)', ref, true),
     inspectCase('registry, warm cache', ref, false),
   ];
-  const fourLayers = inspectCase('oci layout, 4 layers at once, first read', `oci:${await doubledLayout(layout, dir('doubled layout'))}`, true);
+  const fourLayers = inspectCase(
+    'oci layout, 4 layers at once, first read',
+    `oci:${await doubledLayout(layout, dir('doubled layout'))}`,
+    true,
+  );
   const scanCold = scanCase('scan, cold (nothing cached)', fresh('scan, cold (nothing cached)'));
   const scanWarm = scanCase('scan, warm (image analysis cached)');
   const scanLayers = scanCase('scan, warm (layer cache only, re-analysed)', undefined, 'layers-only');
   const scanShared = scanCase('scan after an image sharing the base', async () => {
     await fresh('scan after an image sharing the base')();
-    await run(process.execPath, [worker, 'scan', `oci:${slimLayout}`, dir('scan after an image sharing the base'), 'all']);
+    await run(process.execPath, [
+      worker,
+      'scan',
+      `oci:${slimLayout}`,
+      dir('scan after an image sharing the base'),
+      'all',
+    ]);
   });
   const cases: Case[] = [floorCase, rawCase, ...walks, fourLayers, scanCold, scanWarm, scanLayers, scanShared];
   // Warm caches are filled once before the rounds: verified layers, pulled blobs, analyses.
@@ -149,24 +203,35 @@ try {
   let ok = true;
   log('');
   log(`${'measurement'.padEnd(48)} ${'time'.padStart(9)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)}  files`);
-  log(`${floorCase.name.padEnd(48)} ${`${floor.ms.toFixed(0)} ms`.padStart(9)} ${'1.00×'.padStart(6)} ${mb(floor.rssBytes).padStart(9)}`);
+  log(
+    `${floorCase.name.padEnd(48)} ${`${floor.ms.toFixed(0)} ms`.padStart(9)} ${'1.00×'.padStart(6)} ${mb(floor.rssBytes).padStart(9)}`,
+  );
   const raw = result(rawCase.name);
-  log(`${rawCase.name.padEnd(48)} ${`${raw.ms.toFixed(0)} ms`.padStart(9)} ${`${median(raw.ratios).toFixed(2)}×`.padStart(6)} ${mb(raw.rssBytes).padStart(9)}`);
+  log(
+    `${rawCase.name.padEnd(48)} ${`${raw.ms.toFixed(0)} ms`.padStart(9)} ${`${median(raw.ratios).toFixed(2)}×`.padStart(6)} ${mb(raw.rssBytes).padStart(9)}`,
+  );
   for (const c of walks) {
     const r = result(c.name);
     const ratio = median(r.ratios);
     const pass = ratio <= RATIO_TARGET && r.rssBytes < RSS_TARGET;
     ok &&= pass;
-    log(`${c.name.padEnd(48)} ${`${r.ms.toFixed(0)} ms`.padStart(9)} ${`${ratio.toFixed(2)}×`.padStart(6)} ${mb(r.rssBytes).padStart(9)}  ${r.files} (${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)})${pass ? '' : '  ← misses target'}`);
+    log(
+      `${c.name.padEnd(48)} ${`${r.ms.toFixed(0)} ms`.padStart(9)} ${`${ratio.toFixed(2)}×`.padStart(6)} ${mb(r.rssBytes).padStart(9)}  ${r.files} (${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)})${pass ? '' : '  ← misses target'}`,
+    );
   }
   const quad = result(fourLayers.name);
   const quadPass = quad.rssBytes < RSS_TARGET;
   ok &&= quadPass;
-  log(`${fourLayers.name.padEnd(48)} ${`${quad.ms.toFixed(0)} ms`.padStart(9)} ${'–'.padStart(6)} ${mb(quad.rssBytes).padStart(9)}  ${quad.files} (twice the bytes: memory only)${quadPass ? '' : '  ← misses target'}`);
+  log(
+    `${fourLayers.name.padEnd(48)} ${`${quad.ms.toFixed(0)} ms`.padStart(9)} ${'–'.padStart(6)} ${mb(quad.rssBytes).padStart(9)}  ${quad.files} (twice the bytes: memory only)${quadPass ? '' : '  ← misses target'}`,
+  );
   log('');
-  log(`targets: ≤ ${RATIO_TARGET}× the floor, peak RSS < ${mb(RSS_TARGET)}: ${ok ? 'met' : 'NOT met'}; ratio = median over ${RUNS} rounds (range)`);
+  log(
+    `targets: ≤ ${RATIO_TARGET}× the floor, peak RSS < ${mb(RSS_TARGET)}: ${ok ? 'met' : 'NOT met'}; ratio = median over ${RUNS} rounds (range)`,
+  );
   log('');
-  const ownShare = manifest.layers.slice(1).reduce((s, l) => s + l.size, 0) / manifest.layers.reduce((s, l) => s + l.size, 0);
+  const ownShare =
+    manifest.layers.slice(1).reduce((s, l) => s + l.size, 0) / manifest.layers.reduce((s, l) => s + l.size, 0);
   const cold = result(scanCold.name);
   const pct = (c: Case) => {
     const r = result(c.name, scanCold.name);
@@ -176,17 +241,26 @@ try {
   const layersOnly = pct(scanLayers);
   const shared = pct(scanShared);
   const scanRows: [string, Result, string, boolean][] = [
-    [scanCold.name, cold, `${median(cold.ratios).toFixed(2)}× floor (${Math.min(...cold.ratios).toFixed(2)}–${Math.max(...cold.ratios).toFixed(2)}; target ≤ 2)`, median(cold.ratios) <= 2],
+    [
+      scanCold.name,
+      cold,
+      `${median(cold.ratios).toFixed(2)}× floor (${Math.min(...cold.ratios).toFixed(2)}–${Math.max(...cold.ratios).toFixed(2)}; target ≤ 2)`,
+      median(cold.ratios) <= 2,
+    ],
     [scanWarm.name, warm.r, `${warm.text} (target ≤ 20 %)`, warm.ratio <= 0.2],
     [scanLayers.name, layersOnly.r, layersOnly.text, true],
     [scanShared.name, shared.r, `${shared.text}; own layers are ${(ownShare * 100).toFixed(0)} % of the bytes`, true],
   ];
   for (const [name, r, note, pass] of scanRows) {
     ok &&= pass;
-    log(`${name.padEnd(48)} ${`${r.ms.toFixed(0)} ms`.padStart(9)} ${mb(r.rssBytes).padStart(9)}  ${note}${pass ? '' : '  ← misses target'}`);
+    log(
+      `${name.padEnd(48)} ${`${r.ms.toFixed(0)} ms`.padStart(9)} ${mb(r.rssBytes).padStart(9)}  ${note}${pass ? '' : '  ← misses target'}`,
+    );
   }
   const floors = measured.get(floorCase.name)!.samples.map((s) => s.ms);
-  log(`floor ${floor.ms.toFixed(0)} ms (median; ${Math.min(...floors).toFixed(0)}–${Math.max(...floors).toFixed(0)} ms over the rounds)`);
+  log(
+    `floor ${floor.ms.toFixed(0)} ms (median; ${Math.min(...floors).toFixed(0)}–${Math.max(...floors).toFixed(0)} ms over the rounds)`,
+  );
   if (process.argv.includes('--check') && !ok) process.exitCode = 1;
 } finally {
   await registry.stop();

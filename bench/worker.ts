@@ -24,18 +24,39 @@ if (mode === 'floor') {
   // The same layers, decompressed concurrently with the zlib settings distrolens uses, output discarded.
   const { INFLATE_CHUNK } = await import('../src/util/compression.js');
   started = performance.now();
-  await Promise.all(args.map((blob) => pipeline(createReadStream(blob, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: INFLATE_CHUNK }),
-    new Writable({ write: (_chunk, _encoding, done) => done() }))));
+  await Promise.all(
+    args.map((blob) =>
+      pipeline(
+        createReadStream(blob, { highWaterMark: 1 << 20 }),
+        createGunzip({ chunkSize: INFLATE_CHUNK }),
+        new Writable({ write: (_chunk, _encoding, done) => done() }),
+      ),
+    ),
+  );
 } else if (mode === 'floor-raw') {
   // For reference: the same with gzip's CRC-32 left out, as distrolens reads digest-checked blobs.
   const { inflate } = await import('../src/util/compression.js');
   started = performance.now();
-  await Promise.all(args.map(async (blob) => {
-    for await (const _ of inflate(createReadStream(blob, { highWaterMark: 1 << 20 }), 'gzip', blob, undefined, true)) { /* discard */ }
-  }));
+  await Promise.all(
+    args.map(async (blob) => {
+      for await (const _ of inflate(
+        createReadStream(blob, { highWaterMark: 1 << 20 }),
+        'gzip',
+        blob,
+        undefined,
+        true,
+      )) {
+        /* discard */
+      }
+    }),
+  );
 } else if (mode === 'inspect') {
   const [input, cacheDir] = args as [string, string];
-  const [{ openSource }, { BlobCache }, { inspect }] = await Promise.all([import('../src/sources/index.js'), import('../src/cache/blobs.js'), import('../src/scan/inspect.js')]);
+  const [{ openSource }, { BlobCache }, { inspect }] = await Promise.all([
+    import('../src/sources/index.js'),
+    import('../src/cache/blobs.js'),
+    import('../src/scan/inspect.js'),
+  ]);
   started = performance.now();
   const source = await openSource(input, { ...(cacheDir === '-' ? {} : { cache: new BlobCache(cacheDir) }), env: {} });
   const { fs } = await inspect(source);
@@ -43,7 +64,11 @@ if (mode === 'floor') {
   await source.close();
 } else if (mode === 'scan') {
   const [input, cacheDir] = args as [string, string];
-  const [{ openSource }, { BlobCache }, { scanImage }] = await Promise.all([import('../src/sources/index.js'), import('../src/cache/blobs.js'), import('../src/scan/scan.js')]);
+  const [{ openSource }, { BlobCache }, { scanImage }] = await Promise.all([
+    import('../src/sources/index.js'),
+    import('../src/cache/blobs.js'),
+    import('../src/scan/scan.js'),
+  ]);
   started = performance.now();
   const source = await openSource(input, { cache: new BlobCache(cacheDir), env: {} });
   const layersOnly = args[2] === 'layers-only';
@@ -62,18 +87,40 @@ if (mode === 'floor') {
   const status = await updateDb({ source: args[0]!, dbPath: join(args[1]!, 'db', 'vulnerabilities.db') });
   files = status.advisories;
 } else if (mode === 'match') {
-  const [{ VulnDb }, { matchPackages }, { purl }, { PACKAGES, name }] = await Promise.all([import('../src/vuln/db.js'), import('../src/vuln/match.js'), import('../src/core/package.js'), import('./vuln.js')]);
+  const [{ VulnDb }, { matchPackages }, { purl }, { PACKAGES, name }] = await Promise.all([
+    import('../src/vuln/db.js'),
+    import('../src/vuln/match.js'),
+    import('../src/core/package.js'),
+    import('./vuln.js'),
+  ]);
   started = performance.now();
   const db = VulnDb.open(join(args[0]!, 'db', 'vulnerabilities.db'))!;
   const n = Number(args[1]);
-  const pkg = (type: import('../src/core/package.js').Package['type'], i: number, version: string): import('../src/core/package.js').Package =>
-    ({ type, name: name(type, i), version, ...(type === 'deb' ? { source: name(type, i), sourceVersion: version } : {}), purl: purl(type, undefined, name(type, i), version), locations: [{ path: '/', layer: 0 }] });
+  const pkg = (
+    type: import('../src/core/package.js').Package['type'],
+    i: number,
+    version: string,
+  ): import('../src/core/package.js').Package => ({
+    type,
+    name: name(type, i),
+    version,
+    ...(type === 'deb' ? { source: name(type, i), sourceVersion: version } : {}),
+    purl: purl(type, undefined, name(type, i), version),
+    locations: [{ path: '/', layer: 0 }],
+  });
   // An image's packages: OS packages and an application's npm tree, spread over the names.
-  const deb = Array.from({ length: Math.floor(n * 0.45) }, (_, i) => pkg('deb', (i * 7) % PACKAGES.deb, `${1 + (i % 9)}.${i % 7}-1`));
-  const npm = Array.from({ length: Math.floor(n * 0.45) }, (_, i) => pkg('npm', (i * 13) % PACKAGES.npm, `${i % 3}.${i % 20}.0`));
-  const apk = Array.from({ length: n - deb.length - npm.length }, (_, i) => pkg('apk', (i * 3) % PACKAGES.apk, `${1 + (i % 9)}.0.0-r0`));
-  files = matchPackages([...deb, ...npm], { id: 'debian', versionId: '12' }, db).vulnerabilities.length
-    + matchPackages(apk, { id: 'alpine', versionId: '3.20.3' }, db).vulnerabilities.length;
+  const deb = Array.from({ length: Math.floor(n * 0.45) }, (_, i) =>
+    pkg('deb', (i * 7) % PACKAGES.deb, `${1 + (i % 9)}.${i % 7}-1`),
+  );
+  const npm = Array.from({ length: Math.floor(n * 0.45) }, (_, i) =>
+    pkg('npm', (i * 13) % PACKAGES.npm, `${i % 3}.${i % 20}.0`),
+  );
+  const apk = Array.from({ length: n - deb.length - npm.length }, (_, i) =>
+    pkg('apk', (i * 3) % PACKAGES.apk, `${1 + (i % 9)}.0.0-r0`),
+  );
+  files =
+    matchPackages([...deb, ...npm], { id: 'debian', versionId: '12' }, db).vulnerabilities.length +
+    matchPackages(apk, { id: 'alpine', versionId: '3.20.3' }, db).vulnerabilities.length;
   db.close();
 } else {
   throw new Error(`unknown mode ${mode}`);

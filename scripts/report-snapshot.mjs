@@ -42,7 +42,9 @@ for (const [name, input] of inputs) {
   try {
     const { report } = await scanImage(source, { platform: { os: 'linux', architecture: 'amd64' } });
     writeFileSync(join(out, `${name}.json`), `${JSON.stringify({ ...report, createdAt: undefined }, null, 2)}\n`);
-    console.log(`${name}: ${report.score.grade} ${report.os.classification}, ${report.packages.length} packages, ${report.findings.length} findings`);
+    console.log(
+      `${name}: ${report.score.grade} ${report.os.classification}, ${report.packages.length} packages, ${report.findings.length} findings`,
+    );
   } finally {
     await source.close();
   }

@@ -15,7 +15,11 @@ const walk = (dir) => {
   }
 };
 for (const root of roots) {
-  try { walk(root); } catch { /* root absent */ }
+  try {
+    walk(root);
+  } catch {
+    /* root absent */
+  }
 }
 if (files.length === 0) {
   console.error('no test files found; run `npm run build` first');

@@ -25,7 +25,21 @@ const ALLOWED: Record<string, readonly string[]> = {
   dockerfile: ['core', 'recommend'],
   server: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'vuln', 'recommend', 'version'],
   scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'judge', 'score', 'vuln', 'version'],
-  cli: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'policy', 'vuln', 'dockerfile', 'recommend', 'server', 'version'],
+  cli: [
+    'core',
+    'util',
+    'image',
+    'cache',
+    'sources',
+    'scan',
+    'report',
+    'policy',
+    'vuln',
+    'dockerfile',
+    'recommend',
+    'server',
+    'version',
+  ],
   index: ['*'],
   version: [],
 };
@@ -33,11 +47,18 @@ const ALLOWED: Record<string, readonly string[]> = {
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') && !path.endsWith('.test.ts') ? [path] : [];
+    return statSync(path).isDirectory()
+      ? files(path)
+      : path.endsWith('.ts') && !path.endsWith('.test.ts')
+        ? [path]
+        : [];
   });
 }
 
-const layerOf = (file: string): string => relative(join(REPO_ROOT, 'src'), file).split('/')[0]!.replace(/\.[jt]s$/, '');
+const layerOf = (file: string): string =>
+  relative(join(REPO_ROOT, 'src'), file)
+    .split('/')[0]!
+    .replace(/\.[jt]s$/, '');
 
 test('imports in src/ follow the pipeline', () => {
   const wrong: string[] = [];
@@ -60,11 +81,13 @@ test('imports in src/ follow the pipeline', () => {
           const own = relative(join(REPO_ROOT, 'src', from), file).split('/');
           const their = relative(join(REPO_ROOT, 'src', from), target).split('/');
           const shared = their.length === 1 || their[0] === 'common';
-          if (own.length > 1 && !shared && own[0] !== their[0]) wrong.push(`${relative(REPO_ROOT, file)} imports sibling ${match[1]}`);
+          if (own.length > 1 && !shared && own[0] !== their[0])
+            wrong.push(`${relative(REPO_ROOT, file)} imports sibling ${match[1]}`);
         }
         continue;
       }
-      if (!allowed.includes('*') && !allowed.includes(to)) wrong.push(`${relative(REPO_ROOT, file)} (${from}) imports ${to}: ${match[1]}`);
+      if (!allowed.includes('*') && !allowed.includes(to))
+        wrong.push(`${relative(REPO_ROOT, file)} (${from}) imports ${to}: ${match[1]}`);
     }
   }
   assert.deepEqual(wrong, []);

@@ -13,10 +13,16 @@ test('docs/ci.md: the policy is valid, the workflows parse and call real options
   assert.equal(blocks.length, 3);
   const policy = parsePolicy(blocks[0]!, 'docs/ci.md policy');
   assert.equal(policy.minGrade, 'B');
-  assert.ok(policy.accept?.some((a) => a.vulnerability?.startsWith('CVE-') && a.package), 'a vulnerability acceptance');
+  assert.ok(
+    policy.accept?.some((a) => a.vulnerability?.startsWith('CVE-') && a.package),
+    'a vulnerability acceptance',
+  );
   const github = parse(blocks[1]!) as { jobs: Record<string, { steps: { run?: string; uses?: string }[] }> };
   const gitlab = parse(blocks[2]!) as Record<string, { script: string[] }>;
-  const commands = [...Object.values(github.jobs).flatMap((j) => j.steps.map((s) => s.run ?? '')), ...gitlab.distrolens!.script].filter((c) => c.includes('distrolens scan'));
+  const commands = [
+    ...Object.values(github.jobs).flatMap((j) => j.steps.map((s) => s.run ?? '')),
+    ...gitlab.distrolens!.script,
+  ].filter((c) => c.includes('distrolens scan'));
   assert.equal(commands.length, 2);
   const { IMAGE_FLAGS } = await import('../src/cli/options.js');
   for (const command of commands) {

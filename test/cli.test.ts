@@ -16,25 +16,50 @@ const schema = JSON.parse(await readFile(join(REPO_ROOT, 'schemas', 'report.sche
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 
 const image = buildImage({
-  layers: [{ files: [{ path: 'bin/app', content: 'x', mode: 0o755 }] }, { files: [{ path: 'etc/conf', content: 'y' }] }],
-  config: { User: '1000', Entrypoint: ['/bin/app'], Env: ['PATH=/bin', 'DB_PASSWORD=s3cret', 'URL=https://u:pw@example.com'], Labels: { maintainer: 'me' }, ExposedPorts: { '8080/tcp': {} } },
+  layers: [
+    { files: [{ path: 'bin/app', content: 'x', mode: 0o755 }] },
+    { files: [{ path: 'etc/conf', content: 'y' }] },
+  ],
+  config: {
+    User: '1000',
+    Entrypoint: ['/bin/app'],
+    Env: ['PATH=/bin', 'DB_PASSWORD=s3cret', 'URL=https://u:pw@example.com'],
+    Labels: { maintainer: 'me' },
+    ExposedPorts: { '8080/tcp': {} },
+  },
 });
 
 test('inspect --format json matches the published schema and redacts secrets', async () => {
   const dir = await tempDir();
   try {
     await writeOciLayout(join(dir.path, 'layout'), [{ image, tag: 'v1' }]);
-    const { code, stdout, stderr } = await cli(['inspect', `oci:${join(dir.path, 'layout')}:v1`, '--format', 'json', '--cache-dir', join(dir.path, 'cache')]);
+    const { code, stdout, stderr } = await cli([
+      'inspect',
+      `oci:${join(dir.path, 'layout')}:v1`,
+      '--format',
+      'json',
+      '--cache-dir',
+      join(dir.path, 'cache'),
+    ]);
     assert.equal(code, 0, stderr);
-    const report = JSON.parse(stdout) as { tool: { version: string }; target: { config: { env: string[] }; layers: { files: number; createdBy?: string }[] } };
+    const report = JSON.parse(stdout) as {
+      tool: { version: string };
+      target: { config: { env: string[] }; layers: { files: number; createdBy?: string }[] };
+    };
     assert.ok(validate(report), JSON.stringify(validate.errors));
     assert.equal(report.tool.version, VERSION);
     assert.deepEqual(report.target.config.env, ['PATH=/bin', 'DB_PASSWORD=<redacted>', 'URL=<redacted>']);
     assert.ok(!stdout.includes('s3cret'));
-    assert.deepEqual(report.target.layers.map((l: { files: number }) => l.files), [1, 1]);
+    assert.deepEqual(
+      report.target.layers.map((l: { files: number }) => l.files),
+      [1, 1],
+    );
     assert.equal(report.target.layers[0]!.createdBy, '/bin/sh -c #(nop) ADD layer0');
     // Deterministic: a second run prints the same bytes.
-    assert.equal((await cli(['inspect', `oci:${join(dir.path, 'layout')}:v1`, '-f', 'json', '--no-cache'])).stdout, stdout);
+    assert.equal(
+      (await cli(['inspect', `oci:${join(dir.path, 'layout')}:v1`, '-f', 'json', '--no-cache'])).stdout,
+      stdout,
+    );
   } finally {
     await dir.cleanup();
   }
@@ -50,7 +75,10 @@ test('inspect table shows the verdict facts and every layer in 80 columns', asyn
     assert.match(stdout, /^User: +1000$/m);
     assert.match(stdout, /^Layers: 2,/m);
     assert.match(stdout, /DB_PASSWORD=<redacted>/);
-    assert.ok(stdout.split('\n').every((line) => line.length <= 80), 'fits 80 columns');
+    assert.ok(
+      stdout.split('\n').every((line) => line.length <= 80),
+      'fits 80 columns',
+    );
   } finally {
     await dir.cleanup();
   }
@@ -63,7 +91,14 @@ test('--output writes atomically and never leaves a partial file on failure', as
     const out = join(dir.path, 'report.json');
     assert.equal((await cli(['inspect', join(dir.path, 'app.tar'), '-f', 'json', '-o', out, '--no-cache'])).code, 0);
     assert.ok(validate(JSON.parse(await readFile(out, 'utf8'))));
-    const broken = await cli(['inspect', join(dir.path, 'missing.tar'), '-f', 'json', '-o', join(dir.path, 'never.json')]);
+    const broken = await cli([
+      'inspect',
+      join(dir.path, 'missing.tar'),
+      '-f',
+      'json',
+      '-o',
+      join(dir.path, 'never.json'),
+    ]);
     assert.equal(broken.code, 2);
     assert.deepEqual((await readdir(dir.path)).sort(), ['app.tar', 'report.json']);
   } finally {
@@ -103,7 +138,11 @@ test('the installed bin runs: --version and --help', () => {
   const version = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
   assert.equal(version.status, 0);
   assert.equal(version.stdout.trim(), VERSION);
-  const pkg = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(join(REPO_ROOT, 'package.json'))}).version)`], { encoding: 'utf8' });
+  const pkg = spawnSync(
+    process.execPath,
+    ['-e', `console.log(require(${JSON.stringify(join(REPO_ROOT, 'package.json'))}).version)`],
+    { encoding: 'utf8' },
+  );
   assert.equal(pkg.stdout.trim(), VERSION, 'src/version.ts matches package.json');
   const help = spawnSync(process.execPath, [bin, 'inspect', '--help'], { encoding: 'utf8' });
   assert.match(help.stdout, /docker-archive:PATH/);
@@ -113,9 +152,14 @@ test('a reader that closes the pipe early (| head) gets no EPIPE stack trace, an
   const dir = await tempDir();
   try {
     const dockerfile = join(dir.path, 'Dockerfile');
-    await writeFile(dockerfile, 'FROM ubuntu:24.04\nENV API_TOKEN=ghp_0123456789abcdef0123456789abcdef0123\nCMD ["app"]\n');
+    await writeFile(
+      dockerfile,
+      'FROM ubuntu:24.04\nENV API_TOKEN=ghp_0123456789abcdef0123456789abcdef0123\nCMD ["app"]\n',
+    );
     const bin = join(REPO_ROOT, 'dist', 'src', 'cli', 'bin.js');
-    const child = spawn(process.execPath, [bin, 'lint', dockerfile, '--format', 'json', '--fail-on', 'high'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'lint', dockerfile, '--format', 'json', '--fail-on', 'high'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.destroy(); // the reader is gone before the first write
     let stderr = '';
     child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
@@ -130,7 +174,12 @@ test('a reader that closes the pipe early (| head) gets no EPIPE stack trace, an
 test('progress goes to a terminal stderr only, and --quiet silences it', async () => {
   const dir = await tempDir();
   try {
-    const big = buildImage({ layers: [{ files: [{ path: 'big', content: Buffer.alloc(3 << 20, 1) }] }, { files: [{ path: 'x', content: 'y' }] }] });
+    const big = buildImage({
+      layers: [
+        { files: [{ path: 'big', content: Buffer.alloc(3 << 20, 1) }] },
+        { files: [{ path: 'x', content: 'y' }] },
+      ],
+    });
     await writeOciLayout(join(dir.path, 'layout'), [{ image: big }]);
     const run = async (tty: boolean, quiet: boolean) => {
       let stderr = '';
@@ -167,7 +216,10 @@ test('scan: the table opens with the verdict and fits 80 columns; JSON matches t
     const lines = table.stdout.split('\n');
     assert.match(lines[0]!, /^app:1 +Grade [A-F] \(\d+\/100\)$/);
     assert.match(lines[1]!, /^Classification: /);
-    assert.ok(lines.every((line) => line.length <= 80), lines.find((l) => l.length > 80));
+    assert.ok(
+      lines.every((line) => line.length <= 80),
+      lines.find((l) => l.length > 80),
+    );
     const json = await cli(['scan', join(dir.path, 'app.tar'), '-f', 'json', '--no-cache']);
     assert.ok(validate(JSON.parse(json.stdout)), JSON.stringify(validate.errors));
     assert.ok(!json.stdout.includes('s3cret'));

@@ -21,7 +21,12 @@ async function check(input: string, options: Parameters<typeof openSource>[1] = 
     const image = await source.resolve();
     const stats = await validateImage(image);
     const fs = await buildFs(image);
-    return { image, stats, fs, listing: fs.entries().map((e) => `${e.path} ${e.type} ${e.size} ${e.mode.toString(8)} ${e.layer}`) };
+    return {
+      image,
+      stats,
+      fs,
+      listing: fs.entries().map((e) => `${e.path} ${e.type} ${e.size} ${e.mode.toString(8)} ${e.layer}`),
+    };
   } finally {
     await source.close();
   }
@@ -29,9 +34,23 @@ async function check(input: string, options: Parameters<typeof openSource>[1] = 
 
 const spec: ImageSpec = {
   layers: [
-    { files: [{ path: 'bin/', type: 'dir' }, { path: 'bin/busybox', content: 'ELF…', mode: 0o755 }, { path: 'bin/sh', type: 'hardlink', target: 'bin/busybox' },
-      { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' }, { path: 'usr/bin/passwd', content: 's', mode: 0o4755 }] },
-    { files: [{ path: 'etc/passwd', type: 'whiteout' }, { path: 'app/server', content: 'x'.repeat(3000), mode: 0o755 }, { path: 'tmp/', type: 'dir', mode: 0o1777 }], createdBy: 'COPY app' },
+    {
+      files: [
+        { path: 'bin/', type: 'dir' },
+        { path: 'bin/busybox', content: 'ELF…', mode: 0o755 },
+        { path: 'bin/sh', type: 'hardlink', target: 'bin/busybox' },
+        { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
+        { path: 'usr/bin/passwd', content: 's', mode: 0o4755 },
+      ],
+    },
+    {
+      files: [
+        { path: 'etc/passwd', type: 'whiteout' },
+        { path: 'app/server', content: 'x'.repeat(3000), mode: 0o755 },
+        { path: 'tmp/', type: 'dir', mode: 0o1777 },
+      ],
+      createdBy: 'COPY app',
+    },
   ],
   config: { User: 'nonroot', Cmd: ['/app/server'] },
 };
@@ -60,8 +79,16 @@ describe('the same image in every format', () => {
         const result = await check(input);
         assert.equal(result.image.source.kind, kind, input);
         assert.equal(result.image.configDigest, image.configDigest, input);
-        assert.deepEqual(result.image.layers.map((l) => l.diffId), image.layers.map((l) => l.diffId), input);
-        assert.deepEqual(result.stats.map((s) => s.uncompressedSize), image.layers.map((l) => l.tar.length), input);
+        assert.deepEqual(
+          result.image.layers.map((l) => l.diffId),
+          image.layers.map((l) => l.diffId),
+          input,
+        );
+        assert.deepEqual(
+          result.stats.map((s) => s.uncompressedSize),
+          image.layers.map((l) => l.tar.length),
+          input,
+        );
         assert.equal(result.image.config.user, 'nonroot');
         assert.equal(result.image.layers[1]!.createdBy, 'COPY app');
         results.push(result.listing);
@@ -80,7 +107,11 @@ describe('the same image in every format', () => {
     const dir = await tempDir();
     try {
       const listings = [];
-      for (const [name, data] of [['r.tar', tar], ['r.tar.gz', compress(tar, 'gzip')], ['r.tar.zst', compress(tar, 'zstd')]] as const) {
+      for (const [name, data] of [
+        ['r.tar', tar],
+        ['r.tar.gz', compress(tar, 'gzip')],
+        ['r.tar.zst', compress(tar, 'zstd')],
+      ] as const) {
         await writeFile(join(dir.path, name), data);
         listings.push((await check(`rootfs:${join(dir.path, name)}`)).listing);
         listings.push((await check(join(dir.path, name))).listing);
@@ -103,7 +134,10 @@ describe('the same image in every format', () => {
       assert.equal(fromDir.fs.stat('/bin/sh')?.type, 'hardlink');
       assert.equal(fromDir.fs.stat('/usr/bin/passwd')?.mode, 0o4755);
       for (const listing of listings) assert.deepEqual(listing, listings[0]);
-      assert.deepEqual(listings[0]!.map((l) => l.split(' ')[0]), ['/bin', '/bin/busybox', '/bin/sh', '/etc', '/etc/passwd', '/usr', '/usr/bin', '/usr/bin/passwd']);
+      assert.deepEqual(
+        listings[0]!.map((l) => l.split(' ')[0]),
+        ['/bin', '/bin/busybox', '/bin/sh', '/etc', '/etc/passwd', '/usr', '/usr/bin', '/usr/bin/passwd'],
+      );
     } finally {
       await dir.cleanup();
     }
@@ -124,7 +158,12 @@ describe('the same image in every format', () => {
 });
 
 test('a verified plain layer on disk is remembered, so the next walk seeks instead of hashing', async () => {
-  const image = buildImage({ layers: [{ files: [{ path: 'a', content: 'x'.repeat(5000) }], compression: 'none' }, { files: [{ path: 'b', content: 'y' }] }] });
+  const image = buildImage({
+    layers: [
+      { files: [{ path: 'a', content: 'x'.repeat(5000) }], compression: 'none' },
+      { files: [{ path: 'b', content: 'y' }] },
+    ],
+  });
   const dir = await tempDir();
   try {
     await writeFile(join(dir.path, 'a.tar'), dockerArchive([{ image, tags: ['a:1'] }]));
@@ -148,7 +187,13 @@ describe('archives with several images', () => {
     const dir = await tempDir();
     try {
       const path = join(dir.path, 'two.tar');
-      await writeFile(path, dockerArchive([{ image: a, tags: ['repo/a:1'] }, { image: b, tags: ['docker.io/library/b:latest'] }]));
+      await writeFile(
+        path,
+        dockerArchive([
+          { image: a, tags: ['repo/a:1'] },
+          { image: b, tags: ['docker.io/library/b:latest'] },
+        ]),
+      );
       const error = await rejectsWithCode((await openSource(path)).resolve(), 'E_IMAGE_AMBIGUOUS');
       assert.match(error.message, /repo\/a:1; docker.io\/library\/b:latest/);
       assert.equal((await check(`docker-archive:${path}:b`)).image.configDigest, b.configDigest);
@@ -162,66 +207,99 @@ describe('archives with several images', () => {
   test('OCI layout selects by ref name or digest, and by platform in an index', async () => {
     const a = buildImage({ layers: [{ files: [{ path: 'a', content: 'a' }] }] });
     const b = buildImage({ layers: [{ files: [{ path: 'b', content: 'b' }] }] });
-    const arm = buildImage({ layers: [{ files: [{ path: 'arm', content: 'c' }] }], platform: { os: 'linux', architecture: 'arm64' } });
+    const arm = buildImage({
+      layers: [{ files: [{ path: 'arm', content: 'c' }] }],
+      platform: { os: 'linux', architecture: 'arm64' },
+    });
     const dir = await tempDir();
     try {
       const layout = join(dir.path, 'layout');
-      await writeOciLayout(layout, [{ image: a, tag: 'a' }, { image: b, tag: 'b' }]);
+      await writeOciLayout(layout, [
+        { image: a, tag: 'a' },
+        { image: b, tag: 'b' },
+      ]);
       await rejectsWithCode((await openSource(`oci:${layout}`)).resolve(), 'E_IMAGE_AMBIGUOUS');
       assert.equal((await check(`oci:${layout}:b`)).image.configDigest, b.configDigest);
       assert.equal((await check(`oci:${layout}@${a.manifestDigest}`)).image.configDigest, a.configDigest);
       const multi = join(dir.path, 'multi');
       const { buildIndex } = await import('./fixtures/image.js');
       await writeOciLayout(multi, [{ image: a }, { image: arm }], { ...buildIndex([a, arm]), tag: 'latest' });
-      const chosen = await (await openSource(`oci:${multi}:latest`)).resolve({ platform: { os: 'linux', architecture: 'arm64' } });
+      const chosen = await (
+        await openSource(`oci:${multi}:latest`)
+      ).resolve({ platform: { os: 'linux', architecture: 'arm64' } });
       assert.equal(chosen.configDigest, arm.configDigest);
       assert.equal(chosen.platforms.length, 2);
-      assert.equal((await check(`oci:${multi}@${arm.manifestDigest}`)).image.configDigest, arm.configDigest, 'digest nested in an index');
+      assert.equal(
+        (await check(`oci:${multi}@${arm.manifestDigest}`)).image.configDigest,
+        arm.configDigest,
+        'digest nested in an index',
+      );
     } finally {
       await dir.cleanup();
     }
   });
 });
 
-describe('real upstream archives (shared/realdata)', { skip: hasRealdata ? false : 'shared/realdata not found' }, () => {
-  const cases: [string, string, number, Record<string, unknown>][] = [
-    ['images/dive/test-docker-image.tar', 'docker-archive', 14, { reference: 'dive-test:latest' }],
-    ['images/go-containerregistry/hello-world-v25.tar', 'docker-archive', 1, {}],
-    ['docker-archive:%/images/go-containerregistry/test_link.tar:bazel/v1/tarball:test_image_1', 'docker-archive', 0, {}],
-    ['docker-archive:%/images/go-containerregistry/test_link.tar:bazel/v1/tarball:test_image_3', 'docker-archive', 0, {}],
-    ['images/trivy/alpine-39.tar.gz', 'docker-archive', 1, { configDigest: 'sha256:055936d3920576da37aa9bc460d70c5f212028bda1c08c0879aedf03d7a66ea1' }],
-    ['images/snyk-docker-plugin/busybox-1.31.1.tar', 'oci-archive', 1, {}],
-    ['images/snyk-docker-plugin/hello-world.tar', 'docker-archive', 1, {}],
-    ['images/alpine/gliderlabs-library-3.9-x86_64/rootfs.tar.xz', 'rootfs', 1, {}],
-    ['images/alpine/docker-alpine-3.9.6-x86_64/alpine-minirootfs-3.9.6-x86_64.tar.gz', 'rootfs', 1, {}],
-    ['images/alpine/docker-alpine-3.20.3-x86_64/alpine-minirootfs-3.20.3-x86_64.tar.gz', 'rootfs', 1, {}],
-  ];
-  for (const [path, kind, layers, expected] of cases) {
-    test(`${path.replace('%/', '')} opens and passes the conformance check`, async () => {
-      const input = path.includes('%') ? path.replace('%', REALDATA) : join(REALDATA, path);
-      const { image, stats, fs } = await check(input);
-      assert.equal(image.source.kind, kind);
-      if (layers) assert.equal(image.layers.length, layers);
-      assert.ok(stats.every((s) => s.entries > 0));
-      assert.ok(fs.size > 0);
-      if (expected.reference) assert.equal(image.source.reference, expected.reference);
-      if (expected.configDigest) assert.equal(image.configDigest, expected.configDigest);
+describe(
+  'real upstream archives (shared/realdata)',
+  { skip: hasRealdata ? false : 'shared/realdata not found' },
+  () => {
+    const cases: [string, string, number, Record<string, unknown>][] = [
+      ['images/dive/test-docker-image.tar', 'docker-archive', 14, { reference: 'dive-test:latest' }],
+      ['images/go-containerregistry/hello-world-v25.tar', 'docker-archive', 1, {}],
+      [
+        'docker-archive:%/images/go-containerregistry/test_link.tar:bazel/v1/tarball:test_image_1',
+        'docker-archive',
+        0,
+        {},
+      ],
+      [
+        'docker-archive:%/images/go-containerregistry/test_link.tar:bazel/v1/tarball:test_image_3',
+        'docker-archive',
+        0,
+        {},
+      ],
+      [
+        'images/trivy/alpine-39.tar.gz',
+        'docker-archive',
+        1,
+        { configDigest: 'sha256:055936d3920576da37aa9bc460d70c5f212028bda1c08c0879aedf03d7a66ea1' },
+      ],
+      ['images/snyk-docker-plugin/busybox-1.31.1.tar', 'oci-archive', 1, {}],
+      ['images/snyk-docker-plugin/hello-world.tar', 'docker-archive', 1, {}],
+      ['images/alpine/gliderlabs-library-3.9-x86_64/rootfs.tar.xz', 'rootfs', 1, {}],
+      ['images/alpine/docker-alpine-3.9.6-x86_64/alpine-minirootfs-3.9.6-x86_64.tar.gz', 'rootfs', 1, {}],
+      ['images/alpine/docker-alpine-3.20.3-x86_64/alpine-minirootfs-3.20.3-x86_64.tar.gz', 'rootfs', 1, {}],
+    ];
+    for (const [path, kind, layers, expected] of cases) {
+      test(`${path.replace('%/', '')} opens and passes the conformance check`, async () => {
+        const input = path.includes('%') ? path.replace('%', REALDATA) : join(REALDATA, path);
+        const { image, stats, fs } = await check(input);
+        assert.equal(image.source.kind, kind);
+        if (layers) assert.equal(image.layers.length, layers);
+        assert.ok(stats.every((s) => s.entries > 0));
+        assert.ok(fs.size > 0);
+        if (expected.reference) assert.equal(image.source.reference, expected.reference);
+        if (expected.configDigest) assert.equal(image.configDigest, expected.configDigest);
+      });
+    }
+
+    test('alpine 3.9 rootfs carries the empty root password of CVE-2019-5021', async () => {
+      const source = await openSource(join(REALDATA, 'images/alpine/gliderlabs-library-3.9-x86_64/rootfs.tar.xz'));
+      const fs = await buildFs(await source.resolve(), {
+        capture: { match: (p) => p === '/etc/shadow' || p === '/etc/alpine-release', maxBytes: 4096 },
+      });
+      await source.close();
+      assert.equal(fs.content('/etc/shadow')?.data.toString().split('\n')[0], 'root:::0:::::');
+      assert.equal(fs.content('/etc/alpine-release')?.data.toString().trim(), '3.9.0');
+      assert.equal(fs.resolve('/bin/sh'), '/bin/busybox');
     });
-  }
 
-  test('alpine 3.9 rootfs carries the empty root password of CVE-2019-5021', async () => {
-    const source = await openSource(join(REALDATA, 'images/alpine/gliderlabs-library-3.9-x86_64/rootfs.tar.xz'));
-    const fs = await buildFs(await source.resolve(), { capture: { match: (p) => p === '/etc/shadow' || p === '/etc/alpine-release', maxBytes: 4096 } });
-    await source.close();
-    assert.equal(fs.content('/etc/shadow')?.data.toString().split('\n')[0], 'root:::0:::::');
-    assert.equal(fs.content('/etc/alpine-release')?.data.toString().trim(), '3.9.0');
-    assert.equal(fs.resolve('/bin/sh'), '/bin/busybox');
-  });
-
-  test('dive image: whiteouts applied across 14 layers', async () => {
-    const { fs } = await check(join(REALDATA, 'images/dive/test-docker-image.tar'));
-    assert.equal(fs.stat('/root/example'), undefined, 'removed by rm -rf in layer 9');
-    assert.ok(fs.layers[9]!.removed.some((e) => e.path === '/root/example/somefile1.txt'));
-    assert.equal(fs.stat('/root/saved.txt')?.layer, 13);
-  });
-});
+    test('dive image: whiteouts applied across 14 layers', async () => {
+      const { fs } = await check(join(REALDATA, 'images/dive/test-docker-image.tar'));
+      assert.equal(fs.stat('/root/example'), undefined, 'removed by rm -rf in layer 9');
+      assert.ok(fs.layers[9]!.removed.some((e) => e.path === '/root/example/somefile1.txt'));
+      assert.equal(fs.stat('/root/saved.txt')?.layer, 13);
+    });
+  },
+);

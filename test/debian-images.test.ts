@@ -19,19 +19,28 @@ import { scanInput } from './fixtures/scan.js';
  * Real images built from Debian packages, read from every local format and from the real
  * registry after a push by our own code. The filesystem must match the root it was built from.
  */
-const tools = ['debootstrap', 'dpkg-deb', 'apt-get'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const skip = !tools ? 'debootstrap/dpkg not installed (run .ci/run)' : !registryAvailable() ? 'docker-registry not installed (run .ci/run)' : false;
+const tools = ['debootstrap', 'dpkg-deb', 'apt-get'].every(
+  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0,
+);
+const skip = !tools
+  ? 'debootstrap/dpkg not installed (run .ci/run)'
+  : !registryAvailable()
+    ? 'docker-registry not installed (run .ci/run)'
+    : false;
 
 describe('images built from Debian packages', { skip, timeout: 15 * 60_000 }, () => {
   let images: Record<DebianImageName, DebianImage>;
   let registry: TestRegistry;
   let cache: Awaited<ReturnType<typeof tempDir>>;
 
-  before(async () => {
-    images = await ensureDebianImages(['slim', 'static', 'base', 'multiarch']);
-    registry = await startRegistry('none');
-    cache = await tempDir();
-  }, { timeout: 15 * 60_000 });
+  before(
+    async () => {
+      images = await ensureDebianImages(['slim', 'static', 'base', 'multiarch']);
+      registry = await startRegistry('none');
+      cache = await tempDir();
+    },
+    { timeout: 15 * 60_000 },
+  );
   after(async () => {
     await registry?.stop();
     await cache?.cleanup();
@@ -42,7 +51,11 @@ describe('images built from Debian packages', { skip, timeout: 15 * 60_000 }, ()
       const client = new RegistryClient(registry.host);
       const pushed = await pushLayout(client, `debian/${name}`, 'latest', images[name].layout);
       const results = [];
-      for (const input of [`oci:${images[name].layout}`, `docker-archive:${images[name].archive}`, `${registry.host}/debian/${name}:latest`]) {
+      for (const input of [
+        `oci:${images[name].layout}`,
+        `docker-archive:${images[name].archive}`,
+        `${registry.host}/debian/${name}:latest`,
+      ]) {
         const source = await openSource(input, { cache: new BlobCache(cache.path), env: {} });
         const image = await source.resolve();
         await validateImage(image);
@@ -52,14 +65,37 @@ describe('images built from Debian packages', { skip, timeout: 15 * 60_000 }, ()
       }
       assert.equal(results[2]!.report.target.manifestDigest, pushed);
       for (const { report } of results) {
-        assert.deepEqual(report.target.layers.map((l) => l.diffId), results[0]!.report.target.layers.map((l) => l.diffId));
+        assert.deepEqual(
+          report.target.layers.map((l) => l.diffId),
+          results[0]!.report.target.layers.map((l) => l.diffId),
+        );
         assert.equal(report.target.configDigest, results[0]!.report.target.configDigest);
       }
       // Every path of the root it was built from, with the same type (find -printf %y).
-      const find = spawnSync('find', ['.', '-mindepth', '1', '-printf', '%P %y\n'], { cwd: images[name].rootfs!, encoding: 'utf8', maxBuffer: 1 << 28 });
-      const expected = find.stdout.trim().split('\n').map((line) => `/${line}`).sort();
-      const typeCode = { file: 'f', dir: 'd', symlink: 'l', hardlink: 'f', char: 'c', block: 'b', fifo: 'p', other: '?' } as const;
-      const actual = results[0]!.fs.entries().map((e) => `${e.path} ${typeCode[e.type]}`).sort();
+      const find = spawnSync('find', ['.', '-mindepth', '1', '-printf', '%P %y\n'], {
+        cwd: images[name].rootfs!,
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      });
+      const expected = find.stdout
+        .trim()
+        .split('\n')
+        .map((line) => `/${line}`)
+        .sort();
+      const typeCode = {
+        file: 'f',
+        dir: 'd',
+        symlink: 'l',
+        hardlink: 'f',
+        char: 'c',
+        block: 'b',
+        fifo: 'p',
+        other: '?',
+      } as const;
+      const actual = results[0]!.fs
+        .entries()
+        .map((e) => `${e.path} ${typeCode[e.type]}`)
+        .sort();
       assert.deepEqual(actual, expected);
       if (name !== 'slim') {
         assert.equal(results[0]!.fs.stat('/var/lib/dpkg/status'), undefined, 'distroless has no dpkg status file');
@@ -77,11 +113,16 @@ describe('images built from Debian packages', { skip, timeout: 15 * 60_000 }, ()
     await pushLayout(new RegistryClient(registry.host), 'debian/multi', 'latest', images.multiarch.layout);
     for (const input of [`oci:${images.multiarch.layout}`, `${registry.host}/debian/multi:latest`]) {
       const amd = await (await openSource(input, { cache: new BlobCache(cache.path), env: {} })).resolve();
-      const arm = await (await openSource(input, { cache: new BlobCache(cache.path), env: {} })).resolve({ platform: { os: 'linux', architecture: 'arm64' } });
+      const arm = await (
+        await openSource(input, { cache: new BlobCache(cache.path), env: {} })
+      ).resolve({ platform: { os: 'linux', architecture: 'arm64' } });
       assert.equal(amd.platform.architecture, 'amd64');
       assert.equal(arm.platform.architecture, 'arm64');
       assert.notEqual(amd.manifestDigest, arm.manifestDigest);
-      assert.deepEqual(amd.platforms.map((p) => p.architecture), ['amd64', 'arm64']);
+      assert.deepEqual(
+        amd.platforms.map((p) => p.architecture),
+        ['amd64', 'arm64'],
+      );
       await validateImage(arm);
     }
   });
@@ -89,32 +130,61 @@ describe('images built from Debian packages', { skip, timeout: 15 * 60_000 }, ()
 
 describe('scan of images built from Debian packages', { skip, timeout: 15 * 60_000 }, () => {
   let images: Record<DebianImageName, DebianImage>;
-  before(async () => {
-    images = await ensureDebianImages(['slim', 'static', 'base']);
-  }, { timeout: 15 * 60_000 });
+  before(
+    async () => {
+      images = await ensureDebianImages(['slim', 'static', 'base']);
+    },
+    { timeout: 15 * 60_000 },
+  );
 
   const scanLayout = (name: DebianImageName) => scanInput(`oci:${images[name].layout}`);
 
   test('slim: packages equal what dpkg-query reports on the same root; shells, apt/dpkg, setuid as find sees them', async () => {
     const report = await scanLayout('slim');
     const root = images.slim.rootfs!;
-    const query = spawnSync('dpkg-query', [`--admindir=${root}/var/lib/dpkg`, '-W', '-f', '${db:Status-Status} ${Package}@${Version} ${Architecture}\\n'], { encoding: 'utf8' });
+    const query = spawnSync(
+      'dpkg-query',
+      [`--admindir=${root}/var/lib/dpkg`, '-W', '-f', '${db:Status-Status} ${Package}@${Version} ${Architecture}\\n'],
+      { encoding: 'utf8' },
+    );
     assert.equal(query.status, 0, query.stderr);
-    const expected = query.stdout.trim().split('\n').filter((l) => l.startsWith('installed ')).map((l) => l.split(' ').slice(1).join(' ')).sort();
+    const expected = query.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('installed '))
+      .map((l) => l.split(' ').slice(1).join(' '))
+      .sort();
     assert.deepEqual(report.packages.map((p) => `${p.name}@${p.version} ${p.arch}`).sort(), expected);
-    assert.ok(report.packages.every((p) => p.purl.startsWith(`pkg:deb/debian/${encodeURIComponent(p.name)}@`) && p.purl.endsWith(`?arch=${p.arch}&distro=debian-12`)), "purls carry arch and distro");
-    assert.equal(report.packages.find((p) => p.name === "libc6")?.purl.replace(/@.*\?/, "@V?"), "pkg:deb/debian/libc6@V?arch=amd64&distro=debian-12");
+    assert.ok(
+      report.packages.every(
+        (p) =>
+          p.purl.startsWith(`pkg:deb/debian/${encodeURIComponent(p.name)}@`) &&
+          p.purl.endsWith(`?arch=${p.arch}&distro=debian-12`),
+      ),
+      'purls carry arch and distro',
+    );
+    assert.equal(
+      report.packages.find((p) => p.name === 'libc6')?.purl.replace(/@.*\?/, '@V?'),
+      'pkg:deb/debian/libc6@V?arch=amd64&distro=debian-12',
+    );
     const names = (items: readonly { name: string }[]) => new Set(items.map((i) => i.name));
     for (const shell of ['bash', 'dash', 'sh']) assert.ok(names(report.surface.shells).has(shell), shell);
     for (const pm of ['apt', 'apt-get', 'dpkg']) assert.ok(names(report.surface.packageManagers).has(pm), pm);
     const find = spawnSync('find', ['.', '-xdev', '-type', 'f', '-perm', '-4000'], { cwd: root, encoding: 'utf8' });
-    const setuid = find.stdout.trim().split('\n').map((p) => p.replace(/^\./, '')).sort();
+    const setuid = find.stdout
+      .trim()
+      .split('\n')
+      .map((p) => p.replace(/^\./, ''))
+      .sort();
     // /bin, /sbin, /lib are symlinks into /usr on bookworm: the image paths are the /usr ones.
     assert.deepEqual(report.surface.setuid.map((s) => s.path).sort(), setuid);
     assert.equal(report.os.classification, 'general');
     assert.equal(report.os.versionId, '12');
     // Licences come from /usr/share/doc/<pkg>/copyright, where Debian records them.
-    assert.ok(report.packages.find((p) => p.name === 'dash')?.licenses?.some((l) => /BSD/i.test(l)), JSON.stringify(report.packages.find((p) => p.name === 'dash')));
+    assert.ok(
+      report.packages.find((p) => p.name === 'dash')?.licenses?.some((l) => /BSD/i.test(l)),
+      JSON.stringify(report.packages.find((p) => p.name === 'dash')),
+    );
     assert.ok(report.packages.filter((p) => p.licenses?.length).length > report.packages.length / 2);
     assert.ok(report.findings.some((f) => f.ruleId === 'config/runs-as-root'));
     assert.equal(report.score.grade, 'D');
@@ -136,13 +206,23 @@ describe('scan of images built from Debian packages', { skip, timeout: 15 * 60_0
       const admin = await mkdtemp(join(root, '..', `${name}-admin-`));
       try {
         const records = (await readdir(join(root, 'var/lib/dpkg/status.d'))).filter((f) => !f.endsWith('.md5sums'));
-        const status = await Promise.all(records.map(async (f) => `${(await readFile(join(root, 'var/lib/dpkg/status.d', f), 'utf8')).trimEnd()}\nStatus: install ok installed\n`));
+        const status = await Promise.all(
+          records.map(
+            async (f) =>
+              `${(await readFile(join(root, 'var/lib/dpkg/status.d', f), 'utf8')).trimEnd()}\nStatus: install ok installed\n`,
+          ),
+        );
         await writeFile(join(admin, 'status'), `${status.join('\n')}\n`);
         await mkdir(join(admin, 'info'));
         await mkdir(join(admin, 'updates'));
-        const query = spawnSync('dpkg-query', [`--admindir=${admin}`, '-W', '-f', '${Package}@${Version}\\n'], { encoding: 'utf8' });
+        const query = spawnSync('dpkg-query', [`--admindir=${admin}`, '-W', '-f', '${Package}@${Version}\\n'], {
+          encoding: 'utf8',
+        });
         assert.equal(query.status, 0, query.stderr);
-        assert.deepEqual(report.packages.map((p) => `${p.name}@${p.version}`).sort(), query.stdout.trim().split('\n').sort());
+        assert.deepEqual(
+          report.packages.map((p) => `${p.name}@${p.version}`).sort(),
+          query.stdout.trim().split('\n').sort(),
+        );
       } finally {
         const { rm } = await import('node:fs/promises');
         await rm(admin, { recursive: true, force: true });
@@ -158,26 +238,43 @@ describe('scan of images built from Debian packages', { skip, timeout: 15 * 60_0
     const apt = slim.packages.find((p) => p.name === 'apt')!;
     assert.equal(libc.source, 'glibc');
     // Advisories as Debian's OSV export writes them: by source package, in source versions.
-    const record = (id: string, name: string, fixed: string) => ({ id, upstream: [id.replace(/^DEBIAN-/, '')],
-      affected: [{ package: { ecosystem: 'Debian:12', name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }] });
+    const record = (id: string, name: string, fixed: string) => ({
+      id,
+      upstream: [id.replace(/^DEBIAN-/, '')],
+      affected: [
+        {
+          package: { ecosystem: 'Debian:12', name },
+          ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }],
+        },
+      ],
+    });
     const dir = await tempDir();
     try {
       const { writeFile } = await import('node:fs/promises');
-      await writeFile(join(dir.path, 'debian.json'), JSON.stringify([
-        record('DEBIAN-CVE-2099-0001', 'glibc', `${libc.sourceVersion}+deb12u99`),
-        record('DEBIAN-CVE-2099-0002', 'glibc', libc.sourceVersion!), // fixed in the installed version
-        record('DEBIAN-CVE-2099-0003', 'apt', `${apt.sourceVersion}+deb12u99`),
-      ]));
+      await writeFile(
+        join(dir.path, 'debian.json'),
+        JSON.stringify([
+          record('DEBIAN-CVE-2099-0001', 'glibc', `${libc.sourceVersion}+deb12u99`),
+          record('DEBIAN-CVE-2099-0002', 'glibc', libc.sourceVersion!), // fixed in the installed version
+          record('DEBIAN-CVE-2099-0003', 'apt', `${apt.sourceVersion}+deb12u99`),
+        ]),
+      );
       const { updateDb } = await import('../src/vuln/update.js');
       const { VulnDb } = await import('../src/vuln/db.js');
       await updateDb({ source: join(dir.path, 'debian.json'), dbPath: join(dir.path, 'db') });
       const db = VulnDb.open(join(dir.path, 'db'))!;
       try {
-        const withVulns = (name: DebianImageName) => scanInput(`oci:${images[name].layout}`, { vulnerabilities: { source: db } });
-        const found = (r: Awaited<ReturnType<typeof scanLayout>>) => [...new Set(r.vulnerabilities.map((v) => `${v.id} ${v.package.name}`))].sort();
+        const withVulns = (name: DebianImageName) =>
+          scanInput(`oci:${images[name].layout}`, { vulnerabilities: { source: db } });
+        const found = (r: Awaited<ReturnType<typeof scanLayout>>) =>
+          [...new Set(r.vulnerabilities.map((v) => `${v.id} ${v.package.name}`))].sort();
         // Every binary package built from the source: libc6 and libc-bin from glibc, apt and libapt-pkg from apt.
-        const binaries = (r: typeof slim, source: string, id: string) => r.packages.filter((p) => (p.source ?? p.name) === source).map((p) => `${id} ${p.name}`);
-        assert.deepEqual(found(await withVulns('slim')), [...binaries(slim, 'glibc', 'CVE-2099-0001'), ...binaries(slim, 'apt', 'CVE-2099-0003')].sort());
+        const binaries = (r: typeof slim, source: string, id: string) =>
+          r.packages.filter((p) => (p.source ?? p.name) === source).map((p) => `${id} ${p.name}`);
+        assert.deepEqual(
+          found(await withVulns('slim')),
+          [...binaries(slim, 'glibc', 'CVE-2099-0001'), ...binaries(slim, 'apt', 'CVE-2099-0003')].sort(),
+        );
         assert.ok(binaries(slim, 'apt', 'x').length > 1);
         const base = await withVulns('base');
         assert.deepEqual(found(base), binaries(base, 'glibc', 'CVE-2099-0001').sort());
@@ -195,10 +292,13 @@ describe('scan of images built from Debian packages', { skip, timeout: 15 * 60_0
 describe('recommend on images built from Debian packages', { skip, timeout: 15 * 60_000 }, () => {
   let images: Record<DebianImageName, DebianImage>;
   let dir: { path: string; cleanup: () => Promise<void> };
-  before(async () => {
-    images = await ensureDebianImages(['slim', 'static', 'base']);
-    dir = await tempDir();
-  }, { timeout: 15 * 60_000 });
+  before(
+    async () => {
+      images = await ensureDebianImages(['slim', 'static', 'base']);
+      dir = await tempDir();
+    },
+    { timeout: 15 * 60_000 },
+  );
   after(async () => dir.cleanup());
 
   const recommendJson = async (input: string, ...args: string[]) => {
@@ -208,24 +308,47 @@ describe('recommend on images built from Debian packages', { skip, timeout: 15 *
   };
 
   test('a Debian image running node (the real node binary in /usr/local/bin): a Node.js base, with what breaks', async () => {
-    const layout = await extendImage(images.slim, join(dir.path, 'node'), [
-      { path: 'usr/local/bin/node', from: realpathSync(process.execPath), mode: 0o755 },
-      { path: 'app/server.js', content: 'require("http").createServer((q, s) => s.end("ok")).listen(8080)\n' },
-    ], { Cmd: ['node', '/app/server.js'], WorkingDir: '/app', Healthcheck: { Test: ['CMD-SHELL', 'curl -f http://localhost:8080/ || exit 1'] } });
+    const layout = await extendImage(
+      images.slim,
+      join(dir.path, 'node'),
+      [
+        { path: 'usr/local/bin/node', from: realpathSync(process.execPath), mode: 0o755 },
+        { path: 'app/server.js', content: 'require("http").createServer((q, s) => s.end("ok")).listen(8080)\n' },
+      ],
+      {
+        Cmd: ['node', '/app/server.js'],
+        WorkingDir: '/app',
+        Healthcheck: { Test: ['CMD-SHELL', 'curl -f http://localhost:8080/ || exit 1'] },
+      },
+    );
     const r = await recommendJson(`oci:${layout}`, '--no-measure');
     assert.equal(r.runtime, 'node');
     assert.equal(r.alreadyMinimal, false);
-    assert.ok(r.candidates.length >= 2 && r.candidates.every((c) => c.runtime === 'node'), JSON.stringify(r.candidates.map((c) => c.ref)));
-    assert.ok(r.candidates.some((c) => c.ref.startsWith('gcr.io/distroless/nodejs')) && r.candidates.some((c) => c.family === 'chainguard'));
+    assert.ok(
+      r.candidates.length >= 2 && r.candidates.every((c) => c.runtime === 'node'),
+      JSON.stringify(r.candidates.map((c) => c.ref)),
+    );
+    assert.ok(
+      r.candidates.some((c) => c.ref.startsWith('gcr.io/distroless/nodejs')) &&
+        r.candidates.some((c) => c.family === 'chainguard'),
+    );
     assert.ok(r.current.shells > 0 && r.current.packageManagers > 0);
     assert.ok(r.candidates.every((c) => !c.base.measured && c.base.shells === 0));
-    assert.ok(r.breaks.some((b) => /HEALTHCHECK calls curl/.test(b)), r.breaks.join('\n'));
+    assert.ok(
+      r.breaks.some((b) => /HEALTHCHECK calls curl/.test(b)),
+      r.breaks.join('\n'),
+    );
     assert.ok(r.breaks.some((b) => /runs as root/.test(b)));
     assert.ok(r.debugging.some((d) => /kubectl debug/.test(d)));
   });
 
   test('a static binary on Debian (busybox-static as the application): a static base; measured when the candidate can be pulled', async () => {
-    const layout = await extendImage(images.slim, join(dir.path, 'static-app'), [{ path: 'app/server', from: '/bin/busybox', mode: 0o755 }], { Entrypoint: ['/app/server'], User: '1000' });
+    const layout = await extendImage(
+      images.slim,
+      join(dir.path, 'static-app'),
+      [{ path: 'app/server', from: '/bin/busybox', mode: 0o755 }],
+      { Entrypoint: ['/app/server'], User: '1000' },
+    );
     const estimated = await recommendJson(`oci:${layout}`, '--no-measure');
     assert.equal(estimated.runtime, 'static');
     assert.match(estimated.evidence.join(' '), /statically linked/);
@@ -235,7 +358,10 @@ describe('recommend on images built from Debian packages', { skip, timeout: 15 *
     const registry = await startRegistry('none');
     try {
       await pushLayout(new RegistryClient(registry.host), 'golden/static', 'v1', images.static.layout);
-      await writeFile(join(dir.path, 'catalogue.yaml'), `- ref: ${registry.host}/golden/static:v1\n  runtime: static\n  sizeBytes: 3000000\n  packages: 9\n  user: "65532"\n  debug: ${registry.host}/golden/static:debug\n`);
+      await writeFile(
+        join(dir.path, 'catalogue.yaml'),
+        `- ref: ${registry.host}/golden/static:v1\n  runtime: static\n  sizeBytes: 3000000\n  packages: 9\n  user: "65532"\n  debug: ${registry.host}/golden/static:debug\n`,
+      );
       const measured = await recommendJson(`oci:${layout}`, '--catalogue', join(dir.path, 'catalogue.yaml'));
       const golden = measured.candidates[0]!;
       assert.equal(golden.ref, `${registry.host}/golden/static:v1`);
@@ -253,7 +379,14 @@ describe('recommend on images built from Debian packages', { skip, timeout: 15 *
     const r = await recommendJson(`oci:${images.base.layout}`, '--no-measure');
     assert.equal(r.alreadyMinimal, true);
     assert.deepEqual(r.candidates, []);
-    const text = await cli(['recommend', `oci:${images.base.layout}`, '-q', '--no-measure', '--cache-dir', join(dir.path, 'cache')]);
+    const text = await cli([
+      'recommend',
+      `oci:${images.base.layout}`,
+      '-q',
+      '--no-measure',
+      '--cache-dir',
+      join(dir.path, 'cache'),
+    ]);
     assert.match(text.stdout, /is already minimal \(distroless\)/);
   });
 });

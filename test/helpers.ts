@@ -21,13 +21,19 @@ export async function rejectsWithCode(promise: Promise<unknown>, code: string): 
     await promise;
   } catch (error) {
     if (error instanceof DistrolensError && error.code === code) return error;
-    throw new Error(`expected ${code}, got ${error instanceof DistrolensError ? error.code : String(error)}`, { cause: error });
+    throw new Error(`expected ${code}, got ${error instanceof DistrolensError ? error.code : String(error)}`, {
+      cause: error,
+    });
   }
   throw new Error(`expected ${code}, but it resolved`);
 }
 
 /** Runs the CLI in process with captured streams. */
-export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function cli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
@@ -51,4 +57,3 @@ export async function openSource(input: string, options?: OpenOptions): Promise<
   opened.push(source);
   return source;
 }
-

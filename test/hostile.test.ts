@@ -18,14 +18,22 @@ async function walk(input: string, options: Parameters<typeof openSource>[1] = {
 }
 
 test('decompression bombs: ratio and size caps, both raisable', async () => {
-  const bomb = buildImage({ layers: [{ files: [{ path: 'zeros', content: Buffer.alloc(8 * 1024 * 1024) }], compression: 'gzip' }] });
+  const bomb = buildImage({
+    layers: [{ files: [{ path: 'zeros', content: Buffer.alloc(8 * 1024 * 1024) }], compression: 'gzip' }],
+  });
   const dir = await tempDir();
   try {
     await writeOciLayout(join(dir.path, 'bomb'), [{ image: bomb }]);
     const input = `oci:${join(dir.path, 'bomb')}`;
-    const ratio = await rejectsWithCode(walk(input, { limits: { maxBytes: 1 << 30, maxRatio: 20, ratioFloor: 1 << 20 } }), 'E_DECOMPRESSION_BOMB');
+    const ratio = await rejectsWithCode(
+      walk(input, { limits: { maxBytes: 1 << 30, maxRatio: 20, ratioFloor: 1 << 20 } }),
+      'E_DECOMPRESSION_BOMB',
+    );
     assert.match(ratio.hint ?? '', /--max-ratio/);
-    await rejectsWithCode(walk(input, { limits: { maxBytes: 4 << 20, maxRatio: 1e6, ratioFloor: 1 << 20 } }), 'E_DECOMPRESSION_BOMB');
+    await rejectsWithCode(
+      walk(input, { limits: { maxBytes: 4 << 20, maxRatio: 1e6, ratioFloor: 1 << 20 } }),
+      'E_DECOMPRESSION_BOMB',
+    );
     const fs = await walk(input, { limits: { maxBytes: 1 << 30, maxRatio: 1e6, ratioFloor: 1 << 20 } });
     assert.equal(fs.stat('/zeros')?.size, 8 * 1024 * 1024);
   } finally {
@@ -36,20 +44,34 @@ test('decompression bombs: ratio and size caps, both raisable', async () => {
 test('docker-archive: oversized and malformed manifest.json, member paths out of the archive', async () => {
   const dir = await tempDir();
   try {
-    const tarOf = (files: Record<string, string | Buffer>) => buildTar(Object.entries(files).map(([path, content]) => ({ path, content })));
+    const tarOf = (files: Record<string, string | Buffer>) =>
+      buildTar(Object.entries(files).map(([path, content]) => ({ path, content })));
     await writeFile(join(dir.path, 'huge.tar'), tarOf({ 'manifest.json': Buffer.alloc(5 * 1024 * 1024, 32) }));
     await rejectsWithCode(walk(`docker-archive:${join(dir.path, 'huge.tar')}`), 'E_MANIFEST_TOO_LARGE');
-    await writeFile(join(dir.path, 'escape.tar'), tarOf({ 'manifest.json': JSON.stringify([{ Config: '../../etc/passwd', RepoTags: [], Layers: [] }]) }));
+    await writeFile(
+      join(dir.path, 'escape.tar'),
+      tarOf({ 'manifest.json': JSON.stringify([{ Config: '../../etc/passwd', RepoTags: [], Layers: [] }]) }),
+    );
     await rejectsWithCode(walk(`docker-archive:${join(dir.path, 'escape.tar')}`), 'E_UNSAFE_PATH');
-    await writeFile(join(dir.path, 'layers.tar'), tarOf({ 'manifest.json': JSON.stringify([{ Config: 'c.json', Layers: Array.from({ length: 5000 }, (_, i) => `${i}/layer.tar`) }]) }));
+    await writeFile(
+      join(dir.path, 'layers.tar'),
+      tarOf({
+        'manifest.json': JSON.stringify([
+          { Config: 'c.json', Layers: Array.from({ length: 5000 }, (_, i) => `${i}/layer.tar`) },
+        ]),
+      }),
+    );
     await rejectsWithCode(walk(`docker-archive:${join(dir.path, 'layers.tar')}`), 'E_IMAGE_INVALID');
     await writeFile(join(dir.path, 'garbage.tar'), tarOf({ 'manifest.json': '{"not": "a list"' }));
     await rejectsWithCode(walk(`docker-archive:${join(dir.path, 'garbage.tar')}`), 'E_IMAGE_INVALID');
-    await writeFile(join(dir.path, 'loop.tar'), buildTar([
-      { path: 'manifest.json', content: JSON.stringify([{ Config: 'a/layer.tar', Layers: [] }]) },
-      { path: 'a/layer.tar', type: 'symlink', target: '../b/layer.tar' },
-      { path: 'b/layer.tar', type: 'symlink', target: '../a/layer.tar' },
-    ]));
+    await writeFile(
+      join(dir.path, 'loop.tar'),
+      buildTar([
+        { path: 'manifest.json', content: JSON.stringify([{ Config: 'a/layer.tar', Layers: [] }]) },
+        { path: 'a/layer.tar', type: 'symlink', target: '../b/layer.tar' },
+        { path: 'b/layer.tar', type: 'symlink', target: '../a/layer.tar' },
+      ]),
+    );
     await rejectsWithCode(walk(`docker-archive:${join(dir.path, 'loop.tar')}`), 'E_SYMLINK_LOOP');
   } finally {
     await dir.cleanup();
@@ -62,7 +84,12 @@ test('tampered content: layer bytes, diff_ids, config', async () => {
   try {
     // Docker archive whose layer.tar was edited after saving: the diff_id no longer matches.
     const tampered = buildImage({ layers: [{ files: [{ path: 'a', content: 'modified' }], compression: 'none' }] });
-    const archive = dockerArchive([{ image: { ...image, layers: tampered.layers.map((l, i) => ({ ...l, diffId: image.layers[i]!.diffId })) }, tags: ['t:1'] }]);
+    const archive = dockerArchive([
+      {
+        image: { ...image, layers: tampered.layers.map((l, i) => ({ ...l, diffId: image.layers[i]!.diffId })) },
+        tags: ['t:1'],
+      },
+    ]);
     await writeFile(join(dir.path, 'tampered.tar'), archive);
     await rejectsWithCode(walk(join(dir.path, 'tampered.tar')), 'E_DIGEST_MISMATCH');
     // OCI layout whose blob was replaced.
@@ -84,9 +111,21 @@ test('a config whose diff_id does not match an authentic blob fails the conforma
   const image = buildImage({ layers: [{ files: [{ path: 'a', content: 'x' }] }] });
   const dir = await tempDir();
   try {
-    const config = Buffer.from(JSON.stringify({ ...JSON.parse(image.config.toString()), rootfs: { type: 'layers', diff_ids: [sha256(Buffer.from('other'))] } }));
-    const manifest = Buffer.from(JSON.stringify({ ...JSON.parse(image.manifest.toString()), config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length } }));
-    await writeOciLayout(join(dir.path, 'l'), [{ image: { ...image, config, configDigest: sha256(config), manifest, manifestDigest: sha256(manifest) } }]);
+    const config = Buffer.from(
+      JSON.stringify({
+        ...JSON.parse(image.config.toString()),
+        rootfs: { type: 'layers', diff_ids: [sha256(Buffer.from('other'))] },
+      }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        ...JSON.parse(image.manifest.toString()),
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      }),
+    );
+    await writeOciLayout(join(dir.path, 'l'), [
+      { image: { ...image, config, configDigest: sha256(config), manifest, manifestDigest: sha256(manifest) } },
+    ]);
     const { validateImage } = await import('../src/image/validate.js');
     const source = await openSource(`oci:${join(dir.path, 'l')}`, { env: {} });
     await rejectsWithCode(validateImage(await source.resolve()), 'E_DIGEST_MISMATCH');
@@ -116,14 +155,29 @@ test('inconsistent metadata: diff_ids that do not match the layers, unknown dige
   const image = buildImage({ layers: [{ files: [{ path: 'a', content: 'x' }] }] });
   const dir = await tempDir();
   try {
-    const config = Buffer.from(JSON.stringify({ ...JSON.parse(image.config.toString()), rootfs: { type: 'layers', diff_ids: [] } }));
-    const manifest = Buffer.from(JSON.stringify({ ...JSON.parse(image.manifest.toString()), config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length } }));
+    const config = Buffer.from(
+      JSON.stringify({ ...JSON.parse(image.config.toString()), rootfs: { type: 'layers', diff_ids: [] } }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        ...JSON.parse(image.manifest.toString()),
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      }),
+    );
     const broken = { ...image, config, configDigest: sha256(config), manifest, manifestDigest: sha256(manifest) };
     await writeOciLayout(join(dir.path, 'l1'), [{ image: broken }]);
     await rejectsWithCode(walk(`oci:${join(dir.path, 'l1')}`), 'E_IMAGE_INVALID');
     await mkdir(join(dir.path, 'l2'));
     await writeFile(join(dir.path, 'l2', 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-    await writeFile(join(dir.path, 'l2', 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha512:${'a'.repeat(128)}`, size: 1 }] }));
+    await writeFile(
+      join(dir.path, 'l2', 'index.json'),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [
+          { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha512:${'a'.repeat(128)}`, size: 1 },
+        ],
+      }),
+    );
     const error = await rejectsWithCode(walk(`oci:${join(dir.path, 'l2')}`), 'E_IMAGE_INVALID');
     assert.match(error.message, /sha512/);
   } finally {
@@ -138,18 +192,34 @@ test('feeds and Dockerfiles: a zip bomb in an OSV export and an oversized member
   const dir = await tempDir();
   try {
     const cache = join(dir.path, 'cache');
-    const record = { id: 'GHSA-aaaa-bbbb-cccc', affected: [{ package: { ecosystem: 'npm', name: 'x' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.0' }] }] }] };
+    const record = {
+      id: 'GHSA-aaaa-bbbb-cccc',
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'x' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.0' }] }],
+        },
+      ],
+    };
     await writeFile(join(dir.path, 'good.zip'), buildZip([{ name: 'a.json', data: JSON.stringify(record) }]));
-    assert.equal((await cli(['db', 'update', '--cache-dir', cache, '-q', '--source', join(dir.path, 'good.zip')])).code, 0);
+    assert.equal(
+      (await cli(['db', 'update', '--cache-dir', cache, '-q', '--source', join(dir.path, 'good.zip')])).code,
+      0,
+    );
     const before = await readFile(join(cache, 'db', 'vulnerabilities.db'));
     // 80 MB of zeros deflate to ~80 kB: past the 64 MB member limit, it is never inflated whole.
-    await writeFile(join(dir.path, 'bomb.zip'), buildZip([{ name: 'bomb.json', data: Buffer.alloc(80 * 1024 * 1024, 0x20) }]));
+    await writeFile(
+      join(dir.path, 'bomb.zip'),
+      buildZip([{ name: 'bomb.json', data: Buffer.alloc(80 * 1024 * 1024, 0x20) }]),
+    );
     const bomb = await cli(['db', 'update', '--cache-dir', cache, '-q', '--source', join(dir.path, 'bomb.zip')]);
     assert.equal(bomb.code, 2);
     assert.match(bomb.stderr, /^error E_FEED_INVALID: bomb\.zip: bomb\.json: corrupt or oversized zip member/);
     assert.ok((await readFile(join(cache, 'db', 'vulnerabilities.db'))).equals(before), 'the database is untouched');
     const started = performance.now();
-    const file = parseDockerfile(`FROM alpine:3.20\n${'RUN echo x \\\n'.repeat(20_000)}\n${'ENV A=1\n'.repeat(20_000)}`);
+    const file = parseDockerfile(
+      `FROM alpine:3.20\n${'RUN echo x \\\n'.repeat(20_000)}\n${'ENV A=1\n'.repeat(20_000)}`,
+    );
     // As in Docker, the blank line does not end the continuation: the first ENV joins the RUN.
     assert.equal(file.stages[0]!.instructions.length, 1 + 1 + 19_999);
     assert.ok(performance.now() - started < 5_000);

@@ -17,7 +17,12 @@ const FILES: FileSpec[] = [
   { path: 'bin/sh', type: 'symlink', target: '/bin/busybox' },
   { path: 'bin/su', type: 'symlink', target: 'busybox' },
   { path: 'usr/bin/passwd', content: ELF, mode: 0o4755 },
-  { path: 'usr/bin/ping', content: ELF, mode: 0o755, xattrs: { 'security.capability': '\u0001\u0000\u0000\u0002\u0000\u0020\u0000\u0000' } },
+  {
+    path: 'usr/bin/ping',
+    content: ELF,
+    mode: 0o755,
+    xattrs: { 'security.capability': '\u0001\u0000\u0000\u0002\u0000\u0020\u0000\u0000' },
+  },
   { path: 'srv/drop/', type: 'dir', mode: 0o777 },
   { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/app:/sbin/nologin\n' },
   { path: 'etc/shadow', content: 'root:::0:::::\napp:!::0:::::\n', mode: 0o640 },
@@ -33,7 +38,8 @@ const POD: RuntimeContext = {
   capabilities: { add: [], drop: ['ALL'] },
 };
 
-const severities = (findings: Report['findings']): Record<string, string> => Object.fromEntries(findings.map((f) => [f.ruleId, f.severity]));
+const severities = (findings: Report['findings']): Record<string, string> =>
+  Object.fromEntries(findings.map((f) => [f.ruleId, f.severity]));
 
 describe('judge', async () => {
   const report = await scanSpec({ layers: [{ files: FILES }], config: {} });
@@ -63,16 +69,29 @@ describe('judge', async () => {
     assert.equal(bySeverity['surface/world-writable'], 'info');
     assert.equal(bySeverity['surface/shell'], 'medium', 'a shell is a shell in any context');
     assert.ok(score.value > report.score.value, `${score.value} > ${report.score.value}`);
-    assert.deepEqual(findings.map((f) => f.fingerprint).sort(), report.findings.filter((f) => f.ruleId !== 'config/runs-as-root').map((f) => f.fingerprint).sort(),
-      'the same findings are the same findings: fingerprints do not depend on the context');
+    assert.deepEqual(
+      findings.map((f) => f.fingerprint).sort(),
+      report.findings
+        .filter((f) => f.ruleId !== 'config/runs-as-root')
+        .map((f) => f.fingerprint)
+        .sort(),
+      'the same findings are the same findings: fingerprints do not depend on the context',
+    );
   });
 
-  test('a root pod with escalation allowed keeps the image\'s judgement; a non-root one without a login path stays low', () => {
+  test("a root pod with escalation allowed keeps the image's judgement; a non-root one without a login path stays low", () => {
     const rootPod: RuntimeContext = { ...DEFAULT_RUNTIME, origin: 'workload', user: { uid: 0, source: 'pod' } };
     assert.equal(severities(judge(report, rootPod).findings)['accounts/empty-password'], 'critical');
-    assert.match(judge(report, rootPod).findings.find((f) => f.ruleId === 'config/runs-as-root')!.message, /runAsUser of the pod/);
+    assert.match(
+      judge(report, rootPod).findings.find((f) => f.ruleId === 'config/runs-as-root')!.message,
+      /runAsUser of the pod/,
+    );
     const nonRoot: RuntimeContext = { ...DEFAULT_RUNTIME, origin: 'workload', user: { uid: 1000, source: 'pod' } };
-    assert.equal(severities(judge(report, nonRoot).findings)['accounts/empty-password'], 'high', 'su still works for a non-root user that may escalate');
+    assert.equal(
+      severities(judge(report, nonRoot).findings)['accounts/empty-password'],
+      'high',
+      'su still works for a non-root user that may escalate',
+    );
   });
 
   test('a stored report is judged from its JSON alone', () => {
@@ -81,7 +100,7 @@ describe('judge', async () => {
     assert.deepEqual(judge(stored), { findings: report.findings, score: report.score });
   });
 
-  test('the image context resolves USER through the image\'s own accounts', () => {
+  test("the image context resolves USER through the image's own accounts", () => {
     assert.deepEqual(imageContext(report).user, { uid: 0, name: 'root', source: 'image' });
     const app = { ...report, target: { ...report.target, config: { ...report.target.config, user: 'app' } } };
     assert.deepEqual(imageContext(app).user, { uid: 1000, gid: 1000, name: 'app', source: 'image' });
@@ -90,10 +109,19 @@ describe('judge', async () => {
 });
 
 test('resolveUser: empty, numeric, names, uid:gid, unknown names', () => {
-  const accounts = [{ name: 'root', uid: 0, gid: 0 }, { name: 'toor', uid: 0, gid: 0 }, { name: 'nonroot', uid: 65532, gid: 65532 }];
-  for (const user of ['', '0', 'root', '0:0', 'root:root', 'toor']) assert.equal(resolveUser(user, accounts).uid, 0, JSON.stringify(user));
+  const accounts = [
+    { name: 'root', uid: 0, gid: 0 },
+    { name: 'toor', uid: 0, gid: 0 },
+    { name: 'nonroot', uid: 65532, gid: 65532 },
+  ];
+  for (const user of ['', '0', 'root', '0:0', 'root:root', 'toor'])
+    assert.equal(resolveUser(user, accounts).uid, 0, JSON.stringify(user));
   assert.deepEqual(resolveUser('65532', accounts), { uid: 65532, gid: 65532, name: 'nonroot', source: 'image' });
   assert.deepEqual(resolveUser('1000:2000', accounts), { uid: 1000, gid: 2000, source: 'image' });
   assert.deepEqual(resolveUser('nonroot:5', accounts), { uid: 65532, gid: 5, name: 'nonroot', source: 'image' });
-  assert.deepEqual(resolveUser('app', accounts), { name: 'app', source: 'image' }, 'a name the image does not map: uid unknown');
+  assert.deepEqual(
+    resolveUser('app', accounts),
+    { name: 'app', source: 'image' },
+    'a name the image does not map: uid unknown',
+  );
 });

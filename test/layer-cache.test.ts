@@ -13,15 +13,37 @@ function counting(source: ImageSource, walked: string[]): ImageSource {
     ...source,
     resolve: async (options) => {
       const image = await source.resolve(options);
-      return { ...image, layers: image.layers.map((l): Layer => ({ ...l, walk: (visit, o) => (walked.push(l.diffId!), l.walk(visit, o)) })) };
+      return {
+        ...image,
+        layers: image.layers.map((l): Layer => ({
+          ...l,
+          walk: (visit, o) => (walked.push(l.diffId!), l.walk(visit, o)),
+        })),
+      };
     },
   };
 }
 
 test('per-layer cache: a re-scan walks nothing; an image sharing the base walks only its own layers; same report', async () => {
-  const base: LayerSpec = { files: [{ path: 'etc/passwd', content: 'root:x:0:0::/root:/bin/sh\n' }, { path: 'bin/sh', content: 'ELF', mode: 0o755 }, { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' }] };
+  const base: LayerSpec = {
+    files: [
+      { path: 'etc/passwd', content: 'root:x:0:0::/root:/bin/sh\n' },
+      { path: 'bin/sh', content: 'ELF', mode: 0o755 },
+      { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
+    ],
+  };
   const a = buildImage({ layers: [base, { files: [{ path: 'app/a', content: 'a' }] }] });
-  const b = buildImage({ layers: [base, { files: [{ path: 'app/b', content: 'b' }, { path: 'app/.env', content: 'API_TOKEN=abcdefgh12345\n' }] }] });
+  const b = buildImage({
+    layers: [
+      base,
+      {
+        files: [
+          { path: 'app/b', content: 'b' },
+          { path: 'app/.env', content: 'API_TOKEN=abcdefgh12345\n' },
+        ],
+      },
+    ],
+  });
   const dir = await tempDir();
   try {
     await writeOciLayout(join(dir.path, 'a'), [{ image: a }]);
@@ -30,7 +52,10 @@ test('per-layer cache: a re-scan walks nothing; an image sharing the base walks 
     const scan = async (name: string, cached: boolean, resultCache = true) => {
       const walked: string[] = [];
       const source = counting(await openSource(`oci:${join(dir.path, name)}`, { env: {} }), walked);
-      const { report } = await scanImage(source, { ...(cached ? { cacheDir, resultCache } : {}), now: () => new Date(0) });
+      const { report } = await scanImage(source, {
+        ...(cached ? { cacheDir, resultCache } : {}),
+        now: () => new Date(0),
+      });
       return { report, walked };
     };
     const cold = await scan('a', true);

@@ -12,14 +12,26 @@ import { openSource, rejectsWithCode, tempDir } from './helpers.js';
  * Faults a real registry cannot produce on demand, injected by an in-memory stub: rate limits,
  * server errors, cut connections, corrupt blobs, redirects, hostile manifests.
  */
-const image = buildImage({ layers: [{ files: [{ path: 'hello', content: 'world' }] }, { files: [{ path: 'big', content: Buffer.alloc(200_000, 3) }] }] });
+const image = buildImage({
+  layers: [
+    { files: [{ path: 'hello', content: 'world' }] },
+    { files: [{ path: 'big', content: Buffer.alloc(200_000, 3) }] },
+  ],
+});
 const fast = { attempts: 3, baseDelayMs: 1, maxDelayMs: 50 };
 
-async function withStub(fn: (stub: StubRegistry, open: (ref?: string, extra?: Partial<OpenOptions>) => ReturnType<typeof openSource>) => Promise<void>): Promise<void> {
+async function withStub(
+  fn: (
+    stub: StubRegistry,
+    open: (ref?: string, extra?: Partial<OpenOptions>) => ReturnType<typeof openSource>,
+  ) => Promise<void>,
+): Promise<void> {
   const stub = await startStubRegistry('org/app', 'v1', image);
   const cache = await tempDir();
   try {
-    await fn(stub, (ref = `${stub.host}/org/app:v1`, extra = {}) => openSource(ref, { cache: new BlobCache(cache.path), retry: fast, env: {}, ...extra }));
+    await fn(stub, (ref = `${stub.host}/org/app:v1`, extra = {}) =>
+      openSource(ref, { cache: new BlobCache(cache.path), retry: fast, env: {}, ...extra }),
+    );
   } finally {
     await stub.stop();
     await cache.cleanup();
@@ -30,7 +42,11 @@ const layerPath = (i: number) => `/blobs/${image.layers[i]!.digest}`;
 
 test('429 and 503 are retried, honouring Retry-After', async () => {
   await withStub(async (stub, open) => {
-    stub.faults.push({ match: '/manifests/v1', times: 1, respond: (_q, res) => res.writeHead(429, { 'retry-after': '0' }).end() });
+    stub.faults.push({
+      match: '/manifests/v1',
+      times: 1,
+      respond: (_q, res) => res.writeHead(429, { 'retry-after': '0' }).end(),
+    });
     stub.faults.push({ match: layerPath(1), times: 2, respond: (_q, res) => res.writeHead(503).end() });
     const { report } = await inspect(await open());
     assert.equal(report.target.manifestDigest, image.manifestDigest);
@@ -41,7 +57,12 @@ test('429 and 503 are retried, honouring Retry-After', async () => {
 
 test('a registry that keeps rate-limiting gives E_REGISTRY_RATE_LIMITED', async () => {
   await withStub(async (stub, open) => {
-    stub.faults.push({ match: '/manifests/', times: Infinity, respond: (_q, res) => res.writeHead(429, { 'retry-after': '0' }).end('{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}') });
+    stub.faults.push({
+      match: '/manifests/',
+      times: Infinity,
+      respond: (_q, res) =>
+        res.writeHead(429, { 'retry-after': '0' }).end('{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}'),
+    });
     const error = await rejectsWithCode((await open()).resolve(), 'E_REGISTRY_RATE_LIMITED');
     assert.match(error.message, /slow down/);
     assert.equal(stub.requests.length, fast.attempts);
@@ -60,18 +81,26 @@ test('a cut connection is fetched again; a blob that is always cut is E_BLOB_TRU
     assert.equal(report.target.layers[1]?.diffId, image.layers[1]!.diffId);
   });
   await withStub(async (stub, open) => {
-    stub.faults.push({ match: layerPath(1), times: Infinity, respond: (_q, res, body) => res.writeHead(200).end(body.subarray(0, body.length >> 1)) });
+    stub.faults.push({
+      match: layerPath(1),
+      times: Infinity,
+      respond: (_q, res, body) => res.writeHead(200).end(body.subarray(0, body.length >> 1)),
+    });
     await rejectsWithCode(inspect(await open()), 'E_BLOB_TRUNCATED');
   });
 });
 
 test('a corrupt blob is E_DIGEST_MISMATCH and leaves nothing in the cache', async () => {
   await withStub(async (stub, open) => {
-    stub.faults.push({ match: layerPath(0), times: Infinity, respond: (_q, res, body) => {
-      const bad = Buffer.from(body);
-      bad[bad.length - 1]! ^= 0xff;
-      res.writeHead(200).end(bad);
-    } });
+    stub.faults.push({
+      match: layerPath(0),
+      times: Infinity,
+      respond: (_q, res, body) => {
+        const bad = Buffer.from(body);
+        bad[bad.length - 1]! ^= 0xff;
+        res.writeHead(200).end(bad);
+      },
+    });
     await rejectsWithCode(inspect(await open()), 'E_DIGEST_MISMATCH');
   });
 });
@@ -107,10 +136,14 @@ test('a damaged blob in the cache is detected, removed, and fetched again on the
 
 test('blob redirects to storage are followed', async () => {
   await withStub(async (stub, open) => {
-    stub.faults.push({ match: '/blobs/', times: Infinity, respond: (req, res) => {
-      const digest = /sha256:[a-f0-9]{64}/.exec(req.url ?? '')![0];
-      res.writeHead(307, { location: `/storage/${digest}` }).end();
-    } });
+    stub.faults.push({
+      match: '/blobs/',
+      times: Infinity,
+      respond: (req, res) => {
+        const digest = /sha256:[a-f0-9]{64}/.exec(req.url ?? '')![0];
+        res.writeHead(307, { location: `/storage/${digest}` }).end();
+      },
+    });
     const { report } = await inspect(await open());
     assert.equal(report.target.configDigest, image.configDigest);
     assert.ok(stub.requests.some((r) => r.startsWith('GET /storage/')));
@@ -119,13 +152,26 @@ test('blob redirects to storage are followed', async () => {
 
 test('schema 1, oversized manifests and artifacts are refused with their own codes', async () => {
   await withStub(async (stub, open) => {
-    stub.manifests.set('old', [MediaType.dockerSchema1Signed, Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'org/app', fsLayers: [] }))]);
+    stub.manifests.set('old', [
+      MediaType.dockerSchema1Signed,
+      Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'org/app', fsLayers: [] })),
+    ]);
     const schema1 = await rejectsWithCode((await open(`${stub.host}/org/app:old`)).resolve(), 'E_MANIFEST_UNSUPPORTED');
     assert.match(schema1.hint ?? '', /re-push/);
     stub.manifests.set('huge', [MediaType.ociManifest, Buffer.alloc(5 * 1024 * 1024, 32)]);
     await rejectsWithCode((await open(`${stub.host}/org/app:huge`)).resolve(), 'E_MANIFEST_TOO_LARGE');
-    const artifact = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest,
-      config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: image.configDigest, size: image.config.length }, layers: [] }));
+    const artifact = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: {
+          mediaType: 'application/vnd.cncf.helm.config.v1+json',
+          digest: image.configDigest,
+          size: image.config.length,
+        },
+        layers: [],
+      }),
+    );
     stub.manifests.set('chart', [MediaType.ociManifest, artifact]);
     await rejectsWithCode((await open(`${stub.host}/org/app:chart`)).resolve(), 'E_MEDIA_TYPE_UNSUPPORTED');
   });
@@ -133,8 +179,13 @@ test('schema 1, oversized manifests and artifacts are refused with their own cod
 
 test('BuildKit attestation manifests in an index are skipped', async () => {
   await withStub(async (stub, open) => {
-    const attestation = { mediaType: MediaType.ociManifest, digest: sha256(Buffer.from('att')), size: 3,
-      platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } };
+    const attestation = {
+      mediaType: MediaType.ociManifest,
+      digest: sha256(Buffer.from('att')),
+      size: 3,
+      platform: { os: 'unknown', architecture: 'unknown' },
+      annotations: { 'vnd.docker.reference.type': 'attestation-manifest' },
+    };
     const index = buildIndex([image], [attestation]);
     stub.manifests.set('multi', [MediaType.ociIndex, index.bytes]);
     const resolved = await (await open(`${stub.host}/org/app:multi`)).resolve();
@@ -146,18 +197,42 @@ test('BuildKit attestation manifests in an index are skipped', async () => {
 test('foreign layers are skipped with a warning', async () => {
   await withStub(async (stub, open) => {
     const manifest = JSON.parse(image.manifest.toString()) as { layers: Record<string, unknown>[] };
-    const config = JSON.parse(image.config.toString()) as { rootfs: { diff_ids: string[] }; history: { created_by: string }[] };
+    const config = JSON.parse(image.config.toString()) as {
+      rootfs: { diff_ids: string[] };
+      history: { created_by: string }[];
+    };
     config.history.unshift({ created_by: 'windows base' });
-    const foreign = { mediaType: MediaType.dockerForeignLayer, digest: sha256(Buffer.from('windows base')), size: 12, urls: ['https://example.invalid/layer'] };
+    const foreign = {
+      mediaType: MediaType.dockerForeignLayer,
+      digest: sha256(Buffer.from('windows base')),
+      size: 12,
+      urls: ['https://example.invalid/layer'],
+    };
     config.rootfs.diff_ids.unshift(sha256(Buffer.from('windows base tar')));
     const configBytes = Buffer.from(JSON.stringify(config));
-    const edited = Buffer.from(JSON.stringify({ ...manifest, config: { mediaType: MediaType.ociConfig, digest: sha256(configBytes), size: configBytes.length }, layers: [foreign, ...manifest.layers] }));
+    const edited = Buffer.from(
+      JSON.stringify({
+        ...manifest,
+        config: { mediaType: MediaType.ociConfig, digest: sha256(configBytes), size: configBytes.length },
+        layers: [foreign, ...manifest.layers],
+      }),
+    );
     stub.manifests.set('foreign', [MediaType.ociManifest, edited]);
-    stub.faults.push({ match: `/blobs/${sha256(configBytes)}`, times: Infinity, respond: (_q, res) => res.writeHead(200).end(configBytes) });
+    stub.faults.push({
+      match: `/blobs/${sha256(configBytes)}`,
+      times: Infinity,
+      respond: (_q, res) => res.writeHead(200).end(configBytes),
+    });
     const { report } = await inspect(await open(`${stub.host}/org/app:foreign`));
     assert.equal(report.target.layers.length, 2);
-    assert.deepEqual(report.target.layers.map((l) => l.createdBy), ['/bin/sh -c #(nop) ADD layer0', '/bin/sh -c #(nop) ADD layer1']);
-    assert.deepEqual(report.warnings.map((w) => w.code), ['W_FOREIGN_LAYER']);
+    assert.deepEqual(
+      report.target.layers.map((l) => l.createdBy),
+      ['/bin/sh -c #(nop) ADD layer0', '/bin/sh -c #(nop) ADD layer1'],
+    );
+    assert.deepEqual(
+      report.warnings.map((w) => w.code),
+      ['W_FOREIGN_LAYER'],
+    );
   });
 });
 

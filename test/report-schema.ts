@@ -8,5 +8,8 @@ const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schemas', 'report.schema
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 
 export function assertValidReport(report: unknown): void {
-  if (!validate(JSON.parse(JSON.stringify(report)))) throw new Error(`report does not match schemas/report.schema.json: ${JSON.stringify(validate.errors?.slice(0, 5))}`);
+  if (!validate(JSON.parse(JSON.stringify(report))))
+    throw new Error(
+      `report does not match schemas/report.schema.json: ${JSON.stringify(validate.errors?.slice(0, 5))}`,
+    );
 }

@@ -15,9 +15,16 @@ const SCORING = [
   '⌊packages / 10⌋ for the maintenance burden; known vulnerabilities deduct by their own weights',
   '(a general image carries dozens, so one CVE weighs less than one finding).',
   '',
-  `- weights by severity: ${Object.entries(SEVERITY_WEIGHTS).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-  `- vulnerability weights: ${Object.entries(VULNERABILITY_WEIGHTS).filter(([k]) => k !== 'info').map(([k, v]) => `${k} ${v}`).join(', ')} (sum rounded)`,
-  `- caps by category: ${Object.entries(CATEGORY_CAPS).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  `- weights by severity: ${Object.entries(SEVERITY_WEIGHTS)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+  `- vulnerability weights: ${Object.entries(VULNERABILITY_WEIGHTS)
+    .filter(([k]) => k !== 'info')
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')} (sum rounded)`,
+  `- caps by category: ${Object.entries(CATEGORY_CAPS)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
   `- grades: ${GRADES.map(([g, min]) => `${g} ≥ ${min}`).join(', ')}`,
 ].join('\n');
 

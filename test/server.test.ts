@@ -29,21 +29,27 @@ describe('serve: the HTTP API', { skip }, () => {
   test('scan through the API: a job id at once, progress as server-sent events, the report in every format', async () => {
     const job = await scanThroughApi(url, bed.refs.app1);
     assert.equal(job.state, 'done', JSON.stringify(job));
-    const scan = await (await fetch(`${url}/api/scans/${job.scanId}`)).json() as StoredScan;
+    const scan = (await (await fetch(`${url}/api/scans/${job.scanId}`)).json()) as StoredScan;
     assert.equal(scan.repository, `${bed.registry.host}/team/app`);
     assert.equal(scan.grade.length, 1);
-    const report = await (await fetch(`${url}/api/scans/${job.scanId}/report?format=json`)).json() as Report;
+    const report = (await (await fetch(`${url}/api/scans/${job.scanId}/report?format=json`)).json()) as Report;
     assertValidReport(report);
     assert.equal(report.target.reference, `${bed.registry.host}/team/app:1`);
     assert.ok(report.surface.shells.length > 0);
-    for (const [format, type, pattern] of [['html', 'text/html', /<svg[^>]+role="img"/], ['sarif', 'application/sarif+json', /"version": "2.1.0"/], ['cyclonedx', 'application/vnd.cyclonedx+json', /"bomFormat": "CycloneDX"/],
-      ['spdx', 'application/spdx+json', /"spdxVersion": "SPDX-2.3"/], ['markdown', 'text/markdown', /^### distrolens/], ['table', 'text/plain', /Grade [A-F]/]] as const) {
+    for (const [format, type, pattern] of [
+      ['html', 'text/html', /<svg[^>]+role="img"/],
+      ['sarif', 'application/sarif+json', /"version": "2.1.0"/],
+      ['cyclonedx', 'application/vnd.cyclonedx+json', /"bomFormat": "CycloneDX"/],
+      ['spdx', 'application/spdx+json', /"spdxVersion": "SPDX-2.3"/],
+      ['markdown', 'text/markdown', /^### distrolens/],
+      ['table', 'text/plain', /Grade [A-F]/],
+    ] as const) {
       const res = await fetch(`${url}/api/scans/${job.scanId}/report?format=${format}`);
       assert.equal(res.status, 200, format);
       assert.ok(res.headers.get('content-type')!.startsWith(type), `${format}: ${res.headers.get('content-type')}`);
       assert.match(await res.text(), pattern, format);
     }
-    const jobs = await (await fetch(`${url}/api/jobs`)).json() as { state: string }[];
+    const jobs = (await (await fetch(`${url}/api/jobs`)).json()) as { state: string }[];
     assert.ok(jobs.some((j) => j.state === 'done'));
   });
 
@@ -52,15 +58,25 @@ describe('serve: the HTTP API', { skip }, () => {
     const second = await scanThroughApi(url, bed.refs.app2);
     const other = await scanThroughApi(url, bed.refs.other);
     assert.deepEqual([first.state, second.state, other.state], ['done', 'done', 'done']);
-    const images = await (await fetch(`${url}/api/images`)).json() as (StoredScan & { scans: number })[];
+    const images = (await (await fetch(`${url}/api/images`)).json()) as (StoredScan & { scans: number })[];
     const app = images.find((i) => i.repository === `${bed.registry.host}/team/app`)!;
     assert.equal(app.reference, bed.refs.app2, 'the latest scan');
     assert.ok(app.scans >= 3);
-    assert.ok(images.some((i) => i.repository === `${bed.registry.host}/team/distroless` && i.classification === 'distroless'));
-    const history = await (await fetch(`${url}/api/history?repository=${encodeURIComponent(app.repository)}`)).json() as StoredScan[];
+    assert.ok(
+      images.some((i) => i.repository === `${bed.registry.host}/team/distroless` && i.classification === 'distroless'),
+    );
+    const history = (await (
+      await fetch(`${url}/api/history?repository=${encodeURIComponent(app.repository)}`)
+    ).json()) as StoredScan[];
     assert.ok(history.length >= 3);
-    assert.deepEqual(history.map((h) => h.createdAt), [...history.map((h) => h.createdAt)].sort(), 'oldest first');
-    const comparison = await (await fetch(`${url}/api/compare?id=${first.scanId}&id=${second.scanId}`)).json() as Comparison;
+    assert.deepEqual(
+      history.map((h) => h.createdAt),
+      [...history.map((h) => h.createdAt)].sort(),
+      'oldest first',
+    );
+    const comparison = (await (
+      await fetch(`${url}/api/compare?id=${first.scanId}&id=${second.scanId}`)
+    ).json()) as Comparison;
     assert.equal(comparison.images.length, 2);
     assert.ok(comparison.diffs[0]!.surface.shells.removed.length > 0, 'app:2 has no shell');
     const html = await (await fetch(`${url}/api/compare?id=${first.scanId}&id=${second.scanId}&format=html`)).text();
@@ -93,8 +109,12 @@ describe('serve: the HTTP API', { skip }, () => {
     assert.equal((await fetch(`${url}/api/compare?id=a`)).status, 400);
     assert.equal((await fetch(`${url}/api/history`)).status, 400);
     assert.equal((await fetch(`${url}/api/images`, { method: 'PUT' })).status, 405);
-    assert.equal((await fetch(`${url}/api/images`, { method: 'POST', body: '{}' })).status, 405, 'only scans are written');
-    const first = (await (await fetch(`${url}/api/images`)).json() as StoredScan[])[0];
+    assert.equal(
+      (await fetch(`${url}/api/images`, { method: 'POST', body: '{}' })).status,
+      405,
+      'only scans are written',
+    );
+    const first = ((await (await fetch(`${url}/api/images`)).json()) as StoredScan[])[0];
     assert.ok(first, 'the scans of the tests above are stored');
     assert.equal((await fetch(`${url}/api/scans/${first.id}/report?format=exe`)).status, 400);
     // A scan that fails ends failed, with the registry's answer.
@@ -114,7 +134,18 @@ describe('serve: safe by default', { skip }, () => {
     } finally {
       await bed.close();
     }
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:10.0.0.1', '100.64.0.1']) assert.ok(isPrivateAddress(a), a);
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.20.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '::1',
+      'fd00::1',
+      '::ffff:10.0.0.1',
+      '100.64.0.1',
+    ])
+      assert.ok(isPrivateAddress(a), a);
     for (const a of ['8.8.8.8', '140.82.112.3', '2606:4700::1111']) assert.ok(!isPrivateAddress(a), a);
   });
 
@@ -135,7 +166,8 @@ describe('serve: safe by default', { skip }, () => {
       assert.equal((await post(bed.server.url, body, { authorization: 'Bearer wrong' })).status, 401);
       assert.equal((await fetch(`${bed.server.url}/api/images`)).status, 200, 'reads are open');
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await post(bed.server.url, body, { authorization: 'Bearer s3cret' })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await post(bed.server.url, body, { authorization: 'Bearer s3cret' })).status);
       assert.deepEqual(statuses.slice(0, 2), [202, 202]);
       assert.ok(statuses.includes(429), statuses.join());
       const limited = await post(bed.server.url, body, { authorization: 'Bearer s3cret' });
@@ -151,19 +183,23 @@ test('queue: bounded concurrency, a full queue refuses, failures keep their code
   let running = 0;
   let peak = 0;
   const release: (() => void)[] = [];
-  const queue = new InProcessQueue(async (_request, _progress, signal) => {
-    running++;
-    peak = Math.max(peak, running);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        release.push(resolve);
-        signal.addEventListener('abort', () => reject(signal.reason as Error));
-      });
-    } finally {
-      running--;
-    }
-    return 'scan-id';
-  }, 2, 3);
+  const queue = new InProcessQueue(
+    async (_request, _progress, signal) => {
+      running++;
+      peak = Math.max(peak, running);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          release.push(resolve);
+          signal.addEventListener('abort', () => reject(signal.reason as Error));
+        });
+      } finally {
+        running--;
+      }
+      return 'scan-id';
+    },
+    2,
+    3,
+  );
   const request = (reference: string) => ({ reference, repository: reference });
   const jobs: Job[] = [];
   for (const ref of ['a', 'b', 'c', 'd', 'e']) jobs.push(await queue.submit(request(ref)));
@@ -171,7 +207,11 @@ test('queue: bounded concurrency, a full queue refuses, failures keep their code
   const states = async () => Promise.all(jobs.map(async (j) => (await queue.get(j.id))!.state));
   assert.deepEqual(await states(), ['running', 'running', 'queued', 'queued', 'queued']);
   assert.equal((await queue.cancel(jobs[4]!.id))?.state, 'cancelled', 'a queued job is taken out');
-  assert.equal((JSON.parse(JSON.stringify(await queue.get(jobs[0]!.id))) as Job).state, 'running', 'a job is plain data');
+  assert.equal(
+    (JSON.parse(JSON.stringify(await queue.get(jobs[0]!.id))) as Job).state,
+    'running',
+    'a job is plain data',
+  );
   await queue.cancel(jobs[1]!.id);
   while ((await states()).some((s) => s === 'running' || s === 'queued')) {
     release.shift()?.();
@@ -188,5 +228,5 @@ test('queue: bounded concurrency, a full queue refuses, failures keep their code
   await failing.idle();
   const failed = (await failing.get(job.id))!;
   assert.deepEqual([failed.state, failed.error?.code], ['failed', 'E_INTERNAL']);
-  assert.ok(!failed.error?.message.includes('boom'), 'an unexpected error\'s text is not shown to API readers');
+  assert.ok(!failed.error?.message.includes('boom'), "an unexpected error's text is not shown to API readers");
 });

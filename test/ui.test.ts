@@ -16,7 +16,11 @@ import { REPO_ROOT, tempDir } from './helpers.js';
  * (no browser download). Screenshots go to test-artifacts/ (DISTROLENS_TEST_ARTIFACTS overrides).
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) ? `no chromium at ${CHROMIUM} (run .ci/run)` : !registryAvailable() ? 'docker-registry not installed (run .ci/run)' : false;
+const skip = !existsSync(CHROMIUM)
+  ? `no chromium at ${CHROMIUM} (run .ci/run)`
+  : !registryAvailable()
+    ? 'docker-registry not installed (run .ci/run)'
+    : false;
 const ARTIFACTS = process.env.DISTROLENS_TEST_ARTIFACTS ?? join(REPO_ROOT, 'test-artifacts');
 const WAIT = 60_000;
 
@@ -57,7 +61,7 @@ describe('web UI in chromium', { skip, timeout: 5 * 60_000 }, () => {
     const frame = page.frameLocator('#report-frame');
     await frame.locator('h1').waitFor({ timeout: WAIT });
     assert.equal(await frame.locator('h1').textContent(), bed.refs.app1);
-    assert.ok(await frame.locator('svg[role="img"]').count() >= 4, 'the charts are drawn');
+    assert.ok((await frame.locator('svg[role="img"]').count()) >= 4, 'the charts are drawn');
     assert.match((await frame.locator('.verdict').textContent())!, /Score \d+\/100/);
     await shot('2-report');
   });
@@ -66,7 +70,7 @@ describe('web UI in chromium', { skip, timeout: 5 * 60_000 }, () => {
     await scanInUi(bed.refs.app2);
     await page.goto(`${bed.server.url}/#/image?repo=${encodeURIComponent(`${bed.registry.host}/team/app`)}`);
     await page.waitForSelector('#history-chart');
-    assert.ok(await page.locator('#scans tbody tr').count() >= 2);
+    assert.ok((await page.locator('#scans tbody tr').count()) >= 2);
     assert.match((await page.locator('#history-chart desc').textContent())!, /grade [A-F].*; .*grade [A-F]/);
     await shot('3-history');
   });
@@ -75,7 +79,14 @@ describe('web UI in chromium', { skip, timeout: 5 * 60_000 }, () => {
     await scanThroughApi(bed.server.url, bed.refs.other);
     await page.goto(`${bed.server.url}/#/compare`);
     await page.waitForSelector('#compare-a option', { state: 'attached' });
-    const options: [string, string][] = await page.locator('#compare-a option').evaluateAll((os) => os.map((o): [string, string] => [(o as unknown as { value: string }).value, (o as unknown as { textContent: string | null }).textContent ?? '']));
+    const options: [string, string][] = await page
+      .locator('#compare-a option')
+      .evaluateAll((os) =>
+        os.map((o): [string, string] => [
+          (o as unknown as { value: string }).value,
+          (o as unknown as { textContent: string | null }).textContent ?? '',
+        ]),
+      );
     const app = options.find(([, text]) => text.includes('team/app'))![0];
     const other = options.find(([, text]) => text.includes('team/distroless'))![0];
     await page.selectOption('#compare-a', app);
@@ -86,25 +97,32 @@ describe('web UI in chromium', { skip, timeout: 5 * 60_000 }, () => {
     await frame.locator('h1').waitFor({ timeout: WAIT });
     assert.equal(await frame.locator('h1').textContent(), 'Comparison');
     assert.match((await frame.locator('.verdict').textContent())!, /distroless, grade [A-F]\) compared with/);
-    assert.ok(await frame.locator('svg[role="img"]').count() >= 4);
+    assert.ok((await frame.locator('svg[role="img"]').count()) >= 4);
     await shot('4-compare');
   });
 
   test('the HTML report from file:// renders its charts with no network access', async () => {
-    const list = await (await fetch(`${bed.server.url}/api/images`)).json() as { id: string }[];
-    const report = await (await fetch(`${bed.server.url}/api/scans/${list[0]!.id}/report?format=json`)).json() as Report;
+    const list = (await (await fetch(`${bed.server.url}/api/images`)).json()) as { id: string }[];
+    const report = (await (
+      await fetch(`${bed.server.url}/api/scans/${list[0]!.id}/report?format=json`)
+    ).json()) as Report;
     const dir = await tempDir();
     try {
       const file = join(dir.path, 'report.html');
       await writeFile(file, renderScanHtml(report));
       const offline = await browser.newPage();
       const requested: string[] = [];
-      await offline.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : (requested.push(route.request().url()), route.abort())));
+      await offline.route('**/*', (route) =>
+        route.request().url().startsWith('file:')
+          ? route.continue()
+          : (requested.push(route.request().url()), route.abort()),
+      );
       await offline.goto(pathToFileURL(file).href);
       assert.deepEqual(requested, [], 'nothing but the file itself is loaded');
       const charts = offline.locator('svg[role="img"]');
-      assert.ok(await charts.count() >= 4);
-      for (const desc of await offline.locator('svg[role="img"] desc').allTextContents()) assert.ok(desc.length > 0, 'every chart has a text alternative');
+      assert.ok((await charts.count()) >= 4);
+      for (const desc of await offline.locator('svg[role="img"] desc').allTextContents())
+        assert.ok(desc.length > 0, 'every chart has a text alternative');
       const rows = offline.locator('#packages tbody tr');
       const total = await rows.count();
       await offline.fill('input[data-filter="packages"]', 'no-such-package');

@@ -19,8 +19,33 @@ import { entrypointAnalyzer } from './entrypoint/index.js';
  * Every analyzer a scan runs, in order: explicit and reviewable in one place. OS detection
  * (`osDetector`) is the phase before them.
  */
-export const builtinAnalyzers: readonly Analyzer[] = [dpkgAnalyzer, apkAnalyzer, rpmAnalyzer, npmAnalyzer, pythonAnalyzer, golangAnalyzer, javaAnalyzer, rustAnalyzer, runtimesAnalyzer, entrypointAnalyzer, surfaceAnalyzer, accountsAnalyzer, configAnalyzer, secretsAnalyzer, sizeAnalyzer];
+export const builtinAnalyzers: readonly Analyzer[] = [
+  dpkgAnalyzer,
+  apkAnalyzer,
+  rpmAnalyzer,
+  npmAnalyzer,
+  pythonAnalyzer,
+  golangAnalyzer,
+  javaAnalyzer,
+  rustAnalyzer,
+  runtimesAnalyzer,
+  entrypointAnalyzer,
+  surfaceAnalyzer,
+  accountsAnalyzer,
+  configAnalyzer,
+  secretsAnalyzer,
+  sizeAnalyzer,
+];
 
-export type { Analyzer, AnalyzerInput, AnalyzerOutput, Extractor, ImageMeta, JudgeInput, OsInfo, Rule } from './types.js';
+export type {
+  Analyzer,
+  AnalyzerInput,
+  AnalyzerOutput,
+  Extractor,
+  ImageMeta,
+  JudgeInput,
+  OsInfo,
+  Rule,
+} from './types.js';
 export { detectOs, osDetector } from './os/index.js';
 export { diveEfficiency } from './size/index.js';

@@ -19,7 +19,8 @@ export function renderRulesPage(declared: readonly Rule[], scoring: string): str
   ];
   for (const r of rules) {
     out.push(`## ${r.id}`, '', `**${r.title}** — default severity: ${r.severity}`, '', r.rationale, '');
-    if (r.references.length) out.push(`References: ${r.references.map((ref) => (ref.startsWith('http') ? `<${ref}>` : ref)).join(' · ')}`, '');
+    if (r.references.length)
+      out.push(`References: ${r.references.map((ref) => (ref.startsWith('http') ? `<${ref}>` : ref)).join(' · ')}`, '');
   }
   out.push('## Score', '', scoring, '');
   return out.join('\n');

@@ -87,7 +87,16 @@ export interface Analyzer<X = unknown, E = unknown> {
 }
 
 /** Builds a finding of a rule with its defaults; severity may be raised or lowered by context. */
-export function finding(rule: Rule, init: { message: string; location?: Finding['location']; severity?: Finding['severity']; key?: string; title?: string }): Finding {
+export function finding(
+  rule: Rule,
+  init: {
+    message: string;
+    location?: Finding['location'];
+    severity?: Finding['severity'];
+    key?: string;
+    title?: string;
+  },
+): Finding {
   return {
     ruleId: rule.id,
     severity: init.severity ?? rule.severity,

@@ -108,7 +108,12 @@ export class BlobCache implements VerifiedStore {
   }
 
   /** Streams a blob into the cache, verifying it; returns its path. */
-  async put(digest: Digest, chunks: AsyncIterable<Uint8Array>, expectedSize: number | undefined, what: string): Promise<string> {
+  async put(
+    digest: Digest,
+    chunks: AsyncIterable<Uint8Array>,
+    expectedSize: number | undefined,
+    what: string,
+  ): Promise<string> {
     const writer = await this.writer(digest, expectedSize, what);
     try {
       for await (const chunk of chunks) await writer.write(chunk);
@@ -131,13 +136,24 @@ export class BlobCache implements VerifiedStore {
     const actual = `sha256:${hash.digest('hex')}`;
     if (actual !== digest) {
       await rm(path, { force: true });
-      throw fail('E_DIGEST_MISMATCH', `${what}: the cached copy is damaged (digest ${actual}); it was removed`, 'run the command again to download it afresh');
+      throw fail(
+        'E_DIGEST_MISMATCH',
+        `${what}: the cached copy is damaged (digest ${actual}); it was removed`,
+        'run the command again to download it afresh',
+      );
     }
   }
 
   /** Stores small verified bytes (manifests, configs). */
   async putBytes(digest: Digest, bytes: Uint8Array): Promise<void> {
-    await this.put(digest, (async function* () { yield bytes; })(), bytes.length, `blob ${digest}`);
+    await this.put(
+      digest,
+      (async function* () {
+        yield bytes;
+      })(),
+      bytes.length,
+      `blob ${digest}`,
+    );
   }
 
   /** Reads a small cached blob, or undefined. */

@@ -23,4 +23,8 @@ function tolerant(stream: NodeJS.WriteStream): { write(text: string): unknown; i
   };
 }
 
-process.exitCode = await runCli(process.argv.slice(2), { stdout: tolerant(process.stdout), stderr: tolerant(process.stderr), env: process.env });
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: tolerant(process.stdout),
+  stderr: tolerant(process.stderr),
+  env: process.env,
+});

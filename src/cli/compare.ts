@@ -31,7 +31,11 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     io.stdout.write(COMPARE_HELP);
     return EXIT.ok;
   }
-  if (positionals.length < 2) throw errors.usage('compare needs at least two images', 'e.g. distrolens compare debian:12-slim gcr.io/distroless/base-debian12');
+  if (positionals.length < 2)
+    throw errors.usage(
+      'compare needs at least two images',
+      'e.g. distrolens compare debian:12-slim gcr.io/distroless/base-debian12',
+    );
   const outputs = parseFormats(values.format, ['table', 'json', 'markdown', 'html'], values.output);
   const { open, platform } = openOptions(values, io);
   const vulns = openVulnOptions(values, io);
@@ -41,11 +45,13 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
       const source = await openSource(input, open);
       try {
         if (values.offline && source.kind === 'registry') throw errors.offline(source.input);
-        return (await scanImage(source, {
-          ...(platform ? { platform } : {}),
-          ...(open.cache ? { cacheDir: open.cache.root } : {}),
-          ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
-        })).report;
+        return (
+          await scanImage(source, {
+            ...(platform ? { platform } : {}),
+            ...(open.cache ? { cacheDir: open.cache.root } : {}),
+            ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
+          })
+        ).report;
       } finally {
         await source.close();
       }
@@ -55,7 +61,14 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
   }
   const comparison = compareReports(reports);
   for (const { format, path } of outputs) {
-    const text = format === 'json' ? renderJson(comparison) : format === 'markdown' ? renderCompareMarkdown(comparison) : format === 'html' ? renderCompareHtml(comparison) : renderCompareTable(comparison);
+    const text =
+      format === 'json'
+        ? renderJson(comparison)
+        : format === 'markdown'
+          ? renderCompareMarkdown(comparison)
+          : format === 'html'
+            ? renderCompareHtml(comparison)
+            : renderCompareTable(comparison);
     if (path) await writeAtomic(resolve(io.cwd ?? process.cwd(), path), text);
     else io.stdout.write(text);
   }

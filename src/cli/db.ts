@@ -36,7 +36,8 @@ const DB_FLAGS = {
 } as const;
 
 /** Where the vulnerability database lives for these flags. */
-export const dbPathOf = (values: { 'cache-dir'?: string }, io: CliIo): string => join(cacheRoot(values, io), 'db', DB_FILE_NAME);
+export const dbPathOf = (values: { 'cache-dir'?: string }, io: CliIo): string =>
+  join(cacheRoot(values, io), 'db', DB_FILE_NAME);
 
 /** Default age, in days, past which a scan warns that the database is stale. */
 export const DEFAULT_DB_MAX_AGE_DAYS = 7;
@@ -45,9 +46,13 @@ export const DEFAULT_DB_MAX_AGE_DAYS = 7;
  * The vulnerability part of a scan: the database if one was built (it is never downloaded
  * implicitly), --ignore-unfixed and the staleness limit. `close` releases the database.
  */
-export function openVulnOptions(values: { 'cache-dir'?: string; 'ignore-unfixed'?: boolean; 'db-max-age'?: string }, io: CliIo): { options?: VulnScanOptions; close(): void } {
+export function openVulnOptions(
+  values: { 'cache-dir'?: string; 'ignore-unfixed'?: boolean; 'db-max-age'?: string },
+  io: CliIo,
+): { options?: VulnScanOptions; close(): void } {
   const maxAge = values['db-max-age'] !== undefined ? Number(values['db-max-age']) : DEFAULT_DB_MAX_AGE_DAYS;
-  if (!(maxAge >= 0)) throw errors.usage(`invalid --db-max-age ${values['db-max-age']}`, 'give a number of days, e.g. --db-max-age 7');
+  if (!(maxAge >= 0))
+    throw errors.usage(`invalid --db-max-age ${values['db-max-age']}`, 'give a number of days, e.g. --db-max-age 7');
   const db = VulnDb.open(dbPathOf(values, io));
   if (!db) return { close: () => undefined };
   return {
@@ -68,7 +73,10 @@ function renderStatus(status: DbStatus, now: Date): string {
     ...status.ecosystems.map((e) => `${e.ecosystem.padEnd(20)} ${String(e.advisories).padStart(10)}`),
     '',
     'Source                                    Records  Size      Status',
-    ...status.sources.map((s) => `${s.name.padEnd(40).slice(0, 40)} ${String(s.records).padStart(8)}  ${(s.bytes !== undefined ? formatBytes(s.bytes) : '-').padEnd(9)} ${s.status}`),
+    ...status.sources.map(
+      (s) =>
+        `${s.name.padEnd(40).slice(0, 40)} ${String(s.records).padStart(8)}  ${(s.bytes !== undefined ? formatBytes(s.bytes) : '-').padEnd(9)} ${s.status}`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -101,14 +109,21 @@ export async function dbCommand(args: string[], io: CliIo): Promise<number> {
       progress.done();
     }
     const missing = status.sources.filter((s) => s.status !== 'ok').length;
-    io.stderr.write(`database updated: ${status.advisories} advisories from ${status.sources.length - missing} source(s)${missing ? `, ${missing} not found` : ''} → ${path}\n`);
+    io.stderr.write(
+      `database updated: ${status.advisories} advisories from ${status.sources.length - missing} source(s)${missing ? `, ${missing} not found` : ''} → ${path}\n`,
+    );
     return EXIT.ok;
   }
   if (action === 'status') {
     const format = values.format ?? 'table';
     if (format !== 'table' && format !== 'json') throw errors.usage(`unknown format ${format}`, 'use table or json');
     const db = VulnDb.open(path);
-    if (!db) throw fail('E_VULN_DB_MISSING', `no vulnerability database at ${path}`, `run \`distrolens db update\` (${DEFAULT_SOURCES.length} public feeds, or --source with a mirror)`);
+    if (!db)
+      throw fail(
+        'E_VULN_DB_MISSING',
+        `no vulnerability database at ${path}`,
+        `run \`distrolens db update\` (${DEFAULT_SOURCES.length} public feeds, or --source with a mirror)`,
+      );
     try {
       const status = db.status();
       io.stdout.write(format === 'json' ? renderJson(status) : renderStatus(status, new Date()));

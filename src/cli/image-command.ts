@@ -22,22 +22,28 @@ export interface ImageCommand<R> {
   readonly formats: readonly string[];
   /** Options of its own, besides the shared image flags. */
   readonly flags?: NonNullable<ParseArgsConfig['options']>;
-  run(source: ImageSource, context: {
-    /** Every parsed flag, the command's own included. */
-    readonly values: Readonly<Record<string, string | boolean | string[] | boolean[] | undefined>>;
-    /** How sources are opened (cache, credentials, limits), for commands that open more images. */
-    readonly open: OpenOptions;
-    readonly platform?: Platform;
-    readonly cacheDir?: string;
-    readonly onBytes: (layer: Layer, bytes: number) => void;
-    /** The vulnerability database and its options, when one has been built. */
-    readonly vulnerabilities?: VulnScanOptions;
-  }): Promise<R>;
+  run(
+    source: ImageSource,
+    context: {
+      /** Every parsed flag, the command's own included. */
+      readonly values: Readonly<Record<string, string | boolean | string[] | boolean[] | undefined>>;
+      /** How sources are opened (cache, credentials, limits), for commands that open more images. */
+      readonly open: OpenOptions;
+      readonly platform?: Platform;
+      readonly cacheDir?: string;
+      readonly onBytes: (layer: Layer, bytes: number) => void;
+      /** The vulnerability database and its options, when one has been built. */
+      readonly vulnerabilities?: VulnScanOptions;
+    },
+  ): Promise<R>;
   render(result: R, format: string): string;
   /** True when the command reports vulnerabilities (the database is opened for it). */
   readonly vulnerabilities?: boolean;
   /** The gate: an exit code and a message when the result fails it (--fail-on, --policy). */
-  gate?(result: R, options: { readonly failOn?: Severity; readonly policy?: Policy }): { readonly code: number; readonly message: string } | undefined;
+  gate?(
+    result: R,
+    options: { readonly failOn?: Severity; readonly policy?: Policy },
+  ): { readonly code: number; readonly message: string } | undefined;
 }
 
 async function loadPolicy(path: string): Promise<Policy> {
@@ -54,17 +60,27 @@ async function loadPolicy(path: string): Promise<Policy> {
  * `--format F` (repeatable): `F` goes to stdout or --output, `F=PATH` to its own file, so one scan
  * can write SARIF for code scanning and JSON for archiving in one run.
  */
-export function parseFormats(values: readonly string[] | undefined, allowed: readonly string[], output: string | undefined): { format: string; path?: string }[] {
+export function parseFormats(
+  values: readonly string[] | undefined,
+  allowed: readonly string[],
+  output: string | undefined,
+): { format: string; path?: string }[] {
   const requested = (values?.length ? values : [allowed[0]!]).map((v) => {
     const eq = v.indexOf('=');
     return eq < 0 ? { format: v } : { format: v.slice(0, eq), path: v.slice(eq + 1) };
   });
   for (const r of requested) {
-    if (!allowed.includes(r.format)) throw errors.usage(`unknown format ${r.format}`, `use one of: ${allowed.join(', ')}`);
-    if (r.path === '') throw errors.usage(`--format ${r.format}= needs a file name`, `e.g. --format ${r.format}=report.${r.format}`);
+    if (!allowed.includes(r.format))
+      throw errors.usage(`unknown format ${r.format}`, `use one of: ${allowed.join(', ')}`);
+    if (r.path === '')
+      throw errors.usage(`--format ${r.format}= needs a file name`, `e.g. --format ${r.format}=report.${r.format}`);
   }
   const bare = requested.filter((r) => r.path === undefined);
-  if (bare.length > 1) throw errors.usage('only one --format can go to standard output', 'give the others a file: --format sarif=out.sarif');
+  if (bare.length > 1)
+    throw errors.usage(
+      'only one --format can go to standard output',
+      'give the others a file: --format sarif=out.sarif',
+    );
   return requested.map((r) => (r.path === undefined && output ? { format: r.format, path: output } : r));
 }
 
@@ -79,23 +95,32 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
     return EXIT.ok;
   }
   if (positionals.length !== 1) {
-    throw errors.usage(positionals.length ? `${command.name} takes one INPUT` : `${command.name} needs an INPUT`, `e.g. distrolens ${command.name} alpine:3.20`);
+    throw errors.usage(
+      positionals.length ? `${command.name} takes one INPUT` : `${command.name} needs an INPUT`,
+      `e.g. distrolens ${command.name} alpine:3.20`,
+    );
   }
   const outputs = parseFormats(values.format, command.formats, values.output);
   const logFormat = values['log-format'] ?? 'text';
-  if (logFormat !== 'text' && logFormat !== 'json') throw errors.usage(`unknown --log-format ${logFormat}`, 'use --log-format text or --log-format json');
+  if (logFormat !== 'text' && logFormat !== 'json')
+    throw errors.usage(`unknown --log-format ${logFormat}`, 'use --log-format text or --log-format json');
   // Output is never coloured; --no-color and NO_COLOR are accepted so that scripts can pass them.
   const failOn = parseFailOn(values['fail-on']);
-  if ((failOn !== undefined || values.policy !== undefined) && !command.gate) throw errors.usage(`${command.name} does not gate`, 'use distrolens scan --fail-on SEVERITY or --policy FILE');
+  if ((failOn !== undefined || values.policy !== undefined) && !command.gate)
+    throw errors.usage(`${command.name} does not gate`, 'use distrolens scan --fail-on SEVERITY or --policy FILE');
   // Read and validate the policy before any image work: a typo should not cost a pull.
-  const policy = values.policy !== undefined ? await loadPolicy(resolve(io.cwd ?? process.cwd(), values.policy)) : undefined;
+  const policy =
+    values.policy !== undefined ? await loadPolicy(resolve(io.cwd ?? process.cwd(), values.policy)) : undefined;
   const { open, platform } = openOptions(values, io);
   const progress = new Progress(io, values.quiet ?? false);
   // The database first: a broken one is reported before any image work.
   const vulns = command.vulnerabilities ? openVulnOptions(values, io) : undefined;
   let source: ImageSource;
   try {
-    source = await openSource(positionals[0]!, { ...open, onDownload: (digest, bytes, total) => progress.update(digest, bytes, total, 'pulling') });
+    source = await openSource(positionals[0]!, {
+      ...open,
+      onDownload: (digest, bytes, total) => progress.update(digest, bytes, total, 'pulling'),
+    });
   } catch (error) {
     vulns?.close();
     throw error;
@@ -116,9 +141,16 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
       if (path) await writeAtomic(resolve(io.cwd ?? process.cwd(), path), text);
       else io.stdout.write(text);
     }
-    const verdict = command.gate?.(result, { ...(failOn !== undefined ? { failOn } : {}), ...(policy ? { policy } : {}) });
+    const verdict = command.gate?.(result, {
+      ...(failOn !== undefined ? { failOn } : {}),
+      ...(policy ? { policy } : {}),
+    });
     if (verdict) {
-      io.stderr.write(values['log-format'] === 'json' ? `${JSON.stringify({ level: 'error', code: 'GATE_FAILED', message: verdict.message })}\n` : `${verdict.message}\n`);
+      io.stderr.write(
+        values['log-format'] === 'json'
+          ? `${JSON.stringify({ level: 'error', code: 'GATE_FAILED', message: verdict.message })}\n`
+          : `${verdict.message}\n`,
+      );
       return verdict.code;
     }
     return EXIT.ok;

@@ -28,10 +28,16 @@ Options:
 `;
 
 /** `distrolens inspect`: resolve, walk, describe. */
-export const inspectCommand = (args: string[], io: CliIo): Promise<number> => runImageCommand({
-  name: 'inspect',
-  help: INSPECT_HELP,
-  formats: ['table', 'json'],
-  run: async (source, { platform, onBytes }) => (await inspect(source, { ...(platform ? { platform } : {}), onBytes })).report,
-  render: (report, format) => (format === 'json' ? renderJson(report) : renderInspectTable(report)),
-}, args, io);
+export const inspectCommand = (args: string[], io: CliIo): Promise<number> =>
+  runImageCommand(
+    {
+      name: 'inspect',
+      help: INSPECT_HELP,
+      formats: ['table', 'json'],
+      run: async (source, { platform, onBytes }) =>
+        (await inspect(source, { ...(platform ? { platform } : {}), onBytes })).report,
+      render: (report, format) => (format === 'json' ? renderJson(report) : renderInspectTable(report)),
+    },
+    args,
+    io,
+  );

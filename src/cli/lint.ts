@@ -42,20 +42,42 @@ export async function lintCommand(args: string[], io: CliIo): Promise<number> {
   const outputs = parseFormats(values.format, ['table', 'json', 'sarif'], values.output);
   const failOn = parseFailOn(values['fail-on']);
   const cwd = io.cwd ?? process.cwd();
-  const files = await Promise.all((positionals.length ? positionals : ['Dockerfile']).map(async (path) => {
-    try {
-      return { path, text: await readFile(resolve(cwd, path), 'utf8') };
-    } catch {
-      throw fail('E_INPUT_NOT_FOUND', `${path} cannot be read`, positionals.length ? 'check the path' : 'run it where the Dockerfile is, or name the files: distrolens lint path/to/Dockerfile');
-    }
-  }));
-  const report: LintReport = { schema: LINT_SCHEMA, tool: TOOL, files: files.map((f) => lintDockerfile(f.text, f.path)) };
+  const files = await Promise.all(
+    (positionals.length ? positionals : ['Dockerfile']).map(async (path) => {
+      try {
+        return { path, text: await readFile(resolve(cwd, path), 'utf8') };
+      } catch {
+        throw fail(
+          'E_INPUT_NOT_FOUND',
+          `${path} cannot be read`,
+          positionals.length
+            ? 'check the path'
+            : 'run it where the Dockerfile is, or name the files: distrolens lint path/to/Dockerfile',
+        );
+      }
+    }),
+  );
+  const report: LintReport = {
+    schema: LINT_SCHEMA,
+    tool: TOOL,
+    files: files.map((f) => lintDockerfile(f.text, f.path)),
+  };
   for (const { format, path } of outputs) {
-    const text = format === 'json' ? renderJson(report) : format === 'sarif' ? renderLintSarif(report, LINT_RULE_LIST) : renderLintTable(report);
+    const text =
+      format === 'json'
+        ? renderJson(report)
+        : format === 'sarif'
+          ? renderLintSarif(report, LINT_RULE_LIST)
+          : renderLintTable(report);
     if (path) await writeAtomic(resolve(cwd, path), text);
     else io.stdout.write(text);
   }
-  const failing = failOn && failingFindings(report.files.flatMap((f) => f.findings), failOn);
+  const failing =
+    failOn &&
+    failingFindings(
+      report.files.flatMap((f) => f.findings),
+      failOn,
+    );
   if (failing) {
     io.stderr.write(`gate failed: ${failing}\n`);
     return EXIT.policy;

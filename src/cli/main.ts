@@ -37,7 +37,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 function causeChain(error: unknown): string[] {
   const lines: string[] = [];
   for (let cause = (error as { cause?: unknown })?.cause; cause; cause = (cause as { cause?: unknown }).cause) {
-    lines.push(`  caused by: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : typeof cause === 'string' ? cause : JSON.stringify(cause)}`);
+    lines.push(
+      `  caused by: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : typeof cause === 'string' ? cause : JSON.stringify(cause)}`,
+    );
   }
   return lines;
 }
@@ -57,7 +59,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const stderr = json ? { ...io.stderr, isTTY: false } : io.stderr;
   io = { ...io, stderr };
   const report = (level: 'error', code: string, message: string, hint?: string): void => {
-    io.stderr.write(json ? `${JSON.stringify({ level, code, message, ...(hint ? { hint } : {}) })}\n` : `error ${code}: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`);
+    io.stderr.write(
+      json
+        ? `${JSON.stringify({ level, code, message, ...(hint ? { hint } : {}) })}\n`
+        : `error ${code}: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`,
+    );
   };
   try {
     if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -73,7 +79,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       report('error', 'E_USAGE', `unknown command ${JSON.stringify(command)}`, 'run distrolens --help');
       return EXIT.input;
     }
-    return await (await load())(rest, io);
+    return await (
+      await load()
+    )(rest, io);
   } catch (error) {
     if (error instanceof DistrolensError) {
       const internal = error.code === 'E_INTERNAL';

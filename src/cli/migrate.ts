@@ -35,7 +35,8 @@ export async function migrateCommand(args: string[], io: CliIo): Promise<number>
     io.stdout.write(MIGRATE_HELP);
     return EXIT.ok;
   }
-  if (positionals.length !== 1) throw errors.usage('migrate takes one Dockerfile', 'e.g. distrolens migrate Dockerfile --write');
+  if (positionals.length !== 1)
+    throw errors.usage('migrate takes one Dockerfile', 'e.g. distrolens migrate Dockerfile --write');
   const format = values.format ?? 'diff';
   if (format !== 'diff' && format !== 'json') throw errors.usage(`unknown format ${format}`, 'use diff or json');
   const path = resolve(io.cwd ?? process.cwd(), positionals[0]!);
@@ -54,10 +55,15 @@ export async function migrateCommand(args: string[], io: CliIo): Promise<number>
   if (values.write) {
     if (migration.text !== text) await writeAtomic(path, migration.text);
     explain();
-    io.stderr.write(migration.text === text ? `${positionals[0]}: nothing to change\n` : `${positionals[0]}: rewritten for ${migration.target}\n`);
+    io.stderr.write(
+      migration.text === text
+        ? `${positionals[0]}: nothing to change\n`
+        : `${positionals[0]}: rewritten for ${migration.target}\n`,
+    );
     return EXIT.ok;
   }
-  if (format === 'json') io.stdout.write(renderJson({ schema: 'distrolens/migrate@1', tool: TOOL, file: positionals[0], ...migration }));
+  if (format === 'json')
+    io.stdout.write(renderJson({ schema: 'distrolens/migrate@1', tool: TOOL, file: positionals[0], ...migration }));
   else io.stdout.write(unifiedDiff(text, migration.text, positionals[0]));
   explain();
   return EXIT.ok;

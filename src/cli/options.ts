@@ -12,17 +12,24 @@ import type { CliIo } from './io.js';
 /** `--fail-on SEVERITY`, checked before any work (a typo should not cost a pull); undefined when absent. */
 export function parseFailOn(value: string | undefined): Severity | undefined {
   if (value === undefined) return undefined;
-  if (!(SEVERITIES as readonly string[]).includes(value)) throw errors.usage(`invalid --fail-on ${value}`, `use one of: ${SEVERITIES.join(', ')}`);
+  if (!(SEVERITIES as readonly string[]).includes(value))
+    throw errors.usage(`invalid --fail-on ${value}`, `use one of: ${SEVERITIES.join(', ')}`);
   return value as Severity;
 }
 
 /** Whether a severity is at or above a --fail-on threshold (critical is above high). */
-export const atOrAbove = (severity: Severity, threshold: Severity): boolean => SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(threshold);
+export const atOrAbove = (severity: Severity, threshold: Severity): boolean =>
+  SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(threshold);
 
 /** The gate's line for the findings at or above a threshold; undefined when there are none. */
-export function failingFindings(findings: readonly { readonly severity: Severity; readonly ruleId: string }[], failOn: Severity): string | undefined {
+export function failingFindings(
+  findings: readonly { readonly severity: Severity; readonly ruleId: string }[],
+  failOn: Severity,
+): string | undefined {
   const failing = findings.filter((f) => atOrAbove(f.severity, failOn));
-  return failing.length ? `${failing.length} finding(s) at or above ${failOn}: ${[...new Set(failing.map((f) => f.ruleId))].sort().join(', ')}` : undefined;
+  return failing.length
+    ? `${failing.length} finding(s) at or above ${failOn}: ${[...new Set(failing.map((f) => f.ruleId))].sort().join(', ')}`
+    : undefined;
 }
 
 /** Flags every command takes: how errors are logged, stack traces, help, quiet, and no-color (output is never coloured). */
@@ -55,7 +62,10 @@ export const IMAGE_FLAGS = {
 } as const satisfies ParseArgsConfig['options'];
 
 /** Parses argv strictly, turning parseArgs' exceptions into usage errors. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -66,9 +76,11 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
 /** "16G", "500M", "1024" → bytes. */
 export function parseSize(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b?)?$/i.exec(text.trim());
-  if (!match) throw errors.usage(`invalid size for --${flag}: ${text}`, 'write a number with an optional unit, e.g. 500M or 40G');
+  if (!match)
+    throw errors.usage(`invalid size for --${flag}: ${text}`, 'write a number with an optional unit, e.g. 500M or 40G');
   const unit = (match[2] ?? '').toLowerCase()[0];
-  const scale = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : unit === 't' ? 1024 ** 4 : 1;
+  const scale =
+    unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : unit === 't' ? 1024 ** 4 : 1;
   return Math.floor(Number(match[1]) * scale);
 }
 
@@ -100,13 +112,18 @@ export function openOptions(values: CommonValues, io: CliIo): { open: OpenOption
   const password = values.password ?? env.DISTROLENS_PASSWORD;
   const token = env.DISTROLENS_REGISTRY_TOKEN;
   if (password !== undefined && username === undefined) throw errors.usage('--password needs --username');
-  const auth: RegistryAuth | undefined = token ? { token } : username !== undefined ? { username, password: password ?? '' } : undefined;
+  const auth: RegistryAuth | undefined = token
+    ? { token }
+    : username !== undefined
+      ? { username, password: password ?? '' }
+      : undefined;
   const limits: InflateLimits = {
     ...DEFAULT_INFLATE_LIMITS,
     ...(values['max-layer-size'] ? { maxBytes: parseSize(values['max-layer-size'], 'max-layer-size') } : {}),
     ...(values['max-ratio'] ? { maxRatio: Number(values['max-ratio']) } : {}),
   };
-  if (!(limits.maxRatio > 0)) throw errors.usage(`invalid --max-ratio ${values['max-ratio']}`, 'write a positive number, e.g. 500');
+  if (!(limits.maxRatio > 0))
+    throw errors.usage(`invalid --max-ratio ${values['max-ratio']}`, 'write a positive number, e.g. 500');
   const cacheDir = cacheRoot(values, io);
   return {
     open: {

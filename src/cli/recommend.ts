@@ -37,22 +37,44 @@ async function loadCatalogue(path: string): Promise<BaseImage[]> {
   try {
     doc = loadYaml().parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw fail('E_INPUT_NOT_FOUND', `catalogue ${path}: ${(error as Error).message.split('\n')[0]}`, 'pass a YAML or JSON list of bases to --catalogue');
+    throw fail(
+      'E_INPUT_NOT_FOUND',
+      `catalogue ${path}: ${(error as Error).message.split('\n')[0]}`,
+      'pass a YAML or JSON list of bases to --catalogue',
+    );
   }
-  if (!Array.isArray(doc) || !doc.length) throw fail('E_USAGE', `catalogue ${path}: expected a list of bases`, 'see "recommend" in the README for the fields');
+  if (!Array.isArray(doc) || !doc.length)
+    throw fail(
+      'E_USAGE',
+      `catalogue ${path}: expected a list of bases`,
+      'see "recommend" in the README for the fields',
+    );
   return doc.map((raw, i) => {
     const b = raw as Partial<BaseImage>;
-    if (typeof b.ref !== 'string' || !RUNTIMES.includes(b.runtime as string)) throw fail('E_USAGE', `catalogue ${path}: entry ${i} needs ref and runtime (${RUNTIMES.join(', ')})`);
+    if (typeof b.ref !== 'string' || !RUNTIMES.includes(b.runtime as string))
+      throw fail('E_USAGE', `catalogue ${path}: entry ${i} needs ref and runtime (${RUNTIMES.join(', ')})`);
     return {
-      ref: b.ref, family: b.family ?? 'custom', runtime: b.runtime!, provides: b.provides ?? ['ca-certificates', 'tzdata', 'glibc', 'libssl', 'libstdc++'],
-      sizeBytes: Number(b.sizeBytes ?? 0), packages: Number(b.packages ?? 0), user: String(b.user ?? 'root'), debug: b.debug ?? b.ref,
-      ...(b.entrypoint ? { entrypoint: b.entrypoint } : {}), ...(b.nonroot ? { nonroot: b.nonroot } : {}), ...(b.runtimeVersion ? { runtimeVersion: String(b.runtimeVersion) } : {}),
+      ref: b.ref,
+      family: b.family ?? 'custom',
+      runtime: b.runtime!,
+      provides: b.provides ?? ['ca-certificates', 'tzdata', 'glibc', 'libssl', 'libstdc++'],
+      sizeBytes: Number(b.sizeBytes ?? 0),
+      packages: Number(b.packages ?? 0),
+      user: String(b.user ?? 'root'),
+      debug: b.debug ?? b.ref,
+      ...(b.entrypoint ? { entrypoint: b.entrypoint } : {}),
+      ...(b.nonroot ? { nonroot: b.nonroot } : {}),
+      ...(b.runtimeVersion ? { runtimeVersion: String(b.runtimeVersion) } : {}),
     };
   });
 }
 
 /** Scans a candidate base; undefined when it cannot be pulled in time. */
-async function measure(ref: string, open: OpenOptions, cacheDir: string | undefined): Promise<ImageNumbers | undefined> {
+async function measure(
+  ref: string,
+  open: OpenOptions,
+  cacheDir: string | undefined,
+): Promise<ImageNumbers | undefined> {
   const signal = AbortSignal.timeout(MEASURE_TIMEOUT_MS);
   try {
     const source = await openSource(ref, open);
@@ -66,22 +88,39 @@ async function measure(ref: string, open: OpenOptions, cacheDir: string | undefi
   }
 }
 
-export const recommendCommand = (args: string[], io: CliIo): Promise<number> => runImageCommand<Recommendation>({
-  name: 'recommend',
-  help: RECOMMEND_HELP,
-  formats: ['table', 'json', 'markdown'],
-  flags: { catalogue: { type: 'string' }, 'no-measure': { type: 'boolean' } },
-  run: async (source, { values, open, platform, cacheDir, onBytes }) => {
-    const catalogue = typeof values.catalogue === 'string' ? await loadCatalogue(resolve(io.cwd ?? process.cwd(), values.catalogue)) : CATALOGUE;
-    const { report } = await scanImage(source, { ...(platform ? { platform } : {}), ...(cacheDir ? { cacheDir } : {}), onBytes });
-    const first = recommend(report, TOOL, { catalogue });
-    if (values['no-measure'] || values.offline || !first.candidates.length) return first;
-    const measured = new Map<string, ImageNumbers>();
-    for (const c of first.candidates) {
-      const numbers = await measure(c.ref, open, cacheDir);
-      if (numbers) measured.set(c.ref, numbers);
-    }
-    return recommend(report, TOOL, { catalogue, measured });
-  },
-  render: (r, format) => (format === 'json' ? renderJson(r) : format === 'markdown' ? renderRecommendMarkdown(r) : renderRecommendTable(r)),
-}, args, io);
+export const recommendCommand = (args: string[], io: CliIo): Promise<number> =>
+  runImageCommand<Recommendation>(
+    {
+      name: 'recommend',
+      help: RECOMMEND_HELP,
+      formats: ['table', 'json', 'markdown'],
+      flags: { catalogue: { type: 'string' }, 'no-measure': { type: 'boolean' } },
+      run: async (source, { values, open, platform, cacheDir, onBytes }) => {
+        const catalogue =
+          typeof values.catalogue === 'string'
+            ? await loadCatalogue(resolve(io.cwd ?? process.cwd(), values.catalogue))
+            : CATALOGUE;
+        const { report } = await scanImage(source, {
+          ...(platform ? { platform } : {}),
+          ...(cacheDir ? { cacheDir } : {}),
+          onBytes,
+        });
+        const first = recommend(report, TOOL, { catalogue });
+        if (values['no-measure'] || values.offline || !first.candidates.length) return first;
+        const measured = new Map<string, ImageNumbers>();
+        for (const c of first.candidates) {
+          const numbers = await measure(c.ref, open, cacheDir);
+          if (numbers) measured.set(c.ref, numbers);
+        }
+        return recommend(report, TOOL, { catalogue, measured });
+      },
+      render: (r, format) =>
+        format === 'json'
+          ? renderJson(r)
+          : format === 'markdown'
+            ? renderRecommendMarkdown(r)
+            : renderRecommendTable(r),
+    },
+    args,
+    io,
+  );

@@ -35,26 +35,44 @@ the report says so in a warning (W_VULN_DB_MISSING) and lists none.
 `;
 
 /** `distrolens scan`: the main job. */
-export const scanCommand = (args: string[], io: CliIo): Promise<number> => runImageCommand({
-  name: 'scan',
-  help: SCAN_HELP,
-  formats: SCAN_FORMATS,
-  vulnerabilities: true,
-  run: async (source, { platform, cacheDir, onBytes, vulnerabilities }) =>
-    (await scanImage(source, { ...(platform ? { platform } : {}), ...(cacheDir ? { cacheDir } : {}), onBytes, ...(vulnerabilities ? { vulnerabilities } : {}) })).report,
-  render,
-  gate: (report, { failOn, policy }) => {
-    const messages: string[] = [];
-    const verdict = policy ? evaluatePolicy(report, policy) : undefined;
-    const acceptedIds = new Set(verdict?.accepted.map((a) => a.finding.fingerprint));
-    if (failOn !== undefined) {
-      const findings = failingFindings(report.findings.filter((f) => !acceptedIds.has(f.fingerprint)), failOn);
-      if (findings) messages.push(findings);
-      const acceptedVulns = new Set(verdict?.acceptedVulnerabilities.map((a) => a.vulnerability));
-      const vulns = report.vulnerabilities.filter((v) => v.severity !== 'unknown' && atOrAbove(v.severity, failOn) && !acceptedVulns.has(v));
-      if (vulns.length) messages.push(`${countVulns(vulns.length)} at or above ${failOn}: ${summarizeVulns(vulns)}`);
-    }
-    for (const v of verdict?.violations ?? []) messages.push(`policy ${v.check}: ${v.message}`);
-    return messages.length ? { code: EXIT.policy, message: `gate failed: ${messages.join('\n  ')}` } : undefined;
-  },
-}, args, io);
+export const scanCommand = (args: string[], io: CliIo): Promise<number> =>
+  runImageCommand(
+    {
+      name: 'scan',
+      help: SCAN_HELP,
+      formats: SCAN_FORMATS,
+      vulnerabilities: true,
+      run: async (source, { platform, cacheDir, onBytes, vulnerabilities }) =>
+        (
+          await scanImage(source, {
+            ...(platform ? { platform } : {}),
+            ...(cacheDir ? { cacheDir } : {}),
+            onBytes,
+            ...(vulnerabilities ? { vulnerabilities } : {}),
+          })
+        ).report,
+      render,
+      gate: (report, { failOn, policy }) => {
+        const messages: string[] = [];
+        const verdict = policy ? evaluatePolicy(report, policy) : undefined;
+        const acceptedIds = new Set(verdict?.accepted.map((a) => a.finding.fingerprint));
+        if (failOn !== undefined) {
+          const findings = failingFindings(
+            report.findings.filter((f) => !acceptedIds.has(f.fingerprint)),
+            failOn,
+          );
+          if (findings) messages.push(findings);
+          const acceptedVulns = new Set(verdict?.acceptedVulnerabilities.map((a) => a.vulnerability));
+          const vulns = report.vulnerabilities.filter(
+            (v) => v.severity !== 'unknown' && atOrAbove(v.severity, failOn) && !acceptedVulns.has(v),
+          );
+          if (vulns.length)
+            messages.push(`${countVulns(vulns.length)} at or above ${failOn}: ${summarizeVulns(vulns)}`);
+        }
+        for (const v of verdict?.violations ?? []) messages.push(`policy ${v.check}: ${v.message}`);
+        return messages.length ? { code: EXIT.policy, message: `gate failed: ${messages.join('\n  ')}` } : undefined;
+      },
+    },
+    args,
+    io,
+  );

@@ -47,17 +47,26 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
   const port = Number(values.port ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw errors.usage(`invalid --port ${values.port}`);
   const concurrency = Number(values.concurrency ?? 2);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) throw errors.usage(`invalid --concurrency ${values.concurrency}`, 'give 1 to 16');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16)
+    throw errors.usage(`invalid --concurrency ${values.concurrency}`, 'give 1 to 16');
   const root = cacheRoot(values, io);
   const cwd = io.cwd ?? process.cwd();
-  const dataDir = values.data ? (isAbsolute(values.data) ? values.data : resolve(cwd, values.data)) : defaultDataDir(root);
+  const dataDir = values.data
+    ? isAbsolute(values.data)
+      ? values.data
+      : resolve(cwd, values.data)
+    : defaultDataDir(root);
   const { open } = openOptions(values, io);
   const token = values.token ?? io.env.DISTROLENS_TOKEN;
   const host = values.host ?? '127.0.0.1';
   checkListen(host, token);
   const vulns = openVulnOptions(values, io);
   const server = await startServer({
-    host, port, dataDir, cacheDir: root, concurrency,
+    host,
+    port,
+    dataDir,
+    cacheDir: root,
+    concurrency,
     ...(token ? { token } : {}),
     ...(values['allow-registry']?.length ? { allowRegistries: values['allow-registry'] } : {}),
     open: { ...(open.auth ? { auth: open.auth } : {}), ...(open.limits ? { limits: open.limits } : {}), env: io.env },

@@ -17,7 +17,12 @@ export interface ImageSummary {
   readonly classification: string;
   readonly grade: string;
   readonly score: number;
-  readonly size: { readonly compressed?: number; readonly uncompressed: number; readonly squashed: number; readonly files: number };
+  readonly size: {
+    readonly compressed?: number;
+    readonly uncompressed: number;
+    readonly squashed: number;
+    readonly files: number;
+  };
   readonly packages: number;
   readonly surface: Readonly<Record<Category, number>>;
   readonly findings: Readonly<Record<Severity, number>>;
@@ -28,8 +33,14 @@ export interface ImageSummary {
 
 /** How one image differs from the first (the baseline). */
 export interface ImageDiff {
-  readonly packages: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly { readonly name: string; readonly from: string; readonly to: string }[] };
-  readonly surface: Readonly<Record<Category, { readonly removed: readonly string[]; readonly added: readonly string[] }>>;
+  readonly packages: {
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly changed: readonly { readonly name: string; readonly from: string; readonly to: string }[];
+  };
+  readonly surface: Readonly<
+    Record<Category, { readonly removed: readonly string[]; readonly added: readonly string[] }>
+  >;
   readonly findings: Readonly<Record<Severity, number>>;
   /** Vulnerability ids (CVEs) of the baseline this image no longer has, and ones it brings. */
   readonly vulnerabilities: { readonly removed: readonly string[]; readonly added: readonly string[] };
@@ -44,4 +55,3 @@ export interface Comparison {
   /** diffs[i] compares images[i + 1] with images[0]. */
   readonly diffs: readonly ImageDiff[];
 }
-

@@ -16,11 +16,17 @@ export function parseDigest(value: unknown, what = 'digest'): Digest {
   const shown = typeof value === 'string' ? value.slice(0, 80) : String(value);
   const algorithm = typeof value === 'string' ? value.split(':')[0] : '';
   if (algorithm && algorithm !== 'sha256' && typeof value === 'string' && value.includes(':')) {
-    throw fail('E_IMAGE_INVALID', `${what} uses unsupported digest algorithm ${algorithm}`,
-      'distrolens verifies sha256 digests only');
+    throw fail(
+      'E_IMAGE_INVALID',
+      `${what} uses unsupported digest algorithm ${algorithm}`,
+      'distrolens verifies sha256 digests only',
+    );
   }
-  throw fail('E_IMAGE_INVALID', `${what} ${JSON.stringify(shown)} is not a sha256 digest`,
-    'the image metadata is malformed; re-save or re-push the image');
+  throw fail(
+    'E_IMAGE_INVALID',
+    `${what} ${JSON.stringify(shown)} is not a sha256 digest`,
+    'the image metadata is malformed; re-save or re-push the image',
+  );
 }
 
 /** The hex part of a digest, used for file names in blob stores. */

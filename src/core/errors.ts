@@ -77,31 +77,56 @@ export function fail(code: ErrorCode, message: string, hint?: string, cause?: un
 
 export const errors = {
   unsafePath: (path: string, why: string) =>
-    fail('E_UNSAFE_PATH', `unsafe path ${JSON.stringify(path)} in archive: ${why}`,
-      'the archive tries to write outside its root; do not extract it, and check where it came from'),
+    fail(
+      'E_UNSAFE_PATH',
+      `unsafe path ${JSON.stringify(path)} in archive: ${why}`,
+      'the archive tries to write outside its root; do not extract it, and check where it came from',
+    ),
   digestMismatch: (what: string, expected: string, actual: string) =>
-    fail('E_DIGEST_MISMATCH', `${what}: digest mismatch (expected ${expected}, got ${actual})`,
-      'the content is corrupt or was tampered with; pull or save the image again'),
+    fail(
+      'E_DIGEST_MISMATCH',
+      `${what}: digest mismatch (expected ${expected}, got ${actual})`,
+      'the content is corrupt or was tampered with; pull or save the image again',
+    ),
   truncated: (what: string, expected: number, actual: number) =>
-    fail('E_BLOB_TRUNCATED', `${what}: truncated (expected ${expected} bytes, got ${actual})`,
-      'the download or file was cut short; retry, or save the image again'),
+    fail(
+      'E_BLOB_TRUNCATED',
+      `${what}: truncated (expected ${expected} bytes, got ${actual})`,
+      'the download or file was cut short; retry, or save the image again',
+    ),
   bomb: (what: string, detail: string) =>
-    fail('E_DECOMPRESSION_BOMB', `${what}: ${detail}`,
-      'raise --max-layer-size or --max-ratio if this layer is legitimate'),
+    fail(
+      'E_DECOMPRESSION_BOMB',
+      `${what}: ${detail}`,
+      'raise --max-layer-size or --max-ratio if this layer is legitimate',
+    ),
   notArchive: (path: string, detail: string) =>
-    fail('E_ARCHIVE_INVALID', `${path}: not a readable tar archive (${detail})`,
-      'pass a docker save tar, an OCI layout (tar or directory) or a root filesystem tarball'),
+    fail(
+      'E_ARCHIVE_INVALID',
+      `${path}: not a readable tar archive (${detail})`,
+      'pass a docker save tar, an OCI layout (tar or directory) or a root filesystem tarball',
+    ),
   imageInvalid: (what: string, detail: string) =>
     fail('E_IMAGE_INVALID', `${what}: ${detail}`, 'the image metadata is inconsistent; rebuild or re-save the image'),
   manifestTooLarge: (what: string, size: number, limit: number) =>
-    fail('E_MANIFEST_TOO_LARGE', `${what} is ${size} bytes, over the ${limit}-byte limit`,
-      'a manifest or config this large is not a real image; check the source'),
+    fail(
+      'E_MANIFEST_TOO_LARGE',
+      `${what} is ${size} bytes, over the ${limit}-byte limit`,
+      'a manifest or config this large is not a real image; check the source',
+    ),
   mediaType: (mediaType: string, what: string) =>
-    fail('E_MEDIA_TYPE_UNSUPPORTED', `unsupported media type ${JSON.stringify(mediaType)} for ${what}`,
-      'distrolens reads OCI and Docker schema 2 images; convert the image with skopeo copy'),
+    fail(
+      'E_MEDIA_TYPE_UNSUPPORTED',
+      `unsupported media type ${JSON.stringify(mediaType)} for ${what}`,
+      'distrolens reads OCI and Docker schema 2 images; convert the image with skopeo copy',
+    ),
   symlinkLoop: (path: string) =>
     fail('E_SYMLINK_LOOP', `too many levels of symbolic links resolving ${path}`, 'the image holds a symlink loop'),
   offline: (input: string) =>
-    fail('E_OFFLINE', `${input} is in a registry, and --offline forbids the network`, 'scan a local archive (docker-archive:, oci:, rootfs:) or drop --offline'),
+    fail(
+      'E_OFFLINE',
+      `${input} is in a registry, and --offline forbids the network`,
+      'scan a local archive (docker-archive:, oci:, rootfs:) or drop --offline',
+    ),
   usage: (message: string, hint = 'run `distrolens --help` for usage') => fail('E_USAGE', message, hint),
 } as const;

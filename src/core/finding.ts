@@ -27,15 +27,24 @@ export interface Finding {
 
 /** A fingerprint from the parts that identify a finding (not its wording, not its severity). */
 export function fingerprint(ruleId: string, ...parts: readonly (string | number | undefined)[]): string {
-  return createHash('sha256').update([ruleId, ...parts.map((p) => String(p ?? ''))].join('\0')).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update([ruleId, ...parts.map((p) => String(p ?? ''))].join('\0'))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Sort order of findings: severity, rule, path. */
 export function compareFindings(a: Finding, b: Finding): number {
-  return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)
-    || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0)
-    || ((a.location?.path ?? '') < (b.location?.path ?? '') ? -1 : (a.location?.path ?? '') > (b.location?.path ?? '') ? 1 : 0)
-    || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0);
+  return (
+    SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
+    (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0) ||
+    ((a.location?.path ?? '') < (b.location?.path ?? '')
+      ? -1
+      : (a.location?.path ?? '') > (b.location?.path ?? '')
+        ? 1
+        : 0) ||
+    (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0)
+  );
 }
 
 /** A rule an analyzer can report, documented in docs/rules.md and in SARIF (generated from these). */

@@ -1,7 +1,8 @@
 import type { Location } from './finding.js';
 
 /** Package ecosystems, as in the report contract. */
-export type PackageType = 'deb' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'golang' | 'maven' | 'cargo' | 'gem' | 'nuget' | 'binary';
+export type PackageType =
+  'deb' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'golang' | 'maven' | 'cargo' | 'gem' | 'nuget' | 'binary';
 
 export interface Package {
   readonly type: PackageType;
@@ -21,7 +22,8 @@ export interface Package {
 }
 
 /** Package types recorded by an OS package database (dpkg, apk, rpm), as against language packages. */
-export const isOsPackage = (p: { readonly type: PackageType }): boolean => p.type === 'deb' || p.type === 'apk' || p.type === 'rpm';
+export const isOsPackage = (p: { readonly type: PackageType }): boolean =>
+  p.type === 'deb' || p.type === 'apk' || p.type === 'rpm';
 
 /** Percent-encodes a purl segment (https://github.com/package-url/purl-spec). */
 function encode(segment: string): string {
@@ -29,9 +31,18 @@ function encode(segment: string): string {
 }
 
 /** Builds a purl; qualifiers are sorted by key as the spec requires, empty ones dropped. */
-export function purl(type: string, namespace: string | undefined, name: string, version: string, qualifiers: Record<string, string | undefined> = {}): string {
-  const q = Object.entries(qualifiers).filter(([, v]) => v !== undefined && v !== '').sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${encodeURIComponent(v!)}`).join('&');
+export function purl(
+  type: string,
+  namespace: string | undefined,
+  name: string,
+  version: string,
+  qualifiers: Record<string, string | undefined> = {},
+): string {
+  const q = Object.entries(qualifiers)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${encodeURIComponent(v!)}`)
+    .join('&');
   return `pkg:${type}/${namespace ? `${namespace.split('/').map(encode).join('/')}/` : ''}${encode(name)}@${encode(version)}${q ? `?${q}` : ''}`;
 }
 

@@ -14,7 +14,10 @@ export const DEFAULT_PLATFORM: Platform = { os: 'linux', architecture: 'amd64' }
 export function parsePlatform(text: string): Platform {
   const parts = text.split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((part) => !/^[a-z0-9._-]+$/i.test(part))) {
-    throw errors.usage(`invalid platform ${JSON.stringify(text)}`, 'use os/arch[/variant], e.g. linux/amd64 or linux/arm/v7');
+    throw errors.usage(
+      `invalid platform ${JSON.stringify(text)}`,
+      'use os/arch[/variant], e.g. linux/amd64 or linux/arm/v7',
+    );
   }
   const [os, architecture, variant] = parts as [string, string, string?];
   return variant ? { os, architecture, variant } : { os, architecture };

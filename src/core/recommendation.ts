@@ -39,4 +39,3 @@ export interface Recommendation {
   readonly breaks: readonly string[];
   readonly debugging: readonly string[];
 }
-

@@ -2,7 +2,8 @@
  * Secret-looking values are never printed. A value is redacted when its variable name says it is a
  * secret (PASSWORD, TOKEN, API_KEY…) or when the value has the shape of a well-known credential.
  */
-const SECRET_NAME = /(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth|session[_-]?key|signing[_-]?key)/i;
+const SECRET_NAME =
+  /(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth|session[_-]?key|signing[_-]?key)/i;
 const SECRET_VALUE = [
   /\bAKIA[0-9A-Z]{16}\b/, // AWS access key id
   /\bgh[pousr]_[A-Za-z0-9]{36,}\b/, // GitHub tokens

@@ -68,9 +68,18 @@ export interface SizeSummary {
   /** Paths visible in the final filesystem. */
   readonly files: number;
   /** Per layer: bytes of file content it adds, and how many of those later layers delete or overwrite. */
-  readonly layers: readonly { readonly index: number; readonly addedBytes: number; readonly hiddenBytes: number; readonly createdBy?: string }[];
+  readonly layers: readonly {
+    readonly index: number;
+    readonly addedBytes: number;
+    readonly hiddenBytes: number;
+    readonly createdBy?: string;
+  }[];
   readonly largest: readonly { readonly path: string; readonly size: number; readonly layer: number }[];
-  readonly inefficiencies: readonly { readonly path: string; readonly count: number; readonly cumulativeBytes: number }[];
+  readonly inefficiencies: readonly {
+    readonly path: string;
+    readonly count: number;
+    readonly cumulativeBytes: number;
+  }[];
 }
 
 export interface ReportOs {
@@ -140,5 +149,9 @@ export const LINT_SCHEMA = 'distrolens/lint@1';
 export interface LintReport {
   readonly schema: typeof LINT_SCHEMA;
   readonly tool: ToolInfo;
-  readonly files: readonly { readonly path: string; readonly stages: number; readonly findings: readonly SourceFinding[] }[];
+  readonly files: readonly {
+    readonly path: string;
+    readonly stages: number;
+    readonly findings: readonly SourceFinding[];
+  }[];
 }

@@ -48,7 +48,11 @@ export const DEFAULT_RUNTIME: Omit<RuntimeContext, 'origin' | 'user'> = {
  * or empty for the default) through the image's accounts. An empty user is root, as in every
  * runtime; a name that /etc/passwd does not map leaves the uid unknown.
  */
-export function resolveUser(user: string, accounts: readonly { readonly name: string; readonly uid: number; readonly gid: number }[], source: EffectiveUser['source'] = 'image'): EffectiveUser {
+export function resolveUser(
+  user: string,
+  accounts: readonly { readonly name: string; readonly uid: number; readonly gid: number }[],
+  source: EffectiveUser['source'] = 'image',
+): EffectiveUser {
   const [name = '', group] = user.split(':').map((part) => part.trim());
   const gid = group !== undefined && /^\d+$/.test(group) ? Number(group) : undefined;
   const withGid = (u: EffectiveUser): EffectiveUser => (gid !== undefined ? { ...u, gid } : u);

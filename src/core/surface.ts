@@ -1,5 +1,12 @@
 /** Attack-surface categories, as in the report contract. */
-export const SURFACE_CATEGORIES = ['shells', 'packageManagers', 'networkTools', 'interpreters', 'buildTools', 'privilegeTools'] as const;
+export const SURFACE_CATEGORIES = [
+  'shells',
+  'packageManagers',
+  'networkTools',
+  'interpreters',
+  'buildTools',
+  'privilegeTools',
+] as const;
 export type SurfaceCategory = (typeof SURFACE_CATEGORIES)[number];
 
 /** Every file list of the surface: the tool categories, then the mode-based lists. */
@@ -8,8 +15,16 @@ export type SurfaceList = (typeof SURFACE_LISTS)[number];
 
 /** How the lists are named in text. */
 export const SURFACE_LABELS: Readonly<Record<SurfaceList, string>> = {
-  shells: 'shells', packageManagers: 'package managers', networkTools: 'network tools', interpreters: 'interpreters', buildTools: 'build tools',
-  privilegeTools: 'privilege tools', setuid: 'setuid', setgid: 'setgid', worldWritable: 'world-writable', capabilities: 'capabilities',
+  shells: 'shells',
+  packageManagers: 'package managers',
+  networkTools: 'network tools',
+  interpreters: 'interpreters',
+  buildTools: 'build tools',
+  privilegeTools: 'privilege tools',
+  setuid: 'setuid',
+  setgid: 'setgid',
+  worldWritable: 'world-writable',
+  capabilities: 'capabilities',
 };
 
 export interface SurfaceItem {

@@ -32,9 +32,29 @@ export interface Migration {
 }
 
 /** Instructions that describe the image rather than build it: they move to the final stage. */
-const METADATA = new Set(['CMD', 'ENTRYPOINT', 'HEALTHCHECK', 'EXPOSE', 'VOLUME', 'STOPSIGNAL', 'LABEL', 'MAINTAINER', 'ONBUILD']);
+const METADATA = new Set([
+  'CMD',
+  'ENTRYPOINT',
+  'HEALTHCHECK',
+  'EXPOSE',
+  'VOLUME',
+  'STOPSIGNAL',
+  'LABEL',
+  'MAINTAINER',
+  'ONBUILD',
+]);
 /** Python console scripts that are also runnable modules (`python -m NAME`). */
-const PYTHON_MODULES = new Set(['gunicorn', 'uvicorn', 'flask', 'celery', 'hypercorn', 'daphne', 'waitress', 'streamlit', 'pytest']);
+const PYTHON_MODULES = new Set([
+  'gunicorn',
+  'uvicorn',
+  'flask',
+  'celery',
+  'hypercorn',
+  'daphne',
+  'waitress',
+  'streamlit',
+  'pytest',
+]);
 const NONROOT_UID = '65532';
 
 function targetOf(ref: string): BaseImage | undefined {
@@ -47,21 +67,36 @@ function builderName(stages: readonly Stage[]): string {
   return ['build', 'runtime-build', 'app-build'].find((n) => !taken.has(n)) ?? `stage-${stages.length}`;
 }
 
-
 /** Adapts a command to the target's own entrypoint (node, python3, java -jar). */
-function adapt(command: string[], target: BaseImage | undefined, runtime: ReturnType<typeof runtimeOf>): { command: string[]; reason?: string; problem?: string } {
+function adapt(
+  command: string[],
+  target: BaseImage | undefined,
+  runtime: ReturnType<typeof runtimeOf>,
+): { command: string[]; reason?: string; problem?: string } {
   const [exe = '', ...rest] = command;
   const base = exe.split('/').pop()!;
   if (target?.runtime === 'node') {
-    if (/^node(js)?$/.test(base)) return { command: rest, reason: `${target.ref} starts node itself: CMD keeps the script and its arguments` };
-    if (/^(npm|yarn|pnpm|npx)$/.test(base)) return { command, problem: `${base} is not in ${target.ref}: replace ${command.join(' ')} with the script it runs (CMD ["server.js"])` };
+    if (/^node(js)?$/.test(base))
+      return { command: rest, reason: `${target.ref} starts node itself: CMD keeps the script and its arguments` };
+    if (/^(npm|yarn|pnpm|npx)$/.test(base))
+      return {
+        command,
+        problem: `${base} is not in ${target.ref}: replace ${command.join(' ')} with the script it runs (CMD ["server.js"])`,
+      };
   }
   if (target?.runtime === 'python') {
-    if (/^python[\d.]*$/.test(base)) return { command: rest, reason: `${target.ref} starts python itself: CMD keeps the script and its arguments` };
-    if (PYTHON_MODULES.has(base)) return { command: ['-m', base, ...rest], reason: `console scripts need a shebang interpreter that ${target.ref} does not have at that path: run ${base} as a module` };
+    if (/^python[\d.]*$/.test(base))
+      return { command: rest, reason: `${target.ref} starts python itself: CMD keeps the script and its arguments` };
+    if (PYTHON_MODULES.has(base))
+      return {
+        command: ['-m', base, ...rest],
+        reason: `console scripts need a shebang interpreter that ${target.ref} does not have at that path: run ${base} as a module`,
+      };
   }
-  if (target?.runtime === 'java' && base === 'java') return { command: ['/usr/bin/java', ...rest], reason: `the JDK's java is /usr/bin/java in ${target.ref}` };
-  if (runtime === 'node' && target?.runtime !== 'node') return { command, problem: `the application needs node, which ${target?.ref ?? 'the target'} does not have` };
+  if (target?.runtime === 'java' && base === 'java')
+    return { command: ['/usr/bin/java', ...rest], reason: `the JDK's java is /usr/bin/java in ${target.ref}` };
+  if (runtime === 'node' && target?.runtime !== 'node')
+    return { command, problem: `the application needs node, which ${target?.ref ?? 'the target'} does not have` };
   return { command };
 }
 
@@ -75,7 +110,12 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
   const accounting: Accounted[] = [];
   if (!options.to && (base.kind === 'minimal' || base.kind === 'scratch')) {
     for (const ins of file.instructions) accounting.push({ line: ins.line, keyword: ins.keyword, outcome: 'kept' });
-    return { text, changes: [{ line: final.line, reason: `${baseRef} is already a minimal base: nothing to migrate` }], warnings: [], accounting };
+    return {
+      text,
+      changes: [{ line: final.line, reason: `${baseRef} is already a minimal base: nothing to migrate` }],
+      warnings: [],
+      accounting,
+    };
   }
   const runtime = runtimeOf(file, final);
   const targetRef = options.to ?? suggestedBase(runtime, base.tag)!;
@@ -91,7 +131,10 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
   if (final.name) out.push(fromLine);
   else {
     out.push(`${fromLine.replace(/\s+$/, '')} AS ${builder}`);
-    changes.push({ line: final.line, reason: `the former final stage becomes the build stage "${builder}": everything it ran stays there` });
+    changes.push({
+      line: final.line,
+      reason: `the former final stage becomes the build stage "${builder}": everything it ran stays there`,
+    });
   }
   accounting.push({ line: final.line, keyword: 'FROM', outcome: final.name ? 'kept' : 'rewritten' });
   let cursor = final.line; // 0-based index of the next source line to copy
@@ -110,7 +153,10 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
 
   // What the application needs at run time.
   // The working directory in effect: the stage's own, or the one of the stage it builds on.
-  const workdir = stageChain(file, final).flatMap((s) => [...s.instructions].reverse()).find((i) => i.keyword === 'WORKDIR')?.args.trim();
+  const workdir = stageChain(file, final)
+    .flatMap((s) => [...s.instructions].reverse())
+    .find((i) => i.keyword === 'WORKDIR')
+    ?.args.trim();
   // A compiled application needs its binary, not the sources it was built from.
   const compiled = runtime === 'go' || runtime === 'rust';
   const copies = new Set<string>();
@@ -121,33 +167,54 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
       if (dest.startsWith('/')) copies.add(dest.replace(/\/$/, '') || '/');
       else if (workdir && !compiled) copies.add(workdir);
     }
-    if (ins.keyword === 'RUN') for (const m of (ins.json?.join(' ') ?? ins.args).matchAll(/\s-o\s+(\/\S+)/g)) copies.add(m[1]!);
+    if (ins.keyword === 'RUN')
+      for (const m of (ins.json?.join(' ') ?? ins.args).matchAll(/\s-o\s+(\/\S+)/g)) copies.add(m[1]!);
   }
   if (workdir && !compiled) copies.add(workdir);
   const command = final.instructions.filter((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD');
-  for (const ins of command) for (const w of execForm(ins) ?? []) if (/^\/[\w./-]+$/.test(w) && !w.startsWith('/usr/bin/') && !w.startsWith('/bin/')) copies.add(w);
+  for (const ins of command)
+    for (const w of execForm(ins) ?? [])
+      if (/^\/[\w./-]+$/.test(w) && !w.startsWith('/usr/bin/') && !w.startsWith('/bin/')) copies.add(w);
   // A path inside another one is copied with it.
-  const paths = [...copies].filter((p) => ![...copies].some((q) => q !== p && q !== '/' && p.startsWith(`${q}/`))).sort();
+  const paths = [...copies]
+    .filter((p) => ![...copies].some((q) => q !== p && q !== '/' && p.startsWith(`${q}/`)))
+    .sort();
   const python = /^python:(\d+\.\d+)/.exec(baseRef.split('/').pop() ?? '')?.[1];
 
   const finalLines: string[] = ['', `FROM ${targetRef}`];
-  changes.push({ reason: `new final stage on ${targetRef}${target ? ` (${target.family}, runs ${target.runtime})` : ''}: no shell, no package manager` });
+  changes.push({
+    reason: `new final stage on ${targetRef}${target ? ` (${target.family}, runs ${target.runtime})` : ''}: no shell, no package manager`,
+  });
   const envs = final.instructions.filter((i) => i.keyword === 'ENV');
   for (const env of envs) finalLines.push(...lines.slice(env.line - 1, env.endLine));
-  if (envs.length) changes.push({ reason: 'ENV settings are repeated in the final stage, where the application reads them' });
+  if (envs.length)
+    changes.push({ reason: 'ENV settings are repeated in the final stage, where the application reads them' });
   if (workdir) finalLines.push(`WORKDIR ${workdir}`);
   for (const path of paths) finalLines.push(`COPY --from=${builder} ${path} ${path}`);
   if (paths.length) changes.push({ reason: `runtime files copied from the build stage: ${paths.join(', ')}` });
-  else warnings.push({ reason: `no WORKDIR, COPY or output path says where the application is: add COPY --from=${builder} lines for its files` });
+  else
+    warnings.push({
+      reason: `no WORKDIR, COPY or output path says where the application is: add COPY --from=${builder} lines for its files`,
+    });
   if (runtime === 'python' && python) {
     const site = `/usr/local/lib/python${python}/site-packages`;
     finalLines.push(`COPY --from=${builder} ${site} ${site}`, `ENV PYTHONPATH=${site}`);
-    changes.push({ reason: `pip installed the dependencies into ${site} in the build stage: copied, and put on PYTHONPATH` });
-    if (target?.runtimeVersion && target.runtimeVersion !== python) warnings.push({ reason: `the build uses Python ${python} and ${target.ref} runs ${target.runtimeVersion}: compiled extensions must match; build on python:${target.runtimeVersion}` });
+    changes.push({
+      reason: `pip installed the dependencies into ${site} in the build stage: copied, and put on PYTHONPATH`,
+    });
+    if (target?.runtimeVersion && target.runtimeVersion !== python)
+      warnings.push({
+        reason: `the build uses Python ${python} and ${target.ref} runs ${target.runtimeVersion}: compiled extensions must match; build on python:${target.runtimeVersion}`,
+      });
   }
-  const installs = final.instructions.filter((i) => i.keyword === 'RUN' && /\b(apt-get|apt|apk|yum|dnf)\s+(-\S+\s+)*(install|add)\b/.test(i.args));
+  const installs = final.instructions.filter(
+    (i) => i.keyword === 'RUN' && /\b(apt-get|apt|apk|yum|dnf)\s+(-\S+\s+)*(install|add)\b/.test(i.args),
+  );
   for (const ins of installs) {
-    warnings.push({ line: ins.line, reason: `OS packages installed here stay in the build stage; they are not in ${targetRef}. Copy the runtime libraries the application loads, or use dependencies that bundle them` });
+    warnings.push({
+      line: ins.line,
+      reason: `OS packages installed here stay in the build stage; they are not in ${targetRef}. Copy the runtime libraries the application loads, or use dependencies that bundle them`,
+    });
   }
   const nonrootByDefault = (target?.user && target.user !== 'root') || /nonroot/.test(targetRef);
   if (!nonrootByDefault) {
@@ -161,33 +228,58 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
       const adapted = words ? adapt(words, target, runtime) : undefined;
       if (!adapted || adapted.problem) {
         finalLines.push(...source.split('\n').map((l) => `# ${l}`));
-        warnings.push({ line: ins.line, reason: adapted?.problem ?? `${ins.keyword} relies on the shell (${ins.args.trim()}); ${targetRef} has none. Write the command in exec form` });
+        warnings.push({
+          line: ins.line,
+          reason:
+            adapted?.problem ??
+            `${ins.keyword} relies on the shell (${ins.args.trim()}); ${targetRef} has none. Write the command in exec form`,
+        });
         accounting.push({ line: ins.line, keyword: ins.keyword, outcome: 'commented' });
         continue;
       }
-      const keyword = target?.entrypoint && ins.keyword === 'ENTRYPOINT' && adapted.command[0] !== '/usr/bin/java' && !adapted.command[0]?.startsWith('/') ? 'CMD' : ins.keyword;
+      const keyword =
+        target?.entrypoint &&
+        ins.keyword === 'ENTRYPOINT' &&
+        adapted.command[0] !== '/usr/bin/java' &&
+        !adapted.command[0]?.startsWith('/')
+          ? 'CMD'
+          : ins.keyword;
       finalLines.push(`${keyword} ${JSON.stringify(adapted.command)}`);
       const rewritten = !ins.json || adapted.reason !== undefined || keyword !== ins.keyword;
-      if (!ins.json) changes.push({ line: ins.line, reason: `${ins.keyword} in exec form: there is no shell to run the shell form, and signals reach the process` });
+      if (!ins.json)
+        changes.push({
+          line: ins.line,
+          reason: `${ins.keyword} in exec form: there is no shell to run the shell form, and signals reach the process`,
+        });
       if (adapted.reason) changes.push({ line: ins.line, reason: adapted.reason });
       accounting.push({ line: ins.line, keyword: ins.keyword, outcome: rewritten ? 'rewritten' : 'moved' });
       continue;
     }
     if (ins.keyword === 'HEALTHCHECK' && /\b(curl|wget)\b/.test(ins.args)) {
       finalLines.push(...source.split('\n').map((l) => `# ${l}`));
-      warnings.push({ line: ins.line, reason: `the HEALTHCHECK calls ${/\b(curl|wget)\b/.exec(ins.args)![1]}, which ${targetRef} does not have. Probe from the orchestrator (Kubernetes httpGet) or ship a probe binary` });
+      warnings.push({
+        line: ins.line,
+        reason: `the HEALTHCHECK calls ${/\b(curl|wget)\b/.exec(ins.args)![1]}, which ${targetRef} does not have. Probe from the orchestrator (Kubernetes httpGet) or ship a probe binary`,
+      });
       accounting.push({ line: ins.line, keyword: ins.keyword, outcome: 'commented' });
       continue;
     }
     if (ins.keyword === 'EXPOSE' && ins.args.split(/\s+/).some((p) => Number.parseInt(p, 10) < 1024)) {
-      warnings.push({ line: ins.line, reason: `a non-root process cannot listen on ports below 1024 (${ins.args.trim()}); listen on 8080 or higher` });
+      warnings.push({
+        line: ins.line,
+        reason: `a non-root process cannot listen on ports below 1024 (${ins.args.trim()}); listen on 8080 or higher`,
+      });
     }
     finalLines.push(source.replace(/^\s+/, ''));
     accounting.push({ line: ins.line, keyword: ins.keyword, outcome: 'moved' });
   }
-  if (moved.length) changes.push({ reason: `${[...new Set(moved.map((m) => m.keyword))].join(', ')} moved to the final stage, which is the image that runs` });
+  if (moved.length)
+    changes.push({
+      reason: `${[...new Set(moved.map((m) => m.keyword))].join(', ')} moved to the final stage, which is the image that runs`,
+    });
   // The earlier stages: untouched.
-  for (const ins of file.instructions.filter((i) => i.stage < final.index)) accounting.push({ line: ins.line, keyword: ins.keyword, outcome: 'kept' });
+  for (const ins of file.instructions.filter((i) => i.stage < final.index))
+    accounting.push({ line: ins.line, keyword: ins.keyword, outcome: 'kept' });
   accounting.sort((a, b) => a.line - b.line);
   return { target: targetRef, text: `${[...out, ...finalLines].join('\n')}\n`, changes, warnings, accounting };
 }
@@ -198,13 +290,16 @@ export function unifiedDiff(before: string, after: string, name = 'Dockerfile', 
   const b = after.replace(/\n$/, '').split('\n');
   // Longest common subsequence table (Dockerfiles are small).
   const lcs = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = a.length - 1; i >= 0; i--)
+    for (let j = b.length - 1; j >= 0; j--)
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   const ops: { op: ' ' | '-' | '+'; text: string; ai: number; bi: number }[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) ops.push({ op: ' ', text: a[i]!, ai: i++, bi: j++ });
-    else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ op: '-', text: a[i]!, ai: i++, bi: j });
+    else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!))
+      ops.push({ op: '-', text: a[i]!, ai: i++, bi: j });
     else ops.push({ op: '+', text: b[j]!, ai: i, bi: j++ });
   }
   const out = [`--- a/${name}`, `+++ b/${name}`];
@@ -216,7 +311,10 @@ export function unifiedDiff(before: string, after: string, name = 'Dockerfile', 
     const hunk = ops.slice(Math.max(0, changed[g]! - context), Math.min(ops.length, changed[last]! + context + 1));
     const aLen = hunk.filter((o) => o.op !== '+').length;
     const bLen = hunk.filter((o) => o.op !== '-').length;
-    out.push(`@@ -${hunk[0]!.ai + (aLen ? 1 : 0)},${aLen} +${hunk[0]!.bi + (bLen ? 1 : 0)},${bLen} @@`, ...hunk.map((o) => `${o.op}${o.text}`));
+    out.push(
+      `@@ -${hunk[0]!.ai + (aLen ? 1 : 0)},${aLen} +${hunk[0]!.bi + (bLen ? 1 : 0)},${bLen} @@`,
+      ...hunk.map((o) => `${o.op}${o.text}`),
+    );
     g = last + 1;
   }
   return out.length > 2 ? `${out.join('\n')}\n` : '';

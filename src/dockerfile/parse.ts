@@ -54,7 +54,26 @@ export interface Dockerfile {
   readonly errors: readonly { readonly line: number; readonly message: string }[];
 }
 
-export const KEYWORDS = ['ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL', 'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
+export const KEYWORDS = [
+  'ADD',
+  'ARG',
+  'CMD',
+  'COPY',
+  'ENTRYPOINT',
+  'ENV',
+  'EXPOSE',
+  'FROM',
+  'HEALTHCHECK',
+  'LABEL',
+  'MAINTAINER',
+  'ONBUILD',
+  'RUN',
+  'SHELL',
+  'STOPSIGNAL',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
+];
 const JSON_FORMS = new Set(['RUN', 'CMD', 'ENTRYPOINT', 'SHELL', 'COPY', 'ADD', 'VOLUME']);
 const FLAGGED = new Set(['FROM', 'RUN', 'COPY', 'ADD', 'HEALTHCHECK']);
 const HEREDOC = /<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
@@ -79,7 +98,15 @@ export function substitute(text: string, vars: Readonly<Record<string, string | 
       const [whole, name, op, word] = braced;
       const value = vars[name!];
       const set = op?.startsWith(':') ? value !== undefined && value !== '' : value !== undefined;
-      out += op?.endsWith('-') ? (set ? value! : substitute(word ?? '', vars, escape)) : op?.endsWith('+') ? (set ? substitute(word ?? '', vars, escape) : '') : value ?? '';
+      out += op?.endsWith('-')
+        ? set
+          ? value!
+          : substitute(word ?? '', vars, escape)
+        : op?.endsWith('+')
+          ? set
+            ? substitute(word ?? '', vars, escape)
+            : ''
+          : (value ?? '');
       i += whole.length;
     } else if (bare) {
       out += vars[bare[0]] ?? '';
@@ -117,7 +144,7 @@ export function words(text: string): string[] {
   let current = '';
   let last = -1;
   for (const m of text.matchAll(re)) {
-    const piece = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2] ?? m[3]!;
+    const piece = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!);
     if (last === m.index && current) current += piece;
     else {
       if (current || last >= 0) out.push(current);
@@ -152,7 +179,15 @@ export function parseDockerfile(text: string): Dockerfile {
   const escape = directives.escape === '`' ? '`' : '\\';
   const instructions: Instruction[] = [];
   const errors: { line: number; message: string }[] = [];
-  const stages: { index: number; name?: string; base: string; baseResolved: string; platform?: string; line: number; instructions: Instruction[] }[] = [];
+  const stages: {
+    index: number;
+    name?: string;
+    base: string;
+    baseResolved: string;
+    platform?: string;
+    line: number;
+    instructions: Instruction[];
+  }[] = [];
   const globalArgs: Record<string, string | undefined> = {};
   for (; i < lines.length; i++) {
     const first = lines[i]!;
@@ -196,14 +231,29 @@ export function parseDockerfile(text: string): Dockerfile {
     }
     const { flags, rest } = FLAGGED.has(keyword) ? splitFlags(raw) : { flags: {}, rest: raw };
     const json = JSON_FORMS.has(keyword) ? jsonForm(rest) : undefined;
-    const instruction: Instruction = { keyword, raw, args: rest, flags, ...(json ? { json } : {}), heredocs, line: start + 1, endLine: i + 1, stage: keyword === 'FROM' ? stages.length : stages.length - 1 };
+    const instruction: Instruction = {
+      keyword,
+      raw,
+      args: rest,
+      flags,
+      ...(json ? { json } : {}),
+      heredocs,
+      line: start + 1,
+      endLine: i + 1,
+      stage: keyword === 'FROM' ? stages.length : stages.length - 1,
+    };
     instructions.push(instruction);
     if (keyword === 'FROM') {
       const [base = '', as, name] = words(rest);
       const baseResolved = substitute(base, globalArgs, escape);
       stages.push({
-        index: stages.length, ...(as?.toLowerCase() === 'as' && name ? { name: name.toLowerCase() } : {}), base, baseResolved,
-        ...(flags.platform ? { platform: flags.platform } : {}), line: start + 1, instructions: [],
+        index: stages.length,
+        ...(as?.toLowerCase() === 'as' && name ? { name: name.toLowerCase() } : {}),
+        base,
+        baseResolved,
+        ...(flags.platform ? { platform: flags.platform } : {}),
+        line: start + 1,
+        instructions: [],
       });
       stages[stages.length - 1]!.instructions.push(instruction);
       continue;

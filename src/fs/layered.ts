@@ -63,35 +63,47 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
   const contents = new Map<string, Captured>();
   const extracted = new Map<string, Extracted>();
   // Synchronous unless a body is read: an await per entry is most of the cost of a walk.
-  const stats = await layer.walk((entry) => {
-    const path = normalizeEntryPath(entry.name);
-    const marker = whiteoutOf(path);
-    if (marker === 'aufs-meta') return;
-    if (marker?.kind === 'opaque') return void opaques.push(marker.dir);
-    if (marker?.kind === 'whiteout') return void whiteouts.push(marker.target);
-    if (path === '/' && entry.type === 'dir') return;
-    const linkTarget = entry.type === 'hardlink' ? normalizeLinkTarget(entry.linkname) : entry.type === 'symlink' ? entry.linkname : undefined;
-    entries.push({
-      path,
-      type: entry.type,
-      size: entry.size,
-      mode: entry.mode,
-      uid: entry.uid,
-      gid: entry.gid,
-      layer: layer.index,
-      ...(linkTarget !== undefined ? { linkTarget } : {}),
-      ...(entry.xattrs ? { xattrs: entry.xattrs } : {}),
-    });
-    const capture = options.capture;
-    const wanted = capture && entry.type === 'file' ? capture.match(path, entry.size, entry.mode) : false;
-    if (wanted === false) return;
-    const limit = wanted === true ? capture!.maxBytes : wanted;
-    return entry.read(limit).then((read) => {
-      const kept = capture!.keep ? capture!.keep(path, read, entry.mode, entry.size) : { content: read };
-      if (kept?.content) contents.set(path, { data: detached(kept.content), truncated: entry.size > kept.content.length });
-      if (kept?.extracted) extracted.set(path, kept.extracted);
-    });
-  }, { signal: options.signal, ...(options.onBytes ? { onBytes: (bytes: number) => options.onBytes!(layer, bytes) } : {}) });
+  const stats = await layer.walk(
+    (entry) => {
+      const path = normalizeEntryPath(entry.name);
+      const marker = whiteoutOf(path);
+      if (marker === 'aufs-meta') return;
+      if (marker?.kind === 'opaque') return void opaques.push(marker.dir);
+      if (marker?.kind === 'whiteout') return void whiteouts.push(marker.target);
+      if (path === '/' && entry.type === 'dir') return;
+      const linkTarget =
+        entry.type === 'hardlink'
+          ? normalizeLinkTarget(entry.linkname)
+          : entry.type === 'symlink'
+            ? entry.linkname
+            : undefined;
+      entries.push({
+        path,
+        type: entry.type,
+        size: entry.size,
+        mode: entry.mode,
+        uid: entry.uid,
+        gid: entry.gid,
+        layer: layer.index,
+        ...(linkTarget !== undefined ? { linkTarget } : {}),
+        ...(entry.xattrs ? { xattrs: entry.xattrs } : {}),
+      });
+      const capture = options.capture;
+      const wanted = capture && entry.type === 'file' ? capture.match(path, entry.size, entry.mode) : false;
+      if (wanted === false) return;
+      const limit = wanted === true ? capture!.maxBytes : wanted;
+      return entry.read(limit).then((read) => {
+        const kept = capture!.keep ? capture!.keep(path, read, entry.mode, entry.size) : { content: read };
+        if (kept?.content)
+          contents.set(path, { data: detached(kept.content), truncated: entry.size > kept.content.length });
+        if (kept?.extracted) extracted.set(path, kept.extracted);
+      });
+    },
+    {
+      signal: options.signal,
+      ...(options.onBytes ? { onBytes: (bytes: number) => options.onBytes!(layer, bytes) } : {}),
+    },
+  );
   options.onLayer?.(layer, stats);
   return { entries, whiteouts, opaques, contents, extracted, stats };
 }
@@ -110,14 +122,19 @@ export async function buildFs(image: Image, options: BuildOptions = {}): Promise
   };
   // A walked layer is written to the layer cache while it and the layers after it are applied.
   const writes: Promise<void>[] = [];
-  const walking = mapLimit(image.layers, options.concurrency ?? DEFAULT_LAYER_CONCURRENCY, async (layer, index, signal) => {
-    const cached = await options.layerCache?.get(layer);
-    if (cached) options.onLayer?.(layer, cached.stats);
-    const record = cached ?? (await walkLayer(layer, { ...options, signal }));
-    if (!cached && options.layerCache) writes.push(options.layerCache.put(layer, record));
-    walked[index] = record;
-    applyReady();
-  }, options.signal);
+  const walking = mapLimit(
+    image.layers,
+    options.concurrency ?? DEFAULT_LAYER_CONCURRENCY,
+    async (layer, index, signal) => {
+      const cached = await options.layerCache?.get(layer);
+      if (cached) options.onLayer?.(layer, cached.stats);
+      const record = cached ?? (await walkLayer(layer, { ...options, signal }));
+      if (!cached && options.layerCache) writes.push(options.layerCache.put(layer, record));
+      walked[index] = record;
+      applyReady();
+    },
+    options.signal,
+  );
   await walking.finally(() => Promise.allSettled(writes));
   await Promise.all(writes);
   return fs;
@@ -215,7 +232,8 @@ export class LayeredFs {
     this.#captured = undefined;
     const removed: FsEntry[] = [];
     for (const dir of record.opaques) {
-      for (const name of [...(this.#childIndex().get(dir) ?? [])]) this.#unlink(`${dir === '/' ? '' : dir}/${name}`, removed);
+      for (const name of [...(this.#childIndex().get(dir) ?? [])])
+        this.#unlink(`${dir === '/' ? '' : dir}/${name}`, removed);
     }
     for (const target of record.whiteouts) this.#unlink(target, removed);
     const overwritten: FsEntry[] = [];
@@ -242,7 +260,10 @@ export class LayeredFs {
       opaques: record.opaques,
       removed,
       overwritten: overwritten.filter((e) => e.type !== 'dir'),
-      shadowed: { paths: shadowedFiles.map((e) => e.path).sort(), bytes: shadowedFiles.reduce((sum, e) => sum + e.size, 0) },
+      shadowed: {
+        paths: shadowedFiles.map((e) => e.path).sort(),
+        bytes: shadowedFiles.reduce((sum, e) => sum + e.size, 0),
+      },
       uncompressedSize: record.stats.uncompressedSize,
     });
   }
@@ -346,7 +367,9 @@ export class LayeredFs {
 
   /** Every file version a later layer deleted or overwrote, with the layer that hid it. */
   hiddenFiles(): { readonly entry: FsEntry; readonly hiddenBy: number }[] {
-    return this.layers.flatMap((l) => [...l.removed, ...l.overwritten].filter((e) => e.type === 'file').map((entry) => ({ entry, hiddenBy: l.layer })));
+    return this.layers.flatMap((l) =>
+      [...l.removed, ...l.overwritten].filter((e) => e.type === 'file').map((entry) => ({ entry, hiddenBy: l.layer })),
+    );
   }
 
   /**
@@ -358,7 +381,8 @@ export class LayeredFs {
     if (direct?.type === 'file') return direct; // the common case needs no resolution
     try {
       let entry = this.stat(path);
-      for (let hops = 0; entry?.type === 'hardlink' && hops < MAX_SYMLINK_HOPS; hops++) entry = this.stat(entry.linkTarget!);
+      for (let hops = 0; entry?.type === 'hardlink' && hops < MAX_SYMLINK_HOPS; hops++)
+        entry = this.stat(entry.linkTarget!);
       return entry?.type === 'file' ? entry : undefined;
     } catch (error) {
       if (isDistrolensError(error, 'E_SYMLINK_LOOP')) return undefined;

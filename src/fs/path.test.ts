@@ -19,7 +19,11 @@ test('normalizeEntryPath: one row per rule', () => {
   ];
   for (const [input, expected] of rows) {
     if (expected === 'unsafe') {
-      assert.throws(() => normalizeEntryPath(input), (e: unknown) => e instanceof DistrolensError && e.code === 'E_UNSAFE_PATH', input);
+      assert.throws(
+        () => normalizeEntryPath(input),
+        (e: unknown) => e instanceof DistrolensError && e.code === 'E_UNSAFE_PATH',
+        input,
+      );
     } else assert.equal(normalizeEntryPath(input), expected, input);
   }
 });

@@ -53,7 +53,8 @@ export function joinInRoot(dir: string, target: string): string {
   const start = target.startsWith('/') ? [] : dir.split('/');
   for (const part of [...start, ...target.split('/')]) {
     if (part === '' || part === '.') continue;
-    if (part === '..') parts.pop(); // ".." at the root stays at the root, as in a chroot
+    if (part === '..')
+      parts.pop(); // ".." at the root stays at the root, as in a chroot
     else parts.push(part);
   }
   return `/${parts.join('/')}`;

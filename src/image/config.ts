@@ -13,7 +13,8 @@ export interface ParsedConfig {
   readonly historyMismatch: boolean;
 }
 
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 const stringsOrNull = (value: unknown): string[] | null => (Array.isArray(value) ? strings(value) : null);
 const keys = (value: unknown): string[] => (value && typeof value === 'object' ? Object.keys(value).sort() : []);
 
@@ -22,7 +23,8 @@ export function parseImageConfig(doc: Record<string, unknown>, what: string): Pa
   const c = (doc.config && typeof doc.config === 'object' ? doc.config : {}) as Record<string, unknown>;
   const rootfs = (doc.rootfs && typeof doc.rootfs === 'object' ? doc.rootfs : {}) as Record<string, unknown>;
   const diffIds = strings(rootfs.diff_ids);
-  for (const id of diffIds) if (!isDigest(id)) throw errors.imageInvalid(what, `invalid diff_id ${JSON.stringify(id).slice(0, 80)}`);
+  for (const id of diffIds)
+    if (!isDigest(id)) throw errors.imageInvalid(what, `invalid diff_id ${JSON.stringify(id).slice(0, 80)}`);
   const history = Array.isArray(doc.history) ? (doc.history as Record<string, unknown>[]) : [];
   const nonEmpty = history.filter((h) => h && typeof h === 'object' && h.empty_layer !== true);
   const historyMismatch = history.length > 0 && nonEmpty.length !== diffIds.length;
@@ -34,7 +36,8 @@ export function parseImageConfig(doc: Record<string, unknown>, what: string): Pa
   if (c.Labels && typeof c.Labels === 'object') {
     for (const [k, v] of Object.entries(c.Labels)) if (typeof v === 'string') labels[k] = v;
   }
-  const health = c.Healthcheck && typeof c.Healthcheck === 'object' ? strings((c.Healthcheck as Record<string, unknown>).Test) : [];
+  const health =
+    c.Healthcheck && typeof c.Healthcheck === 'object' ? strings((c.Healthcheck as Record<string, unknown>).Test) : [];
   const config: ImageConfig = {
     user: typeof c.User === 'string' ? c.User : '',
     entrypoint: stringsOrNull(c.Entrypoint),
@@ -58,5 +61,12 @@ export function parseImageConfig(doc: Record<string, unknown>, what: string): Pa
 
 /** The config of a rootfs: nothing is known about how it would run. */
 export const EMPTY_CONFIG: ImageConfig = {
-  user: '', entrypoint: null, cmd: null, workingDir: '', exposedPorts: [], env: [], labels: {}, volumes: [],
+  user: '',
+  entrypoint: null,
+  cmd: null,
+  workingDir: '',
+  exposedPorts: [],
+  env: [],
+  labels: {},
+  volumes: [],
 };

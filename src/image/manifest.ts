@@ -27,7 +27,8 @@ export interface ParsedManifest {
 }
 
 function object(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw errors.imageInvalid(what, 'expected a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw errors.imageInvalid(what, 'expected a JSON object');
   return value as Record<string, unknown>;
 }
 
@@ -55,14 +56,17 @@ function parsePlatformField(value: unknown): Platform | undefined {
 export function parseDescriptor(value: unknown, what: string): Descriptor {
   const d = object(value, what);
   const size = d.size;
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw errors.imageInvalid(what, 'descriptor without a valid size');
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    throw errors.imageInvalid(what, 'descriptor without a valid size');
   const platform = parsePlatformField(d.platform);
   return {
     mediaType: typeof d.mediaType === 'string' ? d.mediaType : '',
     digest: parseDigest(d.digest, `${what} digest`),
     size,
     ...(platform ? { platform } : {}),
-    ...(typeof d.annotations === 'object' && d.annotations ? { annotations: d.annotations as Record<string, string> } : {}),
+    ...(typeof d.annotations === 'object' && d.annotations
+      ? { annotations: d.annotations as Record<string, string> }
+      : {}),
     ...(Array.isArray(d.urls) ? { urls: d.urls.filter((u): u is string => typeof u === 'string') } : {}),
   };
 }
@@ -71,16 +75,24 @@ export function parseDescriptor(value: unknown, what: string): Descriptor {
  * Parses an index or a manifest. `mediaType` is the Content-Type or descriptor type when known;
  * the document's own mediaType field wins, and the shape decides when neither says.
  */
-export function parseManifestDocument(bytes: Uint8Array, what: string, mediaType?: string): ParsedIndex | ParsedManifest {
+export function parseManifestDocument(
+  bytes: Uint8Array,
+  what: string,
+  mediaType?: string,
+): ParsedIndex | ParsedManifest {
   const doc = parseJson(bytes, what);
   const type = (typeof doc.mediaType === 'string' && doc.mediaType) || mediaType || '';
   if (isSchema1(type) || doc.schemaVersion === 1) {
-    throw fail('E_MANIFEST_UNSUPPORTED', `${what} is a Docker schema 1 manifest, which is deprecated and unsupported`,
-      're-push the image with a current Docker or with `skopeo copy` to convert it to schema 2 or OCI');
+    throw fail(
+      'E_MANIFEST_UNSUPPORTED',
+      `${what} is a Docker schema 1 manifest, which is deprecated and unsupported`,
+      're-push the image with a current Docker or with `skopeo copy` to convert it to schema 2 or OCI',
+    );
   }
   if (isIndex(type) || (!isManifest(type) && Array.isArray(doc.manifests))) {
     if (!Array.isArray(doc.manifests)) throw errors.imageInvalid(what, 'index without manifests');
-    if (doc.manifests.length > MAX_INDEX_ENTRIES) throw errors.imageInvalid(what, `index lists ${doc.manifests.length} manifests`);
+    if (doc.manifests.length > MAX_INDEX_ENTRIES)
+      throw errors.imageInvalid(what, `index lists ${doc.manifests.length} manifests`);
     return {
       kind: 'index',
       mediaType: type || MediaType.ociIndex,
@@ -105,8 +117,10 @@ export function parseManifestDocument(bytes: Uint8Array, what: string, mediaType
 
 /** BuildKit attaches provenance/SBOM manifests to indexes; they are not runnable images. */
 export function isAttestation(descriptor: Descriptor): boolean {
-  return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest'
-    || (descriptor.platform?.os === 'unknown' && descriptor.platform.architecture === 'unknown');
+  return (
+    descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+    (descriptor.platform?.os === 'unknown' && descriptor.platform.architecture === 'unknown')
+  );
 }
 
 /** The variant an architecture has when none is written (arm64 is v8, arm defaults to v7). */
@@ -127,13 +141,18 @@ export function platformMatches(offered: Platform, wanted: Platform): boolean {
  * Picks the manifest for a platform from an index. Nested indexes are returned too: the caller
  * fetches and resolves them recursively.
  */
-export function selectFromIndex(index: ParsedIndex, wanted: Platform): { chosen: Descriptor | undefined; platforms: Platform[] } {
+export function selectFromIndex(
+  index: ParsedIndex,
+  wanted: Platform,
+): { chosen: Descriptor | undefined; platforms: Platform[] } {
   const runnable = index.manifests.filter((m) => !isAttestation(m));
   const platforms = runnable.flatMap((m) => (m.platform ? [m.platform] : []));
   const matching = runnable.filter((m) => m.platform && platformMatches(m.platform, wanted));
   // Prefer the default variant (arm64/v8) over others when the user named none.
-  const chosen = matching.find((m) => normalVariant(m.platform!) === normalVariant(wanted)) ?? matching[0]
-    ?? runnable.find((m) => !m.platform && isIndex(m.mediaType));
+  const chosen =
+    matching.find((m) => normalVariant(m.platform!) === normalVariant(wanted)) ??
+    matching[0] ??
+    runnable.find((m) => !m.platform && isIndex(m.mediaType));
   return { chosen, platforms };
 }
 

@@ -23,8 +23,12 @@ export const MediaType = {
 
 /** Accept header for manifest requests, most specific first. */
 export const MANIFEST_ACCEPT = [
-  MediaType.ociIndex, MediaType.dockerList, MediaType.ociManifest, MediaType.dockerManifest,
-  MediaType.dockerSchema1Signed, MediaType.dockerSchema1,
+  MediaType.ociIndex,
+  MediaType.dockerList,
+  MediaType.ociManifest,
+  MediaType.dockerManifest,
+  MediaType.dockerSchema1Signed,
+  MediaType.dockerSchema1,
 ].join(', ');
 
 export const isIndex = (mediaType: string | undefined): boolean =>
@@ -40,4 +44,5 @@ export const isForeignLayer = (mediaType: string): boolean =>
   mediaType === MediaType.dockerForeignLayer || mediaType.includes('.nondistributable.');
 /** Layer media types we can read; compression is still sniffed from the bytes. */
 export const isLayer = (mediaType: string): boolean =>
-  mediaType.startsWith('application/vnd.oci.image.layer.') || mediaType.startsWith('application/vnd.docker.image.rootfs.');
+  mediaType.startsWith('application/vnd.oci.image.layer.') ||
+  mediaType.startsWith('application/vnd.docker.image.rootfs.');

@@ -5,7 +5,14 @@ import type { Digest } from '../core/digest.js';
 import { errors, isDistrolensError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import { FileRangeReader, StreamReader, type ByteReader } from '../util/bytes.js';
-import { ByteCounter, DEFAULT_INFLATE_LIMITS, detectCompression, hashing, inflate, type InflateLimits } from '../util/compression.js';
+import {
+  ByteCounter,
+  DEFAULT_INFLATE_LIMITS,
+  detectCompression,
+  hashing,
+  inflate,
+  type InflateLimits,
+} from '../util/compression.js';
 import { walkTar, type TarEntry } from '../util/tar.js';
 import { walkDirectory } from '../util/dirwalk.js';
 import type { BlobLocation, Image, ImageConfig, Layer, LayerStats, WalkOptions, Warning } from './types.js';
@@ -74,7 +81,9 @@ async function* prepend(head: Uint8Array, rest: AsyncIterator<Uint8Array>): Asyn
   for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }
 
-async function peek(chunks: AsyncIterable<Uint8Array>): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
+async function peek(
+  chunks: AsyncIterable<Uint8Array>,
+): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
   const iterator = chunks[Symbol.asyncIterator]();
   const first = await iterator.next();
   const head = first.done ? new Uint8Array(0) : first.value;
@@ -94,7 +103,9 @@ async function verifiedKey(part: LayerPart): Promise<string | undefined> {
     identity = `file\0${location.path}\0${location.offset}\0${location.length}\0${info.size}\0${info.mtimeMs}`;
   } else if (location.key) identity = `stream\0${location.key}`;
   else return undefined;
-  return createHash('sha256').update(`${identity}\0${part.digest ?? ''}\0${part.diffId}`).digest('hex');
+  return createHash('sha256')
+    .update(`${identity}\0${part.digest ?? ''}\0${part.diffId}`)
+    .digest('hex');
 }
 
 function describe(part: LayerPart, index: number): string {
@@ -105,7 +116,10 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
   const limits = options.limits ?? DEFAULT_INFLATE_LIMITS;
   const what = describe(part, index);
 
-  const walk = async (visit: (entry: TarEntry) => void | Promise<void>, walkOptions: WalkOptions = {}): Promise<LayerStats> => {
+  const walk = async (
+    visit: (entry: TarEntry) => void | Promise<void>,
+    walkOptions: WalkOptions = {},
+  ): Promise<LayerStats> => {
     const { location } = part;
     if (location.kind === 'directory') {
       const { entries, bytes } = await walkDirectory(location.path, visit, walkOptions.signal);
@@ -123,17 +137,20 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
     if (seekable && location.kind === 'file') {
       reader = new FileRangeReader(location.path, location.offset, location.length);
     } else {
-      const raw = location.kind === 'file' ? fileChunks(location.path, location.offset, location.length) : await location.open();
+      const raw =
+        location.kind === 'file' ? fileChunks(location.path, location.offset, location.length) : await location.open();
       const { head, stream } = await peek(raw);
       const compression = detectCompression(head);
       let source: AsyncIterable<Uint8Array> = compressed.count(stream);
       if (walkOptions.onBytes) source = reportBytes(source, walkOptions.onBytes);
       const sameDigest = compression === 'none' && part.digest !== undefined && part.digest === part.diffId;
-      if (!trusted && part.digest && !part.verified && !sameDigest) source = hashing(source, (blobHash = createHash('sha256')));
+      if (!trusted && part.digest && !part.verified && !sameDigest)
+        source = hashing(source, (blobHash = createHash('sha256')));
       // Verify what is read, as go-containerregistry does: a compressed blob whose digest is (or
       // was, on download) checked pins its decompressed bytes, so hashing them again is only for
       // the conformance check (verifyDiffId). Plain layers are checked against their diffID.
-      const blobChecked = compression !== 'none' && part.digest !== undefined && (part.verified === true || blobHash !== undefined);
+      const blobChecked =
+        compression !== 'none' && part.digest !== undefined && (part.verified === true || blobHash !== undefined);
       const diffChecked = !trusted && part.diffId !== undefined && (walkOptions.verifyDiffId === true || !blobChecked);
       // Bytes a digest checks as they are read (here, or by the source as it downloads) need no gzip
       // CRC as well. Bytes trusted from an earlier walk keep it: it catches a cached copy gone bad.
@@ -183,7 +200,10 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
   };
 }
 
-async function* reportBytes(source: AsyncIterable<Uint8Array>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+async function* reportBytes(
+  source: AsyncIterable<Uint8Array>,
+  onBytes: (bytes: number) => void,
+): AsyncGenerator<Uint8Array> {
   let total = 0;
   for await (const chunk of source) {
     total += chunk.length;

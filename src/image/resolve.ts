@@ -3,7 +3,13 @@ import type { Digest } from '../core/digest.js';
 import { errors, fail } from '../core/errors.js';
 import { formatPlatform, type Platform } from '../core/platform.js';
 import { parseImageConfig } from './config.js';
-import { MAX_CONFIG_BYTES, parseJson, parseManifestDocument, selectFromIndex, type ParsedManifest } from './manifest.js';
+import {
+  MAX_CONFIG_BYTES,
+  parseJson,
+  parseManifestDocument,
+  selectFromIndex,
+  type ParsedManifest,
+} from './manifest.js';
 import { isForeignLayer } from './media.js';
 import type { ImageParts, LayerPart } from './partial.js';
 import type { BlobLocation, Descriptor, Image, Warning } from './types.js';
@@ -41,14 +47,18 @@ export async function resolveManifest(
   let digest = root.digest;
   let platforms: Platform[] = [];
   for (let depth = 0; doc.kind === 'index'; depth++) {
-    if (depth >= MAX_INDEX_DEPTH) throw errors.imageInvalid(root.what, `indexes nested more than ${MAX_INDEX_DEPTH} deep`);
+    if (depth >= MAX_INDEX_DEPTH)
+      throw errors.imageInvalid(root.what, `indexes nested more than ${MAX_INDEX_DEPTH} deep`);
     const selection = selectFromIndex(doc, platform);
     if (selection.platforms.length) platforms = selection.platforms;
     if (!selection.chosen) {
       const offered = [...new Set(platforms.map(formatPlatform))].sort();
-      throw fail('E_PLATFORM_NOT_FOUND', `no image for ${formatPlatform(platform)} in ${root.what}`
-        + (offered.length ? ` (it has: ${offered.join(', ')})` : ''),
-        offered.length ? `pass --platform with one of: ${offered.join(', ')}` : 'the index lists no runnable image');
+      throw fail(
+        'E_PLATFORM_NOT_FOUND',
+        `no image for ${formatPlatform(platform)} in ${root.what}` +
+          (offered.length ? ` (it has: ${offered.join(', ')})` : ''),
+        offered.length ? `pass --platform with one of: ${offered.join(', ')}` : 'the index lists no runnable image',
+      );
     }
     const chosen = selection.chosen;
     doc = parseManifestDocument(await fetch(chosen), `manifest ${chosen.digest}`, chosen.mediaType);
@@ -58,7 +68,10 @@ export async function resolveManifest(
 }
 
 /** Locates a layer blob; returns undefined for blobs the source does not hold (foreign layers). */
-export type LocateLayer = (descriptor: Descriptor, index: number) => Promise<{ location: BlobLocation; verified?: boolean } | undefined>;
+export type LocateLayer = (
+  descriptor: Descriptor,
+  index: number,
+) => Promise<{ location: BlobLocation; verified?: boolean } | undefined>;
 
 /** Assembles ImageParts from a manifest, its config bytes (already verified) and a blob locator. */
 export async function partsFromManifest(init: {
@@ -76,13 +89,20 @@ export async function partsFromManifest(init: {
     throw errors.imageInvalid(what, `lists ${parsed.diffIds.length} diff_ids for ${manifest.layers.length} layers`);
   }
   const warnings: Warning[] = [];
-  if (parsed.historyMismatch) warnings.push({ code: 'W_HISTORY_MISMATCH', message: 'config history does not match the layers; layer commands are unknown' });
+  if (parsed.historyMismatch)
+    warnings.push({
+      code: 'W_HISTORY_MISMATCH',
+      message: 'config history does not match the layers; layer commands are unknown',
+    });
   const layers: LayerPart[] = [];
   for (const [index, descriptor] of manifest.layers.entries()) {
     const found = await init.locate(descriptor, index);
     if (!found) {
       if (isForeignLayer(descriptor.mediaType)) {
-        warnings.push({ code: 'W_FOREIGN_LAYER', message: `layer ${index} (${descriptor.digest}) is a foreign/non-distributable layer and was not read` });
+        warnings.push({
+          code: 'W_FOREIGN_LAYER',
+          message: `layer ${index} (${descriptor.digest}) is a foreign/non-distributable layer and was not read`,
+        });
         continue;
       }
       throw errors.imageInvalid(init.source.input, `layer ${descriptor.digest} is missing`);

@@ -23,16 +23,16 @@ export type { ImageConfig } from '../core/config.js';
 export type BlobLocation =
   | { readonly kind: 'file'; readonly path: string; readonly offset: number; readonly length: number }
   | {
-    readonly kind: 'stream';
-    open(): Promise<AsyncIterable<Uint8Array>>;
-    /** Identifies the bytes for the verified store (e.g. a content-addressed cache entry). */
-    readonly key?: string;
-    /**
-     * Called when the layer failed to decompress or parse: throws a digest mismatch when the
-     * blob itself is corrupt (the more precise diagnosis), returns when the blob is intact.
-     */
-    recheck?(): Promise<void>;
-  }
+      readonly kind: 'stream';
+      open(): Promise<AsyncIterable<Uint8Array>>;
+      /** Identifies the bytes for the verified store (e.g. a content-addressed cache entry). */
+      readonly key?: string;
+      /**
+       * Called when the layer failed to decompress or parse: throws a digest mismatch when the
+       * blob itself is corrupt (the more precise diagnosis), returns when the blob is intact.
+       */
+      recheck?(): Promise<void>;
+    }
   /** A root filesystem directory, walked as if it were a layer tar. */
   | { readonly kind: 'directory'; readonly path: string };
 

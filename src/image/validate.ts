@@ -10,12 +10,17 @@ import type { Image, LayerStats } from './types.js';
 export async function validateImage(image: Image): Promise<LayerStats[]> {
   const stats: LayerStats[] = [];
   for (const layer of image.layers) {
-    if (image.source.kind !== 'rootfs' && !layer.diffId) throw errors.imageInvalid(image.source.input, `layer ${layer.index} has no diff_id`);
+    if (image.source.kind !== 'rootfs' && !layer.diffId)
+      throw errors.imageInvalid(image.source.input, `layer ${layer.index} has no diff_id`);
     let entries = 0;
-    const result = await layer.walk(() => {
-      entries++;
-    }, { verifyDiffId: true });
-    if (result.entries !== entries) throw errors.imageInvalid(image.source.input, `layer ${layer.index} entry count is inconsistent`);
+    const result = await layer.walk(
+      () => {
+        entries++;
+      },
+      { verifyDiffId: true },
+    );
+    if (result.entries !== entries)
+      throw errors.imageInvalid(image.source.input, `layer ${layer.index} entry count is inconsistent`);
     if (layer.compressedSize !== undefined && layer.compressedSize > 0 && result.uncompressedSize === 0) {
       throw errors.imageInvalid(image.source.input, `layer ${layer.index} is empty`);
     }

@@ -18,8 +18,14 @@ export function imageContext(facts: Pick<ImageFacts, 'target' | 'surface'>): Run
  * and the score they give. Pure: the same facts and context give the same result, and stored
  * reports (which keep the facts) can be judged again for another context without the image.
  */
-export function judge(facts: ImageFacts, context: RuntimeContext = imageContext(facts), analyzers: readonly Analyzer[] = builtinAnalyzers): { findings: Finding[]; score: ReportScore } {
+export function judge(
+  facts: ImageFacts,
+  context: RuntimeContext = imageContext(facts),
+  analyzers: readonly Analyzer[] = builtinAnalyzers,
+): { findings: Finding[]; score: ReportScore } {
   const input = { facts, context };
-  const findings = analyzers.flatMap((analyzer) => analyzer.judge?.(facts.evidence[analyzer.id], input) ?? []).sort(compareFindings);
+  const findings = analyzers
+    .flatMap((analyzer) => analyzer.judge?.(facts.evidence[analyzer.id], input) ?? [])
+    .sort(compareFindings);
   return { findings, score: computeScore(findings, facts.packages.filter(isOsPackage).length, facts.vulnerabilities) };
 }

@@ -53,7 +53,17 @@ export interface Verdict {
 
 const GRADES = ['A', 'B', 'C', 'D', 'F'] as const;
 const FORBIDDABLE: readonly string[] = SURFACE_LISTS;
-const KEYS = ['version', 'minGrade', 'forbid', 'nonRoot', 'maxSize', 'maxSeverity', 'allowedRegistries', 'allowedBases', 'accept'];
+const KEYS = [
+  'version',
+  'minGrade',
+  'forbid',
+  'nonRoot',
+  'maxSize',
+  'maxSeverity',
+  'allowedRegistries',
+  'allowedBases',
+  'accept',
+];
 /** The OCI annotation/label that names the base image (BuildKit and most builders set it). */
 const BASE_LABEL = 'org.opencontainers.image.base.name';
 
@@ -64,7 +74,9 @@ const invalid = (file: string, where: string, why: string) =>
 function parseSize(value: unknown, file: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?$/i.exec(String(value).trim());
   if (!m) throw invalid(file, 'maxSize', `${JSON.stringify(value)} is not a size (e.g. 200MB)`);
-  return Math.round(Number(m[1]) * ({ B: 1, KB: 1e3, MB: 1e6, GB: 1e9 } as Record<string, number>)[(m[2] ?? 'B').toUpperCase()]!);
+  return Math.round(
+    Number(m[1]) * ({ B: 1, KB: 1e3, MB: 1e6, GB: 1e9 } as Record<string, number>)[(m[2] ?? 'B').toUpperCase()]!,
+  );
 }
 
 /** Parses and validates a policy file's text; every mistake is reported with where it is. */
@@ -73,12 +85,15 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
   try {
     doc = loadYaml().parse(text);
   } catch (error) {
-    const where = error instanceof loadYaml().YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : 'YAML';
+    const where =
+      error instanceof loadYaml().YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : 'YAML';
     throw invalid(file, where, (error as Error).message.split('\n')[0]!);
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw invalid(file, 'top level', 'expected a mapping of settings');
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw invalid(file, 'top level', 'expected a mapping of settings');
   const d = doc as Record<string, unknown>;
-  for (const key of Object.keys(d)) if (!KEYS.includes(key)) throw invalid(file, key, `unknown setting (known: ${KEYS.join(', ')})`);
+  for (const key of Object.keys(d))
+    if (!KEYS.includes(key)) throw invalid(file, key, `unknown setting (known: ${KEYS.join(', ')})`);
   if (d.version !== undefined && d.version !== 1) throw invalid(file, 'version', 'only version 1 exists');
   const policy: { -readonly [K in keyof Policy]: Policy[K] } = {};
   if (d.minGrade !== undefined) {
@@ -88,7 +103,8 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
   if (d.forbid !== undefined) {
     if (!Array.isArray(d.forbid)) throw invalid(file, 'forbid', 'must be a list');
     d.forbid.forEach((c, i) => {
-      if (!FORBIDDABLE.includes(c as string)) throw invalid(file, `forbid[${i}]`, `${JSON.stringify(c)} is not one of ${FORBIDDABLE.join(', ')}`);
+      if (!FORBIDDABLE.includes(c as string))
+        throw invalid(file, `forbid[${i}]`, `${JSON.stringify(c)} is not one of ${FORBIDDABLE.join(', ')}`);
     });
     policy.forbid = d.forbid as string[];
   }
@@ -98,35 +114,54 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
   }
   if (d.maxSize !== undefined) policy.maxSizeBytes = parseSize(d.maxSize, file);
   if (d.maxSeverity !== undefined) {
-    if (!SEVERITIES.includes(d.maxSeverity as Severity)) throw invalid(file, 'maxSeverity', `must be one of ${SEVERITIES.join(', ')}`);
+    if (!SEVERITIES.includes(d.maxSeverity as Severity))
+      throw invalid(file, 'maxSeverity', `must be one of ${SEVERITIES.join(', ')}`);
     policy.maxSeverity = d.maxSeverity as Severity;
   }
   if (d.allowedRegistries !== undefined) {
-    if (!Array.isArray(d.allowedRegistries) || d.allowedRegistries.some((r) => typeof r !== 'string')) throw invalid(file, 'allowedRegistries', 'must be a list of registry hosts');
+    if (!Array.isArray(d.allowedRegistries) || d.allowedRegistries.some((r) => typeof r !== 'string'))
+      throw invalid(file, 'allowedRegistries', 'must be a list of registry hosts');
     policy.allowedRegistries = d.allowedRegistries as string[];
   }
   if (d.allowedBases !== undefined) {
-    if (!Array.isArray(d.allowedBases) || d.allowedBases.some((r) => typeof r !== 'string')) throw invalid(file, 'allowedBases', 'must be a list of image name prefixes');
+    if (!Array.isArray(d.allowedBases) || d.allowedBases.some((r) => typeof r !== 'string'))
+      throw invalid(file, 'allowedBases', 'must be a list of image name prefixes');
     policy.allowedBases = d.allowedBases as string[];
   }
   if (d.accept !== undefined) {
     if (!Array.isArray(d.accept)) throw invalid(file, 'accept', 'must be a list');
     policy.accept = d.accept.map((a, i) => {
       const where = `accept[${i}]`;
-      if (!a || typeof a !== 'object') throw invalid(file, where, 'must be a mapping with rule (or vulnerability), reason and expires');
+      if (!a || typeof a !== 'object')
+        throw invalid(file, where, 'must be a mapping with rule (or vulnerability), reason and expires');
       const e = a as Record<string, unknown>;
-      if ((e.rule === undefined) === (e.vulnerability === undefined)) throw invalid(file, where, 'give either rule (a rule id) or vulnerability (a CVE or advisory id)');
-      if (e.rule !== undefined && (typeof e.rule !== 'string' || !/^[a-z]+\/[a-z0-9-]+$/.test(e.rule))) throw invalid(file, `${where}.rule`, 'must be a rule id such as surface/shell');
-      if (e.vulnerability !== undefined && (typeof e.vulnerability !== 'string' || !/^[A-Za-z]+-[\w.:-]+$/.test(e.vulnerability))) {
-        throw invalid(file, `${where}.vulnerability`, 'must be an advisory id such as CVE-2021-23337 or GHSA-35jh-r3h4-6jhm');
+      if ((e.rule === undefined) === (e.vulnerability === undefined))
+        throw invalid(file, where, 'give either rule (a rule id) or vulnerability (a CVE or advisory id)');
+      if (e.rule !== undefined && (typeof e.rule !== 'string' || !/^[a-z]+\/[a-z0-9-]+$/.test(e.rule)))
+        throw invalid(file, `${where}.rule`, 'must be a rule id such as surface/shell');
+      if (
+        e.vulnerability !== undefined &&
+        (typeof e.vulnerability !== 'string' || !/^[A-Za-z]+-[\w.:-]+$/.test(e.vulnerability))
+      ) {
+        throw invalid(
+          file,
+          `${where}.vulnerability`,
+          'must be an advisory id such as CVE-2021-23337 or GHSA-35jh-r3h4-6jhm',
+        );
       }
-      if (e.package !== undefined && (typeof e.package !== 'string' || e.vulnerability === undefined)) throw invalid(file, `${where}.package`, 'must be a package name, with vulnerability');
-      if (typeof e.reason !== 'string' || !e.reason.trim()) throw invalid(file, `${where}.reason`, 'say why the finding is accepted');
+      if (e.package !== undefined && (typeof e.package !== 'string' || e.vulnerability === undefined))
+        throw invalid(file, `${where}.package`, 'must be a package name, with vulnerability');
+      if (typeof e.reason !== 'string' || !e.reason.trim())
+        throw invalid(file, `${where}.reason`, 'say why the finding is accepted');
       const expires = e.expires instanceof Date ? e.expires.toISOString().slice(0, 10) : e.expires;
-      if (expires !== undefined && (typeof expires !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(expires)))) {
+      if (
+        expires !== undefined &&
+        (typeof expires !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(expires)))
+      ) {
         throw invalid(file, `${where}.expires`, 'must be a date, YYYY-MM-DD');
       }
-      if (e.path !== undefined && typeof e.path !== 'string') throw invalid(file, `${where}.path`, 'must be an image path');
+      if (e.path !== undefined && typeof e.path !== 'string')
+        throw invalid(file, `${where}.path`, 'must be an image path');
       return {
         ...(typeof e.rule === 'string' ? { rule: e.rule } : {}),
         ...(typeof e.vulnerability === 'string' ? { vulnerability: e.vulnerability } : {}),
@@ -150,11 +185,17 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
   const acceptance = (matches: Acceptance[], what: string): Acceptance | undefined => {
     const live = matches.find((a) => !a.expires || a.expires >= day);
     const expired = matches.find((a) => a.expires && a.expires < day);
-    if (!live && expired) violations.push({ check: 'accept', message: `the acceptance of ${what} expired on ${expired.expires} (${expired.reason})` });
+    if (!live && expired)
+      violations.push({
+        check: 'accept',
+        message: `the acceptance of ${what} expired on ${expired.expires} (${expired.reason})`,
+      });
     return live;
   };
   for (const f of report.findings) {
-    const matches = (policy.accept ?? []).filter((a) => a.rule === f.ruleId && (a.path === undefined || a.path === f.location?.path));
+    const matches = (policy.accept ?? []).filter(
+      (a) => a.rule === f.ruleId && (a.path === undefined || a.path === f.location?.path),
+    );
     const live = acceptance(matches, `${f.ruleId}${f.location ? ` at ${f.location.path}` : ''}`);
     if (live) accepted.push({ finding: f, reason: live.reason });
     else open.push(f);
@@ -162,42 +203,86 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
   const acceptedVulnerabilities: { vulnerability: Vulnerability; reason: string }[] = [];
   const openVulnerabilities: Vulnerability[] = [];
   for (const v of report.vulnerabilities) {
-    const matches = (policy.accept ?? []).filter((a) => a.vulnerability !== undefined && (a.vulnerability === v.id || v.aliases.includes(a.vulnerability))
-      && (a.package === undefined || a.package === v.package.name));
+    const matches = (policy.accept ?? []).filter(
+      (a) =>
+        a.vulnerability !== undefined &&
+        (a.vulnerability === v.id || v.aliases.includes(a.vulnerability)) &&
+        (a.package === undefined || a.package === v.package.name),
+    );
     const live = acceptance(matches, `${v.id} in ${v.package.name}`);
     if (live) acceptedVulnerabilities.push({ vulnerability: v, reason: live.reason });
     else openVulnerabilities.push(v);
   }
-  if (policy.minGrade && GRADES.indexOf(report.score.grade as (typeof GRADES)[number]) > GRADES.indexOf(policy.minGrade)) {
-    violations.push({ check: 'minGrade', message: `grade ${report.score.grade} is below the minimum ${policy.minGrade}` });
+  if (
+    policy.minGrade &&
+    GRADES.indexOf(report.score.grade as (typeof GRADES)[number]) > GRADES.indexOf(policy.minGrade)
+  ) {
+    violations.push({
+      check: 'minGrade',
+      message: `grade ${report.score.grade} is below the minimum ${policy.minGrade}`,
+    });
   }
   for (const category of policy.forbid ?? []) {
     const items = report.surface[category as keyof Report['surface']] as readonly { path: string }[];
     const live = items.filter((i) => !accepted.some((a) => a.finding.location?.path === i.path));
-    if (live.length) violations.push({ check: 'forbid', message: `${category} are forbidden: ${live.slice(0, 5).map((i) => i.path).join(', ')}${live.length > 5 ? ` and ${live.length - 5} more` : ''}` });
+    if (live.length)
+      violations.push({
+        check: 'forbid',
+        message: `${category} are forbidden: ${live
+          .slice(0, 5)
+          .map((i) => i.path)
+          .join(', ')}${live.length > 5 ? ` and ${live.length - 5} more` : ''}`,
+      });
   }
   const user = report.target.config.user.split(':')[0];
-  if (policy.nonRoot && report.findings.some((f) => f.ruleId === 'config/runs-as-root') && !accepted.some((a) => a.finding.ruleId === 'config/runs-as-root')) {
+  if (
+    policy.nonRoot &&
+    report.findings.some((f) => f.ruleId === 'config/runs-as-root') &&
+    !accepted.some((a) => a.finding.ruleId === 'config/runs-as-root')
+  ) {
     violations.push({ check: 'nonRoot', message: `the image runs as ${user || 'root (no USER)'}` });
   }
   if (policy.maxSizeBytes !== undefined && report.size.uncompressed > policy.maxSizeBytes) {
-    violations.push({ check: 'maxSize', message: `${report.size.uncompressed} bytes uncompressed, over the ${policy.maxSizeBytes}-byte maximum` });
+    violations.push({
+      check: 'maxSize',
+      message: `${report.size.uncompressed} bytes uncompressed, over the ${policy.maxSizeBytes}-byte maximum`,
+    });
   }
   if (policy.maxSeverity) {
     const limit = SEVERITIES.indexOf(policy.maxSeverity);
     const over = open.filter((f) => SEVERITIES.indexOf(f.severity) < limit);
-    if (over.length) violations.push({ check: 'maxSeverity', message: `${over.length} finding(s) above ${policy.maxSeverity}: ${[...new Set(over.map((f) => f.ruleId))].sort().join(', ')}` });
+    if (over.length)
+      violations.push({
+        check: 'maxSeverity',
+        message: `${over.length} finding(s) above ${policy.maxSeverity}: ${[...new Set(over.map((f) => f.ruleId))].sort().join(', ')}`,
+      });
     const vulns = openVulnerabilities.filter((v) => v.severity !== 'unknown' && SEVERITIES.indexOf(v.severity) < limit);
-    if (vulns.length) violations.push({ check: 'maxSeverity', message: `${countVulns(vulns.length)} above ${policy.maxSeverity}: ${summarizeVulns(vulns)}` });
+    if (vulns.length)
+      violations.push({
+        check: 'maxSeverity',
+        message: `${countVulns(vulns.length)} above ${policy.maxSeverity}: ${summarizeVulns(vulns)}`,
+      });
   }
   if (policy.allowedRegistries && report.target.source === 'registry') {
     const registry = (report.target.reference ?? report.target.input).replace(/^registry:/, '').split('/')[0]!;
-    if (!policy.allowedRegistries.includes(registry)) violations.push({ check: 'allowedRegistries', message: `${registry} is not an allowed registry (${policy.allowedRegistries.join(', ')})` });
+    if (!policy.allowedRegistries.includes(registry))
+      violations.push({
+        check: 'allowedRegistries',
+        message: `${registry} is not an allowed registry (${policy.allowedRegistries.join(', ')})`,
+      });
   }
   if (policy.allowedBases) {
     const base = report.target.config.labels[BASE_LABEL];
-    if (!base) violations.push({ check: 'allowedBases', message: `the base image is unknown: the image has no ${BASE_LABEL} label` });
-    else if (!policy.allowedBases.some((prefix) => base.startsWith(prefix))) violations.push({ check: 'allowedBases', message: `base ${base} is not allowed (${policy.allowedBases.join(', ')})` });
+    if (!base)
+      violations.push({
+        check: 'allowedBases',
+        message: `the base image is unknown: the image has no ${BASE_LABEL} label`,
+      });
+    else if (!policy.allowedBases.some((prefix) => base.startsWith(prefix)))
+      violations.push({
+        check: 'allowedBases',
+        message: `base ${base} is not allowed (${policy.allowedBases.join(', ')})`,
+      });
   }
   return { pass: violations.length === 0, violations, accepted, acceptedVulnerabilities };
 }

@@ -17,10 +17,16 @@ export interface BaseInfo {
 
 /** Official images that are full distributions, or built on one, with the runtime they carry. */
 const GENERAL: readonly [RegExp, BaseInfo['runtime'] | undefined][] = [
-  [/^(node)$/, 'node'], [/^(python|pypy)$/, 'python'],
+  [/^(node)$/, 'node'],
+  [/^(python|pypy)$/, 'python'],
   [/^(openjdk|eclipse-temurin|amazoncorretto|ibmjava|sapmachine|maven|gradle|tomcat)$/, 'java'],
-  [/^(golang)$/, 'go'], [/^(rust)$/, 'rust'], [/^(nginx|httpd|caddy)$/, 'nginx'],
-  [/^(debian|ubuntu|alpine|centos|fedora|rockylinux|almalinux|amazonlinux|oraclelinux|busybox|archlinux|opensuse\/.*|redhat\/ubi\d+.*|ruby|php|perl|gcc|buildpack-deps|bitnami\/.*)$/, undefined],
+  [/^(golang)$/, 'go'],
+  [/^(rust)$/, 'rust'],
+  [/^(nginx|httpd|caddy)$/, 'nginx'],
+  [
+    /^(debian|ubuntu|alpine|centos|fedora|rockylinux|almalinux|amazonlinux|oraclelinux|busybox|archlinux|opensuse\/.*|redhat\/ubi\d+.*|ruby|php|perl|gcc|buildpack-deps|bitnami\/.*)$/,
+    undefined,
+  ],
 ];
 
 /** Splits `registry/name:tag@digest` into the repository path (Docker Hub library prefix removed), tag and digest. */
@@ -40,14 +46,28 @@ export function classifyBase(ref: string): BaseInfo {
   const known = CATALOGUE.find((b) => splitReference(b.ref).name === name);
   if (name.startsWith('gcr.io/distroless/')) {
     const debug = /debug/.test(tag ?? '');
-    return { kind: debug ? 'minimal-debug' : 'minimal', hasShell: debug, ...(known ? { runtime: known.runtime } : {}), ...(/nonroot/.test(tag ?? '') ? { user: 'nonroot' } : {}), ...extra };
+    return {
+      kind: debug ? 'minimal-debug' : 'minimal',
+      hasShell: debug,
+      ...(known ? { runtime: known.runtime } : {}),
+      ...(/nonroot/.test(tag ?? '') ? { user: 'nonroot' } : {}),
+      ...extra,
+    };
   }
   if (name.startsWith('cgr.dev/')) {
     const dev = /-dev$|^dev$/.test(tag ?? '');
-    return { kind: dev ? 'minimal-debug' : 'minimal', hasShell: dev, ...(known ? { runtime: known.runtime } : {}), user: '65532', ...extra };
+    return {
+      kind: dev ? 'minimal-debug' : 'minimal',
+      hasShell: dev,
+      ...(known ? { runtime: known.runtime } : {}),
+      user: '65532',
+      ...extra,
+    };
   }
-  if (/chiseled/.test(tag ?? '')) return { kind: 'minimal', hasShell: false, runtime: 'dotnet', user: '1654', ...extra };
-  if (/^mcr\.microsoft\.com\/dotnet\/(sdk|aspnet|runtime)/.test(name)) return { kind: 'general', hasShell: true, runtime: 'dotnet', ...extra };
+  if (/chiseled/.test(tag ?? ''))
+    return { kind: 'minimal', hasShell: false, runtime: 'dotnet', user: '1654', ...extra };
+  if (/^mcr\.microsoft\.com\/dotnet\/(sdk|aspnet|runtime)/.test(name))
+    return { kind: 'general', hasShell: true, runtime: 'dotnet', ...extra };
   for (const [pattern, runtime] of GENERAL) {
     if (pattern.test(name)) return { kind: 'general', hasShell: true, ...(runtime ? { runtime } : {}), ...extra };
   }

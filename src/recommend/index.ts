@@ -21,12 +21,18 @@ export function numbersOf(report: Report): ImageNumbers {
 
 const SHELLS = /^(sh|bash|ash|dash|zsh|busybox)$/;
 const RUNTIME_COMMANDS: readonly [RegExp, Runtime][] = [
-  [/^(node|nodejs)$/, 'node'], [/^(python[\d.]*|gunicorn|uvicorn|flask|celery)$/, 'python'], [/^java$/, 'java'],
-  [/^nginx$/, 'nginx'], [/^dotnet$/, 'dotnet'],
+  [/^(node|nodejs)$/, 'node'],
+  [/^(python[\d.]*|gunicorn|uvicorn|flask|celery)$/, 'python'],
+  [/^java$/, 'java'],
+  [/^nginx$/, 'nginx'],
+  [/^dotnet$/, 'dotnet'],
 ];
 const RUNTIME_PACKAGES: readonly [RegExp, Runtime][] = [
-  [/^(nodejs|node)$/, 'node'], [/^(python3(\.\d+)?(-minimal)?|python)$/, 'python'], [/^(openjdk-\d+-jre(-headless)?|java|openjdk\d+(-jre)?)$/, 'java'],
-  [/^nginx(-core|-light)?$/, 'nginx'], [/^dotnet-runtime/, 'dotnet'],
+  [/^(nodejs|node)$/, 'node'],
+  [/^(python3(\.\d+)?(-minimal)?|python)$/, 'python'],
+  [/^(openjdk-\d+-jre(-headless)?|java|openjdk\d+(-jre)?)$/, 'java'],
+  [/^nginx(-core|-light)?$/, 'nginx'],
+  [/^dotnet-runtime/, 'dotnet'],
 ];
 
 /** What the image runs and needs, with the evidence for it. */
@@ -51,7 +57,9 @@ function detect(report: Report): { runtime?: Runtime | 'musl'; evidence: string[
       const hit = RUNTIME_PACKAGES.find(([pattern]) => pattern.test(p.name) && (isOsPackage(p) || p.type === 'binary'));
       if (hit && (!runtime || runtime === hit[1])) {
         runtime = hit[1];
-        evidence.push(`${p.type === 'binary' ? 'a' : `the ${p.type} package`} ${p.name} ${p.version}${p.type === 'binary' ? ` binary at ${p.locations[0]?.path}` : ''} is installed`);
+        evidence.push(
+          `${p.type === 'binary' ? 'a' : `the ${p.type} package`} ${p.name} ${p.version}${p.type === 'binary' ? ` binary at ${p.locations[0]?.path}` : ''} is installed`,
+        );
         break;
       }
     }
@@ -85,24 +93,42 @@ function breaksOf(report: Report, runtime: Recommendation['runtime']): string[] 
   const config = report.target.config;
   const entry = report.entrypoint;
   const program = (entry?.path ?? entry?.program ?? '').split('/').pop()!;
-  if (entry && !entry.shell && SHELLS.test(program)) out.push(`the command is a shell (${entry.command.join(' ')}): set the application's command in exec form`);
-  if (entry?.shell) out.push(`the command is in shell form (${entry.command.join(' ')}): write it in exec form, there is no /bin/sh`);
-  if (entry?.kind === 'script') out.push(`${entry.path} is a script run by ${entry.interpreter}: rewrite it as exec-form arguments or into the application`);
+  if (entry && !entry.shell && SHELLS.test(program))
+    out.push(`the command is a shell (${entry.command.join(' ')}): set the application's command in exec form`);
+  if (entry?.shell)
+    out.push(`the command is in shell form (${entry.command.join(' ')}): write it in exec form, there is no /bin/sh`);
+  if (entry?.kind === 'script')
+    out.push(
+      `${entry.path} is a script run by ${entry.interpreter}: rewrite it as exec-form arguments or into the application`,
+    );
   if (entry?.kind === 'missing') out.push(`the command's program (${entry.program}) is not in the image`);
   const probe = config.healthcheck?.test.join(' ') ?? '';
-  if (/\b(curl|wget)\b/.test(probe)) out.push(`the HEALTHCHECK calls ${/\b(curl|wget)\b/.exec(probe)![1]}: use an orchestrator probe or a probe binary`);
+  if (/\b(curl|wget)\b/.test(probe))
+    out.push(`the HEALTHCHECK calls ${/\b(curl|wget)\b/.exec(probe)![1]}: use an orchestrator probe or a probe binary`);
   for (const p of report.packages) {
     if (isOsPackage(p) && RUNTIME_PACKAGES.some(([pattern]) => pattern.test(p.name))) {
-      out.push(`the runtime comes from the distribution (${p.name} ${p.version}): the candidate ships its own build; check the version your application needs`);
+      out.push(
+        `the runtime comes from the distribution (${p.name} ${p.version}): the candidate ships its own build; check the version your application needs`,
+      );
       break;
     }
   }
-  if (runtime === 'musl') out.push('the executable is built for musl (Alpine): rebuild it statically (CGO_ENABLED=0, -static) or against glibc');
-  if (!config.user || /^(root|0)(:|$)/.test(config.user)) out.push('the image runs as root; the candidates run as nonroot (65532): files the application writes need that owner');
+  if (runtime === 'musl')
+    out.push(
+      'the executable is built for musl (Alpine): rebuild it statically (CGO_ENABLED=0, -static) or against glibc',
+    );
+  if (!config.user || /^(root|0)(:|$)/.test(config.user))
+    out.push(
+      'the image runs as root; the candidates run as nonroot (65532): files the application writes need that owner',
+    );
   return out;
 }
 
-export function recommend(report: Report, tool: ToolInfo, options: { catalogue?: readonly BaseImage[]; measured?: ReadonlyMap<string, ImageNumbers> } = {}): Recommendation {
+export function recommend(
+  report: Report,
+  tool: ToolInfo,
+  options: { catalogue?: readonly BaseImage[]; measured?: ReadonlyMap<string, ImageNumbers> } = {},
+): Recommendation {
   const current = { ...numbersOf(report), classification: report.os.classification };
   const image = report.target.reference ?? report.target.input;
   const alreadyMinimal = ['distroless', 'scratch'].includes(report.os.classification);
@@ -110,9 +136,26 @@ export function recommend(report: Report, tool: ToolInfo, options: { catalogue?:
   const debugging = [
     'kubectl debug -it POD --image=busybox:stable --target=CONTAINER   (an ephemeral shell beside the container)',
   ];
-  const base = { schema: RECOMMEND_SCHEMA, tool, image, current, ...(runtime ? { runtime } : {}), evidence, needs } as const;
+  const base = {
+    schema: RECOMMEND_SCHEMA,
+    tool,
+    image,
+    current,
+    ...(runtime ? { runtime } : {}),
+    evidence,
+    needs,
+  } as const;
   if (alreadyMinimal) {
-    return { ...base, alreadyMinimal, candidates: [], breaks: [], debugging: [...debugging, 'use the :debug (distroless) or -dev (Chainguard) variant of the base for a busybox shell'] };
+    return {
+      ...base,
+      alreadyMinimal,
+      candidates: [],
+      breaks: [],
+      debugging: [
+        ...debugging,
+        'use the :debug (distroless) or -dev (Chainguard) variant of the base for a busybox shell',
+      ],
+    };
   }
   const serve: Runtime = runtime === 'musl' || runtime === undefined ? 'static' : runtime;
   const all = candidatesFor(serve, needs, options.catalogue ?? CATALOGUE);
@@ -122,16 +165,37 @@ export function recommend(report: Report, tool: ToolInfo, options: { catalogue?:
   const candidates: Candidate[] = chosen.map((c) => {
     const measured = options.measured?.get(c.ref);
     const notes: string[] = [];
-    if (c.entrypoint) notes.push(`its ENTRYPOINT is ${JSON.stringify(c.entrypoint)}: CMD holds only the application's arguments`);
+    if (c.entrypoint)
+      notes.push(`its ENTRYPOINT is ${JSON.stringify(c.entrypoint)}: CMD holds only the application's arguments`);
     if (c.user === 'root' && c.nonroot) notes.push(`runs as root by default: use ${c.nonroot}`);
     if (c.runtimeVersion) notes.push(`${c.runtime} ${c.runtimeVersion}`);
     return {
-      ref: c.ref, family: c.family, runtime: c.runtime, debug: c.debug, ...(c.nonroot ? { nonroot: c.nonroot } : {}), notes,
-      base: measured ? { ...measured, measured: true } : { sizeBytes: c.sizeBytes, packages: c.packages, shells: 0, packageManagers: 0, user: c.user, measured: false },
+      ref: c.ref,
+      family: c.family,
+      runtime: c.runtime,
+      debug: c.debug,
+      ...(c.nonroot ? { nonroot: c.nonroot } : {}),
+      notes,
+      base: measured
+        ? { ...measured, measured: true }
+        : {
+            sizeBytes: c.sizeBytes,
+            packages: c.packages,
+            shells: 0,
+            packageManagers: 0,
+            user: c.user,
+            measured: false,
+          },
     };
   });
   return {
-    ...base, alreadyMinimal, candidates, breaks: breaksOf(report, runtime),
-    debugging: [...debugging, ...candidates.slice(0, 1).map((c) => `${c.debug} has a busybox shell: docker run -it --entrypoint=sh ${c.debug}`)],
+    ...base,
+    alreadyMinimal,
+    candidates,
+    breaks: breaksOf(report, runtime),
+    debugging: [
+      ...debugging,
+      ...candidates.slice(0, 1).map((c) => `${c.debug} has a busybox shell: docker run -it --entrypoint=sh ${c.debug}`),
+    ],
   };
 }

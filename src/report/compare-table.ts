@@ -28,10 +28,20 @@ const wrap = (text: string): string => wrapWords(text, 80).join('\n');
 export function renderCompareTable(c: Comparison): string {
   const width = Math.max(12, Math.floor(60 / c.images.length));
   const header = ['', ...c.images.map((i) => truncate(i.reference ?? i.input, width))];
-  const out = [c.verdict.split('\n\n').map(wrap).join('\n\n'), '', columns([header, ...ROWS.map(([label, get]) => [label, ...c.images.map(get)])])];
+  const out = [
+    c.verdict.split('\n\n').map(wrap).join('\n\n'),
+    '',
+    columns([header, ...ROWS.map(([label, get]) => [label, ...c.images.map(get)])]),
+  ];
   c.diffs.forEach((d, n) => {
     const name = c.images[n + 1]!.reference ?? c.images[n + 1]!.input;
-    out.push('', truncate(`Packages in ${name} vs ${c.images[0]!.reference ?? c.images[0]!.input}: ${d.packages.added.length} added, ${d.packages.removed.length} removed, ${d.packages.changed.length} changed`, 80));
+    out.push(
+      '',
+      truncate(
+        `Packages in ${name} vs ${c.images[0]!.reference ?? c.images[0]!.input}: ${d.packages.added.length} added, ${d.packages.removed.length} removed, ${d.packages.changed.length} changed`,
+        80,
+      ),
+    );
     for (const ch of d.packages.changed.slice(0, 10)) out.push(truncate(`  ${ch.name} ${ch.from} → ${ch.to}`, 80));
     if (d.packages.changed.length > 10) out.push(`  … and ${d.packages.changed.length - 10} more`);
   });
@@ -40,10 +50,21 @@ export function renderCompareTable(c: Comparison): string {
 
 export function renderCompareMarkdown(c: Comparison): string {
   const cell = (t: string) => t.replace(/\|/g, '\\|');
-  const out = ['### distrolens compare', '', c.verdict, '', `| | ${c.images.map((i) => `\`${cell(i.reference ?? i.input)}\``).join(' | ')} |`, `|---|${c.images.map(() => '---').join('|')}|`];
+  const out = [
+    '### distrolens compare',
+    '',
+    c.verdict,
+    '',
+    `| | ${c.images.map((i) => `\`${cell(i.reference ?? i.input)}\``).join(' | ')} |`,
+    `|---|${c.images.map(() => '---').join('|')}|`,
+  ];
   for (const [label, get] of ROWS) out.push(`| ${label} | ${c.images.map((i) => cell(get(i))).join(' | ')} |`);
   c.diffs.forEach((d, n) => {
-    out.push('', `<details><summary>Package changes: ${cell(c.images[n + 1]!.reference ?? c.images[n + 1]!.input)}</summary>`, '');
+    out.push(
+      '',
+      `<details><summary>Package changes: ${cell(c.images[n + 1]!.reference ?? c.images[n + 1]!.input)}</summary>`,
+      '',
+    );
     for (const p of d.packages.added) out.push(`- added \`${cell(p)}\``);
     for (const p of d.packages.removed) out.push(`- removed \`${cell(p)}\``);
     for (const ch of d.packages.changed) out.push(`- \`${cell(ch.name)}\` ${cell(ch.from)} → ${cell(ch.to)}`);

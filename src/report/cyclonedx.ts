@@ -18,24 +18,49 @@ export function contentUuid(...parts: string[]): string {
 const METHOD: Record<string, string> = { '3.0': 'CVSSv3', '3.1': 'CVSSv31', '4.0': 'CVSSv4' };
 
 /** One entry per vulnerability id, affecting every component that carries it. */
-function vulnerabilities(report: Report, components: readonly { 'bom-ref': string; name: string; version: string; properties: readonly { name: string; value: string }[] }[]) {
+function vulnerabilities(
+  report: Report,
+  components: readonly {
+    'bom-ref': string;
+    name: string;
+    version: string;
+    properties: readonly { name: string; value: string }[];
+  }[],
+) {
   const byId = new Map<string, Report['vulnerabilities'][number][]>();
   for (const v of report.vulnerabilities) byId.set(v.id, [...(byId.get(v.id) ?? []), v]);
   return [...byId].map(([id, vulns]) => {
     const first = vulns[0]!;
-    const refs = vulns.flatMap((v) => components.filter((c) => c.name === v.package.name && c.version === v.package.version
-      && c.properties.some((p) => p.name === 'distrolens:package:type' && p.value === v.package.type)).map((c) => c['bom-ref']));
+    const refs = vulns.flatMap((v) =>
+      components
+        .filter(
+          (c) =>
+            c.name === v.package.name &&
+            c.version === v.package.version &&
+            c.properties.some((p) => p.name === 'distrolens:package:type' && p.value === v.package.type),
+        )
+        .map((c) => c['bom-ref']),
+    );
     const fixes = [...new Set(vulns.map((v) => v.fixedVersion).filter((f): f is string => f !== undefined))];
     return {
       'bom-ref': `vuln:${id}`,
       id,
       source: { name: first.source },
-      ratings: [first.cvss
-        ? { severity: first.severity, score: first.cvss.score, method: METHOD[first.cvss.version] ?? 'other', vector: first.cvss.vector }
-        : { severity: first.severity }],
+      ratings: [
+        first.cvss
+          ? {
+              severity: first.severity,
+              score: first.cvss.score,
+              method: METHOD[first.cvss.version] ?? 'other',
+              vector: first.cvss.vector,
+            }
+          : { severity: first.severity },
+      ],
       ...(first.summary ? { description: first.summary } : {}),
       ...(fixes.length ? { recommendation: `Upgrade to ${fixes.join(' / ')} or later` } : {}),
-      ...(first.aliases.length ? { references: first.aliases.map((alias) => ({ id: alias, source: { name: alias.split('-')[0]! } })) } : {}),
+      ...(first.aliases.length
+        ? { references: first.aliases.map((alias) => ({ id: alias, source: { name: alias.split('-')[0]! } })) }
+        : {}),
       affects: [...new Set(refs)].map((ref) => ({ ref })),
     };
   });

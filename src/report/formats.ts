@@ -22,14 +22,22 @@ export interface RenderContext {
   readonly recommendation: () => Recommendation;
 }
 
-const FORMATS: Readonly<Record<ScanFormat, { readonly mediaType: string; readonly render: (report: Report, context: RenderContext) => string }>> = {
+const FORMATS: Readonly<
+  Record<
+    ScanFormat,
+    { readonly mediaType: string; readonly render: (report: Report, context: RenderContext) => string }
+  >
+> = {
   table: { mediaType: 'text/plain; charset=utf-8', render: renderScanTable },
   json: { mediaType: 'application/json', render: renderJson },
   sarif: { mediaType: 'application/sarif+json', render: (report, { rules }) => renderSarif(report, rules) },
   cyclonedx: { mediaType: 'application/vnd.cyclonedx+json', render: renderCycloneDx },
   spdx: { mediaType: 'application/spdx+json', render: renderSpdx },
   markdown: { mediaType: 'text/markdown; charset=utf-8', render: renderMarkdown },
-  html: { mediaType: 'text/html; charset=utf-8', render: (report, { recommendation }) => renderScanHtml(report, recommendation()) },
+  html: {
+    mediaType: 'text/html; charset=utf-8',
+    render: (report, { recommendation }) => renderScanHtml(report, recommendation()),
+  },
 };
 
 export const isScanFormat = (name: string): name is ScanFormat => (SCAN_FORMATS as readonly string[]).includes(name);

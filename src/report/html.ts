@@ -13,7 +13,12 @@ import { formatBytes } from './format.js';
  * alternative), then searchable tables. The output depends only on the report: goldens are stable.
  */
 export const escapeHtml = (text: string): string =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 const e = escapeHtml;
 
 const STYLE = `
@@ -76,38 +81,67 @@ interface Bar {
 }
 
 /** A horizontal bar chart as inline SVG, with its numbers as the text alternative. */
-export function barChart(id: string, caption: string, bars: readonly Bar[], format: (n: number) => string = String): string {
+export function barChart(
+  id: string,
+  caption: string,
+  bars: readonly Bar[],
+  format: (n: number) => string = String,
+): string {
   const width = 480;
   const labelWidth = 150;
   const row = 26;
   const height = Math.max(1, bars.length) * row + 8;
   const max = Math.max(1, ...bars.map((b) => b.parts.reduce((s, p) => s + p.value, 0)));
   const scale = (width - labelWidth - 90) / max;
-  const desc = bars.map((b) => `${b.label}: ${b.parts.map((p) => (b.parts.length > 1 ? `${p.name} ${format(p.value)}` : format(p.value))).join(', ')}`).join('; ');
-  const rows = bars.map((b, i) => {
-    let x = labelWidth;
-    const y = i * row + 4;
-    const rects = b.parts.map((p) => {
-      const w = Math.max(p.value > 0 ? 1 : 0, Math.round(p.value * scale));
-      const rect = `<rect x="${x}" y="${y}" width="${w}" height="${row - 8}" fill="${p.color}"><title>${e(`${b.label} ${p.name}: ${format(p.value)}`)}</title></rect>`;
-      x += w;
-      return rect;
-    }).join('');
-    const total = b.parts.reduce((s, p) => s + p.value, 0);
-    return `<text x="${labelWidth - 6}" y="${y + row / 2}" text-anchor="end">${e(b.label.length > 22 ? `${b.label.slice(0, 21)}…` : b.label)}</text>${rects}<text x="${x + 6}" y="${y + row / 2}">${e(format(total))}</text>`;
-  }).join('\n');
+  const desc = bars
+    .map(
+      (b) =>
+        `${b.label}: ${b.parts.map((p) => (b.parts.length > 1 ? `${p.name} ${format(p.value)}` : format(p.value))).join(', ')}`,
+    )
+    .join('; ');
+  const rows = bars
+    .map((b, i) => {
+      let x = labelWidth;
+      const y = i * row + 4;
+      const rects = b.parts
+        .map((p) => {
+          const w = Math.max(p.value > 0 ? 1 : 0, Math.round(p.value * scale));
+          const rect = `<rect x="${x}" y="${y}" width="${w}" height="${row - 8}" fill="${p.color}"><title>${e(`${b.label} ${p.name}: ${format(p.value)}`)}</title></rect>`;
+          x += w;
+          return rect;
+        })
+        .join('');
+      const total = b.parts.reduce((s, p) => s + p.value, 0);
+      return `<text x="${labelWidth - 6}" y="${y + row / 2}" text-anchor="end">${e(b.label.length > 22 ? `${b.label.slice(0, 21)}…` : b.label)}</text>${rects}<text x="${x + 6}" y="${y + row / 2}">${e(format(total))}</text>`;
+    })
+    .join('\n');
   return `<figure><figcaption id="${id}-t">${e(caption)}</figcaption>
 <svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-labelledby="${id}-t ${id}-d"><desc id="${id}-d">${e(desc || 'no data')}</desc>
 ${rows}
 </svg></figure>`;
 }
 
-const SEVERITY_COLORS: Record<string, string> = { critical: '#a40e26', high: '#bc4c00', medium: '#9a6700', low: '#0969da', info: '#8c959f', unknown: '#8c959f' };
+const SEVERITY_COLORS: Record<string, string> = {
+  critical: '#a40e26',
+  high: '#bc4c00',
+  medium: '#9a6700',
+  low: '#0969da',
+  info: '#8c959f',
+  unknown: '#8c959f',
+};
 
-function table(id: string, caption: string, headers: readonly string[], rows: readonly (readonly string[])[], numeric: readonly number[] = []): string {
+function table(
+  id: string,
+  caption: string,
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  numeric: readonly number[] = [],
+): string {
   if (!rows.length) return `<h2>${e(caption)}</h2><p class="muted">None.</p>`;
   const th = headers.map((h, i) => `<th${numeric.includes(i) ? ' class="num"' : ''} scope="col">${e(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  const body = rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`)
+    .join('\n');
   return `<h2 id="${id}-h">${e(caption)} (${rows.length})</h2>
 <input type="search" placeholder="Filter ${e(caption.toLowerCase())}…" aria-label="Filter ${e(caption.toLowerCase())}" data-filter="${id}">
 <table id="${id}" aria-labelledby="${id}-h"><thead><tr>${th}</tr></thead><tbody>
@@ -123,10 +157,16 @@ const CATEGORIES = SURFACE_LISTS;
 
 /** What `recommend` says, in a few lines: the base to move to, what changes, what breaks. */
 function recommendationSection(r: Recommendation): string {
-  if (r.alreadyMinimal) return `<section aria-label="Recommendation"><h2>Recommendation</h2><p>Already minimal (${e(r.current.classification)}): nothing smaller to move to.</p></section>`;
+  if (r.alreadyMinimal)
+    return `<section aria-label="Recommendation"><h2>Recommendation</h2><p>Already minimal (${e(r.current.classification)}): nothing smaller to move to.</p></section>`;
   const best = r.candidates[0];
   if (!best) return '';
-  const rows = r.candidates.map((c) => `<tr><td>${code(c.ref)}</td><td>${e(c.family)}</td><td class="num">${e(formatBytes(c.base.sizeBytes))}${c.base.measured ? '' : ' <span class="muted">est.</span>'}</td><td class="num">${c.base.packages}</td><td>${e(c.base.user)}</td></tr>`).join('');
+  const rows = r.candidates
+    .map(
+      (c) =>
+        `<tr><td>${code(c.ref)}</td><td>${e(c.family)}</td><td class="num">${e(formatBytes(c.base.sizeBytes))}${c.base.measured ? '' : ' <span class="muted">est.</span>'}</td><td class="num">${c.base.packages}</td><td>${e(c.base.user)}</td></tr>`,
+    )
+    .join('');
   return `<section aria-label="Recommendation"><h2>Recommendation</h2>
 <p>The image runs <strong>${e(r.runtime ?? 'an unknown runtime')}</strong>${r.evidence.length ? ` (${e(r.evidence.join('; '))})` : ''}: move to <strong>${code(best.ref)}</strong>.</p>
 <table aria-label="Candidate bases"><thead><tr><th scope="col">base</th><th scope="col">family</th><th class="num" scope="col">size</th><th class="num" scope="col">OS packages</th><th scope="col">user</th></tr></thead><tbody>
@@ -143,7 +183,12 @@ export function scanReportBody(report: Report, recommendation?: Recommendation):
   const vulns = countBySeverity(report.vulnerabilities);
   const important = report.findings.filter((f) => f.severity !== 'info').slice(0, 6);
   const checked = !report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING');
-  const packagesByType = [...new Set(report.packages.map((p) => p.type))].sort().map((type) => ({ label: type, parts: [{ value: report.packages.filter((p) => p.type === type).length, color: '#0969da', name: 'packages' }] }));
+  const packagesByType = [...new Set(report.packages.map((p) => p.type))]
+    .sort()
+    .map((type) => ({
+      label: type,
+      parts: [{ value: report.packages.filter((p) => p.type === type).length, color: '#0969da', name: 'packages' }],
+    }));
   const out = [
     `<header><h1>${e(name)}</h1><p class="muted">${e(report.os.prettyName ?? report.os.id)} · ${e(`${t.platform.os}/${t.platform.architecture}${t.platform.variant ? `/${t.platform.variant}` : ''}`)} · scanned ${e(report.createdAt)} by distrolens ${e(report.tool.version)}</p></header>`,
     `<section class="verdict" aria-label="Verdict"><div class="grade grade-${e(report.score.grade)}" role="img" aria-label="Grade ${e(report.score.grade)}">${e(report.score.grade)}</div><div>
@@ -153,54 +198,183 @@ ${important.length ? `<ul class="top">${important.map((f) => `<li>${sev(f.severi
 </div></section>`,
     recommendation ? recommendationSection(recommendation) : '',
     '<h2>Charts</h2><div class="charts">',
-    barChart('layers', 'Size per layer (added, and hidden by later layers)', report.size.layers.map((l) => ({
-      label: `layer ${l.index}`, parts: [{ value: l.addedBytes - l.hiddenBytes, color: '#0969da', name: 'kept' }, { value: l.hiddenBytes, color: '#cf222e', name: 'hidden later' }],
-    })), formatBytes),
-    barChart('surface', 'Attack surface by category', CATEGORIES.map((c) => ({ label: LABELS[c], parts: [{ value: report.surface[c].length, color: '#bc4c00', name: 'items' }] }))),
+    barChart(
+      'layers',
+      'Size per layer (added, and hidden by later layers)',
+      report.size.layers.map((l) => ({
+        label: `layer ${l.index}`,
+        parts: [
+          { value: l.addedBytes - l.hiddenBytes, color: '#0969da', name: 'kept' },
+          { value: l.hiddenBytes, color: '#cf222e', name: 'hidden later' },
+        ],
+      })),
+      formatBytes,
+    ),
+    barChart(
+      'surface',
+      'Attack surface by category',
+      CATEGORIES.map((c) => ({
+        label: LABELS[c],
+        parts: [{ value: report.surface[c].length, color: '#bc4c00', name: 'items' }],
+      })),
+    ),
     barChart('packages', 'Packages by type', packagesByType),
-    barChart('vulns', checked ? 'Vulnerabilities by severity' : 'Vulnerabilities (not checked: no database)', VULN_SEVERITIES.map((s) => ({ label: s, parts: [{ value: vulns[s], color: SEVERITY_COLORS[s]!, name: 'vulnerabilities' }] }))),
+    barChart(
+      'vulns',
+      checked ? 'Vulnerabilities by severity' : 'Vulnerabilities (not checked: no database)',
+      VULN_SEVERITIES.map((s) => ({
+        label: s,
+        parts: [{ value: vulns[s], color: SEVERITY_COLORS[s]!, name: 'vulnerabilities' }],
+      })),
+    ),
     '</div>',
-    table('findings', 'Findings', ['severity', 'rule', 'where', 'what'], report.findings.map((f) => [sev(f.severity), ident(f.ruleId), f.location ? `${code(f.location.path)} <span class="muted">layer ${f.location.layer}</span>` : '<span class="muted">image config</span>', `<strong>${e(f.title)}</strong><br>${e(f.message)}`])),
-    table('vulnerabilities', 'Vulnerabilities', ['severity', 'id', 'package', 'installed', 'fixed in', 'summary'], report.vulnerabilities.map((v) => [sev(v.severity), `${ident(v.id)}${v.cvss ? ` <span class="muted">CVSS ${v.cvss.score}</span>` : ''}`, code(v.package.name), code(v.package.version), v.fixedVersion ? code(v.fixedVersion) : '<span class="muted">no fix</span>', e(v.summary ?? '')])),
-    table('packages', 'Packages', ['type', 'name', 'version', 'licences', 'where', 'layer'], report.packages.map((p) => [e(p.type), code(p.name), code(p.version), e((p.licenses ?? []).join(', ')), code(p.locations[0]?.path ?? ''), String(p.locations[0]?.layer ?? '')]), [5]),
-    table('files', 'Files of interest', ['file', 'why', 'size', 'layer'], [
-      ...CATEGORIES.flatMap((c) => report.surface[c].map((i) => [code(i.path), e(`${LABELS[c]}${i.via ? ` (via ${i.via})` : ''}`), '', String(i.layer)])),
-      ...report.size.largest.map((f) => [code(f.path), 'largest files', e(formatBytes(f.size)), String(f.layer)]),
-    ], [2, 3]),
+    table(
+      'findings',
+      'Findings',
+      ['severity', 'rule', 'where', 'what'],
+      report.findings.map((f) => [
+        sev(f.severity),
+        ident(f.ruleId),
+        f.location
+          ? `${code(f.location.path)} <span class="muted">layer ${f.location.layer}</span>`
+          : '<span class="muted">image config</span>',
+        `<strong>${e(f.title)}</strong><br>${e(f.message)}`,
+      ]),
+    ),
+    table(
+      'vulnerabilities',
+      'Vulnerabilities',
+      ['severity', 'id', 'package', 'installed', 'fixed in', 'summary'],
+      report.vulnerabilities.map((v) => [
+        sev(v.severity),
+        `${ident(v.id)}${v.cvss ? ` <span class="muted">CVSS ${v.cvss.score}</span>` : ''}`,
+        code(v.package.name),
+        code(v.package.version),
+        v.fixedVersion ? code(v.fixedVersion) : '<span class="muted">no fix</span>',
+        e(v.summary ?? ''),
+      ]),
+    ),
+    table(
+      'packages',
+      'Packages',
+      ['type', 'name', 'version', 'licences', 'where', 'layer'],
+      report.packages.map((p) => [
+        e(p.type),
+        code(p.name),
+        code(p.version),
+        e((p.licenses ?? []).join(', ')),
+        code(p.locations[0]?.path ?? ''),
+        String(p.locations[0]?.layer ?? ''),
+      ]),
+      [5],
+    ),
+    table(
+      'files',
+      'Files of interest',
+      ['file', 'why', 'size', 'layer'],
+      [
+        ...CATEGORIES.flatMap((c) =>
+          report.surface[c].map((i) => [
+            code(i.path),
+            e(`${LABELS[c]}${i.via ? ` (via ${i.via})` : ''}`),
+            '',
+            String(i.layer),
+          ]),
+        ),
+        ...report.size.largest.map((f) => [code(f.path), 'largest files', e(formatBytes(f.size)), String(f.layer)]),
+      ],
+      [2, 3],
+    ),
   ];
-  if (report.warnings.length) out.push(`<h2>Warnings</h2><ul>${report.warnings.map((w) => `<li>${code(w.code)} ${e(w.message)}</li>`).join('')}</ul>`);
+  if (report.warnings.length)
+    out.push(
+      `<h2>Warnings</h2><ul>${report.warnings.map((w) => `<li>${code(w.code)} ${e(w.message)}</li>`).join('')}</ul>`,
+    );
   return out.join('\n');
 }
 
 export function renderScanHtml(report: Report, recommendation?: Recommendation): string {
-  return htmlDocument(`distrolens: ${report.target.reference ?? report.target.input} — grade ${report.score.grade}`, scanReportBody(report, recommendation));
+  return htmlDocument(
+    `distrolens: ${report.target.reference ?? report.target.input} — grade ${report.score.grade}`,
+    scanReportBody(report, recommendation),
+  );
 }
 
 /** The body of a comparison: the verdict, the images side by side, charts per measure, package changes. */
 export function compareBody(c: Comparison): string {
   const names = c.images.map((i) => i.reference ?? i.input);
   const colors = ['#8c959f', '#0969da', '#1a7f37', '#8250df'];
-  const grouped = (id: string, caption: string, value: (i: Comparison['images'][number]) => number, format?: (n: number) => string) =>
-    barChart(id, caption, c.images.map((img, k) => ({ label: names[k]!.split('/').pop()!, parts: [{ value: value(img), color: colors[k % colors.length]!, name: caption }] })), format);
+  const grouped = (
+    id: string,
+    caption: string,
+    value: (i: Comparison['images'][number]) => number,
+    format?: (n: number) => string,
+  ) =>
+    barChart(
+      id,
+      caption,
+      c.images.map((img, k) => ({
+        label: names[k]!.split('/').pop()!,
+        parts: [{ value: value(img), color: colors[k % colors.length]!, name: caption }],
+      })),
+      format,
+    );
   const rows: [string, (i: Comparison['images'][number]) => string][] = [
-    ['classification', (i) => e(i.classification)], ['grade', (i) => `<strong>${e(i.grade)}</strong> (${i.score})`], ['user', (i) => e(i.user)],
-    ['uncompressed', (i) => e(formatBytes(i.size.uncompressed))], ['files', (i) => String(i.size.files)], ['packages', (i) => String(i.packages)],
-    ...CATEGORIES.map((k) => [LABELS[k], (i: Comparison['images'][number]) => String(i.surface[k])] as [string, (i: Comparison['images'][number]) => string]),
-    ...SEVERITIES.filter((s) => s !== 'info').map((s) => [`findings ${s}`, (i: Comparison['images'][number]) => String(i.findings[s])] as [string, (i: Comparison['images'][number]) => string]),
-    ...VULN_SEVERITIES.map((s) => [`vulnerabilities ${s}`, (i: Comparison['images'][number]) => String(i.vulnerabilities[s])] as [string, (i: Comparison['images'][number]) => string]),
+    ['classification', (i) => e(i.classification)],
+    ['grade', (i) => `<strong>${e(i.grade)}</strong> (${i.score})`],
+    ['user', (i) => e(i.user)],
+    ['uncompressed', (i) => e(formatBytes(i.size.uncompressed))],
+    ['files', (i) => String(i.size.files)],
+    ['packages', (i) => String(i.packages)],
+    ...CATEGORIES.map(
+      (k) =>
+        [LABELS[k], (i: Comparison['images'][number]) => String(i.surface[k])] as [
+          string,
+          (i: Comparison['images'][number]) => string,
+        ],
+    ),
+    ...SEVERITIES.filter((s) => s !== 'info').map(
+      (s) =>
+        [`findings ${s}`, (i: Comparison['images'][number]) => String(i.findings[s])] as [
+          string,
+          (i: Comparison['images'][number]) => string,
+        ],
+    ),
+    ...VULN_SEVERITIES.map(
+      (s) =>
+        [`vulnerabilities ${s}`, (i: Comparison['images'][number]) => String(i.vulnerabilities[s])] as [
+          string,
+          (i: Comparison['images'][number]) => string,
+        ],
+    ),
   ];
   const side = `<table id="side" aria-label="Images side by side"><thead><tr><th scope="col"></th>${names.map((n) => `<th scope="col">${code(n)}</th>`).join('')}</tr></thead><tbody>
 ${rows.map(([label, f]) => `<tr><th scope="row">${e(label)}</th>${c.images.map((i) => `<td>${f(i)}</td>`).join('')}</tr>`).join('\n')}
 </tbody></table>`;
-  const diffs = c.diffs.map((d, k) => table(`changes-${k}`, `Package changes, ${names[k + 1]} against ${names[0]}`, ['change', 'package'], [
-    ...d.packages.removed.map((p) => ['removed', code(p)]), ...d.packages.added.map((p) => ['added', code(p)]),
-    ...d.packages.changed.map((p) => ['version', `${code(p.name)} ${code(p.from)} → ${code(p.to)}`]),
-    ...d.vulnerabilities.removed.map((v) => ['vulnerability removed', code(v)]), ...d.vulnerabilities.added.map((v) => ['vulnerability added', code(v)]),
-  ])).join('\n');
+  const diffs = c.diffs
+    .map((d, k) =>
+      table(
+        `changes-${k}`,
+        `Package changes, ${names[k + 1]} against ${names[0]}`,
+        ['change', 'package'],
+        [
+          ...d.packages.removed.map((p) => ['removed', code(p)]),
+          ...d.packages.added.map((p) => ['added', code(p)]),
+          ...d.packages.changed.map((p) => ['version', `${code(p.name)} ${code(p.from)} → ${code(p.to)}`]),
+          ...d.vulnerabilities.removed.map((v) => ['vulnerability removed', code(v)]),
+          ...d.vulnerabilities.added.map((v) => ['vulnerability added', code(v)]),
+        ],
+      ),
+    )
+    .join('\n');
   return [
     `<header><h1>Comparison</h1><p class="muted">${names.map(e).join(' · ')} — distrolens ${e(c.tool.version)}</p></header>`,
-    `<section class="verdict" aria-label="Verdict"><div>${c.verdict.split('\n\n').map((p) => `<p>${e(p)}</p>`).join('')}</div></section>`,
-    '<h2>Side by side</h2>', side,
+    `<section class="verdict" aria-label="Verdict"><div>${c.verdict
+      .split('\n\n')
+      .map((p) => `<p>${e(p)}</p>`)
+      .join('')}</div></section>`,
+    '<h2>Side by side</h2>',
+    side,
     '<h2>Charts</h2><div class="charts">',
     grouped('cmp-size', 'Uncompressed size', (i) => i.size.uncompressed, formatBytes),
     grouped('cmp-packages', 'Packages', (i) => i.packages),

@@ -5,10 +5,15 @@ import { columns, formatBytes, shortDigest, truncate } from './format.js';
 /** Removes the shell wrapper docker writes into history lines. */
 function command(createdBy: string | undefined): string {
   if (!createdBy) return '';
-  return createdBy.replace(/^\/bin\/sh -c #\(nop\)\s*/, '').replace(/^\/bin\/sh -c /, 'RUN ').replace(/\s+/g, ' ').trim();
+  return createdBy
+    .replace(/^\/bin\/sh -c #\(nop\)\s*/, '')
+    .replace(/^\/bin\/sh -c /, 'RUN ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
-const list = (items: readonly string[] | null): string => (items === null || items.length === 0 ? '-' : JSON.stringify(items));
+const list = (items: readonly string[] | null): string =>
+  items === null || items.length === 0 ? '-' : JSON.stringify(items);
 
 /** The human view of `inspect`, readable in 80 columns. */
 export function renderInspectTable(report: InspectReport): string {
@@ -37,11 +42,23 @@ export function renderInspectTable(report: InspectReport): string {
   const labels = Object.entries(c.labels).sort(([a], [b]) => (a < b ? -1 : 1));
   if (labels.length) out.push('', 'Labels:', ...labels.map(([k, v]) => `  ${k}=${truncate(v, 60)}`));
   const total = t.layers.reduce((sum, l) => sum + l.size, 0);
-  const compressed = t.layers.every((l) => l.compressedSize !== undefined) ? t.layers.reduce((sum, l) => sum + (l.compressedSize ?? 0), 0) : undefined;
-  out.push('', `Layers: ${t.layers.length}, ${formatBytes(total)} uncompressed${compressed !== undefined ? `, ${formatBytes(compressed)} compressed` : ''}`);
+  const compressed = t.layers.every((l) => l.compressedSize !== undefined)
+    ? t.layers.reduce((sum, l) => sum + (l.compressedSize ?? 0), 0)
+    : undefined;
+  out.push(
+    '',
+    `Layers: ${t.layers.length}, ${formatBytes(total)} uncompressed${compressed !== undefined ? `, ${formatBytes(compressed)} compressed` : ''}`,
+  );
   const rows: string[][] = [['#', 'DIGEST', 'SIZE', 'COMPRESSED', 'FILES', 'CREATED BY']];
   for (const layer of t.layers) {
-    rows.push([String(layer.index), shortDigest(layer.digest ?? layer.diffId), formatBytes(layer.size), formatBytes(layer.compressedSize), String(layer.files), truncate(command(layer.createdBy), 30)]);
+    rows.push([
+      String(layer.index),
+      shortDigest(layer.digest ?? layer.diffId),
+      formatBytes(layer.size),
+      formatBytes(layer.compressedSize),
+      String(layer.files),
+      truncate(command(layer.createdBy), 30),
+    ]);
   }
   out.push(columns(rows));
   if (report.warnings.length) out.push('', 'Warnings:', ...report.warnings.map((w) => `  ${w.code}: ${w.message}`));

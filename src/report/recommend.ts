@@ -9,11 +9,31 @@ function rows(r: Recommendation): string[][] {
   const line = (label: string, now: string, values: string[]) => [label, now, ...values];
   return [
     header,
-    line('size', formatBytes(r.current.sizeBytes), r.candidates.map((c) => `${formatBytes(c.base.sizeBytes)}${c.base.measured ? '' : ' (est.)'}`)),
-    line('OS packages', String(r.current.packages), r.candidates.map((c) => `${c.base.packages} (${sign(c.base.packages - r.current.packages)})`)),
-    line('shells', String(r.current.shells), r.candidates.map((c) => String(c.base.shells))),
-    line('package managers', String(r.current.packageManagers), r.candidates.map((c) => String(c.base.packageManagers))),
-    line('user', r.current.user, r.candidates.map((c) => c.base.user)),
+    line(
+      'size',
+      formatBytes(r.current.sizeBytes),
+      r.candidates.map((c) => `${formatBytes(c.base.sizeBytes)}${c.base.measured ? '' : ' (est.)'}`),
+    ),
+    line(
+      'OS packages',
+      String(r.current.packages),
+      r.candidates.map((c) => `${c.base.packages} (${sign(c.base.packages - r.current.packages)})`),
+    ),
+    line(
+      'shells',
+      String(r.current.shells),
+      r.candidates.map((c) => String(c.base.shells)),
+    ),
+    line(
+      'package managers',
+      String(r.current.packageManagers),
+      r.candidates.map((c) => String(c.base.packageManagers)),
+    ),
+    line(
+      'user',
+      r.current.user,
+      r.candidates.map((c) => c.base.user),
+    ),
   ];
 }
 
@@ -23,17 +43,27 @@ export function renderRecommendTable(r: Recommendation): string {
   if (r.alreadyMinimal) {
     out.push(`${r.image} is already minimal (${r.current.classification}): no shell or package manager to remove.`);
   } else if (!r.candidates.length) {
-    out.push(`${r.image}: no base in the catalogue fits (runtime ${r.runtime ?? 'unknown'}, needs ${r.needs.join(', ')}).`);
+    out.push(
+      `${r.image}: no base in the catalogue fits (runtime ${r.runtime ?? 'unknown'}, needs ${r.needs.join(', ')}).`,
+    );
   } else {
-    out.push(...wrapWords(`${r.image} (${r.current.classification}) runs ${r.runtime ?? 'an unknown runtime'}: use ${r.candidates[0]!.ref}.`, WIDTH));
+    out.push(
+      ...wrapWords(
+        `${r.image} (${r.current.classification}) runs ${r.runtime ?? 'an unknown runtime'}: use ${r.candidates[0]!.ref}.`,
+        WIDTH,
+      ),
+    );
   }
-  if (r.evidence.length) out.push(...wrapWords(`Because: ${r.evidence.join('; ')}.`, WIDTH - 2).map((l, i) => (i ? `  ${l}` : l)));
+  if (r.evidence.length)
+    out.push(...wrapWords(`Because: ${r.evidence.join('; ')}.`, WIDTH - 2).map((l, i) => (i ? `  ${l}` : l)));
   if (r.needs.length) out.push(`Needs: ${r.needs.join(', ')}`);
   if (r.candidates.length) {
     out.push('', 'Candidates, smallest first (the base alone; "est." = estimated):');
     r.candidates.forEach((c, i) => out.push(truncate(`  #${i + 1} ${c.ref} (${c.family}, ${c.runtime})`, WIDTH)));
     out.push('', columns(rows(r)));
-    for (const c of r.candidates) for (const note of c.notes) out.push(...wrapWords(`${c.ref}: ${note}`, WIDTH - 2).map((l, i) => `${i ? '    ' : '  - '}${l}`));
+    for (const c of r.candidates)
+      for (const note of c.notes)
+        out.push(...wrapWords(`${c.ref}: ${note}`, WIDTH - 2).map((l, i) => `${i ? '    ' : '  - '}${l}`));
   }
   if (r.breaks.length) {
     out.push('', 'What would break:');
@@ -48,12 +78,18 @@ export function renderRecommendMarkdown(r: Recommendation): string {
   const cell = (t: string) => t.replace(/\|/g, '\\|');
   const out = [`### distrolens recommend: \`${cell(r.image)}\``, ''];
   if (r.alreadyMinimal) out.push(`Already minimal (**${r.current.classification}**).`, '');
-  else if (r.candidates.length) out.push(`Runs **${r.runtime ?? 'unknown'}**: use **\`${r.candidates[0]!.ref}\`**.`, '');
+  else if (r.candidates.length)
+    out.push(`Runs **${r.runtime ?? 'unknown'}**: use **\`${r.candidates[0]!.ref}\`**.`, '');
   if (r.evidence.length) out.push(`Because: ${r.evidence.map(cell).join('; ')}.`, '');
   if (r.candidates.length) {
     const table = rows(r);
     out.push(...r.candidates.map((c, i) => `${i + 1}. \`${cell(c.ref)}\` (${c.family}, ${c.runtime})`), '');
-    out.push(`| ${table[0]!.map(cell).join(' | ')} |`, `|${table[0]!.map(() => '---').join('|')}|`, ...table.slice(1).map((row) => `| ${row.map(cell).join(' | ')} |`), '');
+    out.push(
+      `| ${table[0]!.map(cell).join(' | ')} |`,
+      `|${table[0]!.map(() => '---').join('|')}|`,
+      ...table.slice(1).map((row) => `| ${row.map(cell).join(' | ')} |`),
+      '',
+    );
   }
   if (r.breaks.length) out.push('**What would break**', '', ...r.breaks.map((b) => `- ${cell(b)}`), '');
   out.push('**Debugging**', '', ...r.debugging.map((d) => `- ${cell(d)}`), '');

@@ -12,9 +12,21 @@ import type { Vulnerability } from '../core/vulnerability.js';
  * https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
  * https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
  */
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note' };
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  info: 'note',
+};
 /** GitHub maps these to critical (≥ 9), high (≥ 7), medium (≥ 4) and low. */
-const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0' };
+const SECURITY_SEVERITY: Record<Severity, string> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: '0.0',
+};
 
 const anchor = (id: string): string => id.replace(/[^a-z0-9-]/g, '');
 const vulnSeverity = (v: Vulnerability): Severity => (v.severity === 'unknown' ? 'low' : v.severity);
@@ -25,63 +37,111 @@ export function renderSarif(report: Report, rules: readonly Rule[]): string {
   const catalogue = new Map(rules.map((r) => [r.id, r]));
   const vulnIds = [...new Set(report.vulnerabilities.map((v) => v.id))].sort();
   const ruleIndex = new Map([...used, ...vulnIds].map((id, i) => [id, i]));
-  const packageAt = (v: Vulnerability) => report.packages.find((p) => p.type === v.package.type && p.name === v.package.name && p.version === v.package.version)?.locations[0];
+  const packageAt = (v: Vulnerability) =>
+    report.packages.find(
+      (p) => p.type === v.package.type && p.name === v.package.name && p.version === v.package.version,
+    )?.locations[0];
   const image = report.target.reference ?? report.target.input;
   const location = (f: Finding) => {
     const uri = f.location ? f.location.path.replace(/^\//, '') : image;
-    return [{
-      physicalLocation: { artifactLocation: { uri }, region: { startLine: 1 } },
-      ...(f.location ? { logicalLocations: [{ name: `layer ${f.location.layer}`, kind: 'module' }] } : {}),
-    }];
+    return [
+      {
+        physicalLocation: { artifactLocation: { uri }, region: { startLine: 1 } },
+        ...(f.location ? { logicalLocations: [{ name: `layer ${f.location.layer}`, kind: 'module' }] } : {}),
+      },
+    ];
   };
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{
-      tool: {
-        driver: {
-          name: 'distrolens',
-          version: report.tool.version,
-          informationUri: 'https://github.com/distrolens/distrolens',
-          rules: [...used.map((id) => ruleDescriptor(id, catalogue.get(id), catalogue.get(id)?.severity ?? worstSeverity(report.findings.filter((f) => f.ruleId === id)))), ...vulnIds.map((id) => {
-            const v = report.vulnerabilities.find((x) => x.id === id)!;
-            const link = id.startsWith('CVE-') ? `https://nvd.nist.gov/vuln/detail/${id}` : `https://osv.dev/vulnerability/${id}`;
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'distrolens',
+            version: report.tool.version,
+            informationUri: 'https://github.com/distrolens/distrolens',
+            rules: [
+              ...used.map((id) =>
+                ruleDescriptor(
+                  id,
+                  catalogue.get(id),
+                  catalogue.get(id)?.severity ?? worstSeverity(report.findings.filter((f) => f.ruleId === id)),
+                ),
+              ),
+              ...vulnIds.map((id) => {
+                const v = report.vulnerabilities.find((x) => x.id === id)!;
+                const link = id.startsWith('CVE-')
+                  ? `https://nvd.nist.gov/vuln/detail/${id}`
+                  : `https://osv.dev/vulnerability/${id}`;
+                return {
+                  id,
+                  name: id,
+                  shortDescription: { text: v.summary ?? id },
+                  fullDescription: { text: v.summary ?? `${id} in ${v.package.name}` },
+                  help: {
+                    text: `${id}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}: ${link}`,
+                    markdown: `[${id}](${link})${v.aliases.length ? ` — also ${v.aliases.join(', ')}` : ''}`,
+                  },
+                  helpUri: link,
+                  defaultConfiguration: { level: LEVEL[vulnSeverity(v)] },
+                  properties: {
+                    tags: ['security', 'vulnerability', v.package.type],
+                    'security-severity': vulnScore(v),
+                    precision: 'very-high',
+                  },
+                };
+              }),
+            ],
+          },
+        },
+        automationDetails: { id: `distrolens/${image}` },
+        results: [
+          ...report.findings.map((f) => ({
+            ruleId: f.ruleId,
+            ruleIndex: ruleIndex.get(f.ruleId)!,
+            level: LEVEL[f.severity],
+            message: { text: `${f.title}. ${f.message}` },
+            locations: location(f),
+            partialFingerprints: { 'distrolens/v1': f.fingerprint },
+            properties: {
+              severity: f.severity,
+              'security-severity': SECURITY_SEVERITY[f.severity],
+              ...(f.location ? { layer: f.location.layer } : {}),
+            },
+          })),
+          ...report.vulnerabilities.map((v) => {
+            const at = packageAt(v);
             return {
-              id,
-              name: id,
-              shortDescription: { text: v.summary ?? id },
-              fullDescription: { text: v.summary ?? `${id} in ${v.package.name}` },
-              help: { text: `${id}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}: ${link}`, markdown: `[${id}](${link})${v.aliases.length ? ` — also ${v.aliases.join(', ')}` : ''}` },
-              helpUri: link,
-              defaultConfiguration: { level: LEVEL[vulnSeverity(v)] },
-              properties: { tags: ['security', 'vulnerability', v.package.type], 'security-severity': vulnScore(v), precision: 'very-high' },
+              ruleId: v.id,
+              ruleIndex: ruleIndex.get(v.id)!,
+              level: LEVEL[vulnSeverity(v)],
+              message: {
+                text: `${v.id} in ${v.package.name} ${v.package.version}${v.fixedVersion ? `: fixed in ${v.fixedVersion}` : ': no fix yet'}.${v.summary ? ` ${v.summary}` : ''}`,
+              },
+              locations: location({ ...(at ? { location: at } : {}) } as Finding),
+              partialFingerprints: {
+                'distrolens/v1': createHash('sha256')
+                  .update([v.id, v.package.type, v.package.name, v.package.version].join('\0'))
+                  .digest('hex')
+                  .slice(0, 32),
+              },
+              properties: {
+                severity: v.severity,
+                'security-severity': vulnScore(v),
+                ...(at ? { layer: at.layer } : {}),
+              },
             };
-          })],
+          }),
+        ],
+        properties: {
+          image,
+          classification: report.os.classification,
+          grade: report.score.grade,
+          score: report.score.value,
         },
       },
-      automationDetails: { id: `distrolens/${image}` },
-      results: [...report.findings.map((f) => ({
-        ruleId: f.ruleId,
-        ruleIndex: ruleIndex.get(f.ruleId)!,
-        level: LEVEL[f.severity],
-        message: { text: `${f.title}. ${f.message}` },
-        locations: location(f),
-        partialFingerprints: { 'distrolens/v1': f.fingerprint },
-        properties: { severity: f.severity, 'security-severity': SECURITY_SEVERITY[f.severity], ...(f.location ? { layer: f.location.layer } : {}) },
-      })), ...report.vulnerabilities.map((v) => {
-        const at = packageAt(v);
-        return {
-          ruleId: v.id,
-          ruleIndex: ruleIndex.get(v.id)!,
-          level: LEVEL[vulnSeverity(v)],
-          message: { text: `${v.id} in ${v.package.name} ${v.package.version}${v.fixedVersion ? `: fixed in ${v.fixedVersion}` : ': no fix yet'}.${v.summary ? ` ${v.summary}` : ''}` },
-          locations: location({ ...(at ? { location: at } : {}) } as Finding),
-          partialFingerprints: { 'distrolens/v1': createHash('sha256').update([v.id, v.package.type, v.package.name, v.package.version].join('\0')).digest('hex').slice(0, 32) },
-          properties: { severity: v.severity, 'security-severity': vulnScore(v), ...(at ? { layer: at.layer } : {}) },
-        };
-      })],
-      properties: { image, classification: report.os.classification, grade: report.score.grade, score: report.score.value },
-    }],
+    ],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }
@@ -94,12 +154,19 @@ function ruleDescriptor(id: string, rule: Rule | undefined, severity: Severity) 
     shortDescription: { text: rule?.title ?? id },
     fullDescription: { text: rule?.rationale ?? rule?.title ?? id },
     help: {
-      text: `${rule?.rationale ?? ''}${rule?.references.length ? ` References: ${rule.references.join(', ')}` : ''}`.trim() || id,
-      markdown: `**${rule?.title ?? id}**\n\n${rule?.rationale ?? ''}\n\n${(rule?.references ?? []).map((r) => `- ${r}`).join('\n')}`.trim(),
+      text:
+        `${rule?.rationale ?? ''}${rule?.references.length ? ` References: ${rule.references.join(', ')}` : ''}`.trim() ||
+        id,
+      markdown:
+        `**${rule?.title ?? id}**\n\n${rule?.rationale ?? ''}\n\n${(rule?.references ?? []).map((r) => `- ${r}`).join('\n')}`.trim(),
     },
     helpUri: `${RULES_URL}#${anchor(id)}`,
     defaultConfiguration: { level: LEVEL[severity] },
-    properties: { tags: ['security', 'container', id.split('/')[0]!], 'security-severity': SECURITY_SEVERITY[severity], precision: 'high' },
+    properties: {
+      tags: ['security', 'container', id.split('/')[0]!],
+      'security-severity': SECURITY_SEVERITY[severity],
+      precision: 'high',
+    },
   };
 }
 
@@ -111,19 +178,35 @@ export function renderLintSarif(report: LintReport, rules: readonly Rule[]): str
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{
-      tool: { driver: { name: 'distrolens', version: report.tool.version, informationUri: 'https://github.com/distrolens/distrolens', rules: used.map((id) => ruleDescriptor(id, catalogue.get(id), catalogue.get(id)?.severity ?? 'info')) } },
-      automationDetails: { id: 'distrolens/lint' },
-      results: findings.map((f) => ({
-        ruleId: f.ruleId,
-        ruleIndex: used.indexOf(f.ruleId),
-        level: LEVEL[f.severity],
-        message: { text: `${f.title}. ${f.message}` },
-        locations: [{ physicalLocation: { artifactLocation: { uri: f.location.path }, region: { startLine: f.location.line, ...(f.location.endLine ? { endLine: f.location.endLine } : {}) } } }],
-        partialFingerprints: { 'distrolens/v1': f.fingerprint },
-        properties: { severity: f.severity, 'security-severity': SECURITY_SEVERITY[f.severity] },
-      })),
-    }],
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'distrolens',
+            version: report.tool.version,
+            informationUri: 'https://github.com/distrolens/distrolens',
+            rules: used.map((id) => ruleDescriptor(id, catalogue.get(id), catalogue.get(id)?.severity ?? 'info')),
+          },
+        },
+        automationDetails: { id: 'distrolens/lint' },
+        results: findings.map((f) => ({
+          ruleId: f.ruleId,
+          ruleIndex: used.indexOf(f.ruleId),
+          level: LEVEL[f.severity],
+          message: { text: `${f.title}. ${f.message}` },
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: f.location.path },
+                region: { startLine: f.location.line, ...(f.location.endLine ? { endLine: f.location.endLine } : {}) },
+              },
+            },
+          ],
+          partialFingerprints: { 'distrolens/v1': f.fingerprint },
+          properties: { severity: f.severity, 'security-severity': SECURITY_SEVERITY[f.severity] },
+        })),
+      },
+    ],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }

@@ -8,7 +8,8 @@ const WIDTH = 80;
 const VULNS_SHOWN = 30;
 
 /** Wraps text to the terminal width with a hanging indent. */
-const wrap = (text: string, indent: number): string[] => wrapWords(text, WIDTH - indent).map((l, i) => (i === 0 ? l : `${' '.repeat(indent)}${l}`));
+const wrap = (text: string, indent: number): string[] =>
+  wrapWords(text, WIDTH - indent).map((l, i) => (i === 0 ? l : `${' '.repeat(indent)}${l}`));
 
 /** The human view of `scan`: verdict first, then surface, users, size, findings; 80 columns. */
 export function renderScanTable(report: Report): string {
@@ -19,26 +20,55 @@ export function renderScanTable(report: Report): string {
   out.push(`${truncate(name, WIDTH - grade.length - 2).padEnd(WIDTH - grade.length)}${grade}`);
   out.push(...wrap(`Classification: ${report.os.classification} (${report.os.classificationReason})`, 2));
   const osName = report.os.prettyName ?? (report.os.id === 'unknown' ? 'no OS detected' : report.os.id);
-  out.push(truncate(`${osName} · ${formatPlatform(t.platform)} · ${report.packages.length} packages · ${formatBytes(report.size.uncompressed)} · ${report.size.files} files · user ${t.config.user || 'root'}`, WIDTH));
+  out.push(
+    truncate(
+      `${osName} · ${formatPlatform(t.platform)} · ${report.packages.length} packages · ${formatBytes(report.size.uncompressed)} · ${report.size.files} files · user ${t.config.user || 'root'}`,
+      WIDTH,
+    ),
+  );
 
   const ep = report.entrypoint;
   if (ep) {
-    const what = ep.kind === 'elf-static' ? 'static executable' : ep.kind === 'elf-dynamic' ? `dynamic executable: ${ep.needs?.join(', ') || ep.interpreter}`
-      : ep.kind === 'script' ? `script for ${ep.interpreter}` : ep.kind === 'missing' ? `${ep.program} is not in the image` : 'file';
-    out.push(truncate(`Runs: ${ep.command.join(' ')}${ep.path && ep.path !== ep.command[0] ? ` → ${ep.path}` : ''} (${ep.shell ? 'shell form; ' : ''}${what})`, WIDTH));
+    const what =
+      ep.kind === 'elf-static'
+        ? 'static executable'
+        : ep.kind === 'elf-dynamic'
+          ? `dynamic executable: ${ep.needs?.join(', ') || ep.interpreter}`
+          : ep.kind === 'script'
+            ? `script for ${ep.interpreter}`
+            : ep.kind === 'missing'
+              ? `${ep.program} is not in the image`
+              : 'file';
+    out.push(
+      truncate(
+        `Runs: ${ep.command.join(' ')}${ep.path && ep.path !== ep.command[0] ? ` → ${ep.path}` : ''} (${ep.shell ? 'shell form; ' : ''}${what})`,
+        WIDTH,
+      ),
+    );
   }
 
   const important = report.findings.filter((f) => f.severity !== 'info').slice(0, 6);
   if (important.length) {
     out.push('', 'Most important:');
-    for (const f of important) out.push(truncate(`  ${f.severity.toUpperCase().padEnd(9)}${f.title}${f.location ? `  ${f.location.path}` : ''}`, WIDTH));
+    for (const f of important)
+      out.push(
+        truncate(`  ${f.severity.toUpperCase().padEnd(9)}${f.title}${f.location ? `  ${f.location.path}` : ''}`, WIDTH),
+      );
   }
 
   const vulns = report.vulnerabilities;
   if (vulns.length) {
     const counts = countBySeverity(vulns);
     const fixable = vulns.filter((v) => v.fixedVersion !== undefined).length;
-    out.push('', truncate(`Vulnerabilities: ${vulns.length} (${VULN_SEVERITIES.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(', ')}), ${fixable} with a fix`, WIDTH));
+    out.push(
+      '',
+      truncate(
+        `Vulnerabilities: ${vulns.length} (${VULN_SEVERITIES.filter((s) => counts[s])
+          .map((s) => `${counts[s]} ${s}`)
+          .join(', ')}), ${fixable} with a fix`,
+        WIDTH,
+      ),
+    );
   } else if (!report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING')) out.push('', 'Vulnerabilities: none known');
 
   const rows: string[][] = [];
@@ -47,42 +77,86 @@ export function renderScanTable(report: Report): string {
     if (!items.length) continue;
     const names = [...new Set(items.map((i) => i.name))];
     const label = SURFACE_LABELS[key];
-    rows.push([`  ${label[0]!.toUpperCase()}${label.slice(1)}`, `${items.length}: ${truncate(names.join(', '), WIDTH - 24)}`]);
+    rows.push([
+      `  ${label[0]!.toUpperCase()}${label.slice(1)}`,
+      `${items.length}: ${truncate(names.join(', '), WIDTH - 24)}`,
+    ]);
   }
-  out.push('', rows.length ? 'Attack surface:' : 'Attack surface: none (no shell, package manager, network tools, setuid)');
+  out.push(
+    '',
+    rows.length ? 'Attack surface:' : 'Attack surface: none (no shell, package manager, network tools, setuid)',
+  );
   if (rows.length) out.push(columns(rows));
 
   const users = report.surface.users;
   if (users.length) {
-    const shown = users.filter((u) => u.uid === 0 || u.password === 'empty' || u.uid >= 1000 || u.name === 'nonroot').slice(0, 5);
-    out.push('', `Users (${users.length}): ${shown.map((u) => `${u.name} ${u.uid}${u.password === 'empty' ? ' EMPTY PASSWORD' : ''}`).join(', ')}`);
+    const shown = users
+      .filter((u) => u.uid === 0 || u.password === 'empty' || u.uid >= 1000 || u.name === 'nonroot')
+      .slice(0, 5);
+    out.push(
+      '',
+      `Users (${users.length}): ${shown.map((u) => `${u.name} ${u.uid}${u.password === 'empty' ? ' EMPTY PASSWORD' : ''}`).join(', ')}`,
+    );
   }
 
   const s = report.size;
-  out.push('', truncate(`Size: ${s.compressed !== undefined ? `${formatBytes(s.compressed)} compressed, ` : ''}${formatBytes(s.uncompressed)} uncompressed, ${formatBytes(s.squashed)} in files`, WIDTH));
+  out.push(
+    '',
+    truncate(
+      `Size: ${s.compressed !== undefined ? `${formatBytes(s.compressed)} compressed, ` : ''}${formatBytes(s.uncompressed)} uncompressed, ${formatBytes(s.squashed)} in files`,
+      WIDTH,
+    ),
+  );
   out.push(`Efficiency: ${(s.efficiency * 100).toFixed(1)} % (dive's measure), ${formatBytes(s.wastedBytes)} wasted`);
   const layerRows = [['  #', 'ADDS', 'HIDDEN LATER', 'CREATED BY']];
-  for (const l of s.layers) layerRows.push([`  ${l.index}`, formatBytes(l.addedBytes), formatBytes(l.hiddenBytes), truncate((l.createdBy ?? '').replace(/^\/bin\/sh -c (#\(nop\)\s*)?/, ''), 40)]);
+  for (const l of s.layers)
+    layerRows.push([
+      `  ${l.index}`,
+      formatBytes(l.addedBytes),
+      formatBytes(l.hiddenBytes),
+      truncate((l.createdBy ?? '').replace(/^\/bin\/sh -c (#\(nop\)\s*)?/, ''), 40),
+    ]);
   out.push(columns(layerRows));
 
   const categories = Object.entries(report.score.categories).filter(([, c]) => c.deduction > 0);
-  out.push('', `Score: ${report.score.value}/100${categories.length ? ` = 100 − ${categories.map(([k, c]) => `${k} ${c.deduction}`).join(' − ')}` : ''}`);
+  out.push(
+    '',
+    `Score: ${report.score.value}/100${categories.length ? ` = 100 − ${categories.map(([k, c]) => `${k} ${c.deduction}`).join(' − ')}` : ''}`,
+  );
 
   if (report.findings.length) {
     out.push('', `Findings (${report.findings.length}):`);
     for (const f of report.findings) {
-      out.push(truncate(`  ${f.severity.toUpperCase().padEnd(9)}${f.ruleId}${f.location ? `  ${f.location.path} (layer ${f.location.layer})` : ''}`, WIDTH));
+      out.push(
+        truncate(
+          `  ${f.severity.toUpperCase().padEnd(9)}${f.ruleId}${f.location ? `  ${f.location.path} (layer ${f.location.layer})` : ''}`,
+          WIDTH,
+        ),
+      );
       out.push(`           ${wrap(f.message, 11).join('\n')}`);
     }
   }
   if (vulns.length) {
     // Most severe first; within a severity, the ones with a fix (actionable) first.
-    const rank = (v: (typeof vulns)[number]) => VULN_SEVERITIES.indexOf(v.severity === 'info' ? 'low' : v.severity) * 2 + (v.fixedVersion ? 0 : 1);
+    const rank = (v: (typeof vulns)[number]) =>
+      VULN_SEVERITIES.indexOf(v.severity === 'info' ? 'low' : v.severity) * 2 + (v.fixedVersion ? 0 : 1);
     const sorted = [...vulns].sort((a, b) => rank(a) - rank(b));
     const rows = [['  SEVERITY', 'ID', 'PACKAGE', 'INSTALLED', 'FIXED IN']];
-    for (const v of sorted.slice(0, VULNS_SHOWN)) rows.push([`  ${v.severity.toUpperCase()}`, v.id, truncate(v.package.name, 20), truncate(v.package.version, 16), truncate(v.fixedVersion ?? '-', 16)]);
-    out.push('', `Vulnerabilities (${vulns.length}${vulns.length > VULNS_SHOWN ? `, the ${VULNS_SHOWN} most severe shown; all in --format json` : ''}):`, columns(rows));
+    for (const v of sorted.slice(0, VULNS_SHOWN))
+      rows.push([
+        `  ${v.severity.toUpperCase()}`,
+        v.id,
+        truncate(v.package.name, 20),
+        truncate(v.package.version, 16),
+        truncate(v.fixedVersion ?? '-', 16),
+      ]);
+    out.push(
+      '',
+      `Vulnerabilities (${vulns.length}${vulns.length > VULNS_SHOWN ? `, the ${VULNS_SHOWN} most severe shown; all in --format json` : ''}):`,
+      columns(rows),
+    );
   }
-  if (report.warnings.length) out.push('', 'Warnings:', ...report.warnings.map((w) => truncate(`  ${w.code}: ${w.message}`, WIDTH)));
+  if (report.warnings.length)
+    out.push('', 'Warnings:', ...report.warnings.map((w) => truncate(`  ${w.code}: ${w.message}`, WIDTH)));
   return `${out.join('\n')}\n`;
 }

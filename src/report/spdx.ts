@@ -29,7 +29,9 @@ export function renderSpdx(report: Report): string {
       filesAnalyzed: false,
       licenseConcluded: 'NOASSERTION',
       licenseDeclared: declared,
-      ...(declared === 'NOASSERTION' && licenses.length ? { licenseComments: `As recorded: ${licenses.join('; ')}` } : {}),
+      ...(declared === 'NOASSERTION' && licenses.length
+        ? { licenseComments: `As recorded: ${licenses.join('; ')}` }
+        : {}),
       copyrightText: 'NOASSERTION',
       sourceInfo: `found at ${p.locations.map((l) => `${l.path} (layer ${l.layer})`).join(', ')}`,
       externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: p.purl }],
@@ -41,7 +43,10 @@ export function renderSpdx(report: Report): string {
     SPDXID: 'SPDXRef-DOCUMENT',
     name: imageName,
     documentNamespace: `https://distrolens.dev/spdx/${ID_SAFE(`${imageName}\0${t.configDigest ?? ''}\0${report.packages.length}`)}`,
-    creationInfo: { created: report.createdAt.replace(/\.\d+Z$/, 'Z'), creators: [`Tool: distrolens-${report.tool.version}`] },
+    creationInfo: {
+      created: report.createdAt.replace(/\.\d+Z$/, 'Z'),
+      creators: [`Tool: distrolens-${report.tool.version}`],
+    },
     packages: [
       {
         name: imageName,

@@ -14,7 +14,12 @@ import { sizeSummary } from './size.js';
  * when its `extract.run` returned them (scan/capture.ts), so they have its type: this is the one
  * place that says so to the compiler.
  */
-function runAnalyzer<X, E>(analyzer: Analyzer<X, E>, fs: LayeredFs, image: ImageMeta, os: OsInfo): AnalyzerOutput<E> | Promise<AnalyzerOutput<E>> {
+function runAnalyzer<X, E>(
+  analyzer: Analyzer<X, E>,
+  fs: LayeredFs,
+  image: ImageMeta,
+  os: OsInfo,
+): AnalyzerOutput<E> | Promise<AnalyzerOutput<E>> {
   return analyzer.analyze({ fs, image, os, extracted: (path) => fs.extracted(path)?.[analyzer.id] as X | undefined });
 }
 
@@ -58,7 +63,8 @@ export function mergeOutputs(outputs: readonly { readonly id: string; readonly o
     packages.push(...(output.packages ?? []));
     warnings.push(...(output.warnings ?? []));
     for (const list of SURFACE_LISTS) surface.get(list)!.push(...(output.surface?.[list] ?? []));
-    for (const user of output.users ?? []) if (!users.has(`${user.name}:${user.uid}`)) users.set(`${user.name}:${user.uid}`, user);
+    for (const user of output.users ?? [])
+      if (!users.has(`${user.name}:${user.uid}`)) users.set(`${user.name}:${user.uid}`, user);
     entrypoint ??= output.entrypoint;
     if (output.evidence !== undefined) evidence[id] = output.evidence;
   }
@@ -73,13 +79,17 @@ export function mergeOutputs(outputs: readonly { readonly id: string; readonly o
 export async function assembleFacts(image: Image, fs: LayeredFs, analyzers: readonly Analyzer[]): Promise<ImageFacts> {
   const target = describeTarget(image, fs);
   const meta: ImageMeta = {
-    input: target.input, source: target.source, config: image.config, platform: image.platform,
+    input: target.input,
+    source: target.source,
+    config: image.config,
+    platform: image.platform,
     ...(target.reference ? { reference: target.reference } : {}),
     layers: target.layers,
   };
   const os = osDetector.detect(fs);
   const outputs = [];
-  for (const analyzer of analyzers) outputs.push({ id: analyzer.id, output: await runAnalyzer(analyzer, fs, meta, os) });
+  for (const analyzer of analyzers)
+    outputs.push({ id: analyzer.id, output: await runAnalyzer(analyzer, fs, meta, os) });
   const merged = mergeOutputs(outputs);
   const packages = withoutOwnedBinaries(merged.packages, fs);
   const list = (key: SurfaceList): SurfaceItem[] => merged.surface.get(key)!.sort(byPath);

@@ -14,7 +14,12 @@ export interface Reader {
 }
 
 /** Runs the extractors that want a file, each kept under its reader's id; undefined when none found anything. */
-function extractAll(extractors: readonly { id: string; extract: Extractor<unknown> }[], path: string, data: Buffer, mode: number): Extracted | undefined {
+function extractAll(
+  extractors: readonly { id: string; extract: Extractor<unknown> }[],
+  path: string,
+  data: Buffer,
+  mode: number,
+): Extracted | undefined {
   let results: Record<string, unknown> | undefined;
   for (const { id, extract } of extractors) {
     if (!extract.match(path, data.length, mode)) continue;
@@ -55,14 +60,18 @@ export function capturePlan(readers: readonly Reader[]): CaptureRequest {
   };
   return {
     match: (path, size, mode) => {
-      const limit = extracts(path, size, mode) ? Math.max(readLimit(path, size), MAX_EXTRACT_BYTES) : readLimit(path, size);
+      const limit = extracts(path, size, mode)
+        ? Math.max(readLimit(path, size), MAX_EXTRACT_BYTES)
+        : readLimit(path, size);
       return limit === 0 ? false : limit;
     },
     keep: (path, data, mode, size): Kept | undefined => {
       const extracted = extractors.length ? extractAll(extractors, path, data, mode) : undefined;
       const limit = readLimit(path, size);
       const content = limit === 0 ? undefined : data.length > limit ? data.subarray(0, limit) : data;
-      return content || extracted ? { ...(content ? { content } : {}), ...(extracted ? { extracted } : {}) } : undefined;
+      return content || extracted
+        ? { ...(content ? { content } : {}), ...(extracted ? { extracted } : {}) }
+        : undefined;
     },
     maxBytes: MAX_CAPTURE_BYTES,
   };

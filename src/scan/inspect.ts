@@ -35,7 +35,10 @@ export function describeTarget(image: Image, fs: LayeredFs): Target {
 export interface InspectOptions extends ResolveOptions, Omit<BuildOptions, 'signal'> {}
 
 /** Resolves a source, walks every layer (verifying digests) and describes the image. */
-export async function inspect(source: ImageSource, options: InspectOptions = {}): Promise<{ report: InspectReport; image: Image; fs: LayeredFs }> {
+export async function inspect(
+  source: ImageSource,
+  options: InspectOptions = {},
+): Promise<{ report: InspectReport; image: Image; fs: LayeredFs }> {
   const image = await source.resolve(options);
   const fs = await buildFs(image, options);
   const report: InspectReport = {

@@ -27,7 +27,10 @@ export class DiskLayerCache implements LayerCache {
 
   #path(layer: Layer): string | undefined {
     if (!layer.diffId) return undefined; // a rootfs directory has no content address
-    return join(this.#dir, `${createHash('sha256').update(`${FORMAT}\0${this.#key}\0${layer.diffId}`).digest('hex')}.v8`);
+    return join(
+      this.#dir,
+      `${createHash('sha256').update(`${FORMAT}\0${this.#key}\0${layer.diffId}`).digest('hex')}.v8`,
+    );
   }
 
   async get(layer: Layer): Promise<LayerRecord | undefined> {
@@ -36,7 +39,11 @@ export class DiskLayerCache implements LayerCache {
     try {
       const record = deserialize(await readFile(path)) as LayerRecord;
       // v8 gives Uint8Array back; the filesystem works with Buffers.
-      for (const [key, captured] of record.contents) record.contents.set(key, { ...captured, data: Buffer.from(captured.data.buffer, captured.data.byteOffset, captured.data.byteLength) });
+      for (const [key, captured] of record.contents)
+        record.contents.set(key, {
+          ...captured,
+          data: Buffer.from(captured.data.buffer, captured.data.byteOffset, captured.data.byteLength),
+        });
       // The same layer can sit at another position in another image.
       if (record.entries.length && record.entries[0]!.layer !== layer.index) {
         return { ...record, entries: record.entries.map((e) => ({ ...e, layer: layer.index })) };
@@ -83,8 +90,15 @@ export class ResultCache {
 
   #path(image: Image): string | undefined {
     if (image.layers.some((l) => !l.diffId)) return undefined;
-    const identity = [this.#key, JSON.stringify(image.rawConfig), image.configDigest ?? '', image.source.kind, image.source.reference ?? '',
-      ...image.layers.map((l) => `${l.diffId}:${l.digest ?? ''}:${l.compressedSize ?? ''}`), JSON.stringify(image.warnings)].join('\0');
+    const identity = [
+      this.#key,
+      JSON.stringify(image.rawConfig),
+      image.configDigest ?? '',
+      image.source.kind,
+      image.source.reference ?? '',
+      ...image.layers.map((l) => `${l.diffId}:${l.digest ?? ''}:${l.compressedSize ?? ''}`),
+      JSON.stringify(image.warnings),
+    ].join('\0');
     return join(this.#dir, `${createHash('sha256').update(identity).digest('hex')}.json`);
   }
 

@@ -45,13 +45,24 @@ export function toReport(facts: ImageFacts, createdAt: Date, context?: RuntimeCo
  * the report without re-reading the image). Lists are sorted so two runs on the same input give
  * the same JSON apart from createdAt.
  */
-export async function scanImage(source: ImageSource, options: ScanOptions = {}): Promise<{ report: Report; image: Image; fs?: LayeredFs }> {
+export async function scanImage(
+  source: ImageSource,
+  options: ScanOptions = {},
+): Promise<{ report: Report; image: Image; fs?: LayeredFs }> {
   const analyzers = options.analyzers ?? builtinAnalyzers;
   const image = await source.resolve(options);
   // Everything that decides what a walk keeps and what analysis finds is in the key.
-  const cacheKey = [`${osDetector.id}@${osDetector.version}`, ...analyzers.map((a) => `${a.id}@${a.version}`), MAX_CAPTURE_BYTES, MAX_EXTRACT_BYTES].join(',');
+  const cacheKey = [
+    `${osDetector.id}@${osDetector.version}`,
+    ...analyzers.map((a) => `${a.id}@${a.version}`),
+    MAX_CAPTURE_BYTES,
+    MAX_EXTRACT_BYTES,
+  ].join(',');
   const now = options.now ?? (() => new Date());
-  const results = options.cacheDir && options.resultCache !== false ? new ResultCache(options.cacheDir, cacheKey, TOOL.version) : undefined;
+  const results =
+    options.cacheDir && options.resultCache !== false
+      ? new ResultCache(options.cacheDir, cacheKey, TOOL.version)
+      : undefined;
   const cached = await results?.get(image);
   let fs: LayeredFs | undefined;
   let facts: ImageFacts;

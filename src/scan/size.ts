@@ -29,7 +29,9 @@ export function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
     }
   }
   const largest = top.map((e) => ({ path: e.path, size: e.size, layer: e.layer }));
-  const compressed = image.layers.every((l) => l.compressedSize !== undefined) ? image.layers.reduce((s, l) => s + (l.compressedSize ?? 0), 0) : undefined;
+  const compressed = image.layers.every((l) => l.compressedSize !== undefined)
+    ? image.layers.reduce((s, l) => s + (l.compressedSize ?? 0), 0)
+    : undefined;
   return {
     ...(compressed !== undefined ? { compressed } : {}),
     uncompressed: fs.layers.reduce((s, l) => s + l.uncompressedSize, 0),

@@ -12,10 +12,37 @@ import type { Vulnerability } from '../core/vulnerability.js';
  *   packages: min(10, ⌊OS package count / 10⌋)
  *   score = max(0, 100 − Σ deductions); grade A ≥ 90 > B ≥ 75 > C ≥ 60 > D ≥ 40 > F
  */
-export const SEVERITY_WEIGHTS: Readonly<Record<Severity, number>> = { critical: 50, high: 15, medium: 8, low: 3, info: 0 };
-export const VULNERABILITY_WEIGHTS: Readonly<Record<Vulnerability['severity'], number>> = { critical: 10, high: 4, medium: 1, low: 0.25, info: 0, unknown: 0.25 };
-export const CATEGORY_CAPS: Readonly<Record<string, number>> = { surface: 40, accounts: 50, config: 30, secrets: 50, size: 10, vulnerabilities: 40, packages: 10 };
-export const GRADES: readonly (readonly [string, number])[] = [['A', 90], ['B', 75], ['C', 60], ['D', 40], ['F', 0]];
+export const SEVERITY_WEIGHTS: Readonly<Record<Severity, number>> = {
+  critical: 50,
+  high: 15,
+  medium: 8,
+  low: 3,
+  info: 0,
+};
+export const VULNERABILITY_WEIGHTS: Readonly<Record<Vulnerability['severity'], number>> = {
+  critical: 10,
+  high: 4,
+  medium: 1,
+  low: 0.25,
+  info: 0,
+  unknown: 0.25,
+};
+export const CATEGORY_CAPS: Readonly<Record<string, number>> = {
+  surface: 40,
+  accounts: 50,
+  config: 30,
+  secrets: 50,
+  size: 10,
+  vulnerabilities: 40,
+  packages: 10,
+};
+export const GRADES: readonly (readonly [string, number])[] = [
+  ['A', 90],
+  ['B', 75],
+  ['C', 60],
+  ['D', 40],
+  ['F', 0],
+];
 
 export type Grade = 'A' | 'B' | 'C' | 'D' | 'F';
 
@@ -29,7 +56,11 @@ export interface Score {
 /** The category of a finding is the first part of its rule id (`surface/shell` → surface). */
 export const categoryOf = (finding: Finding): string => finding.ruleId.split('/')[0]!;
 
-export function computeScore(findings: readonly Finding[], osPackages: number, vulnerabilities: readonly Vulnerability[] = []): Score {
+export function computeScore(
+  findings: readonly Finding[],
+  osPackages: number,
+  vulnerabilities: readonly Vulnerability[] = [],
+): Score {
   const raw: Record<string, number> = Object.fromEntries(Object.keys(CATEGORY_CAPS).map((c) => [c, 0]));
   for (const f of findings) {
     const category = categoryOf(f);

@@ -40,8 +40,14 @@ export const MAX_BODY_BYTES = 8 * 1024;
 
 /** HTTP status of each error code the API answers with; other catalogue errors are 400. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
-  E_AUTH_REQUIRED: 401, E_REFERENCE_FORBIDDEN: 403, E_NOT_FOUND: 404, E_METHOD: 405, E_TOO_LARGE: 413,
-  E_RATE_LIMITED: 429, E_INTERNAL: 500, E_BUSY: 503,
+  E_AUTH_REQUIRED: 401,
+  E_REFERENCE_FORBIDDEN: 403,
+  E_NOT_FOUND: 404,
+  E_METHOD: 405,
+  E_TOO_LARGE: 413,
+  E_RATE_LIMITED: 429,
+  E_INTERNAL: 500,
+  E_BUSY: 503,
 };
 
 /** A catalogue error as the API answers it: its code's status, and headers (Retry-After, Allow). */
@@ -49,7 +55,13 @@ export class HttpError extends DistrolensError {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ErrorCode, message: string, hint?: string, headers: Record<string, string> = {}, status = STATUS[code] ?? 400) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    hint?: string,
+    headers: Record<string, string> = {},
+    status = STATUS[code] ?? 400,
+  ) {
     super({ code, message, ...(hint ? { hint } : {}) });
     this.status = status;
     this.headers = headers;
@@ -57,7 +69,13 @@ export class HttpError extends DistrolensError {
 
   static from(error: unknown): HttpError {
     if (error instanceof HttpError) return error;
-    if (isDistrolensError(error)) return new HttpError(error.code, error.message, error.hint, error.code === 'E_BUSY' ? { 'retry-after': '30' } : {});
+    if (isDistrolensError(error))
+      return new HttpError(
+        error.code,
+        error.message,
+        error.hint,
+        error.code === 'E_BUSY' ? { 'retry-after': '30' } : {},
+      );
     return new HttpError('E_INTERNAL', 'internal error');
   }
 }
@@ -66,18 +84,48 @@ export class HttpError extends DistrolensError {
 export function isPrivateAddress(address: string): boolean {
   if (isIP(address) === 6) {
     const a = address.toLowerCase();
-    return a === '::1' || a === '::' || a.startsWith('fc') || a.startsWith('fd') || a.startsWith('fe80') || (a.startsWith('::ffff:') && isPrivateAddress(a.slice(7)));
+    return (
+      a === '::1' ||
+      a === '::' ||
+      a.startsWith('fc') ||
+      a.startsWith('fd') ||
+      a.startsWith('fe80') ||
+      (a.startsWith('::ffff:') && isPrivateAddress(a.slice(7)))
+    );
   }
   const [a = 0, b = 0] = address.split('.').map(Number);
-  return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  return (
+    a === 10 ||
+    a === 127 ||
+    a === 0 ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 100 && b >= 64 && b <= 127)
+  );
 }
 
 /** Validates a submitted reference: a registry image, on an allowed host. Returns its canonical form. */
 export async function checkReference(input: unknown, allow: readonly string[] | undefined): Promise<string> {
-  if (typeof input !== 'string' || !input.trim()) throw new HttpError('E_USAGE', 'reference is required', 'send {"reference": "registry.example/app:1.2"}');
+  if (typeof input !== 'string' || !input.trim())
+    throw new HttpError('E_USAGE', 'reference is required', 'send {"reference": "registry.example/app:1.2"}');
   const text = input.trim().replace(/^registry:/, '');
-  if (SCHEMES.some((scheme) => scheme !== 'registry' && text.startsWith(`${scheme}:`))) throw new HttpError('E_REFERENCE_FORBIDDEN', 'only images in a registry can be scanned here', 'local archives and paths are not readable through the server', {}, 400);
-  if (/^[./~]/.test(text) || /\s/.test(text)) throw new HttpError('E_REFERENCE_FORBIDDEN', 'a path is not an image reference', 'write registry/repository:tag', {}, 400);
+  if (SCHEMES.some((scheme) => scheme !== 'registry' && text.startsWith(`${scheme}:`)))
+    throw new HttpError(
+      'E_REFERENCE_FORBIDDEN',
+      'only images in a registry can be scanned here',
+      'local archives and paths are not readable through the server',
+      {},
+      400,
+    );
+  if (/^[./~]/.test(text) || /\s/.test(text))
+    throw new HttpError(
+      'E_REFERENCE_FORBIDDEN',
+      'a path is not an image reference',
+      'write registry/repository:tag',
+      {},
+      400,
+    );
   let ref;
   try {
     ref = parseReference(text);
@@ -87,13 +135,26 @@ export async function checkReference(input: unknown, allow: readonly string[] | 
   const host = ref.registry;
   if (allow) {
     if (!allow.includes(host) && !allow.includes(host.replace(/:\d+$/, ''))) {
-      throw new HttpError('E_REFERENCE_FORBIDDEN', `registry ${host} is not allowed on this server`, `allowed: ${allow.join(', ')}`);
+      throw new HttpError(
+        'E_REFERENCE_FORBIDDEN',
+        `registry ${host} is not allowed on this server`,
+        `allowed: ${allow.join(', ')}`,
+      );
     }
   } else {
     const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    const addresses = isIP(name) ? [name] : await lookup(name, { all: true }).then((r) => r.map((a) => a.address), () => []);
+    const addresses = isIP(name)
+      ? [name]
+      : await lookup(name, { all: true }).then(
+          (r) => r.map((a) => a.address),
+          () => [],
+        );
     if (isLoopback(host) || addresses.some(isPrivateAddress)) {
-      throw new HttpError('E_REFERENCE_FORBIDDEN', `registry ${host} is on this machine or a private network`, 'the operator can allow it: distrolens serve --allow-registry HOST');
+      throw new HttpError(
+        'E_REFERENCE_FORBIDDEN',
+        `registry ${host} is on this machine or a private network`,
+        'the operator can allow it: distrolens serve --allow-registry HOST',
+      );
     }
   }
   return formatReference(ref);
@@ -101,12 +162,14 @@ export async function checkReference(input: unknown, allow: readonly string[] | 
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError('E_TOO_LARGE', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  if (declared > MAX_BODY_BYTES)
+    throw new HttpError('E_TOO_LARGE', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError('E_TOO_LARGE', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError('E_TOO_LARGE', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   try {
@@ -138,12 +201,25 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'SAMEORIGIN',
 };
 
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...SECURITY_HEADERS, ...headers });
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...SECURITY_HEADERS,
+    ...headers,
+  });
   res.end(body);
 }
 
-const json = (res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>) => send(res, status, 'application/json', renderJson(value), headers);
+const json = (res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>) =>
+  send(res, status, 'application/json', renderJson(value), headers);
 
 /** Compares secrets in constant time. */
 function sameSecret(given: string, expected: string): boolean {
@@ -168,7 +244,8 @@ interface Route {
   readonly handle: (context: RouteContext) => Promise<void> | void;
 }
 
-const UI_CSP = "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-src 'self'; connect-src 'self'";
+const UI_CSP =
+  "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-src 'self'; connect-src 'self'";
 const ID = '([\\w-]+)';
 
 export function createApp(options: AppOptions): Server {
@@ -189,8 +266,16 @@ export function createApp(options: AppOptions): Server {
 
   /** Server-sent events: the job now, then every change until it ends. */
   const events = ({ req, res }: RouteContext, current: Job): void => {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
-    const write = (j: Job) => res.write(`event: ${isFinished(j) ? (j.state === 'done' ? 'done' : 'failed') : 'progress'}\ndata: ${JSON.stringify(j)}\n\n`);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      ...SECURITY_HEADERS,
+    });
+    const write = (j: Job) =>
+      res.write(
+        `event: ${isFinished(j) ? (j.state === 'done' ? 'done' : 'failed') : 'progress'}\ndata: ${JSON.stringify(j)}\n\n`,
+      );
     write(current);
     if (isFinished(current)) return void res.end();
     const stop = queue.follow(current.id, (j) => {
@@ -204,33 +289,67 @@ export function createApp(options: AppOptions): Server {
   };
 
   const routes: readonly Route[] = [
-    { method: 'GET', pattern: /^\/$/, handle: ({ res }) => send(res, 200, 'text/html; charset=utf-8', UI_PAGE, { 'content-security-policy': UI_CSP }) },
+    {
+      method: 'GET',
+      pattern: /^\/$/,
+      handle: ({ res }) => send(res, 200, 'text/html; charset=utf-8', UI_PAGE, { 'content-security-policy': UI_CSP }),
+    },
     { method: 'GET', pattern: /^\/api\/health$/, handle: ({ res }) => json(res, 200, { ok: true }) },
     {
-      method: 'POST', pattern: /^\/api\/scans$/, write: true,
+      method: 'POST',
+      pattern: /^\/api\/scans$/,
+      write: true,
       handle: async ({ req, res }) => {
         const body = await readBody(req);
-        const reference = await checkReference(body && typeof body === 'object' ? (body as { reference?: unknown }).reference : undefined, options.allowRegistries);
+        const reference = await checkReference(
+          body && typeof body === 'object' ? (body as { reference?: unknown }).reference : undefined,
+          options.allowRegistries,
+        );
         const submitted = await queue.submit({ reference, repository: repositoryOf(reference) });
         json(res, 202, submitted, { location: `/api/jobs/${submitted.id}` });
       },
     },
     { method: 'GET', pattern: /^\/api\/jobs$/, handle: async ({ res }) => json(res, 200, await queue.list()) },
-    { method: 'DELETE', pattern: /^\/api\/jobs$/, write: true, handle: async ({ res }) => json(res, 200, { cleared: await queue.clearFinished() }) },
-    { method: 'GET', pattern: new RegExp(`^/api/jobs/${ID}$`), handle: async ({ res, params }) => json(res, 200, await job(params[0]!)) },
-    { method: 'DELETE', pattern: new RegExp(`^/api/jobs/${ID}$`), write: true, handle: async ({ res, params }) => json(res, 200, await queue.cancel((await job(params[0]!)).id)) },
-    { method: 'GET', pattern: new RegExp(`^/api/jobs/${ID}/events$`), handle: async (c) => events(c, await job(c.params[0]!)) },
-    { method: 'GET', pattern: /^\/api\/images$/, handle: async ({ res }) => json(res, 200, await storage.listImages()) },
     {
-      method: 'GET', pattern: /^\/api\/history$/,
+      method: 'DELETE',
+      pattern: /^\/api\/jobs$/,
+      write: true,
+      handle: async ({ res }) => json(res, 200, { cleared: await queue.clearFinished() }),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/jobs/${ID}$`),
+      handle: async ({ res, params }) => json(res, 200, await job(params[0]!)),
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/jobs/${ID}$`),
+      write: true,
+      handle: async ({ res, params }) => json(res, 200, await queue.cancel((await job(params[0]!)).id)),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/jobs/${ID}/events$`),
+      handle: async (c) => events(c, await job(c.params[0]!)),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/images$/,
+      handle: async ({ res }) => json(res, 200, await storage.listImages()),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/history$/,
       handle: async ({ res, url }) => {
         const repository = url.searchParams.get('repository');
-        if (!repository) throw new HttpError('E_USAGE', 'repository is required', '/api/history?repository=registry/name');
+        if (!repository)
+          throw new HttpError('E_USAGE', 'repository is required', '/api/history?repository=registry/name');
         json(res, 200, await storage.history(repository));
       },
     },
     {
-      method: 'GET', pattern: new RegExp(`^/api/scans/${ID}$`),
+      method: 'GET',
+      pattern: new RegExp(`^/api/scans/${ID}$`),
       handle: async ({ res, params }) => {
         const scan = await storage.getScan(params[0]!);
         if (!scan) throw new HttpError('E_NOT_FOUND', `no scan ${params[0]}`);
@@ -238,33 +357,58 @@ export function createApp(options: AppOptions): Server {
       },
     },
     {
-      method: 'DELETE', pattern: new RegExp(`^/api/scans/${ID}$`), write: true,
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/scans/${ID}$`),
+      write: true,
       handle: async ({ res, params }) => {
         if (!(await storage.deleteScan(params[0]!))) throw new HttpError('E_NOT_FOUND', `no scan ${params[0]}`);
         json(res, 200, { deleted: params[0] });
       },
     },
     {
-      method: 'GET', pattern: new RegExp(`^/api/scans/${ID}/report$`),
+      method: 'GET',
+      pattern: new RegExp(`^/api/scans/${ID}/report$`),
       handle: async ({ res, url, params }) => {
         const format = url.searchParams.get('format') ?? 'json';
-        if (!isScanFormat(format)) throw new HttpError('E_USAGE', `unknown format ${format}`, `use one of: ${SCAN_FORMATS.join(', ')}`);
+        if (!isScanFormat(format))
+          throw new HttpError('E_USAGE', `unknown format ${format}`, `use one of: ${SCAN_FORMATS.join(', ')}`);
         const r = await report(params[0]!);
-        if (format === 'html' && url.searchParams.get('embed') === '1') return send(res, 200, scanFormatMediaType(format), htmlDocument(r.target.reference ?? r.target.input, scanReportBody(r, recommend(r, TOOL))));
-        const download = url.searchParams.get('download') === '1' ? { 'content-disposition': `attachment; filename="distrolens-${params[0]}.${format === 'markdown' ? 'md' : format === 'table' ? 'txt' : format}"` } : {};
+        if (format === 'html' && url.searchParams.get('embed') === '1')
+          return send(
+            res,
+            200,
+            scanFormatMediaType(format),
+            htmlDocument(r.target.reference ?? r.target.input, scanReportBody(r, recommend(r, TOOL))),
+          );
+        const download =
+          url.searchParams.get('download') === '1'
+            ? {
+                'content-disposition': `attachment; filename="distrolens-${params[0]}.${format === 'markdown' ? 'md' : format === 'table' ? 'txt' : format}"`,
+              }
+            : {};
         send(res, 200, scanFormatMediaType(format), renderScan(format, r, context(r)), download);
       },
     },
     {
-      method: 'GET', pattern: /^\/api\/compare$/,
+      method: 'GET',
+      pattern: /^\/api\/compare$/,
       handle: async ({ res, url }) => {
         const ids = url.searchParams.getAll('id');
         if (ids.length < 2) throw new HttpError('E_USAGE', 'compare needs two scans', '/api/compare?id=A&id=B');
         const comparison = compareReports(await Promise.all(ids.slice(0, 4).map(report)));
         const format = url.searchParams.get('format') ?? 'json';
         if (format === 'json') return json(res, 200, comparison);
-        if (format === 'html') return send(res, 200, 'text/html; charset=utf-8', url.searchParams.get('embed') === '1' ? htmlDocument('comparison', compareBody(comparison)) : renderCompareHtml(comparison));
-        if (format === 'markdown') return send(res, 200, 'text/markdown; charset=utf-8', renderCompareMarkdown(comparison));
+        if (format === 'html')
+          return send(
+            res,
+            200,
+            'text/html; charset=utf-8',
+            url.searchParams.get('embed') === '1'
+              ? htmlDocument('comparison', compareBody(comparison))
+              : renderCompareHtml(comparison),
+          );
+        if (format === 'markdown')
+          return send(res, 200, 'text/markdown; charset=utf-8', renderCompareMarkdown(comparison));
         if (format === 'table') return send(res, 200, 'text/plain; charset=utf-8', renderCompareTable(comparison));
         throw new HttpError('E_USAGE', `unknown format ${format}`, 'use json, html, markdown or table');
       },
@@ -273,7 +417,7 @@ export function createApp(options: AppOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     const matching = routes.filter((r) => r.pattern.test(url.pathname));
     const route = matching.find((r) => r.method === method);
     if (!route) {
@@ -282,9 +426,18 @@ export function createApp(options: AppOptions): Server {
       throw new HttpError('E_METHOD', `${method} ${url.pathname} is not supported`, `use ${allow}`, { allow });
     }
     if (route.write) {
-      if (options.token && !sameSecret(req.headers.authorization ?? '', `Bearer ${options.token}`)) throw new HttpError('E_AUTH_REQUIRED', 'this server needs its API token for writes', 'send Authorization: Bearer TOKEN', { 'www-authenticate': 'Bearer' });
+      if (options.token && !sameSecret(req.headers.authorization ?? '', `Bearer ${options.token}`))
+        throw new HttpError(
+          'E_AUTH_REQUIRED',
+          'this server needs its API token for writes',
+          'send Authorization: Bearer TOKEN',
+          { 'www-authenticate': 'Bearer' },
+        );
       const wait = limit(req.socket.remoteAddress ?? 'unknown');
-      if (wait) throw new HttpError('E_RATE_LIMITED', 'too many requests', `retry in ${wait} s`, { 'retry-after': String(wait) });
+      if (wait)
+        throw new HttpError('E_RATE_LIMITED', 'too many requests', `retry in ${wait} s`, {
+          'retry-after': String(wait),
+        });
     }
     await route.handle({ req, res, url, params: route.pattern.exec(url.pathname)!.slice(1) });
   }
@@ -293,7 +446,12 @@ export function createApp(options: AppOptions): Server {
     handle(req, res).catch((error: unknown) => {
       const e = HttpError.from(error);
       if (res.headersSent) return void res.end();
-      json(res, e.status, { error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, { ...e.headers });
+      json(
+        res,
+        e.status,
+        { error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } },
+        { ...e.headers },
+      );
     });
   });
 }
@@ -301,5 +459,10 @@ export function createApp(options: AppOptions): Server {
 /** Refuses to listen beyond loopback without a token. */
 export function checkListen(host: string, token: string | undefined): void {
   const local = host === 'localhost' || isLoopback(host);
-  if (!local && !token) throw fail('E_USAGE', `listening on ${host} needs an API token for writes`, 'pass --token (or DISTROLENS_TOKEN), or keep the default --host 127.0.0.1');
+  if (!local && !token)
+    throw fail(
+      'E_USAGE',
+      `listening on ${host} needs an API token for writes`,
+      'pass --token (or DISTROLENS_TOKEN), or keep the default --host 127.0.0.1',
+    );
 }

@@ -46,9 +46,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.open ? { open: options.open } : {}),
     ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
   };
-  const queue = new InProcessQueue((request, progress, signal) => runScanJob(request, context, progress, signal), options.concurrency ?? 2);
+  const queue = new InProcessQueue(
+    (request, progress, signal) => runScanJob(request, context, progress, signal),
+    options.concurrency ?? 2,
+  );
   const server = createApp({
-    storage, queue,
+    storage,
+    queue,
     ...(options.token ? { token: options.token } : {}),
     ...(options.allowRegistries ? { allowRegistries: options.allowRegistries } : {}),
     ...(options.writesPerMinute ? { writesPerMinute: options.writesPerMinute } : {}),

@@ -19,7 +19,12 @@ export interface JobContext {
  * The body of a scan job: pull the image from its registry, scan it, store the report; returns
  * the stored scan's id. Plain data in (the request), plain data out, progress as it goes.
  */
-export async function runScanJob(request: ScanRequest, context: JobContext, progress: Progress, signal: AbortSignal): Promise<string> {
+export async function runScanJob(
+  request: ScanRequest,
+  context: JobContext,
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<string> {
   const downloads = new Map<string, { bytes: number; total: number }>();
   const source = await openSource(`registry:${request.reference}`, {
     ...context.open,

@@ -28,7 +28,8 @@ export interface Job extends ScanRequest {
   readonly error?: { readonly code: ErrorCode; readonly message: string; readonly hint?: string };
 }
 
-export const isFinished = (job: Job): boolean => job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
+export const isFinished = (job: Job): boolean =>
+  job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
 
 /** Reports a job's progress: the phase, and bytes read of a total when known. */
 export type Progress = (phase: string, bytes?: number, total?: number) => void;
@@ -59,7 +60,8 @@ const PROGRESS_INTERVAL_MS = 100;
 
 /** The error a failed job shows: a catalogue error as it is, anything else as E_INTERNAL without its details. */
 export function jobError(error: unknown): NonNullable<Job['error']> {
-  if (isDistrolensError(error)) return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  if (isDistrolensError(error))
+    return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
   return { code: 'E_INTERNAL', message: 'the scan failed unexpectedly', hint: 'the server log has the details' };
 }
 
@@ -73,13 +75,25 @@ export class InProcessQueue implements ScanQueue {
   readonly #running = new Map<string, AbortController>();
   readonly #events = new EventEmitter();
 
-  constructor(private readonly run: JobRunner, private readonly concurrency = 2, private readonly capacity = 20) {
+  constructor(
+    private readonly run: JobRunner,
+    private readonly concurrency = 2,
+    private readonly capacity = 20,
+  ) {
     this.#events.setMaxListeners(0);
   }
 
   async submit(request: ScanRequest): Promise<Job> {
-    if (this.#waiting.length >= this.capacity) throw fail('E_BUSY', `the scan queue is full (${this.#waiting.length} scans are waiting)`, 'retry later');
-    const job: Job = { ...request, id: randomUUID(), state: 'queued', submittedAt: new Date().toISOString(), bytes: 0, phase: 'queued' };
+    if (this.#waiting.length >= this.capacity)
+      throw fail('E_BUSY', `the scan queue is full (${this.#waiting.length} scans are waiting)`, 'retry later');
+    const job: Job = {
+      ...request,
+      id: randomUUID(),
+      state: 'queued',
+      submittedAt: new Date().toISOString(),
+      bytes: 0,
+      phase: 'queued',
+    };
     this.#jobs.set(job.id, job);
     this.#waiting.push(job.id);
     this.#forget(KEEP_FINISHED);
@@ -141,16 +155,25 @@ export class InProcessQueue implements ScanQueue {
         const now = Date.now();
         const emit = now - last >= PROGRESS_INTERVAL_MS;
         if (emit) last = now;
-        this.#update(id, { phase, ...(bytes !== undefined ? { bytes } : {}), ...(total !== undefined ? { total } : {}) }, emit);
+        this.#update(
+          id,
+          { phase, ...(bytes !== undefined ? { bytes } : {}), ...(total !== undefined ? { total } : {}) },
+          emit,
+        );
       };
-      void this.run({ reference: job.reference, repository: job.repository }, progress, controller.signal).then(
-        (scanId) => ({ state: 'done', phase: 'done', scanId }) as const,
-        (error: unknown) => (controller.signal.aborted ? { state: 'cancelled', phase: 'cancelled' } as const : { state: 'failed', phase: 'failed', error: jobError(error) } as const),
-      ).then((end) => {
-        this.#running.delete(id);
-        this.#update(id, end, true);
-        this.#pump();
-      });
+      void this.run({ reference: job.reference, repository: job.repository }, progress, controller.signal)
+        .then(
+          (scanId) => ({ state: 'done', phase: 'done', scanId }) as const,
+          (error: unknown) =>
+            controller.signal.aborted
+              ? ({ state: 'cancelled', phase: 'cancelled' } as const)
+              : ({ state: 'failed', phase: 'failed', error: jobError(error) } as const),
+        )
+        .then((end) => {
+          this.#running.delete(id);
+          this.#update(id, end, true);
+          this.#pump();
+        });
     }
   }
 

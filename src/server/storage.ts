@@ -48,9 +48,16 @@ export function repositoryOf(reference: string): string {
 export function summarize(id: string, report: Report): StoredScan {
   const reference = report.target.reference ?? report.target.input;
   return {
-    id, repository: repositoryOf(reference), reference, createdAt: report.createdAt,
-    grade: report.score.grade, score: report.score.value, classification: report.os.classification,
-    sizeBytes: report.size.uncompressed, packages: report.packages.length, vulnerabilities: countBySeverity(report.vulnerabilities),
+    id,
+    repository: repositoryOf(reference),
+    reference,
+    createdAt: report.createdAt,
+    grade: report.score.grade,
+    score: report.score.value,
+    classification: report.os.classification,
+    sizeBytes: report.size.uncompressed,
+    packages: report.packages.length,
+    vulnerabilities: countBySeverity(report.vulnerabilities),
   };
 }
 
@@ -74,7 +81,8 @@ export class SqliteStorage implements Storage {
 
   async saveReport(report: Report): Promise<StoredScan> {
     const scan = summarize(randomUUID(), report);
-    this.db.prepare('INSERT INTO scans(id, repository, created_at, summary, report) VALUES (?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT INTO scans(id, repository, created_at, summary, report) VALUES (?, ?, ?, ?, ?)')
       .run(scan.id, scan.repository, scan.createdAt, JSON.stringify(scan), JSON.stringify(report));
     return scan;
   }
@@ -90,14 +98,21 @@ export class SqliteStorage implements Storage {
   }
 
   async listImages(): Promise<(StoredScan & { scans: number })[]> {
-    const rows = this.db.prepare(`SELECT s.summary, c.n FROM scans s JOIN (SELECT repository, max(created_at) AS latest, count(*) AS n FROM scans GROUP BY repository) c
-      ON c.repository = s.repository AND c.latest = s.created_at GROUP BY s.repository ORDER BY s.repository`).all() as { summary: string; n: number }[];
+    const rows = this.db
+      .prepare(
+        `SELECT s.summary, c.n FROM scans s JOIN (SELECT repository, max(created_at) AS latest, count(*) AS n FROM scans GROUP BY repository) c
+      ON c.repository = s.repository AND c.latest = s.created_at GROUP BY s.repository ORDER BY s.repository`,
+      )
+      .all() as { summary: string; n: number }[];
     return rows.map((r) => ({ ...(JSON.parse(r.summary) as StoredScan), scans: r.n }));
   }
 
   async history(repository: string): Promise<StoredScan[]> {
-    return (this.db.prepare('SELECT summary FROM scans WHERE repository = ? ORDER BY created_at, id').all(repository) as { summary: string }[])
-      .map((r) => JSON.parse(r.summary) as StoredScan);
+    return (
+      this.db.prepare('SELECT summary FROM scans WHERE repository = ? ORDER BY created_at, id').all(repository) as {
+        summary: string;
+      }[]
+    ).map((r) => JSON.parse(r.summary) as StoredScan);
   }
 
   async deleteScan(id: string): Promise<boolean> {

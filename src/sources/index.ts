@@ -56,8 +56,11 @@ async function splitPath(spec: string): Promise<{ path: string; tag?: string; di
 }
 
 function notFound(path: string, input: string): DistrolensError {
-  return fail('E_INPUT_NOT_FOUND', `${path}: no such file or directory`,
-    `check the path; to pull from a registry write registry:${input.replace(/^[a-z-]+:/, '')}`);
+  return fail(
+    'E_INPUT_NOT_FOUND',
+    `${path}: no such file or directory`,
+    `check the path; to pull from a registry write registry:${input.replace(/^[a-z-]+:/, '')}`,
+  );
 }
 
 /**
@@ -83,17 +86,20 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
   try {
     if (scheme === 'registry' || (!scheme && !(await exists(input)))) {
       const ref = parseReference(spec);
-      return withClose(registrySource(ref, {
-        input,
-        cache,
-        ...partial,
-        auth: options.auth,
-        lookupAuth: (registry: string) => dockerConfigAuth(registry, options.env),
-        insecure: options.insecure,
-        retry: options.retry,
-        signal: options.signal,
-        onDownload: options.onDownload,
-      }), cleanup);
+      return withClose(
+        registrySource(ref, {
+          input,
+          cache,
+          ...partial,
+          auth: options.auth,
+          lookupAuth: (registry: string) => dockerConfigAuth(registry, options.env),
+          insecure: options.insecure,
+          retry: options.retry,
+          signal: options.signal,
+          onDownload: options.onDownload,
+        }),
+        cleanup,
+      );
     }
     if (scheme === 'docker-daemon') {
       const path = await exportFromDaemon(spec, await getTemp(), daemonEndpoint(options.env));
@@ -119,22 +125,39 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
         tree = await TarTree.open(plain, path);
       } catch (error) {
         if (!scheme && error instanceof DistrolensError && error.code === 'E_ARCHIVE_INVALID') {
-          throw fail('E_INPUT_UNRECOGNIZED', `${path} is neither an image archive nor a root filesystem tarball`,
-            'pass a docker save tar, an OCI layout, a rootfs directory or tarball, or a registry reference', error);
+          throw fail(
+            'E_INPUT_UNRECOGNIZED',
+            `${path} is neither an image archive nor a root filesystem tarball`,
+            'pass a docker save tar, an OCI layout, a rootfs directory or tarball, or a registry reference',
+            error,
+          );
         }
         throw error;
       }
     }
     const layout = (await tree.has('oci-layout')) && (await tree.has('index.json'));
     const saved = await tree.has('manifest.json');
-    const chosen: Scheme = scheme ?? (saved ? 'docker-archive' : layout ? (kind === 'dir' ? 'oci' : 'oci-archive') : 'rootfs');
+    const chosen: Scheme =
+      scheme ?? (saved ? 'docker-archive' : layout ? (kind === 'dir' ? 'oci' : 'oci-archive') : 'rootfs');
     switch (chosen) {
       case 'docker-archive':
-        if (!saved) throw fail('E_ARCHIVE_INVALID', `${path} is not a docker save archive (no manifest.json)`, layout ? `it is an OCI layout: use oci-archive:${path}` : 'pass the output of docker save');
+        if (!saved)
+          throw fail(
+            'E_ARCHIVE_INVALID',
+            `${path} is not a docker save archive (no manifest.json)`,
+            layout ? `it is an OCI layout: use oci-archive:${path}` : 'pass the output of docker save',
+          );
         return dockerArchiveSource(tree, { ...partial, input, ...(tag ? { tag } : {}), close: cleanup });
       case 'oci':
       case 'oci-archive':
-        return ociLayoutSource(tree, { ...partial, input, kind: kind === 'dir' ? 'oci-layout' : 'oci-archive', ...(tag ? { tag } : {}), ...(digest ? { digest } : {}), close: cleanup });
+        return ociLayoutSource(tree, {
+          ...partial,
+          input,
+          kind: kind === 'dir' ? 'oci-layout' : 'oci-archive',
+          ...(tag ? { tag } : {}),
+          ...(digest ? { digest } : {}),
+          close: cleanup,
+        });
       default:
         return rootfs();
     }
@@ -145,5 +168,11 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
 }
 
 function withClose(source: ImageSource, close: () => Promise<void>): ImageSource {
-  return { ...source, close: async () => { await source.close(); await close(); } };
+  return {
+    ...source,
+    close: async () => {
+      await source.close();
+      await close();
+    },
+  };
 }

@@ -24,7 +24,9 @@ test('chunksOf hands over the pushed chunks themselves, pauses past the run-ahea
 test('chunksOf passes errors on, and destroys the source when the reader stops early', async () => {
   const failing = new PassThrough();
   const reading = (async () => {
-    for await (const _ of chunksOf(failing)) { /* drain */ }
+    for await (const _ of chunksOf(failing)) {
+      /* drain */
+    }
   })();
   failing.destroy(new Error('cut'));
   await assert.rejects(reading, /cut/);

@@ -48,7 +48,9 @@ export class StreamReader implements ByteReader {
         break;
       }
       if (next.value.length === 0) continue;
-      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.length);
+      const chunk = Buffer.isBuffer(next.value)
+        ? next.value
+        : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.length);
       this.#chunks.push(chunk);
       this.#buffered += chunk.length;
     }
@@ -231,7 +233,10 @@ export class ChunkQueue {
   #failure: { error: unknown } | undefined;
   #wake: (() => void) | undefined;
 
-  constructor(private readonly flow: { pause(): unknown; resume(): unknown; isPaused(): boolean }, private readonly runAhead = 4 * 1024 * 1024) {}
+  constructor(
+    private readonly flow: { pause(): unknown; resume(): unknown; isPaused(): boolean },
+    private readonly runAhead = 4 * 1024 * 1024,
+  ) {}
 
   push(chunk: Uint8Array): void {
     this.#queue.push(chunk);

@@ -8,7 +8,8 @@ import { coalesce, inflate } from './compression.js';
 /** Text that compresses, with random runs that do not: several deflate blocks, output > one chunk. */
 const content = (seed: number, size: number): Buffer => {
   const parts: Buffer[] = [];
-  for (let at = 0; at < size; at += 64 * 1024) parts.push(at % (192 * 1024) === 0 ? randomBytes(64 * 1024) : Buffer.alloc(64 * 1024, `line ${seed} ${at}\n`));
+  for (let at = 0; at < size; at += 64 * 1024)
+    parts.push(at % (192 * 1024) === 0 ? randomBytes(64 * 1024) : Buffer.alloc(64 * 1024, `line ${seed} ${at}\n`));
   return Buffer.concat(parts).subarray(0, size);
 };
 
@@ -21,9 +22,15 @@ async function* pieces(bytes: Buffer, size: number, seen?: { bytes: number }): A
   }
 }
 
-async function gunzipped(bytes: Buffer, size: number, digestChecked: boolean, seen?: { bytes: number }): Promise<Buffer> {
+async function gunzipped(
+  bytes: Buffer,
+  size: number,
+  digestChecked: boolean,
+  seen?: { bytes: number },
+): Promise<Buffer> {
   const out: Uint8Array[] = [];
-  for await (const chunk of inflate(pieces(bytes, size, seen), 'gzip', 'blob', undefined, digestChecked)) out.push(chunk);
+  for await (const chunk of inflate(pieces(bytes, size, seen), 'gzip', 'blob', undefined, digestChecked))
+    out.push(chunk);
   return Buffer.concat(out);
 }
 
@@ -31,8 +38,12 @@ async function gunzipped(bytes: Buffer, size: number, digestChecked: boolean, se
 function withHeaderFields(member: Buffer): Buffer {
   const extra = Buffer.from([4, 0, 0x41, 0x70, 0, 0]); // XLEN 4: subfield "Ap", length 0
   return Buffer.concat([
-    Buffer.from([0x1f, 0x8b, 8, 0x02 | 0x04 | 0x08 | 0x10]), member.subarray(4, 10),
-    extra, Buffer.from('layer.tar\0'), Buffer.from('a comment\0'), Buffer.from([0xab, 0xcd]),
+    Buffer.from([0x1f, 0x8b, 8, 0x02 | 0x04 | 0x08 | 0x10]),
+    member.subarray(4, 10),
+    extra,
+    Buffer.from('layer.tar\0'),
+    Buffer.from('a comment\0'),
+    Buffer.from([0xab, 0xcd]),
     member.subarray(10),
   ]);
 }
@@ -47,8 +58,16 @@ test('gzip without the CRC gives what zlib gives: members, header fields, zero p
     ['an empty member', Buffer.concat([gzipSync(Buffer.alloc(0)), gzipSync(b)]), b],
     // Past 16 members the rest goes to zlib's gunzip (BGZF writes one member per 64 KiB).
     ['40 members', Buffer.concat(many.map((part) => gzipSync(part))), Buffer.concat(many)],
-    ['16 members, then padding', Buffer.concat([...Array.from({ length: 16 }, () => gzipSync(b)), Buffer.alloc(512)]), Buffer.concat(Array.from({ length: 16 }, () => b))],
-    ['exactly 16 members', Buffer.concat(Array.from({ length: 16 }, () => gzipSync(b))), Buffer.concat(Array.from({ length: 16 }, () => b))],
+    [
+      '16 members, then padding',
+      Buffer.concat([...Array.from({ length: 16 }, () => gzipSync(b)), Buffer.alloc(512)]),
+      Buffer.concat(Array.from({ length: 16 }, () => b)),
+    ],
+    [
+      'exactly 16 members',
+      Buffer.concat(Array.from({ length: 16 }, () => gzipSync(b))),
+      Buffer.concat(Array.from({ length: 16 }, () => b)),
+    ],
   ];
   for (const [name, gz, expected] of cases) {
     for (const size of [1000, 64 * 1024 + 1, gz.length]) {
@@ -60,12 +79,21 @@ test('gzip without the CRC gives what zlib gives: members, header fields, zero p
   }
   // Pieces smaller than a header or a trailer: every boundary falls inside one somewhere.
   const small = [content(6, 3000), content(7, 10), content(8, 5000)];
-  assert.ok((await gunzipped(Buffer.concat(small.map((s) => gzipSync(s))), 7, true)).equals(Buffer.concat(small)), 'small pieces');
+  assert.ok(
+    (await gunzipped(Buffer.concat(small.map((s) => gzipSync(s))), 7, true)).equals(Buffer.concat(small)),
+    'small pieces',
+  );
   const d = content(9, 20_000);
   assert.ok((await gunzipped(withHeaderFields(gzipSync(d)), 5, true)).equals(d), 'optional header fields are skipped');
   // A name of 3 MB (a hostile header): skipped a chunk at a time, not a byte at a time.
   const member = gzipSync(d);
-  const longName = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0x08]), member.subarray(4, 10), Buffer.alloc(3 * 1024 * 1024, 0x61), Buffer.from([0]), member.subarray(10)]);
+  const longName = Buffer.concat([
+    Buffer.from([0x1f, 0x8b, 8, 0x08]),
+    member.subarray(4, 10),
+    Buffer.alloc(3 * 1024 * 1024, 0x61),
+    Buffer.from([0]),
+    member.subarray(10),
+  ]);
   assert.ok((await gunzipped(longName, 64 * 1024, true)).equals(d), 'a long name is skipped');
 });
 
@@ -73,7 +101,11 @@ test('gzip without the CRC still refuses what is not gzip, truncations and a wro
   const a = content(4, 2 * 1024 * 1024);
   const gz = gzipSync(a);
   const refused = async (name: string, bytes: Buffer, pattern: RegExp) => {
-    await assert.rejects(gunzipped(bytes, 64 * 1024, true), (error) => isDistrolensError(error, 'E_ARCHIVE_INVALID') && pattern.test(error.message), name);
+    await assert.rejects(
+      gunzipped(bytes, 64 * 1024, true),
+      (error) => isDistrolensError(error, 'E_ARCHIVE_INVALID') && pattern.test(error.message),
+      name,
+    );
   };
   await refused('not gzip', Buffer.from('plain text, no gzip here'), /incorrect header check/);
   await refused('empty', Buffer.alloc(0), /unexpected end of file/);
@@ -83,7 +115,11 @@ test('gzip without the CRC still refuses what is not gzip, truncations and a wro
   wrongLength[wrongLength.length - 4]! ^= 1;
   await refused('wrong length in the trailer', wrongLength, /incorrect length check/);
   await refused('garbage after a member', Buffer.concat([gz, Buffer.from('garbage')]), /incorrect header check/);
-  await refused('name without its terminator', Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0x08]), gz.subarray(4, 10), Buffer.alloc(100_000, 0x61)]), /unexpected end of file/);
+  await refused(
+    'name without its terminator',
+    Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0x08]), gz.subarray(4, 10), Buffer.alloc(100_000, 0x61)]),
+    /unexpected end of file/,
+  );
   const reserved = Buffer.from(gz);
   reserved[3] = 0x80;
   await refused('reserved header flag', reserved, /unknown header flags/);
@@ -109,11 +145,18 @@ test('coalesce joins small network reads into large pieces and passes large ones
   const small = Array.from({ length: 40 }, (_, i) => Buffer.alloc(100, i));
   const large = Buffer.alloc(600, 0xee);
   const out: Uint8Array[] = [];
-  for await (const piece of coalesce((async function* () {
-    yield large; // half the size or more, nothing pending: passed on, not copied
-    yield* small;
-  })(), 1000)) out.push(piece);
+  for await (const piece of coalesce(
+    (async function* () {
+      yield large; // half the size or more, nothing pending: passed on, not copied
+      yield* small;
+    })(),
+    1000,
+  ))
+    out.push(piece);
   assert.equal(out[0], large);
-  assert.deepEqual(out.slice(1).map((piece) => piece.length), [1000, 1000, 1000, 1000]);
+  assert.deepEqual(
+    out.slice(1).map((piece) => piece.length),
+    [1000, 1000, 1000, 1000],
+  );
   assert.deepEqual(Buffer.concat(out), Buffer.concat([large, ...small]));
 });

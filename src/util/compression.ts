@@ -11,7 +11,15 @@ export type Compression = 'gzip' | 'zstd' | 'xz' | 'none';
 export function detectCompression(head: Uint8Array): Compression {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
-  if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) return 'xz';
+  if (
+    head[0] === 0xfd &&
+    head[1] === 0x37 &&
+    head[2] === 0x7a &&
+    head[3] === 0x58 &&
+    head[4] === 0x5a &&
+    head[5] === 0x00
+  )
+    return 'xz';
   return 'none';
 }
 
@@ -82,7 +90,8 @@ async function gzipHeader(input: StreamReader, what: string, first: boolean): Pr
   const header = await input.read(10);
   if (!first && (header.length === 0 || header[0] === 0)) return false;
   const corrupt = (detail: string) => errors.notArchive(what, `corrupt gzip data: ${detail}`);
-  if ((header.length > 0 && header[0] !== 0x1f) || (header.length > 1 && header[1] !== 0x8b)) throw corrupt('incorrect header check');
+  if ((header.length > 0 && header[0] !== 0x1f) || (header.length > 1 && header[1] !== 0x8b))
+    throw corrupt('incorrect header check');
   if (header.length < 10) throw corrupt('unexpected end of file');
   if (header[2] !== 8) throw corrupt('unknown compression method');
   const flags = header[3]!;
@@ -178,16 +187,19 @@ async function* gunzipUnchecked(source: AsyncIterable<Uint8Array>, what: string)
         const next = await input.chunk();
         if (!next || next[0] === 0) break; // the end, or zero padding
         input.unread(next);
-        yield* gunzip((async function* () {
-          for (let chunk = await input.chunk(); chunk; chunk = await input.chunk()) yield chunk;
-        })());
+        yield* gunzip(
+          (async function* () {
+            for (let chunk = await input.chunk(); chunk; chunk = await input.chunk()) yield chunk;
+          })(),
+        );
         return;
       }
       if (!(await gzipHeader(input, what, members === 0))) break;
       const size = yield* inflateMember(input);
       const trailer = await input.read(8);
       if (trailer.length < 8) throw errors.notArchive(what, 'corrupt gzip data: unexpected end of file');
-      if (trailer.readUInt32LE(4) !== size % 2 ** 32) throw errors.notArchive(what, 'corrupt gzip data: incorrect length check');
+      if (trailer.readUInt32LE(4) !== size % 2 ** 32)
+        throw errors.notArchive(what, 'corrupt gzip data: incorrect length check');
     }
     await input.drain();
   } finally {
@@ -238,8 +250,14 @@ export async function* inflate(
   }
   const input = new ByteCounter();
   const counted = input.count(source);
-  const output = compression === 'gzip' ? (digestChecked ? gunzipUnchecked(counted, what) : gunzip(counted))
-    : compression === 'zstd' ? unzstd(counted) : unxz(counted);
+  const output =
+    compression === 'gzip'
+      ? digestChecked
+        ? gunzipUnchecked(counted, what)
+        : gunzip(counted)
+      : compression === 'zstd'
+        ? unzstd(counted)
+        : unxz(counted);
   let produced = 0;
   try {
     for await (const chunk of output) {
@@ -286,7 +304,10 @@ export async function* coalesce(source: AsyncIterable<Uint8Array>, size = CHUNK)
 }
 
 /** Feeds every chunk into a hash as it passes. */
-export async function* hashing(source: AsyncIterable<Uint8Array>, hash: { update(data: Uint8Array): unknown }): AsyncGenerator<Uint8Array> {
+export async function* hashing(
+  source: AsyncIterable<Uint8Array>,
+  hash: { update(data: Uint8Array): unknown },
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
     hash.update(chunk);
     yield chunk;

@@ -3,7 +3,12 @@
  * failure no new item starts, `signal` (given to every call) aborts the ones in flight, and the
  * error is thrown only once they have all settled, so nothing keeps running behind the caller.
  */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number, signal: AbortSignal) => Promise<R>, parent?: AbortSignal): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number, signal: AbortSignal) => Promise<R>,
+  parent?: AbortSignal,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(parent?.reason);

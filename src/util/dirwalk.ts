@@ -6,7 +6,11 @@ import type { TarEntry, TarEntryType } from './tar.js';
  * Walks a root filesystem directory as if it were a layer tar: the same entry shape, sorted
  * names, hardlinks detected by inode, symlinks never followed (their targets are data).
  */
-export async function walkDirectory(root: string, visit: (entry: TarEntry) => void | Promise<void>, signal?: AbortSignal): Promise<{ entries: number; bytes: number }> {
+export async function walkDirectory(
+  root: string,
+  visit: (entry: TarEntry) => void | Promise<void>,
+  signal?: AbortSignal,
+): Promise<{ entries: number; bytes: number }> {
   const seen = new Map<string, string>();
   let entries = 0;
   let bytes = 0;
@@ -20,8 +24,19 @@ export async function walkDirectory(root: string, visit: (entry: TarEntry) => vo
       const path = relative ? `${relative}/${name}` : name;
       const full = join(root, path);
       const info = await lstat(full);
-      let type: TarEntryType = info.isFile() ? 'file' : info.isDirectory() ? 'dir' : info.isSymbolicLink() ? 'symlink'
-        : info.isCharacterDevice() ? 'char' : info.isBlockDevice() ? 'block' : info.isFIFO() ? 'fifo' : 'other';
+      let type: TarEntryType = info.isFile()
+        ? 'file'
+        : info.isDirectory()
+          ? 'dir'
+          : info.isSymbolicLink()
+            ? 'symlink'
+            : info.isCharacterDevice()
+              ? 'char'
+              : info.isBlockDevice()
+                ? 'block'
+                : info.isFIFO()
+                  ? 'fifo'
+                  : 'other';
       let linkname = type === 'symlink' ? await readlink(full) : '';
       if (type === 'file' && info.nlink > 1) {
         const key = `${info.dev}:${info.ino}`;

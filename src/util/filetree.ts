@@ -56,7 +56,12 @@ export class TarTree implements FileTree {
     const members = new Map<string, Member>();
     try {
       await walkTar(reader, { what: origin, maxEntries: 1_000_000 }, (entry) => {
-        members.set(memberPath(entry.name), { offset: entry.offset, size: entry.size, type: entry.type, linkname: entry.linkname });
+        members.set(memberPath(entry.name), {
+          offset: entry.offset,
+          size: entry.size,
+          type: entry.type,
+          linkname: entry.linkname,
+        });
       });
     } finally {
       await reader.close();
@@ -75,8 +80,14 @@ export class TarTree implements FileTree {
       const member = this.#members.get(name);
       if (!member || (member.type !== 'symlink' && member.type !== 'hardlink')) return member;
       // docker save links duplicate layers: "../<id>/layer.tar" (symlink) or a hardlink by name.
-      name = member.type === 'hardlink' ? memberPath(member.linkname)
-        : memberPath(member.linkname.startsWith('/') ? member.linkname : `${name.split('/').slice(0, -1).join('/')}/${member.linkname}`);
+      name =
+        member.type === 'hardlink'
+          ? memberPath(member.linkname)
+          : memberPath(
+              member.linkname.startsWith('/')
+                ? member.linkname
+                : `${name.split('/').slice(0, -1).join('/')}/${member.linkname}`,
+            );
     }
     throw errors.symlinkLoop(path);
   }
@@ -99,7 +110,11 @@ export class TarTree implements FileTree {
   async locate(path: string): Promise<{ path: string; offset: number; length: number }> {
     const member = this.#resolve(path);
     if (!member || member.type !== 'file') {
-      throw fail('E_ARCHIVE_INVALID', `${this.origin}: ${path} is missing from the archive`, 'the archive is incomplete; save the image again');
+      throw fail(
+        'E_ARCHIVE_INVALID',
+        `${this.origin}: ${path} is missing from the archive`,
+        'the archive is incomplete; save the image again',
+      );
     }
     return { path: this.#file, offset: member.offset, length: member.size };
   }
@@ -121,10 +136,15 @@ export class DirTree implements FileTree {
     try {
       real = await realpath(full);
     } catch {
-      throw fail('E_ARCHIVE_INVALID', `${this.origin}: ${path} is missing`, 'the layout is incomplete; copy the image again');
+      throw fail(
+        'E_ARCHIVE_INVALID',
+        `${this.origin}: ${path} is missing`,
+        'the layout is incomplete; copy the image again',
+      );
     }
     const root = await realpath(this.#root);
-    if (real !== root && !real.startsWith(root + sep)) throw errors.unsafePath(path, 'symlink leaves the layout directory');
+    if (real !== root && !real.startsWith(root + sep))
+      throw errors.unsafePath(path, 'symlink leaves the layout directory');
     return real;
   }
 

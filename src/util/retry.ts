@@ -23,7 +23,12 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 }
 
 /** Waits before try `attempt + 1`: the server's Retry-After when it sent one, else backoff with jitter. */
-export function backOff(policy: RetryPolicy, attempt: number, retryAfter: string | null | undefined, signal?: AbortSignal): Promise<void> {
+export function backOff(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfter: string | null | undefined,
+  signal?: AbortSignal,
+): Promise<void> {
   const backoff = policy.baseDelayMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
   return sleep(Math.min(policy.maxDelayMs, retryAfterMs(retryAfter ?? null) ?? backoff), signal);
 }

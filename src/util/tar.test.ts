@@ -8,7 +8,10 @@ import { walkTar, type TarEntry } from './tar.js';
 import { buildTar } from '../../test/fixtures/tar.js';
 import { rejectsWithCode, tempDir } from '../../test/helpers.js';
 
-async function entriesOf(reader: FileRangeReader | StreamReader, read = false): Promise<(Omit<TarEntry, 'read' | 'offset'> & { body?: string })[]> {
+async function entriesOf(
+  reader: FileRangeReader | StreamReader,
+  read = false,
+): Promise<(Omit<TarEntry, 'read' | 'offset'> & { body?: string })[]> {
   const out: (Omit<TarEntry, 'read' | 'offset'> & { body?: string })[] = [];
   try {
     await walkTar(reader, { what: 'test' }, async (entry) => {
@@ -22,9 +25,10 @@ async function entriesOf(reader: FileRangeReader | StreamReader, read = false): 
   return out;
 }
 
-const chunked = (data: Buffer, size: number) => (async function* () {
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
-})();
+const chunked = (data: Buffer, size: number) =>
+  (async function* () {
+    for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+  })();
 
 test('reads GNU tar and POSIX pax archives made by GNU tar: long names, links, modes, big ids', async () => {
   const dir = await tempDir();
@@ -39,7 +43,18 @@ test('reads GNU tar and POSIX pax archives made by GNU tar: long names, links, m
     await symlink(`/${'t'.repeat(150)}`, join(root, 'longlink'));
     for (const format of ['gnu', 'posix']) {
       const archive = join(dir.path, `${format}.tar`);
-      const made = spawnSync('tar', ['--format', format, '--sort=name', '--owner=someone:3000000', '--group=grp:7', '-C', root, '-cf', archive, '.']);
+      const made = spawnSync('tar', [
+        '--format',
+        format,
+        '--sort=name',
+        '--owner=someone:3000000',
+        '--group=grp:7',
+        '-C',
+        root,
+        '-cf',
+        archive,
+        '.',
+      ]);
       assert.equal(made.status, 0, made.stderr.toString());
       const entries = await entriesOf(new FileRangeReader(archive), true);
       const names = entries.map((e) => e.name.replace(/^\.\//, ''));
@@ -89,7 +104,10 @@ test('stream and seekable readers agree, whatever the chunk size', async () => {
 });
 
 test('refuses what is not a tar, and truncated archives', async () => {
-  await rejectsWithCode(entriesOf(new StreamReader(chunked(Buffer.from('{"not":"a tar"}'.padEnd(600, ' ')), 100))), 'E_ARCHIVE_INVALID');
+  await rejectsWithCode(
+    entriesOf(new StreamReader(chunked(Buffer.from('{"not":"a tar"}'.padEnd(600, ' ')), 100))),
+    'E_ARCHIVE_INVALID',
+  );
   const tar = buildTar([{ path: 'f', content: Buffer.alloc(5000, 1) }]);
   await rejectsWithCode(entriesOf(new StreamReader(chunked(tar.subarray(0, 2048), 512)), true), 'E_ARCHIVE_INVALID');
   const corrupt = Buffer.from(tar);
@@ -100,13 +118,19 @@ test('refuses what is not a tar, and truncated archives', async () => {
 test('refuses absurd entry counts', async () => {
   const tar = buildTar(Array.from({ length: 20 }, (_, i) => ({ path: `f${i}`, content: '' })));
   const reader = new StreamReader(chunked(tar, 4096));
-  await rejectsWithCode((async () => {
-    await walkTar(reader, { what: 'test', maxEntries: 10 }, () => {});
-  })(), 'E_ARCHIVE_INVALID');
+  await rejectsWithCode(
+    (async () => {
+      await walkTar(reader, { what: 'test', maxEntries: 10 }, () => {});
+    })(),
+    'E_ARCHIVE_INVALID',
+  );
 });
 
-test('an entry\'s body is read once, during its visit; bodies read in pieces across chunks', async () => {
-  const tar = buildTar([{ path: 'a', content: 'x'.repeat(3000) }, { path: 'b', content: 'second' }]);
+test("an entry's body is read once, during its visit; bodies read in pieces across chunks", async () => {
+  const tar = buildTar([
+    { path: 'a', content: 'x'.repeat(3000) },
+    { path: 'b', content: 'second' },
+  ]);
   const kept: TarEntry[] = [];
   const bodies: string[] = [];
   await walkTar(new StreamReader(chunked(tar, 700)), { what: 'test' }, async (entry) => {

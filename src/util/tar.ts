@@ -43,7 +43,15 @@ const BLOCK = 512;
 const YIELD_EVERY = 256 * 1024;
 
 const TYPES: Record<string, TarEntryType> = {
-  '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo',
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'char',
+  '4': 'block',
+  '5': 'dir',
+  '6': 'fifo',
 };
 
 function text(block: Buffer, start: number, length: number): string {
@@ -103,13 +111,16 @@ function parsePax(data: Buffer, what: string): ReadonlyMap<string, string> {
   while (at < data.length) {
     let length = 0;
     let i = at;
-    for (; i < data.length && data[i]! >= 0x30 && data[i]! <= 0x39 && i - at < 8; i++) length = length * 10 + data[i]! - 0x30;
+    for (; i < data.length && data[i]! >= 0x30 && data[i]! <= 0x39 && i - at < 8; i++)
+      length = length * 10 + data[i]! - 0x30;
     const end = at + length;
-    if (i === at || data[i] !== 0x20 || end > data.length || end <= i + 1) throw errors.notArchive(what, 'malformed pax header');
+    if (i === at || data[i] !== 0x20 || end > data.length || end <= i + 1)
+      throw errors.notArchive(what, 'malformed pax header');
     if (PAX_FIRST_BYTES.has(data[i + 1]!)) {
       const eq = data.indexOf(0x3d, i + 1);
       const key = eq > i + 1 && eq < end ? data.toString('latin1', i + 1, eq) : '';
-      if (PAX_KEYS.has(key) || key.startsWith(XATTR)) (records ??= new Map()).set(key, data.toString('utf8', eq + 1, end - 1));
+      if (PAX_KEYS.has(key) || key.startsWith(XATTR))
+        (records ??= new Map()).set(key, data.toString('utf8', eq + 1, end - 1));
     }
     at = end;
   }
@@ -122,7 +133,11 @@ function isZero(block: Buffer): boolean {
 }
 
 /** Walks the entries of a tar archive and returns their count. The reader is not closed. */
-export async function walkTar(reader: ByteReader, options: TarOptions, visit: (entry: TarEntry) => void | Promise<void>): Promise<number> {
+export async function walkTar(
+  reader: ByteReader,
+  options: TarOptions,
+  visit: (entry: TarEntry) => void | Promise<void>,
+): Promise<number> {
   const walk = new TarWalk(reader, options, visit);
   for (let wait = walk.step(); wait; wait = walk.step()) await wait;
   return walk.count;
@@ -207,7 +222,11 @@ class TarWalk {
       return this.#readMeta(headerSize).then((data) => this.#meta(flag, data));
     }
     if (++this.count > this.#maxEntries) {
-      throw fail('E_ARCHIVE_INVALID', `${what}: more than ${this.#maxEntries} entries`, 'this is not a real image layer');
+      throw fail(
+        'E_ARCHIVE_INVALID',
+        `${what}: more than ${this.#maxEntries} entries`,
+        'this is not a real image layer',
+      );
     }
     const entry = this.#entry(block, flag, headerSize);
     this.#pax = NO_RECORDS;
@@ -263,7 +282,8 @@ class TarWalk {
   }
 
   async #readBody(entry: TarEntry, maxBytes = this.#bodySize): Promise<Buffer> {
-    if (!entry || entry !== this.#current) throw fail('E_INTERNAL', `${this.#what}: body of ${entry?.name ?? 'an entry'} read after moving on`);
+    if (!entry || entry !== this.#current)
+      throw fail('E_INTERNAL', `${this.#what}: body of ${entry?.name ?? 'an entry'} read after moving on`);
     if (this.#consumed > 0) throw fail('E_INTERNAL', `${this.#what}: body of ${entry.name} read twice`);
     const want = Math.min(maxBytes, this.#bodySize);
     const data = this.#reader.tryRead(want) ?? (await this.#reader.read(want));

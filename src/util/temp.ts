@@ -40,7 +40,11 @@ export async function fileHead(path: string, bytes = 512): Promise<Buffer> {
  * Returns a path to an uncompressed copy of a possibly compressed file: the file itself when it is
  * not compressed, else a decompressed copy in `temp` (so that members can be seeked to).
  */
-export async function uncompressedFile(path: string, temp: () => Promise<TempDir>, limits?: InflateLimits): Promise<string> {
+export async function uncompressedFile(
+  path: string,
+  temp: () => Promise<TempDir>,
+  limits?: InflateLimits,
+): Promise<string> {
   const compression = detectCompression(await fileHead(path, 8));
   if (compression === 'none') return path;
   const out = join((await temp()).path, 'archive.tar');

@@ -31,7 +31,10 @@ const ZIP64_EXTRA = 0x0001;
 export const MAX_MEMBER_BYTES = 64 * 1024 * 1024;
 export const MAX_MEMBERS = 2_000_000;
 
-const bufferAccess = (data: Buffer): RandomAccess => ({ size: data.length, read: (at, length) => data.subarray(at, at + length) });
+const bufferAccess = (data: Buffer): RandomAccess => ({
+  size: data.length,
+  read: (at, length) => data.subarray(at, at + length),
+});
 
 /** Sizes and offset from a zip64 extra field, for the fields the central record left at 0xffffffff. */
 function zip64(extra: Buffer, fields: { size: number; compressed: number; local: number }): typeof fields {
@@ -87,9 +90,14 @@ function members(access: RandomAccess, verify: boolean): ZipMember[] | undefined
     const extraLength = central.readUInt16LE(at + 30);
     const commentLength = central.readUInt16LE(at + 32);
     const name = central.toString('utf8', at + 46, at + 46 + nameLength);
-    const { size, compressed, local } = zip64(central.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength), {
-      compressed: central.readUInt32LE(at + 20), size: central.readUInt32LE(at + 24), local: central.readUInt32LE(at + 42),
-    });
+    const { size, compressed, local } = zip64(
+      central.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength),
+      {
+        compressed: central.readUInt32LE(at + 20),
+        size: central.readUInt32LE(at + 24),
+        local: central.readUInt32LE(at + 42),
+      },
+    );
     at += 46 + nameLength + extraLength + commentLength;
     out.push({
       name,

@@ -75,9 +75,15 @@ export class DbBuilder {
     this.db.pragma('synchronous = OFF');
     this.db.exec(SCHEMA);
     this.insertAdvisory = this.db.prepare('INSERT INTO advisories(id, source, record) VALUES (?, ?, ?)');
-    this.insertAffected = this.db.prepare('INSERT INTO affected_rows(ecosystem, name, advisory, entry) VALUES (?, ?, ?, ?)');
-    this.insertRating = this.db.prepare('INSERT INTO ratings(id, rank, rating) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET rank = excluded.rank, rating = excluded.rating WHERE excluded.rank > ratings.rank');
-    this.insertSource = this.db.prepare('INSERT OR REPLACE INTO sources(name, location, kind, records, bytes, sha256, status) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.insertAffected = this.db.prepare(
+      'INSERT INTO affected_rows(ecosystem, name, advisory, entry) VALUES (?, ?, ?, ?)',
+    );
+    this.insertRating = this.db.prepare(
+      'INSERT INTO ratings(id, rank, rating) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET rank = excluded.rank, rating = excluded.rating WHERE excluded.rank > ratings.rank',
+    );
+    this.insertSource = this.db.prepare(
+      'INSERT OR REPLACE INTO sources(name, location, kind, records, bytes, sha256, status) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     this.db.exec('BEGIN');
   }
 
@@ -86,7 +92,8 @@ export class DbBuilder {
     if (record.withdrawn || !record.affected?.length) return;
     const { affected, ...rest } = record;
     const rowid = this.insertAdvisory.run(record.id, source, JSON.stringify(rest)).lastInsertRowid;
-    for (const entry of affected) this.insertAffected.run(entry.package.ecosystem, entry.package.name, rowid, JSON.stringify(entry));
+    for (const entry of affected)
+      this.insertAffected.run(entry.package.ecosystem, entry.package.name, rowid, JSON.stringify(entry));
     const rating = ratingOfRecord(record);
     if (rating.severity !== 'unknown') {
       const text = JSON.stringify(rating);
@@ -97,7 +104,15 @@ export class DbBuilder {
 
   addSource(status: SourceStatus): void {
     if (status.status === 'ok') this.sources++;
-    this.insertSource.run(status.name, status.location, status.kind ?? null, status.records, status.bytes ?? null, status.sha256 ?? null, status.status);
+    this.insertSource.run(
+      status.name,
+      status.location,
+      status.kind ?? null,
+      status.records,
+      status.bytes ?? null,
+      status.sha256 ?? null,
+      status.status,
+    );
   }
 
   finish(builtAt: Date): void {
@@ -138,10 +153,13 @@ export class VulnDb implements VulnSource {
     try {
       this.db = openSqlite(path, { readonly: true, fileMustExist: true });
       const version = this.meta('schemaVersion');
-      if (Number(version) !== DB_SCHEMA_VERSION) throw invalid(path, `schema version ${version ?? 'missing'}, this distrolens reads ${DB_SCHEMA_VERSION}`);
+      if (Number(version) !== DB_SCHEMA_VERSION)
+        throw invalid(path, `schema version ${version ?? 'missing'}, this distrolens reads ${DB_SCHEMA_VERSION}`);
       this.builtAt = new Date(this.meta('builtAt') ?? 0);
       this.byPackage = this.db.prepare('SELECT entries FROM affected WHERE ecosystem = ? AND name = ?');
-      this.byRowids = this.db.prepare('SELECT rowid, source, record FROM advisories WHERE rowid IN (SELECT value FROM json_each(?))');
+      this.byRowids = this.db.prepare(
+        'SELECT rowid, source, record FROM advisories WHERE rowid IN (SELECT value FROM json_each(?))',
+      );
       this.byIds = this.db.prepare('SELECT id, rating FROM ratings WHERE id IN (SELECT value FROM json_each(?))');
     } catch (error) {
       if (isDistrolensError(error)) throw error;
@@ -168,7 +186,8 @@ export class VulnDb implements VulnSource {
     if (this.parsed.size > MAX_CACHED_RECORDS) this.parsed.clear();
     const missing = [...new Set(refs.filter((ref) => !this.parsed.has(ref)))];
     if (missing.length) {
-      for (const r of this.byRowids.all(JSON.stringify(missing))) this.parsed.set(r.rowid, { record: JSON.parse(r.record) as OsvRecord, source: r.source });
+      for (const r of this.byRowids.all(JSON.stringify(missing)))
+        this.parsed.set(r.rowid, { record: JSON.parse(r.record) as OsvRecord, source: r.source });
     }
     return new Map(refs.map((ref) => [ref, this.parsed.get(ref)!]));
   }
@@ -185,12 +204,17 @@ export class VulnDb implements VulnSource {
       builtAt: this.builtAt.toISOString(),
       advisories: count('SELECT count(*) AS n FROM advisories'),
       packages: count('SELECT count(*) AS n FROM affected'),
-      ecosystems: this.db.prepare('SELECT ecosystem, advisories FROM ecosystems ORDER BY ecosystem').all() as { ecosystem: string; advisories: number }[],
-      sources: (this.db.prepare('SELECT name, location, kind, records, bytes, sha256, status FROM sources ORDER BY name').all() as Record<string, unknown>[])
-        .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as SourceStatus),
+      ecosystems: this.db.prepare('SELECT ecosystem, advisories FROM ecosystems ORDER BY ecosystem').all() as {
+        ecosystem: string;
+        advisories: number;
+      }[],
+      sources: (
+        this.db
+          .prepare('SELECT name, location, kind, records, bytes, sha256, status FROM sources ORDER BY name')
+          .all() as Record<string, unknown>[]
+      ).map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as SourceStatus),
     };
   }
-
 
   close(): void {
     this.db.close();

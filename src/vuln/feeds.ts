@@ -19,8 +19,21 @@ export interface FeedSource {
 /** OSV's per-ecosystem exports: https://google.github.io/osv.dev/data/#data-dumps */
 export const OSV_EXPORT_BASE = 'https://osv-vulnerabilities.storage.googleapis.com';
 export const OSV_ECOSYSTEMS = [
-  'Debian', 'Ubuntu', 'Alpine', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux',
-  'npm', 'PyPI', 'Go', 'Maven', 'crates.io', 'RubyGems', 'NuGet',
+  'Debian',
+  'Ubuntu',
+  'Alpine',
+  'Wolfi',
+  'Chainguard',
+  'Red Hat',
+  'Rocky Linux',
+  'AlmaLinux',
+  'npm',
+  'PyPI',
+  'Go',
+  'Maven',
+  'crates.io',
+  'RubyGems',
+  'NuGet',
 ] as const;
 /** Alpine's secfixes, per release and repository: https://secdb.alpinelinux.org/ */
 export const ALPINE_SECDB_BASE = 'https://secdb.alpinelinux.org';
@@ -29,8 +42,16 @@ export const WOLFI_SECURITY_URL = 'https://packages.wolfi.dev/os/security.json';
 export const CHAINGUARD_SECURITY_URL = 'https://packages.cgr.dev/chainguard/security.json';
 
 export const DEFAULT_SOURCES: readonly FeedSource[] = [
-  ...OSV_ECOSYSTEMS.map((e) => ({ name: `osv/${e}/all.zip`, url: `${OSV_EXPORT_BASE}/${encodeURIComponent(e)}/all.zip` })),
-  ...ALPINE_SECDB_RELEASES.flatMap((r) => ['main', 'community'].map((repo) => ({ name: `alpine-secdb/${r}/${repo}.json`, url: `${ALPINE_SECDB_BASE}/${r}/${repo}.json` }))),
+  ...OSV_ECOSYSTEMS.map((e) => ({
+    name: `osv/${e}/all.zip`,
+    url: `${OSV_EXPORT_BASE}/${encodeURIComponent(e)}/all.zip`,
+  })),
+  ...ALPINE_SECDB_RELEASES.flatMap((r) =>
+    ['main', 'community'].map((repo) => ({
+      name: `alpine-secdb/${r}/${repo}.json`,
+      url: `${ALPINE_SECDB_BASE}/${r}/${repo}.json`,
+    })),
+  ),
   { name: 'wolfi/security.json', url: WOLFI_SECURITY_URL },
   { name: 'chainguard/security.json', url: CHAINGUARD_SECURITY_URL },
 ];
@@ -58,14 +79,20 @@ export function normalizeName(ecosystem: string, name: string): string {
 /** What a stored record keeps: enough to match, rate and explain, not the prose of `details`. */
 export function compactRecord(raw: Record<string, unknown>): OsvRecord | undefined {
   if (typeof raw.id !== 'string' || !Array.isArray(raw.affected)) return undefined;
-  const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : undefined);
+  const strings = (v: unknown): string[] | undefined =>
+    Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : undefined;
   const affected: OsvAffected[] = [];
-  for (const a of raw.affected as { package?: { ecosystem?: unknown; name?: unknown }; ranges?: unknown; versions?: unknown }[]) {
+  for (const a of raw.affected as {
+    package?: { ecosystem?: unknown; name?: unknown };
+    ranges?: unknown;
+    versions?: unknown;
+  }[]) {
     if (typeof a?.package?.ecosystem !== 'string' || typeof a.package.name !== 'string') continue;
     const ecosystem = normalizeEcosystem(a.package.ecosystem);
     const ranges = Array.isArray(a.ranges)
-      ? (a.ranges as { type?: unknown; events?: unknown }[]).filter((r) => typeof r?.type === 'string' && Array.isArray(r.events))
-        .map((r) => ({ type: r.type as string, events: r.events as OsvEvent[] }))
+      ? (a.ranges as { type?: unknown; events?: unknown }[])
+          .filter((r) => typeof r?.type === 'string' && Array.isArray(r.events))
+          .map((r) => ({ type: r.type as string, events: r.events as OsvEvent[] }))
       : undefined;
     const versions = strings(a.versions);
     affected.push({
@@ -75,7 +102,9 @@ export function compactRecord(raw: Record<string, unknown>): OsvRecord | undefin
     });
   }
   const severity = Array.isArray(raw.severity)
-    ? (raw.severity as { type?: unknown; score?: unknown }[]).filter((s) => typeof s?.type === 'string' && typeof s.score === 'string') as { type: string; score: string }[]
+    ? ((raw.severity as { type?: unknown; score?: unknown }[]).filter(
+        (s) => typeof s?.type === 'string' && typeof s.score === 'string',
+      ) as { type: string; score: string }[])
     : undefined;
   const rated = (raw.database_specific as { severity?: unknown } | undefined)?.severity;
   const aliases = strings(raw.aliases);
@@ -93,7 +122,8 @@ export function compactRecord(raw: Record<string, unknown>): OsvRecord | undefin
   };
 }
 
-const isSecdb = (doc: Record<string, unknown>): boolean => Array.isArray(doc.packages) && ('distroversion' in doc || 'apkurl' in doc || 'urlprefix' in doc);
+const isSecdb = (doc: Record<string, unknown>): boolean =>
+  Array.isArray(doc.packages) && ('distroversion' in doc || 'apkurl' in doc || 'urlprefix' in doc);
 
 /** Records from one parsed JSON/YAML document: an OSV record, a list of them, or a secfixes database. */
 function recordsOfDocument(doc: unknown): OsvRecord[] {
@@ -127,7 +157,10 @@ export function readFeedFile(path: string, each: (record: OsvRecord) => void): F
   const trimmed = text.trimStart();
   const doc: unknown = trimmed.startsWith('{') || trimmed.startsWith('[') ? JSON.parse(text) : loadYaml().parse(text);
   const records = recordsOfDocument(doc);
-  const kind: FeedKind = doc && typeof doc === 'object' && !Array.isArray(doc) && isSecdb(doc as Record<string, unknown>) ? 'secdb' : 'osv-json';
+  const kind: FeedKind =
+    doc && typeof doc === 'object' && !Array.isArray(doc) && isSecdb(doc as Record<string, unknown>)
+      ? 'secdb'
+      : 'osv-json';
   if (!records.length && kind !== 'secdb') return undefined;
   for (const record of records) each(record);
   return kind;

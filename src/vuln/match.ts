@@ -75,25 +75,36 @@ export function ecosystemOf(p: Package, os: OsContext): { ecosystem: string; nam
     }
     case 'deb':
       // Debian's and Ubuntu's advisories name source packages (glibc, not libc6).
-      if (os.id === 'ubuntu') return os.versionId ? { ecosystem: `Ubuntu:${os.versionId}`, name: p.source ?? p.name } : undefined;
+      if (os.id === 'ubuntu')
+        return os.versionId ? { ecosystem: `Ubuntu:${os.versionId}`, name: p.source ?? p.name } : undefined;
       return major ? { ecosystem: `Debian:${major}`, name: p.source ?? p.name } : undefined;
     case 'rpm': {
-      const family = ({ rhel: 'Red Hat', rocky: 'Rocky Linux', almalinux: 'AlmaLinux' } as Record<string, string>)[os.id];
+      const family = ({ rhel: 'Red Hat', rocky: 'Rocky Linux', almalinux: 'AlmaLinux' } as Record<string, string>)[
+        os.id
+      ];
       return family && major ? { ecosystem: `${family}:${major}`, name: p.name } : undefined;
     }
-    case 'npm': return { ecosystem: 'npm', name: p.name };
-    case 'pypi': return { ecosystem: 'PyPI', name: normalizeName('PyPI', p.name) };
-    case 'golang': return { ecosystem: 'Go', name: p.name };
-    case 'maven': return { ecosystem: 'Maven', name: p.name };
-    case 'cargo': return { ecosystem: 'crates.io', name: p.name };
-    case 'gem': return { ecosystem: 'RubyGems', name: p.name };
-    case 'nuget': return { ecosystem: 'NuGet', name: p.name };
-    default: return undefined;
+    case 'npm':
+      return { ecosystem: 'npm', name: p.name };
+    case 'pypi':
+      return { ecosystem: 'PyPI', name: normalizeName('PyPI', p.name) };
+    case 'golang':
+      return { ecosystem: 'Go', name: p.name };
+    case 'maven':
+      return { ecosystem: 'Maven', name: p.name };
+    case 'cargo':
+      return { ecosystem: 'crates.io', name: p.name };
+    case 'gem':
+      return { ecosystem: 'RubyGems', name: p.name };
+    case 'nuget':
+      return { ecosystem: 'NuGet', name: p.name };
+    default:
+      return undefined;
   }
 }
 
 /** The version advisories compare: Debian ranges are in source versions (a binNMU adds +bN). */
-const comparedVersion = (p: Package): string => (p.type === 'deb' ? p.sourceVersion ?? p.version : p.version);
+const comparedVersion = (p: Package): string => (p.type === 'deb' ? (p.sourceVersion ?? p.version) : p.version);
 
 /** Ratings by record: a record matching several packages is rated once. */
 const ratings = new WeakMap<OsvRecord, Rating>();
@@ -106,24 +117,36 @@ export function ratingOfRecord(record: OsvRecord): Rating {
 
 function rate(record: OsvRecord): Rating {
   // The newest CVSS version the record carries: v4 over v3 when both are there.
-  const rated = (record.severity ?? []).filter((s) => s.type === 'CVSS_V4' || s.type === 'CVSS_V3').map((s) => cvssOf(s.score))
-    .filter((c): c is Cvss => c !== undefined).sort((a, b) => (a.version < b.version ? 1 : -1))[0];
+  const rated = (record.severity ?? [])
+    .filter((s) => s.type === 'CVSS_V4' || s.type === 'CVSS_V3')
+    .map((s) => cvssOf(s.score))
+    .filter((c): c is Cvss => c !== undefined)
+    .sort((a, b) => (a.version < b.version ? 1 : -1))[0];
   if (rated) return { severity: ratingOf(rated.score), cvss: rated };
   // The feed's own word: GHSA's database_specific.severity, Ubuntu's priority as a severity entry.
-  const word = (record.database_specific?.severity ?? record.severity?.find((s) => s.type === 'Ubuntu')?.score)?.toLowerCase();
-  return { severity: word ? FEED_WORDS[word] ?? 'unknown' : 'unknown' };
+  const word = (
+    record.database_specific?.severity ?? record.severity?.find((s) => s.type === 'Ubuntu')?.score
+  )?.toLowerCase();
+  return { severity: word ? (FEED_WORDS[word] ?? 'unknown') : 'unknown' };
 }
 
 /** Feeds' own severity words, as the report's severities. */
 const FEED_WORDS: Readonly<Record<string, Severity>> = {
-  critical: 'critical', high: 'high', important: 'high', moderate: 'medium', medium: 'medium', low: 'low', negligible: 'low',
+  critical: 'critical',
+  high: 'high',
+  important: 'high',
+  moderate: 'medium',
+  medium: 'medium',
+  low: 'low',
+  negligible: 'low',
 };
 
 /** Every name a record goes by: its id, aliases and upstream ids. */
 export const idsOf = (r: OsvRecord): string[] => [r.id, ...(r.aliases ?? []), ...(r.upstream ?? [])];
 
 /** The id a vulnerability is known by across feeds: its CVE when it has one. */
-const canonicalId = (r: OsvRecord): string => (r.id.startsWith('CVE-') ? r.id : idsOf(r).find((a) => a.startsWith('CVE-')) ?? r.id);
+const canonicalId = (r: OsvRecord): string =>
+  r.id.startsWith('CVE-') ? r.id : (idsOf(r).find((a) => a.startsWith('CVE-')) ?? r.id);
 
 /** The more specific of two ratings: a CVSS vector over a feed's word, any word over unknown. */
 function best(a: Rating | undefined, b: Rating): Rating {
@@ -148,7 +171,12 @@ export interface MatchResult {
  * several records (a DSA and the CVE itself) is one vulnerability per package, aliases merged,
  * the most specific rating kept (a CVSS vector over a feed's word, a record's own over a borrowed one).
  */
-export function matchPackages(packages: readonly Package[], os: OsContext, source: VulnSource, options: MatchOptions = {}): MatchResult {
+export function matchPackages(
+  packages: readonly Package[],
+  os: OsContext,
+  source: VulnSource,
+  options: MatchOptions = {},
+): MatchResult {
   const found = new Map<string, Vulnerability>();
   let skippedGit = 0;
   for (const p of packages) {
@@ -156,9 +184,13 @@ export function matchPackages(packages: readonly Package[], os: OsContext, sourc
     if (!eco) continue;
     const version = comparedVersion(p);
     // Versions first, records after: only the records of entries that matter are read.
-    const judged = source.lookup(eco.ecosystem, eco.name).map((candidate) => ({ candidate, result: isAffected(candidate.entry, version) }))
+    const judged = source
+      .lookup(eco.ecosystem, eco.name)
+      .map((candidate) => ({ candidate, result: isAffected(candidate.entry, version) }))
       .filter(({ result }) => result.affected || result.skippedGit);
-    const records = judged.length ? source.records(judged.map(({ candidate }) => candidate.ref)) : new Map<number, SourcedRecord>();
+    const records = judged.length
+      ? source.records(judged.map(({ candidate }) => candidate.ref))
+      : new Map<number, SourcedRecord>();
     for (const { candidate, result } of judged) {
       const { record, source: feed } = records.get(candidate.ref)!;
       if (record.withdrawn) continue;
@@ -172,12 +204,15 @@ export function matchPackages(packages: readonly Package[], os: OsContext, sourc
       const fixedVersion = known?.fixedVersion ?? result.fixed;
       const summary = known?.summary ?? record.summary;
       found.set(key, {
-        id, aliases, package: { type: p.type, name: p.name, version: p.version },
+        id,
+        aliases,
+        package: { type: p.type, name: p.name, version: p.version },
         ...(fixedVersion ? { fixedVersion } : {}),
         severity: rating.severity,
         ...(rating.cvss ? { cvss: rating.cvss } : {}),
         ...(summary ? { summary } : {}),
-        source: known && known.source !== feed ? [...new Set([...known.source.split(','), feed])].sort().join(',') : feed,
+        source:
+          known && known.source !== feed ? [...new Set([...known.source.split(','), feed])].sort().join(',') : feed,
       });
     }
   }
@@ -190,6 +225,16 @@ export function matchPackages(packages: readonly Package[], os: OsContext, sourc
       return rating ? { ...v, severity: rating.severity, ...(rating.cvss ? { cvss: rating.cvss } : {}) } : v;
     })
     .filter((v) => !options.ignoreUnfixed || v.fixedVersion !== undefined)
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.package.name < b.package.name ? -1 : a.package.name > b.package.name ? 1 : 0));
+    .sort((a, b) =>
+      a.id < b.id
+        ? -1
+        : a.id > b.id
+          ? 1
+          : a.package.name < b.package.name
+            ? -1
+            : a.package.name > b.package.name
+              ? 1
+              : 0,
+    );
   return { vulnerabilities, skippedGit };
 }

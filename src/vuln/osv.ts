@@ -61,8 +61,12 @@ export function isAffected(entry: OsvAffected, version: string): AffectedResult 
   const cmp = comparatorFor(entry.package.ecosystem);
   if (entry.versions?.includes(version)) {
     // Listed explicitly; the ranges may still say which version fixed it.
-    const fixed = (entry.ranges ?? []).filter((r) => r.type !== 'GIT').flatMap((r) => r.events)
-      .map((e) => e.fixed).filter((f): f is string => f !== undefined && cmp(version, f) < 0).sort(cmp)[0];
+    const fixed = (entry.ranges ?? [])
+      .filter((r) => r.type !== 'GIT')
+      .flatMap((r) => r.events)
+      .map((e) => e.fixed)
+      .filter((f): f is string => f !== undefined && cmp(version, f) < 0)
+      .sort(cmp)[0];
     return { affected: true, ...(fixed ? { fixed } : {}) };
   }
   let skippedGit = false;

@@ -11,7 +11,9 @@ import type { OsvAffected, OsvRecord } from './osv.js';
 interface Secdb {
   readonly distroversion?: unknown;
   readonly urlprefix?: unknown;
-  readonly packages?: readonly { readonly pkg?: { readonly name?: string; readonly secfixes?: Record<string, unknown> } }[];
+  readonly packages?: readonly {
+    readonly pkg?: { readonly name?: string; readonly secfixes?: Record<string, unknown> };
+  }[];
 }
 
 /** The OSV ecosystem a secfixes database describes. */
@@ -33,11 +35,17 @@ export function secdbToOsv(input: string | Secdb): OsvRecord[] {
       if (version === '0' || !Array.isArray(ids)) continue;
       for (const raw of ids) {
         // Entries are "CVE-2019-14697", sometimes with a typo'd space or a trailing note.
-        const id = String(raw).trim().replace(/^CVE\s+/, 'CVE-').split(/\s+/)[0]!;
+        const id = String(raw)
+          .trim()
+          .replace(/^CVE\s+/, 'CVE-')
+          .split(/\s+/)[0]!;
         if (!/^[A-Z]+-\d{4}-\d+$/.test(id) && !/^GHSA(-[0-9a-z]{4}){3}$/.test(id)) continue;
         let affected = byId.get(id);
         if (!affected) byId.set(id, (affected = []));
-        affected.push({ package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: version }] }] });
+        affected.push({
+          package: { ecosystem, name },
+          ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: version }] }],
+        });
       }
     }
   }

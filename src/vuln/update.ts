@@ -42,7 +42,7 @@ async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...await filesUnder(path));
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
     else if (entry.isFile() && FEED_FILE.test(entry.name)) out.push(path);
   }
   return out.sort();
@@ -51,7 +51,12 @@ async function filesUnder(dir: string): Promise<string[]> {
 /** What `--source` names, as a list of feeds. */
 async function itemsOf(source: string | undefined, offline: boolean): Promise<Item[]> {
   const remote = (list: readonly FeedSource[]): Item[] => {
-    if (offline) throw fail('E_OFFLINE', 'db update needs the network for its sources, and --offline forbids it', 'pass --source DIR or FILE with a local mirror, or drop --offline');
+    if (offline)
+      throw fail(
+        'E_OFFLINE',
+        'db update needs the network for its sources, and --offline forbids it',
+        'pass --source DIR or FILE with a local mirror, or drop --offline',
+      );
     return list.map((s) => ({ name: s.name, url: s.url }));
   };
   if (source === undefined) return remote(DEFAULT_SOURCES);
@@ -59,18 +64,38 @@ async function itemsOf(source: string | undefined, offline: boolean): Promise<It
     const base = source.replace(/\/+$/, '');
     // One feed file by URL, or a mirror that serves the default sources under their names.
     if (FEED_FILE.test(new URL(base).pathname)) return remote([{ name: basename(new URL(base).pathname), url: base }]);
-    return remote(DEFAULT_SOURCES.map((s) => ({ name: s.name, url: `${base}/${s.name.split('/').map(encodeURIComponent).join('/')}` })));
+    return remote(
+      DEFAULT_SOURCES.map((s) => ({
+        name: s.name,
+        url: `${base}/${s.name.split('/').map(encodeURIComponent).join('/')}`,
+      })),
+    );
   }
   const info = await stat(source).catch(() => undefined);
-  if (!info) throw fail('E_INPUT_NOT_FOUND', `--source ${source} does not exist`, 'pass a mirror URL, a directory of feed files, or one feed file');
+  if (!info)
+    throw fail(
+      'E_INPUT_NOT_FOUND',
+      `--source ${source} does not exist`,
+      'pass a mirror URL, a directory of feed files, or one feed file',
+    );
   if (info.isFile()) return [{ name: basename(source), path: source }];
   const files = await filesUnder(source);
-  if (!files.length) throw fail('E_FEED_INVALID', `--source ${source} holds no feed files (.zip, .json, .yaml)`, 'lay it out like the public feeds: osv/<Ecosystem>/all.zip, alpine-secdb/<release>/main.json');
+  if (!files.length)
+    throw fail(
+      'E_FEED_INVALID',
+      `--source ${source} holds no feed files (.zip, .json, .yaml)`,
+      'lay it out like the public feeds: osv/<Ecosystem>/all.zip, alpine-secdb/<release>/main.json',
+    );
   return files.map((path) => ({ name: relative(source, path), path }));
 }
 
 /** Streams a download to `path` with progress; checks length and GCS's MD5 when sent; returns its sha256 and size, or undefined on 404. */
-async function download(item: Item, path: string, options: UpdateOptions, signal: AbortSignal): Promise<{ sha256: string; bytes: number } | undefined> {
+async function download(
+  item: Item,
+  path: string,
+  options: UpdateOptions,
+  signal: AbortSignal,
+): Promise<{ sha256: string; bytes: number } | undefined> {
   for (let attempt = 1; ; attempt++) {
     let response: Response;
     try {
@@ -80,7 +105,12 @@ async function download(item: Item, path: string, options: UpdateOptions, signal
         await backOff(RETRY, attempt, undefined, signal);
         continue;
       }
-      throw fail('E_NETWORK', `${item.url}: ${(error as Error).message}`, 'check the network or use --source with a local mirror', error);
+      throw fail(
+        'E_NETWORK',
+        `${item.url}: ${(error as Error).message}`,
+        'check the network or use --source with a local mirror',
+        error,
+      );
     }
     if (response.status === 404) return undefined;
     if (!response.ok || !response.body) {
@@ -89,7 +119,11 @@ async function download(item: Item, path: string, options: UpdateOptions, signal
         await backOff(RETRY, attempt, response.headers.get('retry-after'), signal);
         continue;
       }
-      throw fail('E_NETWORK', `${item.url}: HTTP ${response.status}`, 'the feed server refused; retry later or use --source with a mirror');
+      throw fail(
+        'E_NETWORK',
+        `${item.url}: HTTP ${response.status}`,
+        'the feed server refused; retry later or use --source with a mirror',
+      );
     }
     const total = Number(response.headers.get('content-length') ?? NaN);
     const md5 = /md5=([^,]+)/.exec(response.headers.get('x-goog-hash') ?? '')?.[1];
@@ -105,10 +139,25 @@ async function download(item: Item, path: string, options: UpdateOptions, signal
         done(null, chunk);
       },
     });
-    await pipeline(Readable.fromWeb(response.body as never), count, createWriteStream(path, { flags: 'w', mode: 0o600 }), { signal });
-    if (Number.isFinite(total) && bytes !== total) throw fail('E_BLOB_TRUNCATED', `${item.url}: truncated (expected ${total} bytes, got ${bytes})`, 'retry; the download was cut short');
+    await pipeline(
+      Readable.fromWeb(response.body as never),
+      count,
+      createWriteStream(path, { flags: 'w', mode: 0o600 }),
+      { signal },
+    );
+    if (Number.isFinite(total) && bytes !== total)
+      throw fail(
+        'E_BLOB_TRUNCATED',
+        `${item.url}: truncated (expected ${total} bytes, got ${bytes})`,
+        'retry; the download was cut short',
+      );
     const gotMd5 = md5Hash.digest('base64');
-    if (md5 && md5 !== gotMd5) throw fail('E_DIGEST_MISMATCH', `${item.url}: MD5 ${gotMd5} differs from the server's ${md5}`, 'retry; the download is corrupt');
+    if (md5 && md5 !== gotMd5)
+      throw fail(
+        'E_DIGEST_MISMATCH',
+        `${item.url}: MD5 ${gotMd5} differs from the server's ${md5}`,
+        'retry; the download is corrupt',
+      );
     return { sha256: sha256.digest('hex'), bytes };
   }
 }
@@ -134,7 +183,9 @@ export async function updateDb(options: UpdateOptions): Promise<DbStatus> {
     const missing = fetched.filter((f) => 'missing' in f).map((f) => f.item.name);
     if (missing.length) {
       // A mirror rarely carries every feed; one line says which ones it lacked.
-      options.onWarning?.(`${missing.length} feed(s) not found at the source and skipped: ${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ` and ${missing.length - 4} more (see db status)` : ''}`);
+      options.onWarning?.(
+        `${missing.length} feed(s) not found at the source and skipped: ${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ` and ${missing.length - 4} more (see db status)` : ''}`,
+      );
     }
     builder = new DbBuilder(next);
     for (const f of fetched) {
@@ -148,21 +199,40 @@ export async function updateDb(options: UpdateOptions): Promise<DbStatus> {
       try {
         kind = readFeedFile(f.path, (record) => builder!.add(record, f.item.name));
       } catch (error) {
-        throw fail('E_FEED_INVALID', `${f.item.name}: ${(error as Error).message}`, 'the feed file is corrupt; download it again (the current database is unchanged)', error);
+        throw fail(
+          'E_FEED_INVALID',
+          `${f.item.name}: ${(error as Error).message}`,
+          'the feed file is corrupt; download it again (the current database is unchanged)',
+          error,
+        );
       }
       if (!kind) {
-        if (f.item.url || items.length === 1) throw fail('E_FEED_INVALID', `${f.item.name}: not an OSV export, OSV record or secfixes database`, 'check the source; the current database is unchanged');
+        if (f.item.url || items.length === 1)
+          throw fail(
+            'E_FEED_INVALID',
+            `${f.item.name}: not an OSV export, OSV record or secfixes database`,
+            'check the source; the current database is unchanged',
+          );
         options.onWarning?.(`${f.item.name}: not a feed file (skipped)`);
         continue;
       }
       builder.addSource({
-        name: f.item.name, location, kind, records: builder.records - before, status: 'ok',
+        name: f.item.name,
+        location,
+        kind,
+        records: builder.records - before,
+        status: 'ok',
         ...('bytes' in f && f.bytes !== undefined ? { bytes: f.bytes } : {}),
         ...('sha256' in f && f.sha256 ? { sha256: f.sha256 } : {}),
       });
     }
     // A source that yielded nothing (a mistyped mirror URL) must not replace a working database.
-    if (!builder.sources) throw fail('E_FEED_INVALID', `no feed could be read from ${options.source ?? 'the public sources'}`, 'check the mirror URL or directory; the current database is unchanged');
+    if (!builder.sources)
+      throw fail(
+        'E_FEED_INVALID',
+        `no feed could be read from ${options.source ?? 'the public sources'}`,
+        'check the mirror URL or directory; the current database is unchanged',
+      );
     builder.finish(options.now?.() ?? new Date());
     builder = undefined;
     await rename(next, options.dbPath);

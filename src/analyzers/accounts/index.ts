@@ -1,19 +1,48 @@
 import type { Finding, Severity } from '../../core/finding.js';
 import type { LayeredFs } from '../../fs/layered.js';
-import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type JudgeInput, type Rule } from '../types.js';
+import {
+  finding,
+  type Analyzer,
+  type AnalyzerInput,
+  type AnalyzerOutput,
+  type JudgeInput,
+  type Rule,
+} from '../types.js';
 import { accounts, isLoginShell, parsePasswd, parseShadow } from '../common/passwd.js';
 
 const FILES = ['/etc/passwd', '/etc/shadow', '/etc/group'];
 
 export const ACCOUNT_RULES = {
   emptyPassword: {
-    id: 'accounts/empty-password', severity: 'critical', title: 'Account with an empty password',
-    rationale: 'An empty password field lets anyone become that user with su or login. Alpine\'s official images shipped root:::0::::: for three years (CVE-2019-5021). Judged in context: a login path (su, login, sshd, busybox su) and a root process make it critical; neither makes it low.',
+    id: 'accounts/empty-password',
+    severity: 'critical',
+    title: 'Account with an empty password',
+    rationale:
+      "An empty password field lets anyone become that user with su or login. Alpine's official images shipped root:::0::::: for three years (CVE-2019-5021). Judged in context: a login path (su, login, sshd, busybox su) and a root process make it critical; neither makes it low.",
     references: ['CVE-2019-5021', 'https://alpinelinux.org/posts/Docker-image-vulnerability-CVE-2019-5021.html'],
   },
-  extraUid0: { id: 'accounts/extra-uid0', severity: 'high', title: 'Account other than root with UID 0', rationale: 'A second UID 0 account is a hidden root login and a classic backdoor.', references: ['CIS Docker Benchmark 4.1'] },
-  duplicateId: { id: 'accounts/duplicate-uid', severity: 'low', title: 'Accounts share a UID', rationale: 'Two names for one UID make file ownership and audit logs ambiguous.', references: [] },
-  serviceShell: { id: 'accounts/service-login-shell', severity: 'low', title: 'Service account with a login shell', rationale: 'System accounts (UID 1–999) need no interactive shell; a login shell makes them usable after a compromise.', references: [] },
+  extraUid0: {
+    id: 'accounts/extra-uid0',
+    severity: 'high',
+    title: 'Account other than root with UID 0',
+    rationale: 'A second UID 0 account is a hidden root login and a classic backdoor.',
+    references: ['CIS Docker Benchmark 4.1'],
+  },
+  duplicateId: {
+    id: 'accounts/duplicate-uid',
+    severity: 'low',
+    title: 'Accounts share a UID',
+    rationale: 'Two names for one UID make file ownership and audit logs ambiguous.',
+    references: [],
+  },
+  serviceShell: {
+    id: 'accounts/service-login-shell',
+    severity: 'low',
+    title: 'Service account with a login shell',
+    rationale:
+      'System accounts (UID 1–999) need no interactive shell; a login shell makes them usable after a compromise.',
+    references: [],
+  },
 } satisfies Record<string, Rule>;
 
 /** Ways to turn a password into a session inside the image. */
@@ -38,7 +67,12 @@ export function loginPaths(fs: LayeredFs): string[] {
  * a session; a root process makes that session root. A non-root process that cannot gain
  * privileges (no_new_privs: setuid su does nothing) has no way to use it.
  */
-function emptyPasswordSeverity(isRootAccount: boolean, hasLoginPath: boolean, processRoot: boolean, canEscalate: boolean): Severity {
+function emptyPasswordSeverity(
+  isRootAccount: boolean,
+  hasLoginPath: boolean,
+  processRoot: boolean,
+  canEscalate: boolean,
+): Severity {
   if (!processRoot && !canEscalate) return 'low';
   if (!hasLoginPath) return processRoot ? 'medium' : 'low';
   if (isRootAccount) return processRoot ? 'critical' : 'high';
@@ -91,44 +125,71 @@ export const accountsAnalyzer = {
     const shadowed = new Set(evidence.shadow?.accounts ?? []);
     for (const user of users) {
       if (user.password === 'empty') {
-        const location = evidence.shadow && shadowed.has(user.name) ? { path: '/etc/shadow', layer: evidence.shadow.layer } : passwdAt;
-        const severity = emptyPasswordSeverity(user.uid === 0, paths.length > 0, processRoot, context.allowPrivilegeEscalation);
-        findings.push(finding(ACCOUNT_RULES.emptyPassword, {
-          severity,
-          title: `${user.uid === 0 ? 'root' : `Account ${user.name}`} has an empty password`,
-          message: `${user.name} (uid ${user.uid}) has an empty password in ${location.path}, so anyone can become ${user.name} without a password`
-            + (paths.length ? ` through ${paths.join(', ')}` : '; no login path (su, login, sshd) was found, which limits the risk')
-            + (processRoot ? ', and the image runs as root.' : `, and the ${context.origin === 'image' ? 'image' : 'container'} runs as a non-root user`
-              + (context.allowPrivilegeEscalation ? '.' : ' that cannot gain privileges (allowPrivilegeEscalation: false), so su and login cannot use it.'))
-            + ` This is CVE-2019-5021 in Alpine's images. Lock the account: set the field to "!" (passwd -l ${user.name}) or "*".`,
-          location,
-          key: user.name,
-        }));
+        const location =
+          evidence.shadow && shadowed.has(user.name) ? { path: '/etc/shadow', layer: evidence.shadow.layer } : passwdAt;
+        const severity = emptyPasswordSeverity(
+          user.uid === 0,
+          paths.length > 0,
+          processRoot,
+          context.allowPrivilegeEscalation,
+        );
+        findings.push(
+          finding(ACCOUNT_RULES.emptyPassword, {
+            severity,
+            title: `${user.uid === 0 ? 'root' : `Account ${user.name}`} has an empty password`,
+            message:
+              `${user.name} (uid ${user.uid}) has an empty password in ${location.path}, so anyone can become ${user.name} without a password` +
+              (paths.length
+                ? ` through ${paths.join(', ')}`
+                : '; no login path (su, login, sshd) was found, which limits the risk') +
+              (processRoot
+                ? ', and the image runs as root.'
+                : `, and the ${context.origin === 'image' ? 'image' : 'container'} runs as a non-root user` +
+                  (context.allowPrivilegeEscalation
+                    ? '.'
+                    : ' that cannot gain privileges (allowPrivilegeEscalation: false), so su and login cannot use it.')) +
+              ` This is CVE-2019-5021 in Alpine's images. Lock the account: set the field to "!" (passwd -l ${user.name}) or "*".`,
+            location,
+            key: user.name,
+          }),
+        );
       }
       if (user.uid === 0 && user.name !== 'root') {
-        findings.push(finding(ACCOUNT_RULES.extraUid0, {
-          message: `${user.name} has UID 0 (line ${evidence.lines[user.name]} of /etc/passwd): a second root account. Remove it or give it its own UID.`,
-          location: passwdAt,
-          key: user.name,
-        }));
+        findings.push(
+          finding(ACCOUNT_RULES.extraUid0, {
+            message: `${user.name} has UID 0 (line ${evidence.lines[user.name]} of /etc/passwd): a second root account. Remove it or give it its own UID.`,
+            location: passwdAt,
+            key: user.name,
+          }),
+        );
       }
-      if (user.uid > 0 && user.uid < 1000 && user.shell !== undefined && isLoginShell(user.shell) && user.password !== 'locked') {
-        findings.push(finding(ACCOUNT_RULES.serviceShell, {
-          message: `${user.name} (uid ${user.uid}) has the login shell ${user.shell}. Set it to /usr/sbin/nologin.`,
-          location: passwdAt,
-          key: user.name,
-        }));
+      if (
+        user.uid > 0 &&
+        user.uid < 1000 &&
+        user.shell !== undefined &&
+        isLoginShell(user.shell) &&
+        user.password !== 'locked'
+      ) {
+        findings.push(
+          finding(ACCOUNT_RULES.serviceShell, {
+            message: `${user.name} (uid ${user.uid}) has the login shell ${user.shell}. Set it to /usr/sbin/nologin.`,
+            location: passwdAt,
+            key: user.name,
+          }),
+        );
       }
     }
     const byUid = new Map<number, string[]>();
     for (const user of users) byUid.set(user.uid, [...(byUid.get(user.uid) ?? []), user.name]);
     for (const [uid, names] of byUid) {
       if (names.length > 1) {
-        findings.push(finding(ACCOUNT_RULES.duplicateId, {
-          message: `UID ${uid} is shared by ${names.join(', ')}. Give each account its own UID.`,
-          location: passwdAt,
-          key: String(uid),
-        }));
+        findings.push(
+          finding(ACCOUNT_RULES.duplicateId, {
+            message: `UID ${uid} is shared by ${names.join(', ')}. Give each account its own UID.`,
+            location: passwdAt,
+            key: String(uid),
+          }),
+        );
       }
     }
     return findings;

@@ -24,7 +24,14 @@ export function parseApkInstalled(text: string): ApkRecord[] {
       const arch = fields.get('A');
       const origin = fields.get('o');
       const license = fields.get('L');
-      records.push({ name, version, ...(arch ? { arch } : {}), ...(origin ? { origin } : {}), ...(license ? { license } : {}), files });
+      records.push({
+        name,
+        version,
+        ...(arch ? { arch } : {}),
+        ...(origin ? { origin } : {}),
+        ...(license ? { license } : {}),
+        files,
+      });
     }
     fields = new Map();
     files = [];

@@ -22,7 +22,8 @@ export interface ElfFile {
   readUint(offset: number, size: number): number;
 }
 
-export const isElf = (data: Uint8Array): boolean => data.length > 52 && data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
+export const isElf = (data: Uint8Array): boolean =>
+  data.length > 52 && data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
 
 /** Several extractors read the same binary during a walk: it is parsed once. */
 const parsed = new WeakMap<Buffer, ElfFile | undefined>();
@@ -41,8 +42,12 @@ function readElf(data: Buffer): ElfFile {
   const u16 = (at: number) => (at + 2 <= data.length ? (little ? data.readUInt16LE(at) : data.readUInt16BE(at)) : 0);
   const u32 = (at: number) => (at + 4 <= data.length ? (little ? data.readUInt32LE(at) : data.readUInt32BE(at)) : 0);
   // Two 32-bit halves, not a BigInt: ~30 sections × 4 fields per binary, 600+ binaries per image.
-  const u64 = (at: number) => (at + 8 > data.length ? 0
-    : little ? data.readUInt32LE(at) + data.readUInt32LE(at + 4) * 2 ** 32 : data.readUInt32BE(at) * 2 ** 32 + data.readUInt32BE(at + 4));
+  const u64 = (at: number) =>
+    at + 8 > data.length
+      ? 0
+      : little
+        ? data.readUInt32LE(at) + data.readUInt32LE(at + 4) * 2 ** 32
+        : data.readUInt32BE(at) * 2 ** 32 + data.readUInt32BE(at + 4);
   const word = is64 ? u64 : u32;
   const phoff = is64 ? u64(0x20) : u32(0x1c);
   const shoff = is64 ? u64(0x28) : u32(0x20);
@@ -55,14 +60,20 @@ function readElf(data: Buffer): ElfFile {
   for (let i = 0; i < phnum && phoff + (i + 1) * phentsize <= data.length; i++) {
     const at = phoff + i * phentsize;
     if (u32(at) !== 1) continue; // PT_LOAD
-    segments.push(is64 ? { offset: u64(at + 8), vaddr: u64(at + 16), filesz: u64(at + 32) } : { offset: u32(at + 4), vaddr: u32(at + 8), filesz: u32(at + 16) });
+    segments.push(
+      is64
+        ? { offset: u64(at + 8), vaddr: u64(at + 16), filesz: u64(at + 32) }
+        : { offset: u32(at + 4), vaddr: u32(at + 8), filesz: u32(at + 16) },
+    );
   }
   const headers: (ElfSection & { readonly nameOff: number })[] = [];
   for (let i = 0; i < shnum && shoff + (i + 1) * shentsize <= data.length; i++) {
     const at = shoff + i * shentsize;
-    headers.push(is64
-      ? { nameOff: u32(at), addr: u64(at + 16), offset: u64(at + 24), size: u64(at + 32) }
-      : { nameOff: u32(at), addr: u32(at + 12), offset: u32(at + 16), size: u32(at + 20) });
+    headers.push(
+      is64
+        ? { nameOff: u32(at), addr: u64(at + 16), offset: u64(at + 24), size: u64(at + 32) }
+        : { nameOff: u32(at), addr: u32(at + 12), offset: u32(at + 16), size: u32(at + 20) },
+    );
   }
   const strtab = headers[shstrndx];
   /** Compares the name in the string table with `name` byte by byte: no string is decoded. */
@@ -74,7 +85,9 @@ function readElf(data: Buffer): ElfFile {
     return data[start + name.length] === 0;
   };
   return {
-    is64, little, segments,
+    is64,
+    little,
+    segments,
     sectionCount: headers.length,
     section: (name) => headers.find((h) => named(h, name)),
     offsetOf: (addr) => {
@@ -108,7 +121,11 @@ export function elfLinkage(data: Buffer): ElfLinkage | undefined {
   const needed: string[] = [];
   if (dynamic && dynstr) {
     const word = elf.is64 ? 8 : 4;
-    for (let at = dynamic.offset; at + 2 * word <= dynamic.offset + dynamic.size && needed.length < 256; at += 2 * word) {
+    for (
+      let at = dynamic.offset;
+      at + 2 * word <= dynamic.offset + dynamic.size && needed.length < 256;
+      at += 2 * word
+    ) {
       const tag = elf.readUint(at, word);
       if (tag === 0) break; // DT_NULL
       if (tag === 1) needed.push(cString(dynstr.offset + elf.readUint(at + word, word)));

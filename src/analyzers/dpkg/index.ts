@@ -20,8 +20,11 @@ export const dpkgAnalyzer = {
   id: 'dpkg',
   version: 3,
   // info/ holds a .list (read) and a .md5sums (not needed: the .list names the same files) per package.
-  reads: (path: string, size: number) => path === STATUS || path.startsWith(STATUS_D) || (path.startsWith(INFO) && path.endsWith('.list'))
-    || (size <= MAX_COPYRIGHT && COPYRIGHT.test(path)),
+  reads: (path: string, size: number) =>
+    path === STATUS ||
+    path.startsWith(STATUS_D) ||
+    (path.startsWith(INFO) && path.endsWith('.list')) ||
+    (size <= MAX_COPYRIGHT && COPYRIGHT.test(path)),
   analyze({ fs, os }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
     const warnings: ReportWarning[] = [];
@@ -29,10 +32,21 @@ export const dpkgAnalyzer = {
     const status = fs.stat(STATUS);
     const statusText = fs.content(STATUS);
     if (status && statusText) {
-      if (statusText.truncated) warnings.push({ code: 'W_DPKG_TRUNCATED', message: `${STATUS} is larger than the read limit; packages past it are missing` });
+      if (statusText.truncated)
+        warnings.push({
+          code: 'W_DPKG_TRUNCATED',
+          message: `${STATUS} is larger than the read limit; packages past it are missing`,
+        });
       for (const record of parseDpkgStatus(statusText.data.toString('utf8'))) {
-        const list = fs.content(`${INFO}${record.package}:${record.architecture}.list`) ?? fs.content(`${INFO}${record.package}.list`);
-        found.push({ record, path: STATUS, layer: status.layer, ...(list ? { files: parseFileList(list.data.toString('utf8'), false) } : {}) });
+        const list =
+          fs.content(`${INFO}${record.package}:${record.architecture}.list`) ??
+          fs.content(`${INFO}${record.package}.list`);
+        found.push({
+          record,
+          path: STATUS,
+          layer: status.layer,
+          ...(list ? { files: parseFileList(list.data.toString('utf8'), false) } : {}),
+        });
       }
     }
     for (const entry of fs.list(STATUS_D)) {
@@ -41,7 +55,12 @@ export const dpkgAnalyzer = {
       if (!content) continue;
       const md5 = fs.content(`${entry.path}.md5sums`);
       for (const record of parseDpkgStatus(content.data.toString('utf8'))) {
-        found.push({ record, path: entry.path, layer: entry.layer, ...(md5 ? { files: parseFileList(md5.data.toString('utf8'), true) } : {}) });
+        found.push({
+          record,
+          path: entry.path,
+          layer: entry.layer,
+          ...(md5 ? { files: parseFileList(md5.data.toString('utf8'), true) } : {}),
+        });
       }
     }
     const distro = distroQualifier(os);

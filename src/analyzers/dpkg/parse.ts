@@ -26,7 +26,11 @@ export function parseControl(text: string, fields?: ReadonlySet<string>): Map<st
     const first = line.charCodeAt(0);
     if (first === 0x20 || first === 0x09) {
       let i = 1;
-      while (i < line.length && (line.charCodeAt(i) === 0x20 || line.charCodeAt(i) === 0x09 || line.charCodeAt(i) === 0x0d)) i++;
+      while (
+        i < line.length &&
+        (line.charCodeAt(i) === 0x20 || line.charCodeAt(i) === 0x09 || line.charCodeAt(i) === 0x0d)
+      )
+        i++;
       if (i < line.length) {
         if (last) current.set(last, `${current.get(last)}\n${line.trim()}`);
         continue;
@@ -104,7 +108,8 @@ export function parseCopyrightLicenses(text: string): string[] {
     }
   }
   if (found.size === 0) {
-    for (const match of text.matchAll(/\/usr\/share\/common-licenses\/([A-Za-z0-9.+-]+)/g)) found.add(match[1]!.replace(/\.$/, ''));
+    for (const match of text.matchAll(/\/usr\/share\/common-licenses\/([A-Za-z0-9.+-]+)/g))
+      found.add(match[1]!.replace(/\.$/, ''));
   }
   return [...found].sort();
 }

@@ -24,9 +24,12 @@ export const entrypointAnalyzer = {
     run: (data: Buffer): Executable | undefined => {
       if (isElf(data)) {
         const linkage = elfLinkage(data);
-        return linkage ? { ...(linkage.interpreter ? { interpreter: linkage.interpreter } : {}), needed: linkage.needed } : undefined;
+        return linkage
+          ? { ...(linkage.interpreter ? { interpreter: linkage.interpreter } : {}), needed: linkage.needed }
+          : undefined;
       }
-      if (data[0] === 0x23 && data[1] === 0x21) return { shebang: data.subarray(2, 256).toString('utf8').split('\n')[0]!.trim() };
+      if (data[0] === 0x23 && data[1] === 0x21)
+        return { shebang: data.subarray(2, 256).toString('utf8').split('\n')[0]!.trim() };
       return undefined;
     },
   },
@@ -36,19 +39,36 @@ export const entrypointAnalyzer = {
     // `sh -c "…"` runs the shell; the program is the first word of the script.
     const shell = SHELL_FORM.test(command[0]!) && command[1] === '-c';
     const script = (command[2] ?? '').trim().split(/\s+/);
-    const program = shell ? (script[0] === 'exec' ? script[1] ?? '' : script[0]!) : command[0]!;
+    const program = shell ? (script[0] === 'exec' ? (script[1] ?? '') : script[0]!) : command[0]!;
     const pathVar = image.config.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
     const candidates = program.includes('/')
       ? [program.startsWith('/') ? program : `${image.config.workingDir || '/'}/${program}`.replace(/\/+/g, '/')]
-      : pathVar.split(':').filter(Boolean).map((dir) => `${dir}/${program}`);
+      : pathVar
+          .split(':')
+          .filter(Boolean)
+          .map((dir) => `${dir}/${program}`);
     for (const candidate of candidates) {
       const entry = fs.file(candidate);
       if (!entry || entry.type !== 'file') continue;
       const facts = extracted(entry.path);
       const info: EntrypointInfo = {
-        command, ...(shell ? { shell: true } : {}), program, path: entry.path,
-        kind: facts?.shebang !== undefined ? 'script' : facts?.needed ? (facts.interpreter || facts.needed.length ? 'elf-dynamic' : 'elf-static') : 'other',
-        ...(facts?.interpreter ? { interpreter: facts.interpreter } : facts?.shebang ? { interpreter: facts.shebang } : {}),
+        command,
+        ...(shell ? { shell: true } : {}),
+        program,
+        path: entry.path,
+        kind:
+          facts?.shebang !== undefined
+            ? 'script'
+            : facts?.needed
+              ? facts.interpreter || facts.needed.length
+                ? 'elf-dynamic'
+                : 'elf-static'
+              : 'other',
+        ...(facts?.interpreter
+          ? { interpreter: facts.interpreter }
+          : facts?.shebang
+            ? { interpreter: facts.shebang }
+            : {}),
         ...(facts?.needed?.length ? { needs: facts.needed } : {}),
       };
       return { entrypoint: info };

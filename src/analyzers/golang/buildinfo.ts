@@ -33,7 +33,7 @@ export function parseModinfo(goVersion: string, modinfo: string): GoBuildInfo {
   for (const line of modinfo.split('\n')) {
     const f = line.split('\t');
     if (f[0] === 'path' && f[1]) path = f[1];
-    else if (f[0] === 'mod' && f[1]) main = { path: f[1], version: f[2] === '(devel)' ? '' : f[2] ?? '' };
+    else if (f[0] === 'mod' && f[1]) main = { path: f[1], version: f[2] === '(devel)' ? '' : (f[2] ?? '') };
     else if (f[0] === 'dep' && f[1]) deps.push({ path: f[1], version: f[2] ?? '' });
     else if (f[0] === '=>' && f[1] && deps.length) deps[deps.length - 1] = { path: f[1], version: f[2] ?? '' };
   }

@@ -8,7 +8,9 @@ const MIN_GO_BINARY = 64 * 1024;
 /** `github.com/aquasecurity/go-version` → namespace `github.com/aquasecurity`, name `go-version`. */
 function goPurl(path: string, version: string): string {
   const slash = path.lastIndexOf('/');
-  return slash < 0 ? purl('golang', undefined, path, version) : purl('golang', path.slice(0, slash), path.slice(slash + 1), version);
+  return slash < 0
+    ? purl('golang', undefined, path, version)
+    : purl('golang', path.slice(0, slash), path.slice(slash + 1), version);
 }
 
 /** Go modules compiled into binaries, from their embedded build information (like `go version -m`). */
@@ -26,7 +28,8 @@ export const golangAnalyzer = {
       const info = extracted(entry.path);
       if (!info) continue;
       const location = [{ path: entry.path, layer: entry.layer }];
-      const add = (name: string, version: string) => packages.push({ type: 'golang', name, version, purl: goPurl(name, version), locations: location });
+      const add = (name: string, version: string) =>
+        packages.push({ type: 'golang', name, version, purl: goPurl(name, version), locations: location });
       if (info.main) add(info.main.path, info.main.version || '(devel)');
       add('stdlib', `v${info.goVersion.replace(/^go/, '').split(' ')[0]}`);
       for (const dep of info.deps) add(dep.path, dep.version || '(devel)');

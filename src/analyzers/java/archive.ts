@@ -56,13 +56,21 @@ function pomLicenses(pom: string): string[] {
 
 function bundleLicenses(value: string | undefined): string[] {
   if (!value) return [];
-  return value.split(',').map((l) => l.trim()).filter(Boolean).map((l) => LICENSE_URLS.find(([re]) => re.test(l))?.[1] ?? l);
+  return value
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => LICENSE_URLS.find(([re]) => re.test(l))?.[1] ?? l);
 }
 
 export function javaArtifacts(data: Buffer, path: string, depth = 0): JavaArtifact[] {
   const members = readZip(data);
   if (!members) return [];
-  const text = (name: string) => members.find((m) => m.name === name)?.read()?.toString('utf8');
+  const text = (name: string) =>
+    members
+      .find((m) => m.name === name)
+      ?.read()
+      ?.toString('utf8');
   const mf = manifest(text('META-INF/MANIFEST.MF') ?? '');
   const out: JavaArtifact[] = [];
   const fileName = baseName(path);
@@ -91,7 +99,12 @@ export function javaArtifacts(data: Buffer, path: string, depth = 0): JavaArtifa
     const vendor = mf.get('Implementation-Vendor-Id') ?? mf.get('Bundle-Vendor');
     if (title && version) {
       const licenses = bundleLicenses(mf.get('Bundle-License'));
-      out.push({ name: vendor && !title.includes(':') ? `${vendor}:${title}` : title, version, ...(licenses.length ? { licenses } : {}), path });
+      out.push({
+        name: vendor && !title.includes(':') ? `${vendor}:${title}` : title,
+        version,
+        ...(licenses.length ? { licenses } : {}),
+        path,
+      });
     }
   }
   if (depth < MAX_DEPTH) {

@@ -19,7 +19,9 @@ export const javaAnalyzer = {
       if (!ARCHIVE.test(entry.path)) continue;
       const artifacts = extracted(entry.path);
       for (const a of artifacts ?? []) {
-        const [group, artifact] = a.name.includes(':') ? a.name.split(':', 2) as [string, string] : [undefined, a.name];
+        const [group, artifact] = a.name.includes(':')
+          ? (a.name.split(':', 2) as [string, string])
+          : [undefined, a.name];
         packages.push({
           type: 'maven',
           name: a.name,

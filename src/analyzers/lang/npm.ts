@@ -12,7 +12,11 @@ const MAX_MANIFEST = 1024 * 1024;
 /** The licence of a package.json: `license` as a string or `{ type }`, or the old `licenses` array. */
 export function npmLicenses(doc: Record<string, unknown>): string[] {
   const one = (value: unknown): string | undefined =>
-    typeof value === 'string' ? value : value && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string' ? (value as { type: string }).type : undefined;
+    typeof value === 'string'
+      ? value
+      : value && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string'
+        ? (value as { type: string }).type
+        : undefined;
   const license = one(doc.license);
   if (license) return [license];
   return Array.isArray(doc.licenses) ? doc.licenses.map(one).filter((l): l is string => !!l) : [];
@@ -38,7 +42,9 @@ export const npmAnalyzer = {
         continue;
       }
       if (typeof doc.name !== 'string' || typeof doc.version !== 'string' || !doc.name || !doc.version) continue;
-      const [namespace, name] = doc.name.startsWith('@') ? doc.name.split('/', 2) as [string, string] : [undefined, doc.name];
+      const [namespace, name] = doc.name.startsWith('@')
+        ? (doc.name.split('/', 2) as [string, string])
+        : [undefined, doc.name];
       const licenses = npmLicenses(doc);
       packages.push({
         type: 'npm',

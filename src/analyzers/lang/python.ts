@@ -4,7 +4,8 @@ import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
 /** Installed distributions: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, or an `*.egg-info` file. */
 const METADATA = /\.dist-info\/METADATA$|\.egg-info\/PKG-INFO$|\.egg-info$/;
 /** Asked of every file: the cheap test first. */
-const isMetadata = (path: string): boolean => (path.endsWith('/METADATA') || path.endsWith('/PKG-INFO') || path.endsWith('.egg-info')) && METADATA.test(path);
+const isMetadata = (path: string): boolean =>
+  (path.endsWith('/METADATA') || path.endsWith('/PKG-INFO') || path.endsWith('.egg-info')) && METADATA.test(path);
 const MAX_METADATA = 4 * 1024 * 1024;
 
 export interface PythonMetadata {
@@ -35,9 +36,21 @@ export function parsePythonMetadata(text: string): PythonMetadata | undefined {
   if (!name || !version) return undefined;
   const expression = get('license-expression');
   const license = get('license');
-  const classifiers = headers.filter(([k, v]) => k === 'classifier' && v.startsWith('License ::')).map(([, v]) => v.split(' :: ')).filter((parts) => parts.length > 2).map((parts) => parts[parts.length - 1]!);
+  const classifiers = headers
+    .filter(([k, v]) => k === 'classifier' && v.startsWith('License ::'))
+    .map(([, v]) => v.split(' :: '))
+    .filter((parts) => parts.length > 2)
+    .map((parts) => parts[parts.length - 1]!);
   const file = get('license-file');
-  const licenses = expression ? [expression] : license ? [license] : classifiers.length ? classifiers : file ? [`file://${file}`] : [];
+  const licenses = expression
+    ? [expression]
+    : license
+      ? [license]
+      : classifiers.length
+        ? classifiers
+        : file
+          ? [`file://${file}`]
+          : [];
   return { name, version, licenses };
 }
 

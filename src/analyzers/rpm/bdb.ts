@@ -22,7 +22,8 @@ export function bdbValues(file: Uint8Array): Buffer[] {
   const u16 = (at: number): number => (little ? buf.readUInt16LE(at) : buf.readUInt16BE(at));
   if (buf[25] !== P_HASHMETA) throw new BdbError('first page is not hash metadata');
   const pageSize = u32(20);
-  if (![512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].includes(pageSize)) throw new BdbError(`invalid page size ${pageSize}`);
+  if (![512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].includes(pageSize))
+    throw new BdbError(`invalid page size ${pageSize}`);
   const pages = Math.min(u32(32), Math.floor(buf.length / pageSize) - 1);
   const values: Buffer[] = [];
   for (let pgno = 1; pgno <= pages; pgno++) {
@@ -40,7 +41,8 @@ export function bdbValues(file: Uint8Array): Buffer[] {
       let total = 0;
       for (let hops = 0; next !== 0 && hops <= pages; hops++) {
         const at = next * pageSize;
-        if (at + pageSize > buf.length || buf[at + 25] !== P_OVERFLOW) throw new BdbError(`broken overflow chain at page ${next}`);
+        if (at + pageSize > buf.length || buf[at + 25] !== P_OVERFLOW)
+          throw new BdbError(`broken overflow chain at page ${next}`);
         const following = u32(at + 16);
         // On an overflow page the "free area offset" field holds the bytes used on it.
         const used = following === 0 ? u16(at + 22) : pageSize - PAGE_HEADER;

@@ -15,7 +15,19 @@ export interface RpmHeader {
   readonly files: readonly string[];
 }
 
-const TAG = { NAME: 1000, VERSION: 1001, RELEASE: 1002, EPOCH: 1003, LICENSE: 1014, VENDOR: 1011, ARCH: 1022, SOURCERPM: 1044, DIRINDEXES: 1116, BASENAMES: 1117, DIRNAMES: 1118 } as const;
+const TAG = {
+  NAME: 1000,
+  VERSION: 1001,
+  RELEASE: 1002,
+  EPOCH: 1003,
+  LICENSE: 1014,
+  VENDOR: 1011,
+  ARCH: 1022,
+  SOURCERPM: 1044,
+  DIRINDEXES: 1116,
+  BASENAMES: 1117,
+  DIRNAMES: 1118,
+} as const;
 const TYPE = { INT32: 4, STRING: 6, STRING_ARRAY: 8, I18NSTRING: 9 } as const;
 /** Bounds that no real header reaches; a blob claiming more is corrupt. */
 const MAX_INDEX_ENTRIES = 0xffff;
@@ -28,11 +40,16 @@ export function parseRpmHeader(blob: Uint8Array): RpmHeader {
   const il = view.readUInt32BE(0);
   const dl = view.readUInt32BE(4);
   const dataStart = 8 + il * 16;
-  if (il === 0 || il > MAX_INDEX_ENTRIES || dataStart + dl > view.length) throw new RpmHeaderError(`bad header sizes (${il} entries, ${dl} bytes)`);
+  if (il === 0 || il > MAX_INDEX_ENTRIES || dataStart + dl > view.length)
+    throw new RpmHeaderError(`bad header sizes (${il} entries, ${dl} bytes)`);
   const entries = new Map<number, { type: number; offset: number; count: number }>();
   for (let i = 0; i < il; i++) {
     const at = 8 + i * 16;
-    entries.set(view.readUInt32BE(at), { type: view.readUInt32BE(at + 4), offset: view.readUInt32BE(at + 8), count: view.readUInt32BE(at + 12) });
+    entries.set(view.readUInt32BE(at), {
+      type: view.readUInt32BE(at + 4),
+      offset: view.readUInt32BE(at + 8),
+      count: view.readUInt32BE(at + 12),
+    });
   }
   const strings = (tag: number): string[] => {
     const e = entries.get(tag);
@@ -62,7 +79,8 @@ export function parseRpmHeader(blob: Uint8Array): RpmHeader {
   const name = strings(TAG.NAME)[0];
   const version = strings(TAG.VERSION)[0];
   const release = strings(TAG.RELEASE)[0];
-  if (!name || version === undefined || release === undefined) throw new RpmHeaderError('header without name, version or release');
+  if (!name || version === undefined || release === undefined)
+    throw new RpmHeaderError('header without name, version or release');
   const dirs = strings(TAG.DIRNAMES);
   const bases = strings(TAG.BASENAMES);
   const indexes = ints(TAG.DIRINDEXES);
@@ -73,7 +91,9 @@ export function parseRpmHeader(blob: Uint8Array): RpmHeader {
   const license = strings(TAG.LICENSE)[0];
   const vendor = strings(TAG.VENDOR)[0];
   return {
-    name, version, release,
+    name,
+    version,
+    release,
     ...(epoch !== undefined ? { epoch } : {}),
     ...(arch ? { arch } : {}),
     ...(sourceRpm ? { sourceRpm } : {}),

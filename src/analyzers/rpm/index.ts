@@ -11,8 +11,14 @@ import { ndbValues } from './ndb.js';
 import { parseRpmHeader, type RpmHeader } from './header.js';
 
 /** rpm's databases: SQLite (rpm ≥ 4.16), Berkeley DB `Packages`, NDB `Packages.db`; both locations. */
-export const RPM_DBS = ['/var/lib/rpm/rpmdb.sqlite', '/var/lib/rpm/Packages', '/var/lib/rpm/Packages.db',
-  '/usr/lib/sysimage/rpm/rpmdb.sqlite', '/usr/lib/sysimage/rpm/Packages', '/usr/lib/sysimage/rpm/Packages.db'];
+export const RPM_DBS = [
+  '/var/lib/rpm/rpmdb.sqlite',
+  '/var/lib/rpm/Packages',
+  '/var/lib/rpm/Packages.db',
+  '/usr/lib/sysimage/rpm/rpmdb.sqlite',
+  '/usr/lib/sysimage/rpm/Packages',
+  '/usr/lib/sysimage/rpm/Packages.db',
+];
 /** Package databases of large RHEL images reach 100+ MB; read them whole. */
 export const MAX_RPMDB_BYTES = 512 * 1024 * 1024;
 
@@ -27,14 +33,20 @@ async function sqliteValues(bytes: Buffer, wal: Buffer | undefined): Promise<Buf
     await writeFile(file, bytes, { mode: 0o600 });
     if (wal) await writeFile(`${file}-wal`, wal, { mode: 0o600 });
     // better-sqlite3 is CommonJS; loaded when an image actually has an rpm database.
-    const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string, options: { readonly: boolean; fileMustExist: boolean }) => {
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (
+      path: string,
+      options: { readonly: boolean; fileMustExist: boolean },
+    ) => {
       prepare(sql: string): { all(): { blob: Buffer }[] };
       close(): void;
     };
     // Not read-only: replaying a WAL needs to write the private copy's shared-memory index.
     const db = new Database(file, { readonly: false, fileMustExist: true });
     try {
-      return db.prepare('SELECT blob FROM Packages').all().map((row) => row.blob);
+      return db
+        .prepare('SELECT blob FROM Packages')
+        .all()
+        .map((row) => row.blob);
     } finally {
       db.close();
     }
@@ -51,7 +63,8 @@ export function sourceName(sourceRpm: string): string | undefined {
 export const rpmAnalyzer = {
   id: 'rpm',
   version: 1,
-  reads: (path: string) => (RPM_DBS.includes(path.endsWith('-wal') ? path.slice(0, -'-wal'.length) : path) ? MAX_RPMDB_BYTES : false),
+  reads: (path: string) =>
+    RPM_DBS.includes(path.endsWith('-wal') ? path.slice(0, -'-wal'.length) : path) ? MAX_RPMDB_BYTES : false,
   async analyze({ fs, os }: AnalyzerInput): Promise<AnalyzerOutput> {
     const packages: Package[] = [];
     const warnings: ReportWarning[] = [];
@@ -63,8 +76,11 @@ export const rpmAnalyzer = {
       seen.add(entry.path);
       let blobs: Buffer[];
       try {
-        blobs = path.endsWith('.sqlite') ? await sqliteValues(content.data, fs.content(`${path}-wal`)?.data)
-          : path.endsWith('.db') ? ndbValues(content.data) : bdbValues(content.data);
+        blobs = path.endsWith('.sqlite')
+          ? await sqliteValues(content.data, fs.content(`${path}-wal`)?.data)
+          : path.endsWith('.db')
+            ? ndbValues(content.data)
+            : bdbValues(content.data);
       } catch (error) {
         // A corrupt database is a warning in the report; the rest of the scan goes on.
         warnings.push({ code: 'W_RPMDB_UNREADABLE', message: `${path}: ${(error as Error).message}` });
@@ -79,7 +95,8 @@ export const rpmAnalyzer = {
           bad++;
         }
       }
-      if (bad) warnings.push({ code: 'W_RPMDB_PARTIAL', message: `${path}: ${bad} package header(s) could not be read` });
+      if (bad)
+        warnings.push({ code: 'W_RPMDB_PARTIAL', message: `${path}: ${bad} package header(s) could not be read` });
       const distro = distroQualifier(os);
       for (const h of headers) {
         if (h.name === 'gpg-pubkey') continue; // imported signing keys, not software
@@ -92,7 +109,11 @@ export const rpmAnalyzer = {
           ...(h.arch ? { arch: h.arch } : {}),
           ...(source ? { source, sourceVersion: `${h.version}-${h.release}` } : {}),
           ...(h.license ? { licenses: [h.license] } : {}),
-          purl: purl('rpm', os.id === 'unknown' ? undefined : os.id, h.name, `${h.version}-${h.release}`, { arch: h.arch, epoch: h.epoch ? String(h.epoch) : undefined, distro }),
+          purl: purl('rpm', os.id === 'unknown' ? undefined : os.id, h.name, `${h.version}-${h.release}`, {
+            arch: h.arch,
+            epoch: h.epoch ? String(h.epoch) : undefined,
+            distro,
+          }),
           locations: [{ path: entry.path, layer: entry.layer }],
           files: h.files,
         });

@@ -28,7 +28,12 @@ export function ndbValues(file: Uint8Array): Buffer[] {
     const pkgIndex = buf.readUInt32LE(at + 4);
     if (pkgIndex === 0) continue;
     const blob = buf.readUInt32LE(at + 8) * BLOCK;
-    if (blob + BLOB_HEADER > buf.length || buf.readUInt32LE(blob) !== BLOB_MAGIC || buf.readUInt32LE(blob + 4) !== pkgIndex) throw new NdbError(`bad blob for package ${pkgIndex}`);
+    if (
+      blob + BLOB_HEADER > buf.length ||
+      buf.readUInt32LE(blob) !== BLOB_MAGIC ||
+      buf.readUInt32LE(blob + 4) !== pkgIndex
+    )
+      throw new NdbError(`bad blob for package ${pkgIndex}`);
     const length = buf.readUInt32LE(blob + 12);
     if (blob + BLOB_HEADER + length > buf.length) throw new NdbError(`blob of package ${pkgIndex} out of bounds`);
     values.push(buf.subarray(blob + BLOB_HEADER, blob + BLOB_HEADER + length));

@@ -12,7 +12,8 @@ const NODE_VERSION = /nodejs\.org\/download\/release\/v(\d+\.\d+\.\d+)\//;
 const PY_PATCHLEVEL = /\/include\/python(\d+\.\d+)[a-z]*\/patchlevel\.h$/;
 const isJavaRelease = (path: string): boolean => path.endsWith('/release');
 /** Tested before the expression: most paths are not headers at all. */
-const pythonHeader = (path: string): RegExpExecArray | null => (path.endsWith('/patchlevel.h') ? PY_PATCHLEVEL.exec(path) : null);
+const pythonHeader = (path: string): RegExpExecArray | null =>
+  path.endsWith('/patchlevel.h') ? PY_PATCHLEVEL.exec(path) : null;
 
 export interface RuntimeFacts {
   readonly name: string;
@@ -20,7 +21,11 @@ export interface RuntimeFacts {
 }
 
 const binaryPackage = (name: string, version: string, path: string, layer: number): Package => ({
-  type: 'binary', name, version, purl: purl('generic', undefined, name, version), locations: [{ path, layer }],
+  type: 'binary',
+  name,
+  version,
+  purl: purl('generic', undefined, name, version),
+  locations: [{ path, layer }],
 });
 
 export const runtimesAnalyzer = {
@@ -44,11 +49,15 @@ export const runtimesAnalyzer = {
       }
       const python = pythonHeader(entry.path);
       if (python) {
-        const version = /#define\s+PY_VERSION\s+"([^"]+)"/.exec(fs.content(entry.path)?.data.toString('utf8') ?? '')?.[1];
+        const version = /#define\s+PY_VERSION\s+"([^"]+)"/.exec(
+          fs.content(entry.path)?.data.toString('utf8') ?? '',
+        )?.[1];
         if (!version) continue;
         // Report it where it runs: the interpreter next to the headers when there is one.
         const prefix = entry.path.slice(0, entry.path.indexOf('/include/'));
-        const binary = [`${prefix}/bin/python${python[1]}`, `${prefix}/bin/python3`].map((p) => fs.lstat(p)).find(Boolean);
+        const binary = [`${prefix}/bin/python${python[1]}`, `${prefix}/bin/python3`]
+          .map((p) => fs.lstat(p))
+          .find(Boolean);
         packages.push(binaryPackage('python', version, binary?.path ?? entry.path, binary?.layer ?? entry.layer));
         continue;
       }

@@ -23,10 +23,24 @@ export function readAuditableCrates(data: Buffer): AuditableCrate[] | undefined 
   const elf = parseElf(data);
   const section = elf?.section('.dep-v0');
   if (!section || section.offset + section.size > data.length || section.size > MAX_AUDIT_JSON) return undefined;
-  const json = JSON.parse(inflateSync(data.subarray(section.offset, section.offset + section.size), { maxOutputLength: MAX_AUDIT_JSON }).toString('utf8')) as { packages?: unknown };
+  const json = JSON.parse(
+    inflateSync(data.subarray(section.offset, section.offset + section.size), {
+      maxOutputLength: MAX_AUDIT_JSON,
+    }).toString('utf8'),
+  ) as { packages?: unknown };
   if (!Array.isArray(json.packages)) return undefined;
-  return (json.packages as unknown[]).filter((p): p is AuditableCrate => !!p && typeof (p as AuditableCrate).name === 'string' && typeof (p as AuditableCrate).version === 'string')
-    .map((p) => ({ name: p.name, version: p.version, ...(p.source ? { source: p.source } : {}), ...(p.kind ? { kind: p.kind } : {}), ...(p.root ? { root: true } : {}) }));
+  return (json.packages as unknown[])
+    .filter(
+      (p): p is AuditableCrate =>
+        !!p && typeof (p as AuditableCrate).name === 'string' && typeof (p as AuditableCrate).version === 'string',
+    )
+    .map((p) => ({
+      name: p.name,
+      version: p.version,
+      ...(p.source ? { source: p.source } : {}),
+      ...(p.kind ? { kind: p.kind } : {}),
+      ...(p.root ? { root: true } : {}),
+    }));
 }
 
 export const rustAnalyzer = {
@@ -44,7 +58,13 @@ export const rustAnalyzer = {
       for (const c of crates ?? []) {
         // Build-time dependencies are not in the binary; the root is the program itself.
         if (c.kind === 'build') continue;
-        packages.push({ type: 'cargo', name: c.name, version: c.version, purl: purl('cargo', undefined, c.name, c.version), locations: [{ path: entry.path, layer: entry.layer }] });
+        packages.push({
+          type: 'cargo',
+          name: c.name,
+          version: c.version,
+          purl: purl('cargo', undefined, c.name, c.version),
+          locations: [{ path: entry.path, layer: entry.layer }],
+        });
       }
     }
     return { packages };

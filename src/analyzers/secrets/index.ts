@@ -2,18 +2,42 @@ import type { Finding } from '../../core/finding.js';
 import type { FsEntry } from '../../fs/types.js';
 import { readZip } from '../../util/zip.js';
 import { finding, type Analyzer, type AnalyzerInput, type AnalyzerOutput, type Rule } from '../types.js';
-import { MAX_SECRET_FILE_BYTES, SECRET_PATTERNS, credentialFile, worthReading, type SecretPattern } from './patterns.js';
+import {
+  MAX_SECRET_FILE_BYTES,
+  SECRET_PATTERNS,
+  credentialFile,
+  worthReading,
+  type SecretPattern,
+} from './patterns.js';
 
-const REFERENCES = ['CIS Docker Benchmark 4.10: ensure secrets are not stored in Dockerfiles', 'https://docs.docker.com/build/building/secrets/'];
+const REFERENCES = [
+  'CIS Docker Benchmark 4.10: ensure secrets are not stored in Dockerfiles',
+  'https://docs.docker.com/build/building/secrets/',
+];
 
 export const SECRET_RULES: Record<string, Rule> = Object.fromEntries<Rule>([
-  ...SECRET_PATTERNS.map((p): [string, Rule] => [p.id, {
-    id: `secrets/${p.id}`, severity: p.id === 'private-key' || p.id.startsWith('aws') || p.id === 'gcp-service-account' ? 'critical' : 'high',
-    title: `${p.title} in the image`,
-    rationale: 'Anyone who can pull the image can read every file of every layer, including files a later layer deleted. A leaked credential must be rotated; removing the file in a later layer does not remove it from the image.',
-    references: REFERENCES,
-  } satisfies Rule]),
-  ['credential-file', { id: 'secrets/credential-file', severity: 'high', title: 'Credential file in the image', rationale: 'Files such as .git-credentials, .aws/credentials or SSH keys are credentials by definition.', references: REFERENCES } satisfies Rule],
+  ...SECRET_PATTERNS.map((p): [string, Rule] => [
+    p.id,
+    {
+      id: `secrets/${p.id}`,
+      severity:
+        p.id === 'private-key' || p.id.startsWith('aws') || p.id === 'gcp-service-account' ? 'critical' : 'high',
+      title: `${p.title} in the image`,
+      rationale:
+        'Anyone who can pull the image can read every file of every layer, including files a later layer deleted. A leaked credential must be rotated; removing the file in a later layer does not remove it from the image.',
+      references: REFERENCES,
+    } satisfies Rule,
+  ]),
+  [
+    'credential-file',
+    {
+      id: 'secrets/credential-file',
+      severity: 'high',
+      title: 'Credential file in the image',
+      rationale: 'Files such as .git-credentials, .aws/credentials or SSH keys are credentials by definition.',
+      references: REFERENCES,
+    } satisfies Rule,
+  ],
 ]);
 
 /** NUL in the first 8 KiB: a binary file, not read for secrets. */
@@ -25,7 +49,11 @@ function lineOf(text: string, index: number): number {
   return line;
 }
 
-function scanText(text: string, path: string, patterns: readonly SecretPattern[]): { pattern: SecretPattern; line: number }[] {
+function scanText(
+  text: string,
+  path: string,
+  patterns: readonly SecretPattern[],
+): { pattern: SecretPattern; line: number }[] {
   const hits: { pattern: SecretPattern; line: number }[] = [];
   for (const pattern of patterns) {
     if (pattern.path && !pattern.path.test(path)) continue;
@@ -57,7 +85,8 @@ type ArchiveHit = Pick<SecretHit, 'rule' | 'member' | 'line'>;
 /** Java and zip archives whose text members are read for secrets during the walk. */
 const ARCHIVE = /\.(jar|war|ear|zip)$/i;
 /** Text members worth reading: manifests, properties, configuration. */
-const TEXT_MEMBER = /(^|\/)(MANIFEST\.MF|[^/]+\.(properties|ya?ml|json|xml|conf|cfg|ini|env|txt)|\.env(\.[a-z]+)?|\.npmrc|\.git-credentials)$/i;
+const TEXT_MEMBER =
+  /(^|\/)(MANIFEST\.MF|[^/]+\.(properties|ya?ml|json|xml|conf|cfg|ini|env|txt)|\.env(\.[a-z]+)?|\.npmrc|\.git-credentials)$/i;
 /** Members looked at per archive, at most (a hostile zip can list millions). */
 const MAX_ARCHIVE_MEMBERS = 10_000;
 
@@ -69,7 +98,8 @@ function archiveSecrets(data: Buffer): ArchiveHit[] | undefined {
     if (member.size === 0 || member.size > MAX_SECRET_FILE_BYTES || !TEXT_MEMBER.test(member.name)) continue;
     const body = member.read();
     if (!body || isBinary(body)) continue;
-    for (const hit of scanText(body.toString('utf8'), member.name, SECRET_PATTERNS)) hits.push({ rule: hit.pattern.id, member: member.name, line: hit.line });
+    for (const hit of scanText(body.toString('utf8'), member.name, SECRET_PATTERNS))
+      hits.push({ rule: hit.pattern.id, member: member.name, line: hit.line });
   }
   return hits.length ? hits : undefined;
 }
@@ -96,11 +126,13 @@ export const secretsAnalyzer = {
       const credential = credentialFile(entry.path);
       if (credential) hits.push({ rule: 'credential-file', title: credential.title, ...at });
       if (!data || isBinary(data)) return;
-      for (const hit of scanText(data.toString('utf8'), entry.path, SECRET_PATTERNS)) hits.push({ rule: hit.pattern.id, ...at, line: hit.line });
+      for (const hit of scanText(data.toString('utf8'), entry.path, SECRET_PATTERNS))
+        hits.push({ rule: hit.pattern.id, ...at, line: hit.line });
     };
     // Only what this analyzer asked for is read: other analyzers capture package lists and
     // licences, which are not where secrets are looked for.
-    const text = (entry: FsEntry, content: { data: Buffer } | undefined) => (content && worthReading(entry.path, entry.size) ? content.data : undefined);
+    const text = (entry: FsEntry, content: { data: Buffer } | undefined) =>
+      content && worthReading(entry.path, entry.size) ? content.data : undefined;
     const read = new Set(fs.capturedFiles());
     for (const entry of read) {
       check(entry, text(entry, fs.content(entry.path)));
@@ -115,9 +147,13 @@ export const secretsAnalyzer = {
   },
   judge(hits: SecretHit[] | undefined): Finding[] {
     return (hits ?? []).map((hit) => {
-      const where = (hit.member ? `${hit.member} inside ` : '') + (hit.hiddenBy === undefined ? `${hit.path} (layer ${hit.layer})`
-        : `${hit.path}, written in layer ${hit.layer} and ${hit.hiddenBy === hit.layer ? 'replaced' : `deleted or replaced in layer ${hit.hiddenBy}`}, so still in the image`);
-      const key = (hit.hiddenBy === undefined ? 'visible' : `hidden@${hit.layer}`) + (hit.member ? `:${hit.member}` : '');
+      const where =
+        (hit.member ? `${hit.member} inside ` : '') +
+        (hit.hiddenBy === undefined
+          ? `${hit.path} (layer ${hit.layer})`
+          : `${hit.path}, written in layer ${hit.layer} and ${hit.hiddenBy === hit.layer ? 'replaced' : `deleted or replaced in layer ${hit.hiddenBy}`}, so still in the image`);
+      const key =
+        (hit.hiddenBy === undefined ? 'visible' : `hidden@${hit.layer}`) + (hit.member ? `:${hit.member}` : '');
       const location = { path: hit.path, layer: hit.layer };
       if (hit.rule === 'credential-file') {
         return finding(SECRET_RULES['credential-file']!, {

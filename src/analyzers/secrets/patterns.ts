@@ -14,19 +14,74 @@ export interface SecretPattern {
 }
 
 export const SECRET_PATTERNS: readonly SecretPattern[] = [
-  { id: 'private-key', title: 'Private key', keywords: ['PRIVATE KEY'], regex: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----[\s\S]{16,}?-----END/ },
+  {
+    id: 'private-key',
+    title: 'Private key',
+    keywords: ['PRIVATE KEY'],
+    regex: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----[\s\S]{16,}?-----END/,
+  },
   { id: 'aws-access-key', title: 'AWS access key', keywords: ['AKIA', 'ASIA'], regex: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
-  { id: 'aws-secret-key', title: 'AWS secret access key', keywords: ['aws_secret_access_key', 'AWS_SECRET_ACCESS_KEY'], regex: /aws_secret_access_key\s*[=:]\s*["']?[A-Za-z0-9/+=]{40}\b/i },
-  { id: 'gcp-service-account', title: 'GCP service-account key', keywords: ['service_account'], regex: /"type"\s*:\s*"service_account"[\s\S]*"private_key"\s*:\s*"-----BEGIN/ },
-  { id: 'azure-storage-key', title: 'Azure storage account key', keywords: ['AccountKey='], regex: /AccountKey=[A-Za-z0-9+/]{86}==/ },
-  { id: 'github-token', title: 'GitHub token', keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'], regex: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})\b/ },
+  {
+    id: 'aws-secret-key',
+    title: 'AWS secret access key',
+    keywords: ['aws_secret_access_key', 'AWS_SECRET_ACCESS_KEY'],
+    regex: /aws_secret_access_key\s*[=:]\s*["']?[A-Za-z0-9/+=]{40}\b/i,
+  },
+  {
+    id: 'gcp-service-account',
+    title: 'GCP service-account key',
+    keywords: ['service_account'],
+    regex: /"type"\s*:\s*"service_account"[\s\S]*"private_key"\s*:\s*"-----BEGIN/,
+  },
+  {
+    id: 'azure-storage-key',
+    title: 'Azure storage account key',
+    keywords: ['AccountKey='],
+    regex: /AccountKey=[A-Za-z0-9+/]{86}==/,
+  },
+  {
+    id: 'github-token',
+    title: 'GitHub token',
+    keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+    regex: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})\b/,
+  },
   { id: 'gitlab-token', title: 'GitLab token', keywords: ['glpat-'], regex: /\bglpat-[A-Za-z0-9_-]{20,}\b/ },
   { id: 'slack-token', title: 'Slack token', keywords: ['xox'], regex: /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/ },
-  { id: 'npm-token', title: 'npm token', keywords: ['npm_', '_authToken'], regex: /\bnpm_[A-Za-z0-9]{36}\b|_authToken\s*=\s*(?!\$\{)[^\s]{8,}/ },
-  { id: 'pypi-token', title: 'PyPI token', keywords: ['pypi-', 'password'], regex: /\bpypi-[A-Za-z0-9_-]{50,}\b|^\s*password\s*[=:]\s*\S{6,}/m, path: /\.pypirc$|\.py$|\.cfg$|\.toml$|\.txt$|\.env$|\.ini$/ },
-  { id: 'docker-auth', title: 'Registry credentials in a Docker config', keywords: ['"auth"'], regex: /"auth"\s*:\s*"[A-Za-z0-9+/=]{8,}"/, path: /(^|\/)(\.docker\/config\.json|\.dockercfg|config\.json)$/ },
-  { id: 'url-credentials', title: 'Credentials in a URL', keywords: ['://'], regex: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@'"]{1,64}:[^/\s@'"]{3,}@[A-Za-z0-9.-]+/, path: /\.git-credentials$|\.env$|\.npmrc$|\.pypirc$|\.netrc$|\.ya?ml$|\.json$|\.conf$|\.ini$|\.properties$|\.cfg$/ },
-  { id: 'dotenv-secret', title: 'Secret in a .env file', keywords: ['=', ], regex: /^\s*(?:export\s+)?[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY)[A-Z0-9_]*\s*=\s*["']?[^\s"'$#]{6,}/m, path: /(^|\/)\.env(\.[a-z]+)?$/ },
+  {
+    id: 'npm-token',
+    title: 'npm token',
+    keywords: ['npm_', '_authToken'],
+    regex: /\bnpm_[A-Za-z0-9]{36}\b|_authToken\s*=\s*(?!\$\{)[^\s]{8,}/,
+  },
+  {
+    id: 'pypi-token',
+    title: 'PyPI token',
+    keywords: ['pypi-', 'password'],
+    regex: /\bpypi-[A-Za-z0-9_-]{50,}\b|^\s*password\s*[=:]\s*\S{6,}/m,
+    path: /\.pypirc$|\.py$|\.cfg$|\.toml$|\.txt$|\.env$|\.ini$/,
+  },
+  {
+    id: 'docker-auth',
+    title: 'Registry credentials in a Docker config',
+    keywords: ['"auth"'],
+    regex: /"auth"\s*:\s*"[A-Za-z0-9+/=]{8,}"/,
+    path: /(^|\/)(\.docker\/config\.json|\.dockercfg|config\.json)$/,
+  },
+  {
+    id: 'url-credentials',
+    title: 'Credentials in a URL',
+    keywords: ['://'],
+    regex: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@'"]{1,64}:[^/\s@'"]{3,}@[A-Za-z0-9.-]+/,
+    path: /\.git-credentials$|\.env$|\.npmrc$|\.pypirc$|\.netrc$|\.ya?ml$|\.json$|\.conf$|\.ini$|\.properties$|\.cfg$/,
+  },
+  {
+    id: 'dotenv-secret',
+    title: 'Secret in a .env file',
+    keywords: ['='],
+    regex:
+      /^\s*(?:export\s+)?[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY)[A-Z0-9_]*\s*=\s*["']?[^\s"'$#]{6,}/m,
+    path: /(^|\/)\.env(\.[a-z]+)?$/,
+  },
 ];
 
 /** Credential files, reported by name when they are in the image at all. */
@@ -38,18 +93,42 @@ export const CREDENTIAL_FILES: readonly { readonly pattern: RegExp; readonly tit
 ];
 
 /** Paths worth reading for secrets: small, outside the OS's own trees, not binary by extension. */
-const SYSTEM_PREFIXES = ['/usr/', '/lib/', '/lib64/', '/lib32/', '/bin/', '/sbin/', '/var/lib/dpkg/', '/var/lib/apt/', '/var/lib/rpm/', '/var/cache/', '/proc/', '/sys/', '/etc/ssl/', '/etc/ca-certificates/', '/etc/pki/', '/lib/apk/'];
-const BINARY_EXTENSIONS = /\.(so(\.\d+)*|a|o|png|jpe?g|gif|ico|webp|gz|tgz|bz2|xz|zst|zip|jar|war|whl|pyc|node|wasm|ttf|otf|woff2?|mo|db|sqlite|bin|exe|dll|class|pdf)$/i;
+const SYSTEM_PREFIXES = [
+  '/usr/',
+  '/lib/',
+  '/lib64/',
+  '/lib32/',
+  '/bin/',
+  '/sbin/',
+  '/var/lib/dpkg/',
+  '/var/lib/apt/',
+  '/var/lib/rpm/',
+  '/var/cache/',
+  '/proc/',
+  '/sys/',
+  '/etc/ssl/',
+  '/etc/ca-certificates/',
+  '/etc/pki/',
+  '/lib/apk/',
+];
+const BINARY_EXTENSIONS =
+  /\.(so(\.\d+)*|a|o|png|jpe?g|gif|ico|webp|gz|tgz|bz2|xz|zst|zip|jar|war|whl|pyc|node|wasm|ttf|otf|woff2?|mo|db|sqlite|bin|exe|dll|class|pdf)$/i;
 /** Files larger than this are not read for secrets (logs, data, bundles). */
 export const MAX_SECRET_FILE_BYTES = 512 * 1024;
 /** File names read wherever they are. Tested on the last component: anchored, it is cheap. */
-const NAMED = /^(\.env(\.[a-z]+)?|\.npmrc|\.pypirc|\.git-credentials|\.netrc|\.dockercfg|config\.json|credentials|id_(rsa|dsa|ecdsa|ed25519)|.*\.(pem|key|p12|pfx))$/;
+const NAMED =
+  /^(\.env(\.[a-z]+)?|\.npmrc|\.pypirc|\.git-credentials|\.netrc|\.dockercfg|config\.json|credentials|id_(rsa|dsa|ecdsa|ed25519)|.*\.(pem|key|p12|pfx))$/;
 
 /** Called for every file of every layer: the cheap tests first. */
 export function worthReading(path: string, size: number): boolean {
   if (size === 0 || size > MAX_SECRET_FILE_BYTES) return false;
   if (NAMED.test(baseName(path))) return true;
-  if (SYSTEM_PREFIXES.some((prefix) => path.startsWith(prefix)) || path.includes('/node_modules/') || path.includes('/site-packages/')) return false;
+  if (
+    SYSTEM_PREFIXES.some((prefix) => path.startsWith(prefix)) ||
+    path.includes('/node_modules/') ||
+    path.includes('/site-packages/')
+  )
+    return false;
   return !BINARY_EXTENSIONS.test(path);
 }
 

@@ -21,7 +21,6 @@ export interface Efficiency {
   readonly inefficiencies: readonly PathWaste[];
 }
 
-
 /** One path across layers: how many layers have it as a leaf, their sizes summed, the smallest. */
 interface PathTally {
   count: number;
@@ -48,7 +47,9 @@ function whiteoutSizes(layer: LayerChanges): Map<string, number> {
       }
     }
   }
-  return new Map(layer.whiteouts.map((target) => [target, removedDirs.has(target) ? removedBytes.get(target) ?? 0 : 0]));
+  return new Map(
+    layer.whiteouts.map((target) => [target, removedDirs.has(target) ? (removedBytes.get(target) ?? 0) : 0]),
+  );
 }
 
 /** Efficiency, wasted bytes and the paths that waste them, over the layers of a filesystem. */
@@ -106,7 +107,14 @@ export function diveEfficiency(layers: readonly LayerChanges[]): Efficiency {
 }
 
 export const SIZE_RULES = {
-  wasted: { id: 'size/wasted-bytes', severity: 'low', title: 'Layers carry files that later layers overwrite or delete', rationale: 'Bytes written in one layer and removed or replaced in another are still pulled and stored; squash them by doing the work in one RUN or in a build stage.', references: ['https://github.com/wagoodman/dive'] },
+  wasted: {
+    id: 'size/wasted-bytes',
+    severity: 'low',
+    title: 'Layers carry files that later layers overwrite or delete',
+    rationale:
+      'Bytes written in one layer and removed or replaced in another are still pulled and stored; squash them by doing the work in one RUN or in a build stage.',
+    references: ['https://github.com/wagoodman/dive'],
+  },
 } satisfies Record<string, Rule>;
 
 /** Below this efficiency (dive's default CI threshold is 0.9) the waste is reported. */
@@ -123,10 +131,15 @@ export const sizeAnalyzer = {
   judge(_evidence: unknown, { facts }: JudgeInput): Finding[] {
     const { efficiency, wastedBytes, inefficiencies } = facts.size;
     if (efficiency >= EFFICIENCY_THRESHOLD || wastedBytes < WASTE_FLOOR_BYTES) return [];
-    const top = inefficiencies.slice(0, 5).map((w) => `${w.path} (${w.count}×, ${w.cumulativeBytes} bytes)`).join(', ');
-    return [finding(SIZE_RULES.wasted, {
-      message: `Efficiency is ${(efficiency * 100).toFixed(1)} %: ${wastedBytes} bytes are written more than once, e.g. ${top}. Combine the steps that write and delete them, or use a multi-stage build.`,
-      key: 'image',
-    })];
+    const top = inefficiencies
+      .slice(0, 5)
+      .map((w) => `${w.path} (${w.count}×, ${w.cumulativeBytes} bytes)`)
+      .join(', ');
+    return [
+      finding(SIZE_RULES.wasted, {
+        message: `Efficiency is ${(efficiency * 100).toFixed(1)} %: ${wastedBytes} bytes are written more than once, e.g. ${top}. Combine the steps that write and delete them, or use a multi-stage build.`,
+        key: 'image',
+      }),
+    ];
   },
 } satisfies Analyzer;

@@ -26,13 +26,15 @@ function parseSaveManifest(bytes: Buffer, origin: string): SaveEntry[] {
   } catch {
     throw errors.imageInvalid(`${origin}: manifest.json`, 'invalid JSON');
   }
-  if (!Array.isArray(doc) || doc.length === 0) throw errors.imageInvalid(`${origin}: manifest.json`, 'expected a non-empty list of images');
+  if (!Array.isArray(doc) || doc.length === 0)
+    throw errors.imageInvalid(`${origin}: manifest.json`, 'expected a non-empty list of images');
   return doc.map((entry, i) => {
     const e = entry as Record<string, unknown>;
     if (typeof e?.Config !== 'string' || !Array.isArray(e.Layers) || e.Layers.some((l) => typeof l !== 'string')) {
       throw errors.imageInvalid(`${origin}: manifest.json[${i}]`, 'missing Config or Layers');
     }
-    if (e.Layers.length > MAX_LAYERS) throw errors.imageInvalid(`${origin}: manifest.json[${i}]`, `${e.Layers.length} layers`);
+    if (e.Layers.length > MAX_LAYERS)
+      throw errors.imageInvalid(`${origin}: manifest.json[${i}]`, `${e.Layers.length} layers`);
     const tags = Array.isArray(e.RepoTags) ? e.RepoTags.filter((t): t is string => typeof t === 'string') : [];
     return { Config: e.Config, RepoTags: tags, Layers: e.Layers as string[] };
   });
@@ -79,14 +81,20 @@ export function dockerArchiveSource(tree: FileTree, options: DockerArchiveOption
         const found = entries.filter((e) => e.RepoTags.some((t) => tagMatches(t, options.tag!)));
         if (found.length === 0) {
           const tags = entries.flatMap((e) => e.RepoTags);
-          throw fail('E_INPUT_NOT_FOUND', `${tree.origin} holds no image tagged ${options.tag}`,
-            tags.length ? `it holds: ${tags.join(', ')}` : 'the archive has no tags; omit the tag');
+          throw fail(
+            'E_INPUT_NOT_FOUND',
+            `${tree.origin} holds no image tagged ${options.tag}`,
+            tags.length ? `it holds: ${tags.join(', ')}` : 'the archive has no tags; omit the tag',
+          );
         }
         entry = found[0]!;
       } else if (entries.length > 1) {
         const tags = entries.map((e, i) => e.RepoTags.join(', ') || `(untagged #${i})`);
-        throw fail('E_IMAGE_AMBIGUOUS', `${tree.origin} holds ${entries.length} images: ${tags.join('; ')}`,
-          `pick one with docker-archive:${tree.origin}:TAG`);
+        throw fail(
+          'E_IMAGE_AMBIGUOUS',
+          `${tree.origin} holds ${entries.length} images: ${tags.join('; ')}`,
+          `pick one with docker-archive:${tree.origin}:TAG`,
+        );
       } else entry = entries[0]!;
 
       const configPath = entry.Config;
@@ -96,10 +104,17 @@ export function dockerArchiveSource(tree: FileTree, options: DockerArchiveOption
       const rawConfig = parseJson(configBytes, `config ${configPath}`, MAX_CONFIG_BYTES);
       const parsed = parseImageConfig(rawConfig, `config ${configPath}`);
       if (parsed.diffIds.length !== entry.Layers.length) {
-        throw errors.imageInvalid(tree.origin, `config lists ${parsed.diffIds.length} diff_ids for ${entry.Layers.length} layers`);
+        throw errors.imageInvalid(
+          tree.origin,
+          `config lists ${parsed.diffIds.length} diff_ids for ${entry.Layers.length} layers`,
+        );
       }
       const warnings: Warning[] = [];
-      if (parsed.historyMismatch) warnings.push({ code: 'W_HISTORY_MISMATCH', message: 'config history does not match the layers; layer commands are unknown' });
+      if (parsed.historyMismatch)
+        warnings.push({
+          code: 'W_HISTORY_MISMATCH',
+          message: 'config history does not match the layers; layer commands are unknown',
+        });
       const layers: LayerPart[] = [];
       for (const [index, path] of entry.Layers.entries()) {
         const location = await tree.locate(path);
@@ -113,15 +128,22 @@ export function dockerArchiveSource(tree: FileTree, options: DockerArchiveOption
           location: { kind: 'file', ...location },
         });
       }
-      return imageFromParts({
-        source: { kind, input: options.input, ...(options.reference ?? entry.RepoTags[0] ? { reference: options.reference ?? entry.RepoTags[0] } : {}) },
-        ...(configDigest ? { configDigest } : {}),
-        platform: parsed.platform,
-        config: parsed.config,
-        rawConfig,
-        layers,
-        warnings,
-      }, options);
+      return imageFromParts(
+        {
+          source: {
+            kind,
+            input: options.input,
+            ...((options.reference ?? entry.RepoTags[0]) ? { reference: options.reference ?? entry.RepoTags[0] } : {}),
+          },
+          ...(configDigest ? { configDigest } : {}),
+          platform: parsed.platform,
+          config: parsed.config,
+          rawConfig,
+          layers,
+          warnings,
+        },
+        options,
+      );
     },
   };
 }

@@ -34,26 +34,56 @@ function describe(endpoint: DaemonEndpoint): string {
 }
 
 /** Saves `name` from the engine into `temp`, returning the tar's path. */
-export async function exportFromDaemon(name: string, temp: TempDir, endpoint: DaemonEndpoint = daemonEndpoint()): Promise<string> {
+export async function exportFromDaemon(
+  name: string,
+  temp: TempDir,
+  endpoint: DaemonEndpoint = daemonEndpoint(),
+): Promise<string> {
   const path = join(temp.path, 'daemon-save.tar');
   await new Promise<void>((resolve, reject) => {
-    const req = request({ ...endpoint, method: 'GET', path: `/${API_VERSION}/images/${encodeURIComponent(name)}/get` }, (res) => {
-      if (res.statusCode === 200) {
-        pipeline(res, createWriteStream(path, { mode: 0o600 })).then(resolve, reject);
-        return;
-      }
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => {
-        const message = (() => { try { return (JSON.parse(body) as { message?: string }).message ?? body; } catch { return body; } })().trim();
-        reject(res.statusCode === 404
-          ? fail('E_INPUT_NOT_FOUND', `the engine at ${describe(endpoint)} has no image ${name}`, 'list images with `docker images` (or `podman images`)')
-          : fail('E_DAEMON_UNAVAILABLE', `the engine at ${describe(endpoint)} answered ${res.statusCode}: ${message.slice(0, 200)}`, 'check the engine logs'));
-      });
-    });
-    req.on('error', (error: NodeJS.ErrnoException) => reject(fail('E_DAEMON_UNAVAILABLE',
-      `cannot reach a Docker-compatible engine at ${describe(endpoint)} (${error.code ?? error.message})`,
-      'start the engine, or set DOCKER_HOST (e.g. unix:///run/podman/podman.sock); distrolens needs no daemon for registry or archive inputs', error)));
+    const req = request(
+      { ...endpoint, method: 'GET', path: `/${API_VERSION}/images/${encodeURIComponent(name)}/get` },
+      (res) => {
+        if (res.statusCode === 200) {
+          pipeline(res, createWriteStream(path, { mode: 0o600 })).then(resolve, reject);
+          return;
+        }
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => {
+          const message = (() => {
+            try {
+              return (JSON.parse(body) as { message?: string }).message ?? body;
+            } catch {
+              return body;
+            }
+          })().trim();
+          reject(
+            res.statusCode === 404
+              ? fail(
+                  'E_INPUT_NOT_FOUND',
+                  `the engine at ${describe(endpoint)} has no image ${name}`,
+                  'list images with `docker images` (or `podman images`)',
+                )
+              : fail(
+                  'E_DAEMON_UNAVAILABLE',
+                  `the engine at ${describe(endpoint)} answered ${res.statusCode}: ${message.slice(0, 200)}`,
+                  'check the engine logs',
+                ),
+          );
+        });
+      },
+    );
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        fail(
+          'E_DAEMON_UNAVAILABLE',
+          `cannot reach a Docker-compatible engine at ${describe(endpoint)} (${error.code ?? error.message})`,
+          'start the engine, or set DOCKER_HOST (e.g. unix:///run/podman/podman.sock); distrolens needs no daemon for registry or archive inputs',
+          error,
+        ),
+      ),
+    );
     req.end();
   });
   return path;

@@ -50,9 +50,18 @@ export function ociLayoutSource(tree: FileTree, options: OciLayoutOptions): Imag
     verifyBytes(bytes, descriptor.digest, `blob ${descriptor.digest}`);
     return bytes;
   };
-  const rootOf = async (d: Descriptor): Promise<Root> => ({ bytes: await fetch(d), mediaType: d.mediaType, digest: d.digest, what: `manifest ${d.digest}` });
+  const rootOf = async (d: Descriptor): Promise<Root> => ({
+    bytes: await fetch(d),
+    mediaType: d.mediaType,
+    digest: d.digest,
+    what: `manifest ${d.digest}`,
+  });
 
-  const findByDigest = async (descriptors: readonly Descriptor[], digest: Digest, depth = 0): Promise<Descriptor | undefined> => {
+  const findByDigest = async (
+    descriptors: readonly Descriptor[],
+    digest: Digest,
+    depth = 0,
+  ): Promise<Descriptor | undefined> => {
     const direct = descriptors.find((m) => m.digest === digest);
     if (direct || depth >= MAX_SEARCH_DEPTH) return direct;
     for (const d of descriptors) {
@@ -70,25 +79,40 @@ export function ociLayoutSource(tree: FileTree, options: OciLayoutOptions): Imag
     const candidates = manifests.filter((m) => !isAttestation(m));
     if (options.digest) {
       const found = await findByDigest(candidates, options.digest);
-      if (!found) throw fail('E_INPUT_NOT_FOUND', `${tree.origin} has no manifest ${options.digest}`, 'check the digest, or select by :TAG');
+      if (!found)
+        throw fail(
+          'E_INPUT_NOT_FOUND',
+          `${tree.origin} has no manifest ${options.digest}`,
+          'check the digest, or select by :TAG',
+        );
       return rootOf(found);
     }
     if (options.tag) {
       const tagged = candidates.filter((m) => tagMatches(m, options.tag!));
       if (tagged.length === 0) {
         const names = [...new Set(candidates.flatMap(refNames))].sort();
-        throw fail('E_INPUT_NOT_FOUND', `${tree.origin} has no image tagged ${options.tag}`,
-          names.length ? `it has: ${names.join(', ')}` : 'the layout has no tags; select by @sha256:… instead');
+        throw fail(
+          'E_INPUT_NOT_FOUND',
+          `${tree.origin} has no image tagged ${options.tag}`,
+          names.length ? `it has: ${names.join(', ')}` : 'the layout has no tags; select by @sha256:… instead',
+        );
       }
       if (tagged.length === 1) return rootOf(tagged[0]!);
       // One tag on several platform manifests: a multi-platform set written flat into index.json.
-      return { bytes: Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: tagged })), what: `${whole.what} (${options.tag})` };
+      return {
+        bytes: Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: tagged })),
+        what: `${whole.what} (${options.tag})`,
+      };
     }
     if (candidates.length === 1) return rootOf(candidates[0]!);
     const names = [...new Set(candidates.flatMap(refNames))].sort();
     if (names.length > 1 && candidates.every((m) => !m.platform)) {
       const prefix = options.kind === 'oci-layout' ? 'oci:' : 'oci-archive:';
-      throw fail('E_IMAGE_AMBIGUOUS', `${tree.origin} holds ${candidates.length} images: ${names.join(', ')}`, `pick one with ${prefix}${tree.origin}:TAG`);
+      throw fail(
+        'E_IMAGE_AMBIGUOUS',
+        `${tree.origin} holds ${candidates.length} images: ${names.join(', ')}`,
+        `pick one with ${prefix}${tree.origin}:TAG`,
+      );
     }
     return whole;
   };
@@ -99,21 +123,26 @@ export function ociLayoutSource(tree: FileTree, options: OciLayoutOptions): Imag
     close: async () => options.close?.(),
     resolve: async (resolveOptions: ResolveOptions = {}): Promise<Image> => {
       if (!(await tree.has('oci-layout'))) {
-        throw fail('E_ARCHIVE_INVALID', `${tree.origin} is not an OCI image layout (no oci-layout file)`,
-          'pass a layout written by skopeo, umoci, buildah or `docker save`');
+        throw fail(
+          'E_ARCHIVE_INVALID',
+          `${tree.origin} is not an OCI image layout (no oci-layout file)`,
+          'pass a layout written by skopeo, umoci, buildah or `docker save`',
+        );
       }
       const indexBytes = await tree.read('index.json', MAX_MANIFEST_BYTES);
       const index = parseManifestDocument(indexBytes, `${tree.origin}: index.json`);
-      if (index.kind !== 'index') throw fail('E_ARCHIVE_INVALID', `${tree.origin}: index.json is not an index`, 'the layout is malformed');
+      if (index.kind !== 'index')
+        throw fail('E_ARCHIVE_INVALID', `${tree.origin}: index.json is not an index`, 'the layout is malformed');
       const root = await chooseRoot(indexBytes, index.manifests);
       const resolved = await resolveManifest(root, resolveOptions.platform ?? DEFAULT_PLATFORM, fetch);
       const parts = await partsFromManifest({
         source: { kind: options.kind, input: options.input, ...(options.tag ? { reference: options.tag } : {}) },
         resolved,
         configBytes: await fetch(resolved.manifest.config),
-        locate: async (descriptor) => (await tree.has(blobPath(descriptor.digest))
-          ? { location: { kind: 'file', ...(await tree.locate(blobPath(descriptor.digest))) } }
-          : undefined),
+        locate: async (descriptor) =>
+          (await tree.has(blobPath(descriptor.digest)))
+            ? { location: { kind: 'file', ...(await tree.locate(blobPath(descriptor.digest))) } }
+            : undefined,
       });
       return imageFromParts(parts, options);
     },

@@ -13,7 +13,9 @@ import { getBlob } from './blob-get.js';
 import { tempDir } from '../../../test/helpers.js';
 
 /** A raw TCP server: each request's head (up to the blank line) is given to `answer` with the socket. */
-async function serve(answer: (head: string, socket: Socket) => void): Promise<{ origin: string; heads: string[]; closed: () => number; server: Server }> {
+async function serve(
+  answer: (head: string, socket: Socket) => void,
+): Promise<{ origin: string; heads: string[]; closed: () => number; server: Server }> {
   const heads: string[] = [];
   let closed = 0;
   const server = createServer((socket) => {
@@ -49,7 +51,11 @@ test('a plain 200 arrives whole, in chunks of at most 1 MiB; bytes past Content-
     setTimeout(() => socket.end(Buffer.concat([blob.subarray(1000), Buffer.from('trailing junk')])), 10);
   });
   try {
-    const response = await getBlob(`${origin.origin}/v2/org/app/blobs/sha256:x`, { 'user-agent': 'distrolens', authorization: 'Bearer t', range: 'bytes=0-' });
+    const response = await getBlob(`${origin.origin}/v2/org/app/blobs/sha256:x`, {
+      'user-agent': 'distrolens',
+      authorization: 'Bearer t',
+      range: 'bytes=0-',
+    });
     assert.ok(response, 'the fast path took it');
     assert.equal(response.status, 200);
     const { bytes, sizes } = await collect(response.body);
@@ -64,16 +70,22 @@ test('a plain 200 arrives whole, in chunks of at most 1 MiB; bytes past Content-
 });
 
 test('redirects are followed; Authorization goes to the same origin only', async () => {
-  const storage = await serve((_head, socket) => socket.end(`HTTP/1.1 206 Partial Content\r\nContent-Length: 4\r\n\r\nblob`));
+  const storage = await serve((_head, socket) =>
+    socket.end(`HTTP/1.1 206 Partial Content\r\nContent-Length: 4\r\n\r\nblob`),
+  );
   const registry = await serve((head, socket) => {
-    if (head.startsWith('GET /v2/first ')) socket.end('HTTP/1.1 307 Temporary Redirect\r\nLocation: /v2/second\r\nContent-Length: 0\r\n\r\n');
+    if (head.startsWith('GET /v2/first '))
+      socket.end('HTTP/1.1 307 Temporary Redirect\r\nLocation: /v2/second\r\nContent-Length: 0\r\n\r\n');
     else socket.end(`HTTP/1.1 302 Found\r\nLocation: ${storage.origin}/signed?sig=1\r\nContent-Length: 0\r\n\r\n`);
   });
   try {
     const response = await getBlob(`${registry.origin}/v2/first`, { authorization: 'Bearer secret' });
     assert.equal(response?.status, 206);
     assert.equal((await collect(response.body)).bytes.toString(), 'blob');
-    assert.deepEqual(registry.heads.map((h) => h.includes('authorization: Bearer secret')), [true, true]);
+    assert.deepEqual(
+      registry.heads.map((h) => h.includes('authorization: Bearer secret')),
+      [true, true],
+    );
     assert.match(storage.heads[0]!, /^GET \/signed\?sig=1 HTTP\/1\.1/);
     assert.doesNotMatch(storage.heads[0]!, /authorization/i);
   } finally {
@@ -94,9 +106,14 @@ test('anything but a plain answer is left to the general client, before a body b
   };
   const origin = await serve((head, socket) => socket.end(answers[head.split(' ')[1]!] ?? 'HTTP/1.1 500 Oops\r\n\r\n'));
   try {
-    for (const path of Object.keys(answers)) assert.equal(await getBlob(`${origin.origin}${path}`, {}), undefined, path);
+    for (const path of Object.keys(answers))
+      assert.equal(await getBlob(`${origin.origin}${path}`, {}), undefined, path);
     const requests = origin.heads.length;
-    assert.equal(await getBlob(`${origin.origin}/blob`, { authorization: 'Bearer a\r\nx-injected: 1' }), undefined, 'a header that would break the line');
+    assert.equal(
+      await getBlob(`${origin.origin}/blob`, { authorization: 'Bearer a\r\nx-injected: 1' }),
+      undefined,
+      'a header that would break the line',
+    );
     assert.equal(origin.heads.length, requests, 'not even sent');
     const closed = await serve(() => {});
     closed.server.close();
@@ -130,13 +147,34 @@ test('over TLS: SNI, certificate checks and the body arrive as over plain TCP', 
   // A certificate for localhost, trusted by a child process through NODE_EXTRA_CA_CERTS (read at start-up).
   const cert = join(dir.path, 'cert.pem');
   const key = join(dir.path, 'key.pem');
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost']);
+  const made = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost',
+  ]);
   assert.equal(made.status, 0, made.stderr?.toString());
   let servername: string | undefined;
-  const server = createTlsServer({ key: await readFile(key), cert: await readFile(cert), ALPNProtocols: ['http/1.1'] }, (socket) => {
-    servername = (socket as unknown as { servername?: string }).servername;
-    socket.once('data', () => socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${blob.length}\r\n\r\n`), blob])));
-  });
+  const server = createTlsServer(
+    { key: await readFile(key), cert: await readFile(cert), ALPNProtocols: ['http/1.1'] },
+    (socket) => {
+      servername = (socket as unknown as { servername?: string }).servername;
+      socket.once('data', () =>
+        socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${blob.length}\r\n\r\n`), blob])),
+      );
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const url = `https://localhost:${(server.address() as AddressInfo).port}/v2/blob`;
@@ -147,12 +185,17 @@ test('over TLS: SNI, certificate checks and the body arrive as over plain TCP', 
       const hash = createHash('sha256');
       if (r) for await (const chunk of r.body) hash.update(chunk);
       process.stdout.write(r ? r.status + ' ' + hash.digest('hex') : 'fallback');`;
-    const run = (env: NodeJS.ProcessEnv) => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env } });
+    const run = (env: NodeJS.ProcessEnv) =>
+      promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env } });
     const trusted = await run({ NODE_EXTRA_CA_CERTS: cert });
     assert.equal(trusted.stdout, `200 ${createHash('sha256').update(blob).digest('hex')}`);
     assert.equal(servername, 'localhost');
     const untrusted = await run({ NODE_EXTRA_CA_CERTS: '' });
-    assert.equal(untrusted.stdout, 'fallback', 'a certificate nobody vouches for is left to the general client to report');
+    assert.equal(
+      untrusted.stdout,
+      'fallback',
+      'a certificate nobody vouches for is left to the general client to report',
+    );
   } finally {
     server.close();
     await dir.cleanup();

@@ -47,7 +47,11 @@ function parseHead(text: string): Head | undefined {
 }
 
 /** One exchange: resolves with the head and a body iterator, or undefined when it is not a plain one. */
-function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<{ head: Head; body?: AsyncIterable<Uint8Array> } | undefined> {
+function exchange(
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  signal?: AbortSignal,
+): Promise<{ head: Head; body?: AsyncIterable<Uint8Array> } | undefined> {
   return new Promise((resolve, reject) => {
     let head: Head | undefined;
     let expected = 0;
@@ -78,12 +82,19 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
     };
     const tls = url.protocol === 'https:';
     const socket: Socket = tls
-      // TLS sockets take onread too (Node ≥ 15; @types/node does not list it), one record per call.
-      ? connectTls({ host, port, ...(isIP(host) ? {} : { servername: host }), ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions & { onread: OnReadOpts })
+      ? // TLS sockets take onread too (Node ≥ 15; @types/node does not list it), one record per call.
+        connectTls({
+          host,
+          port,
+          ...(isIP(host) ? {} : { servername: host }),
+          ALPNProtocols: ['http/1.1'],
+          onread,
+        } as ConnectionOptions & { onread: OnReadOpts })
       : connectTcp({ host, port, onread });
     socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy(idleTimeout(IDLE_TIMEOUT_MS)));
     const queue = new ChunkQueue(socket, RUN_AHEAD);
-    const onAbort = (): void => void socket.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const onAbort = (): void =>
+      void socket.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
 
     const settle = (value: Awaited<ReturnType<typeof exchange>>): void => {
@@ -126,7 +137,11 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
       }
       head = parsed;
       const length = parsed.headers.get('content-length');
-      const plainBody = (parsed.status === 200 || parsed.status === 206) && length !== undefined && /^\d{1,15}$/.test(length) && !parsed.headers.has('transfer-encoding');
+      const plainBody =
+        (parsed.status === 200 || parsed.status === 206) &&
+        length !== undefined &&
+        /^\d{1,15}$/.test(length) &&
+        !parsed.headers.has('transfer-encoding');
       if (REDIRECTS.has(parsed.status) && parsed.headers.has('location')) {
         close();
         settle({ head: parsed });
@@ -155,7 +170,12 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
     }
 
     socket.once(tls ? 'secureConnect' : 'connect', () => {
-      const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`), 'connection: close'];
+      const lines = [
+        `GET ${url.pathname}${url.search} HTTP/1.1`,
+        `host: ${url.host}`,
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+        'connection: close',
+      ];
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     });
     socket.on('error', (error) => {
@@ -169,20 +189,27 @@ function exchange(url: URL, headers: Readonly<Record<string, string>>, signal?: 
       signal?.removeEventListener('abort', onAbort);
       // What did arrive goes to the consumer: a resumed download starts after it.
       if (head && received < expected) pushBody();
-      queue.fail(Object.assign(new Error(`connection closed after ${received} of ${expected} bytes`), { code: 'ECONNRESET' }));
+      queue.fail(
+        Object.assign(new Error(`connection closed after ${received} of ${expected} bytes`), { code: 'ECONNRESET' }),
+      );
       if (!settled) fallBack();
     });
   });
 }
 
 /** Header values must stay on their line: anything with a CR or LF goes through node:http. */
-const safe = (headers: Readonly<Record<string, string>>): boolean => Object.entries(headers).every(([name, value]) => /^[a-z0-9-]+$/i.test(name) && !/[\r\n]/.test(value));
+const safe = (headers: Readonly<Record<string, string>>): boolean =>
+  Object.entries(headers).every(([name, value]) => /^[a-z0-9-]+$/i.test(name) && !/[\r\n]/.test(value));
 
 /**
  * GETs a blob body; follows redirects as fetch does (Authorization only on the same origin).
  * Undefined: not a plain response, ask again with the general client.
  */
-export async function getBlob(url: string, headers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<BlobResponse | undefined> {
+export async function getBlob(
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  signal?: AbortSignal,
+): Promise<BlobResponse | undefined> {
   let target = new URL(url);
   let current = { ...headers };
   if (!safe(current)) return undefined;

@@ -98,7 +98,8 @@ export class RegistryClient {
     if (auth?.token && !this.#tokens.size) return `Bearer ${auth.token}`;
     const token = this.#tokens.get(this.#scope(init));
     if (token) return `Bearer ${token}`;
-    if (this.#basic && auth?.username !== undefined) return `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
+    if (this.#basic && auth?.username !== undefined)
+      return `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
     return undefined;
   }
 
@@ -117,17 +118,28 @@ export class RegistryClient {
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', scope);
     const headers: Record<string, string> = { 'user-agent': this.#userAgent() };
-    if (auth?.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
+    if (auth?.username !== undefined)
+      headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
     const response = await this.#send(url.toString(), { headers }, `token for ${init.repository}`);
     if (response.status === 401 || response.status === 403) {
-      throw fail(auth ? 'E_REGISTRY_AUTH_DENIED' : 'E_REGISTRY_AUTH_REQUIRED',
+      throw fail(
+        auth ? 'E_REGISTRY_AUTH_DENIED' : 'E_REGISTRY_AUTH_REQUIRED',
         `${this.registry}: the token service refused ${auth ? 'the credentials' : 'anonymous access'} for ${init.repository}`,
-        auth ? 'check the username and password (or docker login again)' : 'log in with docker login, or pass --username/--password');
+        auth
+          ? 'check the username and password (or docker login again)'
+          : 'log in with docker login, or pass --username/--password',
+      );
     }
-    if (!response.ok) throw fail('E_REGISTRY_ERROR', `${this.registry}: token service answered ${response.status}`, 'retry later');
+    if (!response.ok)
+      throw fail('E_REGISTRY_ERROR', `${this.registry}: token service answered ${response.status}`, 'retry later');
     const body = (await response.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
-    if (!token) throw fail('E_REGISTRY_ERROR', `${this.registry}: token service returned no token`, 'the registry is misconfigured');
+    if (!token)
+      throw fail(
+        'E_REGISTRY_ERROR',
+        `${this.registry}: token service returned no token`,
+        'the registry is misconfigured',
+      );
     this.#tokens.set(scope, token);
     return true;
   }
@@ -137,7 +149,11 @@ export class RegistryClient {
   }
 
   /** One HTTP exchange with retries on 429/5xx and network errors. */
-  async #send(url: string, init: { method?: string; headers: Record<string, string>; body?: Uint8Array | string }, what: string): Promise<HttpResponse> {
+  async #send(
+    url: string,
+    init: { method?: string; headers: Record<string, string>; body?: Uint8Array | string },
+    what: string,
+  ): Promise<HttpResponse> {
     const policy = this.#options.retry ?? DEFAULT_RETRY;
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse | undefined;
@@ -152,8 +168,12 @@ export class RegistryClient {
       if (attempt >= policy.attempts || (networkError !== undefined && !isTransient(networkError))) {
         if (response) return response;
         const code = (networkError as NodeJS.ErrnoException).code ?? (networkError as Error).message;
-        throw fail('E_NETWORK', `${what}: cannot reach ${new URL(url).host} (${code})`,
-          'check the registry address and your network; use --insecure for a plain-HTTP registry', networkError);
+        throw fail(
+          'E_NETWORK',
+          `${what}: cannot reach ${new URL(url).host} (${code})`,
+          'check the registry address and your network; use --insecure for a plain-HTTP registry',
+          networkError,
+        );
       }
       response?.discard();
       await backOff(policy, attempt, response?.headers.get('retry-after'), this.#options.signal);
@@ -179,8 +199,15 @@ export class RegistryClient {
       const headers: Record<string, string> = { 'user-agent': this.#userAgent(), ...init.headers };
       const authorization = await this.#authorization(init);
       if (authorization) headers.authorization = authorization;
-      const response = await this.#send(url, { method: init.method ?? 'GET', headers, ...(init.body ? { body: init.body } : {}) }, init.what);
-      if (response.status === 401 && (await this.#authenticate(parseChallenge(response.headers.get('www-authenticate')), init))) {
+      const response = await this.#send(
+        url,
+        { method: init.method ?? 'GET', headers, ...(init.body ? { body: init.body } : {}) },
+        init.what,
+      );
+      if (
+        response.status === 401 &&
+        (await this.#authenticate(parseChallenge(response.headers.get('www-authenticate')), init))
+      ) {
         response.discard();
         continue;
       }
@@ -203,18 +230,37 @@ export class RegistryClient {
     const auth = await this.#credentials();
     switch (response.status) {
       case 401:
-        return fail(auth ? 'E_REGISTRY_AUTH_DENIED' : 'E_REGISTRY_AUTH_REQUIRED',
+        return fail(
+          auth ? 'E_REGISTRY_AUTH_DENIED' : 'E_REGISTRY_AUTH_REQUIRED',
           `${init.what}: ${this.registry} requires authentication${suffix}`,
-          auth ? 'the credentials were refused; check them or docker login again' : 'log in with docker login, or pass --username and --password (or DISTROLENS_REGISTRY_TOKEN)');
+          auth
+            ? 'the credentials were refused; check them or docker login again'
+            : 'log in with docker login, or pass --username and --password (or DISTROLENS_REGISTRY_TOKEN)',
+        );
       case 403:
-        return fail('E_REGISTRY_AUTH_DENIED', `${init.what}: access denied by ${this.registry}${suffix}`, 'your account lacks access to this repository');
+        return fail(
+          'E_REGISTRY_AUTH_DENIED',
+          `${init.what}: access denied by ${this.registry}${suffix}`,
+          'your account lacks access to this repository',
+        );
       case 404:
-        return fail('E_REGISTRY_NOT_FOUND', `${init.what}: not found on ${this.registry}${suffix}`, 'check the repository name and tag (e.g. with skopeo list-tags)');
+        return fail(
+          'E_REGISTRY_NOT_FOUND',
+          `${init.what}: not found on ${this.registry}${suffix}`,
+          'check the repository name and tag (e.g. with skopeo list-tags)',
+        );
       case 429:
-        return fail('E_REGISTRY_RATE_LIMITED', `${init.what}: rate limited by ${this.registry} after retries${suffix}`,
-          'wait and retry, log in to raise the limit, or use a mirror');
+        return fail(
+          'E_REGISTRY_RATE_LIMITED',
+          `${init.what}: rate limited by ${this.registry} after retries${suffix}`,
+          'wait and retry, log in to raise the limit, or use a mirror',
+        );
       default:
-        return fail('E_REGISTRY_ERROR', `${init.what}: ${this.registry} answered HTTP ${response.status}${suffix}`, 'retry later; if it persists the registry is failing');
+        return fail(
+          'E_REGISTRY_ERROR',
+          `${init.what}: ${this.registry} answered HTTP ${response.status}${suffix}`,
+          'retry later; if it persists the registry is failing',
+        );
     }
   }
 }

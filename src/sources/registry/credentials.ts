@@ -26,29 +26,61 @@ function hostOf(key: string): string {
 }
 
 /** Runs `docker-credential-<helper> get` as docker does: server URL on stdin, JSON on stdout. */
-export function runCredentialHelper(helper: string, server: string, env: NodeJS.ProcessEnv = process.env): Promise<RegistryAuth | undefined> {
-  if (!/^[a-zA-Z0-9_.-]+$/.test(helper)) throw fail('E_REGISTRY_AUTH_REQUIRED', `invalid credential helper name ${JSON.stringify(helper)}`, 'fix credHelpers/credsStore in your docker config');
+export function runCredentialHelper(
+  helper: string,
+  server: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RegistryAuth | undefined> {
+  if (!/^[a-zA-Z0-9_.-]+$/.test(helper))
+    throw fail(
+      'E_REGISTRY_AUTH_REQUIRED',
+      `invalid credential helper name ${JSON.stringify(helper)}`,
+      'fix credHelpers/credsStore in your docker config',
+    );
   return new Promise((resolve, reject) => {
     const child = spawn(`docker-credential-${helper}`, ['get'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (error) => reject(fail('E_REGISTRY_AUTH_REQUIRED', `credential helper docker-credential-${helper} could not run: ${error.message}`,
-      `install docker-credential-${helper} or remove it from your docker config`, error)));
+    child.on('error', (error) =>
+      reject(
+        fail(
+          'E_REGISTRY_AUTH_REQUIRED',
+          `credential helper docker-credential-${helper} could not run: ${error.message}`,
+          `install docker-credential-${helper} or remove it from your docker config`,
+          error,
+        ),
+      ),
+    );
     child.on('close', (code) => {
       // Helpers answer "credentials not found" with a non-zero exit: that means anonymous access.
       if (code !== 0) {
         if (/not found/i.test(out + err)) return resolve(undefined);
-        return reject(fail('E_REGISTRY_AUTH_REQUIRED', `credential helper docker-credential-${helper} failed: ${(err || out).trim().slice(0, 200)}`,
-          'log in again with docker login'));
+        return reject(
+          fail(
+            'E_REGISTRY_AUTH_REQUIRED',
+            `credential helper docker-credential-${helper} failed: ${(err || out).trim().slice(0, 200)}`,
+            'log in again with docker login',
+          ),
+        );
       }
       try {
         const parsed = JSON.parse(out) as { Username?: string; Secret?: string };
         if (!parsed.Secret) return resolve(undefined);
-        resolve(parsed.Username === '<token>' ? { token: parsed.Secret } : { username: parsed.Username ?? '', password: parsed.Secret });
+        resolve(
+          parsed.Username === '<token>'
+            ? { token: parsed.Secret }
+            : { username: parsed.Username ?? '', password: parsed.Secret },
+        );
       } catch {
-        reject(fail('E_REGISTRY_AUTH_REQUIRED', `credential helper docker-credential-${helper} printed invalid JSON`, 'update the helper'));
+        reject(
+          fail(
+            'E_REGISTRY_AUTH_REQUIRED',
+            `credential helper docker-credential-${helper} printed invalid JSON`,
+            'update the helper',
+          ),
+        );
       }
     });
     child.stdin.end(server);
@@ -59,21 +91,37 @@ export function runCredentialHelper(helper: string, server: string, env: NodeJS.
  * Looks up credentials for a registry the way docker does: credHelpers for the host, then
  * credsStore, then `auths` (base64 `auth` or username/password). Missing file: anonymous.
  */
-export async function dockerConfigAuth(registry: string, env: NodeJS.ProcessEnv = process.env): Promise<RegistryAuth | undefined> {
+export async function dockerConfigAuth(
+  registry: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RegistryAuth | undefined> {
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(await readFile(dockerConfigPath(env), 'utf8')) as Record<string, unknown>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fail('E_REGISTRY_AUTH_REQUIRED', `cannot read ${dockerConfigPath(env)}: ${(error as Error).message}`, 'fix or remove the docker config file', error);
+    throw fail(
+      'E_REGISTRY_AUTH_REQUIRED',
+      `cannot read ${dockerConfigPath(env)}: ${(error as Error).message}`,
+      'fix or remove the docker config file',
+      error,
+    );
   }
   const server = registry === DOCKER_HUB ? DOCKER_HUB_KEY : registry;
   const helpers = (config.credHelpers ?? {}) as Record<string, string>;
-  const helper = Object.entries(helpers).find(([key]) => hostOf(key) === hostOf(server) || (registry === DOCKER_HUB && hostOf(key) === 'index.docker.io'))?.[1];
+  const helper = Object.entries(helpers).find(
+    ([key]) => hostOf(key) === hostOf(server) || (registry === DOCKER_HUB && hostOf(key) === 'index.docker.io'),
+  )?.[1];
   if (helper) return runCredentialHelper(helper, server, env);
-  const auths = (config.auths ?? {}) as Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }>;
-  const entry = Object.entries(auths).find(([key]) => hostOf(key) === hostOf(server)
-    || (registry === DOCKER_HUB && ['index.docker.io', 'docker.io', 'registry-1.docker.io'].includes(hostOf(key))))?.[1];
+  const auths = (config.auths ?? {}) as Record<
+    string,
+    { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }
+  >;
+  const entry = Object.entries(auths).find(
+    ([key]) =>
+      hostOf(key) === hostOf(server) ||
+      (registry === DOCKER_HUB && ['index.docker.io', 'docker.io', 'registry-1.docker.io'].includes(hostOf(key))),
+  )?.[1];
   if (typeof config.credsStore === 'string' && config.credsStore && !entry?.auth) {
     const stored = await runCredentialHelper(config.credsStore, server, env);
     if (stored) return stored;

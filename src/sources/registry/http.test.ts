@@ -4,15 +4,27 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { send } from './http.js';
 
-interface Seen { method: string; url: string; authorization?: string; body: string }
+interface Seen {
+  method: string;
+  url: string;
+  authorization?: string;
+  body: string;
+}
 
-async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ origin: string; seen: Seen[]; server: Server }> {
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ origin: string; seen: Seen[]; server: Server }> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}), body: Buffer.concat(chunks).toString() });
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+        body: Buffer.concat(chunks).toString(),
+      });
       handler(req, res);
     });
   });
@@ -21,7 +33,9 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 }
 
 test('redirects keep Authorization on the same origin only, and a 303 turns a PUT into a bodiless GET', async () => {
-  const storage = await serve((_req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'x-multi': ['a', 'b'] }).end('blob'));
+  const storage = await serve((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-multi': ['a', 'b'] }).end('blob'),
+  );
   const registry = await serve((req, res) => {
     if (req.url === '/v2/blob') res.writeHead(307, { location: '/v2/moved' }).end();
     else if (req.url === '/v2/moved') res.writeHead(302, { location: `${storage.origin}/signed?x=1` }).end();
@@ -37,12 +51,31 @@ test('redirects keep Authorization on the same origin only, and a 303 turns a PU
     assert.equal(response.headers.get('Content-Type'), 'text/plain');
     assert.equal(response.headers.get('x-multi'), 'a, b');
     assert.equal(response.headers.get('x-absent'), null);
-    assert.deepEqual(registry.seen.map((s) => [s.url, s.authorization]), [['/v2/blob', 'Bearer secret'], ['/v2/moved', 'Bearer secret']]);
-    assert.deepEqual(storage.seen.map((s) => [s.url, s.authorization]), [['/signed?x=1', undefined]]);
+    assert.deepEqual(
+      registry.seen.map((s) => [s.url, s.authorization]),
+      [
+        ['/v2/blob', 'Bearer secret'],
+        ['/v2/moved', 'Bearer secret'],
+      ],
+    );
+    assert.deepEqual(
+      storage.seen.map((s) => [s.url, s.authorization]),
+      [['/signed?x=1', undefined]],
+    );
 
-    const put = await send(`${registry.origin}/v2/upload`, { method: 'PUT', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: Buffer.from('payload') });
+    const put = await send(`${registry.origin}/v2/upload`, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/octet-stream' },
+      body: Buffer.from('payload'),
+    });
     assert.equal(put.status, 204);
-    assert.deepEqual(registry.seen.slice(2).map((s) => [s.method, s.url, s.body]), [['PUT', '/v2/upload', 'payload'], ['GET', '/v2/status', '']]);
+    assert.deepEqual(
+      registry.seen.slice(2).map((s) => [s.method, s.url, s.body]),
+      [
+        ['PUT', '/v2/upload', 'payload'],
+        ['GET', '/v2/status', ''],
+      ],
+    );
   } finally {
     registry.server.close();
     storage.server.close();

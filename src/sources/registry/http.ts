@@ -37,7 +37,8 @@ export interface HttpInit {
 export const IDLE_TIMEOUT_MS = 120_000;
 
 /** The error a silent connection is destroyed with. */
-export const idleTimeout = (ms: number): Error => Object.assign(new Error(`no data for ${ms / 1000} s`), { code: 'ETIMEDOUT' });
+export const idleTimeout = (ms: number): Error =>
+  Object.assign(new Error(`no data for ${ms / 1000} s`), { code: 'ETIMEDOUT' });
 
 export const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** fetch's limit (the Fetch standard's). */
@@ -47,17 +48,31 @@ const MAX_REDIRECTS = 20;
  * Where a redirect leads and what to send there: Authorization is not sent to another origin
  * (blob storage behind a registry has its own signed URLs), as fetch does.
  */
-export function redirected(from: URL, location: string, headers: Readonly<Record<string, string>>): { url: URL; headers: Record<string, string> } {
+export function redirected(
+  from: URL,
+  location: string,
+  headers: Readonly<Record<string, string>>,
+): { url: URL; headers: Record<string, string> } {
   const url = new URL(location, from);
   const { authorization, ...rest } = headers;
-  return { url, headers: url.origin === from.origin && authorization !== undefined ? { ...rest, authorization } : rest };
+  return {
+    url,
+    headers: url.origin === from.origin && authorization !== undefined ? { ...rest, authorization } : rest,
+  };
 }
 
 function exchange(url: URL, init: HttpInit): Promise<IncomingMessage> {
-  const headers = { ...init.headers, ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) };
+  const headers = {
+    ...init.headers,
+    ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}),
+  };
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const request = send(url, { method: init.method ?? 'GET', headers, ...(init.signal ? { signal: init.signal } : {}) }, resolve);
+    const request = send(
+      url,
+      { method: init.method ?? 'GET', headers, ...(init.signal ? { signal: init.signal } : {}) },
+      resolve,
+    );
     const idle = init.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     request.setTimeout(idle, () => request.destroy(idleTimeout(idle)));
     request.on('error', reject);
@@ -103,12 +118,16 @@ export async function send(url: string, init: HttpInit): Promise<HttpResponse> {
     if (!REDIRECTS.has(message.statusCode ?? 0) || !location || hops >= MAX_REDIRECTS) return wrap(message, target);
     message.resume();
     const { url: next, headers } = redirected(target, location, current.headers);
-    const toGet = message.statusCode === 303 || ((message.statusCode === 301 || message.statusCode === 302) && current.method === 'POST');
+    const toGet =
+      message.statusCode === 303 ||
+      ((message.statusCode === 301 || message.statusCode === 302) && current.method === 'POST');
     if (toGet) {
       delete headers['content-type'];
       delete headers['content-length'];
     }
-    current = toGet ? { headers, method: 'GET', ...(init.signal ? { signal: init.signal } : {}) } : { ...current, headers };
+    current = toGet
+      ? { headers, method: 'GET', ...(init.signal ? { signal: init.signal } : {}) }
+      : { ...current, headers };
     target = next;
   }
 }

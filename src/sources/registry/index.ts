@@ -41,7 +41,11 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
   const { cache } = options;
 
   const fetchManifest = async (reference: string, what: string): Promise<{ bytes: Buffer; mediaType: string }> => {
-    const response = await client.request(`/v2/${repo}/manifests/${reference}`, { repository: repo, headers: { accept: MANIFEST_ACCEPT }, what });
+    const response = await client.request(`/v2/${repo}/manifests/${reference}`, {
+      repository: repo,
+      headers: { accept: MANIFEST_ACCEPT },
+      what,
+    });
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
     return { bytes: await readLimited(response, MAX_MANIFEST_BYTES, what), mediaType };
   };
@@ -140,28 +144,36 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
       const root = await fetchManifest(reference, what);
       const digest = ref.digest ?? sha256(root.bytes);
       if (ref.digest) verifyBytes(root.bytes, ref.digest, what);
-      const resolved = await resolveManifest({ bytes: root.bytes, mediaType: root.mediaType, digest, what },
-        resolveOptions.platform ?? DEFAULT_PLATFORM, fetchByDigest);
+      const resolved = await resolveManifest(
+        { bytes: root.bytes, mediaType: root.mediaType, digest, what },
+        resolveOptions.platform ?? DEFAULT_PLATFORM,
+        fetchByDigest,
+      );
       const configBytes = await fetchByDigest(resolved.manifest.config);
       const parts = await partsFromManifest({
         source: { kind: 'registry', input: options.input, reference: formatReference(ref) },
         resolved,
         configBytes,
-        locate: async (descriptor) => (descriptor.urls?.length && descriptor.mediaType.includes('foreign') ? undefined : {
-          // blobStream verifies the digest of what it downloads; a blob already in the cache is
-          // hashed by the walk (unless an earlier walk verified it), as a layout's blobs are.
-          ...(await cache.get(descriptor.digest, descriptor.size) ? {} : { verified: true }),
-          location: {
-            kind: 'stream',
-            key: `${cache.root}\0${descriptor.digest}`,
-            open: async () => blobStream(descriptor),
-            recheck: async () => {
-              // A cached copy is re-hashed (and dropped when damaged); otherwise download and verify in full.
-              await cache.check(descriptor.digest, `layer ${descriptor.digest}`);
-              for await (const _ of blobStream(descriptor)) { /* verified at the end of the stream */ }
-            },
-          },
-        }),
+        locate: async (descriptor) =>
+          descriptor.urls?.length && descriptor.mediaType.includes('foreign')
+            ? undefined
+            : {
+                // blobStream verifies the digest of what it downloads; a blob already in the cache is
+                // hashed by the walk (unless an earlier walk verified it), as a layout's blobs are.
+                ...((await cache.get(descriptor.digest, descriptor.size)) ? {} : { verified: true }),
+                location: {
+                  kind: 'stream',
+                  key: `${cache.root}\0${descriptor.digest}`,
+                  open: async () => blobStream(descriptor),
+                  recheck: async () => {
+                    // A cached copy is re-hashed (and dropped when damaged); otherwise download and verify in full.
+                    await cache.check(descriptor.digest, `layer ${descriptor.digest}`);
+                    for await (const _ of blobStream(descriptor)) {
+                      /* verified at the end of the stream */
+                    }
+                  },
+                },
+              },
       });
       return imageFromParts(parts, options);
     },

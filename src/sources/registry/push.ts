@@ -6,11 +6,20 @@ import type { RegistryClient } from './client.js';
  * images built in code and by tests; skopeo is the independent check of the result.
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-blobs
  */
-export async function pushBlob(client: RegistryClient, repository: string, digest: Digest, bytes: Uint8Array): Promise<void> {
+export async function pushBlob(
+  client: RegistryClient,
+  repository: string,
+  digest: Digest,
+  bytes: Uint8Array,
+): Promise<void> {
   const init = { repository, actions: ['pull', 'push'] as const, what: `push ${digest}` };
   const head = await client.request(`/v2/${repository}/blobs/${digest}`, { ...init, method: 'HEAD', accept: [404] });
   if (head.status === 200) return;
-  const start = await client.request(`/v2/${repository}/blobs/uploads/`, { ...init, method: 'POST', headers: { 'content-length': '0' } });
+  const start = await client.request(`/v2/${repository}/blobs/uploads/`, {
+    ...init,
+    method: 'POST',
+    headers: { 'content-length': '0' },
+  });
   start.discard();
   const location = new URL(start.headers.get('location') ?? '', client.baseUrl);
   location.searchParams.set('digest', digest);
@@ -24,7 +33,13 @@ export async function pushBlob(client: RegistryClient, repository: string, diges
 }
 
 /** Uploads a manifest or index under a tag or digest. */
-export async function pushManifest(client: RegistryClient, repository: string, reference: string, mediaType: string, bytes: Uint8Array): Promise<void> {
+export async function pushManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  mediaType: string,
+  bytes: Uint8Array,
+): Promise<void> {
   const response = await client.request(`/v2/${repository}/manifests/${reference}`, {
     repository,
     actions: ['pull', 'push'],

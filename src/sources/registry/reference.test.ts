@@ -27,8 +27,22 @@ test('references normalise like docker does', () => {
 });
 
 test('malformed references are E_REFERENCE_INVALID', () => {
-  for (const input of ['', 'library/Alpine', 'UPPER/Case', 'alpine:', 'alpine@sha256:short', 'a/../b', 'alpine:bad tag', 'host:99999999999/x/:t', `x@md5:${'a'.repeat(32)}`]) {
-    assert.throws(() => parseReference(input), (e: unknown) => e instanceof DistrolensError && e.code === 'E_REFERENCE_INVALID', JSON.stringify(input));
+  for (const input of [
+    '',
+    'library/Alpine',
+    'UPPER/Case',
+    'alpine:',
+    'alpine@sha256:short',
+    'a/../b',
+    'alpine:bad tag',
+    'host:99999999999/x/:t',
+    `x@md5:${'a'.repeat(32)}`,
+  ]) {
+    assert.throws(
+      () => parseReference(input),
+      (e: unknown) => e instanceof DistrolensError && e.code === 'E_REFERENCE_INVALID',
+      JSON.stringify(input),
+    );
   }
 });
 
@@ -41,10 +55,23 @@ test('loopback hosts are spoken to over plain HTTP', () => {
 });
 
 test('WWW-Authenticate challenges and Retry-After values', () => {
-  assert.deepEqual(parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"'), {
-    scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull' },
+  assert.deepEqual(
+    parseChallenge(
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"',
+    ),
+    {
+      scheme: 'bearer',
+      params: {
+        realm: 'https://auth.docker.io/token',
+        service: 'registry.docker.io',
+        scope: 'repository:library/alpine:pull',
+      },
+    },
+  );
+  assert.deepEqual(parseChallenge('Basic realm="Registry Realm"'), {
+    scheme: 'basic',
+    params: { realm: 'Registry Realm' },
   });
-  assert.deepEqual(parseChallenge('Basic realm="Registry Realm"'), { scheme: 'basic', params: { realm: 'Registry Realm' } });
   assert.equal(parseChallenge(null), undefined);
   assert.equal(retryAfterMs('3'), 3000);
   assert.equal(retryAfterMs('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:27:58 GMT')), 2000);
@@ -54,6 +81,7 @@ test('WWW-Authenticate challenges and Retry-After values', () => {
 test('network errors: a name that does not resolve fails at once, the rest are retried', () => {
   const error = (code: string) => Object.assign(new Error(code), { code });
   assert.equal(isTransient(error('ENOTFOUND')), false);
-  for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EAI_AGAIN', 'ETIMEDOUT']) assert.equal(isTransient(error(code)), true, code);
+  for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EAI_AGAIN', 'ETIMEDOUT'])
+    assert.equal(isTransient(error(code)), true, code);
   assert.equal(isTransient(new Error('socket hang up')), true);
 });

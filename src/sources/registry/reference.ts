@@ -20,11 +20,15 @@ export const DOCKER_HUB_API = 'registry-1.docker.io';
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$/;
+const HOST =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$/;
 
 const invalid = (input: string, why: string) =>
-  fail('E_REFERENCE_INVALID', `invalid image reference ${JSON.stringify(input)}: ${why}`,
-    'write it as [registry/]repository[:tag][@sha256:digest], e.g. alpine:3.20 or ghcr.io/org/app@sha256:…');
+  fail(
+    'E_REFERENCE_INVALID',
+    `invalid image reference ${JSON.stringify(input)}: ${why}`,
+    'write it as [registry/]repository[:tag][@sha256:digest], e.g. alpine:3.20 or ghcr.io/org/app@sha256:…',
+  );
 
 /** Parses and normalises a reference. */
 export function parseReference(input: string): Reference {

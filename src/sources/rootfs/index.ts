@@ -20,18 +20,30 @@ export function rootfsSource(path: string, options: RootfsOptions): ImageSource 
     close: async () => options.close?.(),
     resolve: async (): Promise<Image> => {
       const info = await stat(path);
-      return imageFromParts({
-        source: { kind: 'rootfs', input: options.input },
-        platform: DEFAULT_PLATFORM,
-        config: EMPTY_CONFIG,
-        rawConfig: {},
-        layers: [{
-          mediaType: info.isDirectory() ? 'inode/directory' : 'application/x-tar',
-          ...(info.isDirectory() ? {} : { compressedSize: info.size }),
-          location: info.isDirectory() ? { kind: 'directory', path } : { kind: 'file', path, offset: 0, length: info.size },
-        }],
-        warnings: [{ code: 'W_ROOTFS_NO_CONFIG', message: 'a root filesystem has no image config: user, entrypoint and platform are unknown' }],
-      }, options);
+      return imageFromParts(
+        {
+          source: { kind: 'rootfs', input: options.input },
+          platform: DEFAULT_PLATFORM,
+          config: EMPTY_CONFIG,
+          rawConfig: {},
+          layers: [
+            {
+              mediaType: info.isDirectory() ? 'inode/directory' : 'application/x-tar',
+              ...(info.isDirectory() ? {} : { compressedSize: info.size }),
+              location: info.isDirectory()
+                ? { kind: 'directory', path }
+                : { kind: 'file', path, offset: 0, length: info.size },
+            },
+          ],
+          warnings: [
+            {
+              code: 'W_ROOTFS_NO_CONFIG',
+              message: 'a root filesystem has no image config: user, entrypoint and platform are unknown',
+            },
+          ],
+        },
+        options,
+      );
     },
   };
 }

@@ -3,7 +3,18 @@
  * optional letter, suffixes `_alpha < _beta < _pre < _rc < (none) < _cvs < _svn < _git < _hg < _p`
  * each with an optional number, then `-rN`. https://wiki.alpinelinux.org/wiki/APKBUILD_Reference#pkgver
  */
-const SUFFIX_ORDER: Record<string, number> = { alpha: -4, beta: -3, pre: -2, rc: -1, '': 0, cvs: 1, svn: 2, git: 3, hg: 4, p: 5 };
+const SUFFIX_ORDER: Record<string, number> = {
+  alpha: -4,
+  beta: -3,
+  pre: -2,
+  rc: -1,
+  '': 0,
+  cvs: 1,
+  svn: 2,
+  git: 3,
+  hg: 4,
+  p: 5,
+};
 
 interface ApkVersion {
   readonly numbers: readonly string[];
@@ -15,7 +26,10 @@ interface ApkVersion {
 export function parseApkVersion(version: string): ApkVersion {
   const m = /^(\d+(?:\.\d+)*)([a-z]?)((?:_[a-z]+\d*)*)(?:-r(\d+))?$/.exec(version.trim());
   if (!m) return { numbers: [version], letter: '', suffixes: [], release: 0 };
-  const suffixes = [...(m[3] ?? '').matchAll(/_([a-z]+)(\d*)/g)].map((s) => ({ kind: SUFFIX_ORDER[s[1]!] ?? 0, n: s[2] ?? '' }));
+  const suffixes = [...(m[3] ?? '').matchAll(/_([a-z]+)(\d*)/g)].map((s) => ({
+    kind: SUFFIX_ORDER[s[1]!] ?? 0,
+    n: s[2] ?? '',
+  }));
   return { numbers: m[1]!.split('.'), letter: m[2] ?? '', suffixes, release: Number(m[4] ?? 0) };
 }
 

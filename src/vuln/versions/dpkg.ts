@@ -15,7 +15,9 @@ export function parseDpkgVersion(version: string): DpkgVersion {
   const epoch = colon > 0 && /^\d+$/.test(text.slice(0, colon)) ? Number(text.slice(0, colon)) : 0;
   const rest = colon > 0 ? text.slice(colon + 1) : text;
   const dash = rest.lastIndexOf('-');
-  return dash > 0 ? { epoch, upstream: rest.slice(0, dash), revision: rest.slice(dash + 1) } : { epoch, upstream: rest, revision: '' };
+  return dash > 0
+    ? { epoch, upstream: rest.slice(0, dash), revision: rest.slice(dash + 1) }
+    : { epoch, upstream: rest, revision: '' };
 }
 
 /** dpkg's character order: ~ first, then the end of the string, then letters, then the rest. */

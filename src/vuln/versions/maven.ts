@@ -6,7 +6,10 @@
  * a/b/m directly followed by a digit mean alpha/beta/milestone; trailing "null" items (0, "",
  * ga, final, release) are dropped, so 1 = 1.0 = 1-ga. Between kinds: number > list > qualifier.
  */
-type Item = { readonly kind: 'int'; readonly value: string } | { readonly kind: 'str'; readonly value: string } | { readonly kind: 'list'; readonly items: Item[] };
+type Item =
+  | { readonly kind: 'int'; readonly value: string }
+  | { readonly kind: 'str'; readonly value: string }
+  | { readonly kind: 'list'; readonly items: Item[] };
 
 const QUALIFIERS = ['alpha', 'beta', 'milestone', 'rc', 'snapshot', '', 'sp'];
 const ALIASES: Record<string, string> = { ga: '', final: '', release: '', cr: 'rc' };
@@ -20,14 +23,19 @@ function rank(qualifier: string): string {
 
 function stringItem(text: string, followedByDigit: boolean): Item {
   let value = text;
-  if (followedByDigit && text.length === 1) value = ({ a: 'alpha', b: 'beta', m: 'milestone' } as Record<string, string>)[text] ?? text;
+  if (followedByDigit && text.length === 1)
+    value = ({ a: 'alpha', b: 'beta', m: 'milestone' } as Record<string, string>)[text] ?? text;
   return { kind: 'str', value: ALIASES[value] ?? value };
 }
 
 const intItem = (digits: string): Item => ({ kind: 'int', value: digits.replace(/^0+(?=\d)/, '') });
 
 const isNull = (item: Item): boolean =>
-  item.kind === 'int' ? item.value === '0' : item.kind === 'str' ? rank(item.value) === RELEASE_RANK : item.items.length === 0;
+  item.kind === 'int'
+    ? item.value === '0'
+    : item.kind === 'str'
+      ? rank(item.value) === RELEASE_RANK
+      : item.items.length === 0;
 
 function normalize(list: Item[]): void {
   for (let i = list.length - 1; i >= 0; i--) {
@@ -50,7 +58,8 @@ export function parseMaven(version: string): Item {
     list = sub;
     stack.push(sub);
   };
-  const token = (end: number): Item => (digits ? intItem(text.slice(start, end)) : stringItem(text.slice(start, end), false));
+  const token = (end: number): Item =>
+    digits ? intItem(text.slice(start, end)) : stringItem(text.slice(start, end), false);
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (c === '.' || c === '-') {
@@ -78,7 +87,8 @@ export function parseMaven(version: string): Item {
   return root;
 }
 
-const compareDigits = (a: string, b: string): number => (a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0);
+const compareDigits = (a: string, b: string): number =>
+  a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 
 function compareItems(a: Item | undefined, b: Item | undefined): number {
   if (!a) return b ? -compareItems(b, undefined) : 0;

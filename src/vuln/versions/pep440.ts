@@ -17,7 +17,10 @@ const PRE: Record<string, number> = { a: 0, alpha: 0, b: 1, beta: 1, c: 2, rc: 2
 
 export function parsePep440(version: string): Pep440 | undefined {
   const v = version.trim().toLowerCase().replace(/^v/, '');
-  const m = /^(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*))?(?:(?:-(\d+))|(?:[-_.]?(?:post|rev|r)[-_.]?(\d*)))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+([a-z0-9.]+))?$/.exec(v);
+  const m =
+    /^(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*))?(?:(?:-(\d+))|(?:[-_.]?(?:post|rev|r)[-_.]?(\d*)))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+([a-z0-9.]+))?$/.exec(
+      v,
+    );
   if (!m) return undefined;
   return {
     epoch: Number(m[1] ?? 0),
@@ -34,7 +37,11 @@ function key(v: Pep440): number[] {
   const release = [...v.release];
   while (release.length > 1 && release[release.length - 1] === 0) release.pop();
   // A dev release without pre/post sorts before any pre-release of the same release.
-  const pre = v.pre ? [v.pre[0], v.pre[1]] : v.post === undefined && v.dev !== undefined ? [-Infinity, 0] : [Infinity, 0];
+  const pre = v.pre
+    ? [v.pre[0], v.pre[1]]
+    : v.post === undefined && v.dev !== undefined
+      ? [-Infinity, 0]
+      : [Infinity, 0];
   const post = v.post === undefined ? -Infinity : v.post;
   const dev = v.dev === undefined ? Infinity : v.dev;
   return [v.epoch, release.length, ...release, ...pre, post, dev];

@@ -59,7 +59,9 @@ export function parseRpmVersion(evr: string): { epoch: number; version: string; 
   const epoch = colon > 0 ? Number(evr.slice(0, colon)) || 0 : 0;
   const rest = colon > 0 ? evr.slice(colon + 1) : evr;
   const dash = rest.lastIndexOf('-');
-  return dash > 0 ? { epoch, version: rest.slice(0, dash), release: rest.slice(dash + 1) } : { epoch, version: rest, release: '' };
+  return dash > 0
+    ? { epoch, version: rest.slice(0, dash), release: rest.slice(dash + 1) }
+    : { epoch, version: rest, release: '' };
 }
 
 export function compareRpm(a: string, b: string): number {

@@ -37,7 +37,8 @@ export function compareSemver(a: string, b: string): number {
     const q = y.pre[i];
     if (p === undefined) return -1;
     if (q === undefined) return 1;
-    const c = numeric(p) && numeric(q) ? compareNumbers(p, q) : numeric(p) ? -1 : numeric(q) ? 1 : p < q ? -1 : p > q ? 1 : 0;
+    const c =
+      numeric(p) && numeric(q) ? compareNumbers(p, q) : numeric(p) ? -1 : numeric(q) ? 1 : p < q ? -1 : p > q ? 1 : 0;
     if (c) return c;
   }
   return 0;
