@@ -183,12 +183,10 @@ export function scanReportBody(report: Report, recommendation?: Recommendation):
   const vulns = countBySeverity(report.vulnerabilities);
   const important = report.findings.filter((f) => f.severity !== 'info').slice(0, 6);
   const checked = !report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING');
-  const packagesByType = [...new Set(report.packages.map((p) => p.type))]
-    .sort()
-    .map((type) => ({
-      label: type,
-      parts: [{ value: report.packages.filter((p) => p.type === type).length, color: '#0969da', name: 'packages' }],
-    }));
+  const packagesByType = [...new Set(report.packages.map((p) => p.type))].sort().map((type) => ({
+    label: type,
+    parts: [{ value: report.packages.filter((p) => p.type === type).length, color: '#0969da', name: 'packages' }],
+  }));
   const out = [
     `<header><h1>${e(name)}</h1><p class="muted">${e(report.os.prettyName ?? report.os.id)} · ${e(`${t.platform.os}/${t.platform.architecture}${t.platform.variant ? `/${t.platform.variant}` : ''}`)} · scanned ${e(report.createdAt)} by distrolens ${e(report.tool.version)}</p></header>`,
     `<section class="verdict" aria-label="Verdict"><div class="grade grade-${e(report.score.grade)}" role="img" aria-label="Grade ${e(report.score.grade)}">${e(report.score.grade)}</div><div>
