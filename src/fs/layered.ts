@@ -146,8 +146,8 @@ export class LayeredFs {
   readonly #nodes = new Map<string, FsEntry>();
   /**
    * Names in each directory, for whiteouts and opaque directories: built when a layer first has
-   * one, then kept up to date. Most layers have none, and keeping it for every entry was half the
-   * cost of applying a layer.
+   * one, then kept up to date. Most layers have none, and keeping it for every entry is most of
+   * the cost of applying a layer.
    */
   #children: Map<string, Set<string>> | undefined;
   readonly #contents = new Map<string, Captured>();

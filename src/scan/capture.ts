@@ -34,8 +34,8 @@ function extractAll(
 }
 
 /**
- * What a walk keeps, asked about every file of every layer (32,000 times for a Debian image with
- * nodejs, on the thread the walk is waiting for): the readers' tests are taken out once into
+ * What a walk keeps, asked about every file of every layer (tens of thousands of times per image,
+ * on the thread the walk is waiting for): the readers' tests are taken out once into
  * arrays of functions called in plain loops. A file is read up to the largest limit anyone asks
  * for; its bytes are kept up to the largest `reads` limit, and what extractors found is kept
  * beside them, never in their place.

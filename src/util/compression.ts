@@ -173,8 +173,8 @@ const MAX_RAW_MEMBERS = 16;
 
 /**
  * gzip without its CRC-32, for bytes that a SHA-256 digest checks anyway (a blob digest, a
- * diffID): raw inflate is ~20 % faster than node:zlib's gunzip, which computes the CRC without
- * SIMD. The trailer's length is still compared. Concatenated members and trailing zero padding
+ * diffID): the CRC is a second check of the same bytes, and node:zlib computes it without SIMD
+ * (docs/benchmarks.md has the cost). The trailer's length is still compared. Concatenated members and trailing zero padding
  * are read as zlib's gunzip reads them.
  */
 async function* gunzipUnchecked(source: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {

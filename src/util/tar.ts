@@ -147,8 +147,8 @@ export async function walkTar(
  * The walk as a state machine: `step` runs synchronously over every entry whose header is
  * buffered and returns what to wait for (more input, a visitor reading a body, a turn of the
  * event loop) once it must. The hot loop is thus a plain function, not an async one: V8 compiles
- * an async function with many awaits into a large resumable state machine, and compiled the walk
- * again after each deoptimisation, ~160 ms of a background thread's time per image.
+ * an async function with many awaits into a large resumable state machine, and compiles it again
+ * after each deoptimisation (docs/benchmarks.md, "Why the code is shaped this way").
  */
 class TarWalk {
   readonly #reader: ByteReader;

@@ -4,8 +4,8 @@ import type * as Yaml from 'yaml';
 let yaml: typeof Yaml | undefined;
 
 /**
- * The yaml package, loaded on first use: it is ~45 ms of every start-up, and only policy files,
- * catalogues and Alpine secdb feeds need it.
+ * The yaml package, loaded on first use: loading it is a noticeable part of a start-up, and only
+ * policy files, catalogues and Alpine secdb feeds need it.
  */
 export function loadYaml(): typeof Yaml {
   return (yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml);

@@ -5,9 +5,9 @@ import { IDLE_TIMEOUT_MS, REDIRECTS, idleTimeout, redirected } from './http.js';
 
 /**
  * A GET for a layer blob's body, read from the socket straight into 1 MiB chunks (`onread`).
- * node:http hands a body over in 64 KiB pieces through its parser and a stream: receiving a 74 MB
- * layer cost ~210 ms of main-thread CPU that way, ~45 ms this way, and on a cold pull that CPU is
- * taken from decompression. Only the plain case is handled — 200 or 206 with a Content-Length,
+ * node:http hands a body over in 64 KiB pieces through its parser and a stream, several times
+ * the main-thread CPU of this (docs/benchmarks.md), and on a cold pull that CPU is taken from
+ * decompression. Only the plain case is handled — 200 or 206 with a Content-Length,
  * after same-origin or cross-origin redirects; anything else (an error status, a chunked body, an
  * odd header) returns undefined before a body byte is read, and the caller asks again through
  * the general client, which knows the auth dance, retries and error messages.

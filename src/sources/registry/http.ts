@@ -3,9 +3,9 @@ import { request as httpsRequest } from 'node:https';
 import { chunksOf } from '../../util/bytes.js';
 
 /**
- * The part of a fetch Response the registry client uses, over node:http(s). fetch costs ~60 ms
- * to load on every run (undici is loaded on first use) and passes bodies through web streams in
- * JavaScript, ~1.5× the CPU of a node:http body for a layer blob.
+ * The part of a fetch Response the registry client uses, over node:http(s): fetch loads undici
+ * on first use, on every run, and passes bodies through web streams in JavaScript, which costs
+ * more CPU per layer blob than a node:http body (docs/benchmarks.md).
  */
 export interface HttpResponse {
   readonly status: number;
