@@ -4,41 +4,37 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Comparison } from '../src/core/compare.js';
 import { ensureDebianImages } from './fixtures/debian-images.js';
-import { REALDATA, cli, hasRealdata } from './helpers.js';
+import { REALDATA, cli } from './helpers.js';
 
-test(
-  'compare two versions of the same image: package versions changed, verdict first',
-  { skip: hasRealdata ? false : 'shared/realdata not found' },
-  async () => {
-    const a = join(REALDATA, 'images/alpine/docker-alpine-3.9.6-x86_64/alpine-minirootfs-3.9.6-x86_64.tar.gz');
-    const b = join(REALDATA, 'images/alpine/docker-alpine-3.20.3-x86_64/alpine-minirootfs-3.20.3-x86_64.tar.gz');
-    const json = await cli(['compare', a, b, '-f', 'json', '--no-cache']);
-    assert.equal(json.code, 0, json.stderr);
-    const c = JSON.parse(json.stdout) as Comparison;
-    assert.equal(c.schema, 'distrolens/compare@1');
-    assert.deepEqual(
-      c.diffs[0]!.packages.changed.find((p) => p.name === 'apk:musl'),
-      { name: 'apk:musl', from: '1.1.20-r5', to: '1.2.5-r0' },
-    );
-    assert.ok(c.diffs[0]!.packages.added.some((p) => p.startsWith('pkg:apk/alpine/libcrypto3@')));
-    assert.ok(c.diffs[0]!.packages.removed.some((p) => p.startsWith('pkg:apk/alpine/libcrypto1.1@')));
-    const table = await cli(['compare', a, b, '--no-cache']);
-    const verdict = table.stdout.split('\n\n')[0]!.replace(/\n/g, ' ');
-    assert.match(
-      verdict,
-      /^…\S*alpine-minirootfs-3\.20\.3-x86_64\.tar\.gz \(general, grade \w\) compared with …\S*3\.9\.6\S* \(general, grade \w\):/,
-    );
-    assert.match(verdict, /the same number of packages \(9 at other versions\)/);
-    assert.ok(table.stdout.split('\n').every((l) => l.length <= 80));
-    const html = await cli(['compare', a, b, '--no-cache', '-f', 'html']);
-    assert.match(html.stdout, /^<!doctype html>/);
-    assert.equal((html.stdout.match(/<svg [^>]*role="img"/g) ?? []).length, 4, 'a chart per measure');
-    assert.match(
-      html.stdout,
-      /<td>version<\/td><td><code>apk:musl<\/code> <code>1\.1\.20-r5<\/code> → <code>1\.2\.5-r0<\/code><\/td>/,
-    );
-  },
-);
+test('compare two versions of the same image: package versions changed, verdict first', async () => {
+  const a = join(REALDATA, 'images/alpine/docker-alpine-3.9.6-x86_64/alpine-minirootfs-3.9.6-x86_64.tar.gz');
+  const b = join(REALDATA, 'images/alpine/docker-alpine-3.20.3-x86_64/alpine-minirootfs-3.20.3-x86_64.tar.gz');
+  const json = await cli(['compare', a, b, '-f', 'json', '--no-cache']);
+  assert.equal(json.code, 0, json.stderr);
+  const c = JSON.parse(json.stdout) as Comparison;
+  assert.equal(c.schema, 'distrolens/compare@1');
+  assert.deepEqual(
+    c.diffs[0]!.packages.changed.find((p) => p.name === 'apk:musl'),
+    { name: 'apk:musl', from: '1.1.20-r5', to: '1.2.5-r0' },
+  );
+  assert.ok(c.diffs[0]!.packages.added.some((p) => p.startsWith('pkg:apk/alpine/libcrypto3@')));
+  assert.ok(c.diffs[0]!.packages.removed.some((p) => p.startsWith('pkg:apk/alpine/libcrypto1.1@')));
+  const table = await cli(['compare', a, b, '--no-cache']);
+  const verdict = table.stdout.split('\n\n')[0]!.replace(/\n/g, ' ');
+  assert.match(
+    verdict,
+    /^…\S*alpine-minirootfs-3\.20\.3-x86_64\.tar\.gz \(general, grade \w\) compared with …\S*3\.9\.6\S* \(general, grade \w\):/,
+  );
+  assert.match(verdict, /the same number of packages \(9 at other versions\)/);
+  assert.ok(table.stdout.split('\n').every((l) => l.length <= 80));
+  const html = await cli(['compare', a, b, '--no-cache', '-f', 'html']);
+  assert.match(html.stdout, /^<!doctype html>/);
+  assert.equal((html.stdout.match(/<svg [^>]*role="img"/g) ?? []).length, 4, 'a chart per measure');
+  assert.match(
+    html.stdout,
+    /<td>version<\/td><td><code>apk:musl<\/code> <code>1\.1\.20-r5<\/code> → <code>1\.2\.5-r0<\/code><\/td>/,
+  );
+});
 
 const tools = ['debootstrap', 'dpkg-deb'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
 

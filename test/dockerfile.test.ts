@@ -10,7 +10,7 @@ import { migrateDockerfile, unifiedDiff } from '../src/dockerfile/migrate.js';
 import { renderLintTable } from '../src/report/lint-table.js';
 import { LINT_SCHEMA } from '../src/core/report.js';
 import { TOOL } from '../src/version.js';
-import { REALDATA, REPO_ROOT, cli, hasRealdata, tempDir } from './helpers.js';
+import { REPO_ROOT, SCHEMAS, cli, tempDir } from './helpers.js';
 
 /**
  * Dockerfiles written the way projects write them (test/dockerfiles/<case>/Dockerfile): what lint
@@ -185,60 +185,56 @@ test("migrate: node and python commands adapted to the base's entrypoint; shell 
   assert.equal(unifiedDiff('same\n', 'same\n'), '');
 });
 
-test(
-  'CLI: lint (default ./Dockerfile, SARIF with lines, --fail-on), migrate (diff, --write atomically, --to)',
-  { skip: hasRealdata ? false : 'shared/schemas not found' },
-  async () => {
-    const dir = await tempDir();
-    try {
-      await cp(join(CORPUS, 'node-express', 'Dockerfile'), join(dir.path, 'Dockerfile'));
-      const table = await cli(['lint'], {}, dir.path);
-      assert.equal(table.code, 0, table.stderr);
-      assert.match(table.stdout, /^Dockerfile: 1 stage\(s\), /);
-      const sarif = await cli(['lint', 'Dockerfile', '-f', 'sarif', '--fail-on', 'high'], {}, dir.path);
-      assert.equal(sarif.code, 1);
-      assert.match(sarif.stderr, /gate failed: \d+ finding\(s\) at or above high: .*dockerfile\/root-user/);
-      const Ajv4 = require('ajv-draft-04') as typeof Ajv;
-      const validate = new Ajv4({ allErrors: true, strict: false }).compile(
-        JSON.parse(await readFile(join(REALDATA, '..', 'schemas', 'sarif-schema-2.1.0.json'), 'utf8')),
-      );
-      const doc = JSON.parse(sarif.stdout) as {
-        runs: {
-          results: {
-            ruleId: string;
-            locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
-          }[];
+test('CLI: lint (default ./Dockerfile, SARIF with lines, --fail-on), migrate (diff, --write atomically, --to)', async () => {
+  const dir = await tempDir();
+  try {
+    await cp(join(CORPUS, 'node-express', 'Dockerfile'), join(dir.path, 'Dockerfile'));
+    const table = await cli(['lint'], {}, dir.path);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^Dockerfile: 1 stage\(s\), /);
+    const sarif = await cli(['lint', 'Dockerfile', '-f', 'sarif', '--fail-on', 'high'], {}, dir.path);
+    assert.equal(sarif.code, 1);
+    assert.match(sarif.stderr, /gate failed: \d+ finding\(s\) at or above high: .*dockerfile\/root-user/);
+    const Ajv4 = require('ajv-draft-04') as typeof Ajv;
+    const validate = new Ajv4({ allErrors: true, strict: false }).compile(
+      JSON.parse(await readFile(join(SCHEMAS, 'sarif-schema-2.1.0.json'), 'utf8')),
+    );
+    const doc = JSON.parse(sarif.stdout) as {
+      runs: {
+        results: {
+          ruleId: string;
+          locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
         }[];
-      };
-      assert.ok(validate(doc), JSON.stringify(validate.errors?.slice(0, 3)));
-      const shellForm = doc.runs[0]!.results.find((r) => r.ruleId === 'dockerfile/shell-form')!;
-      assert.deepEqual(
-        [
-          shellForm.locations[0]!.physicalLocation.artifactLocation.uri,
-          shellForm.locations[0]!.physicalLocation.region.startLine,
-        ],
-        ['Dockerfile', 17],
-      );
-      assert.equal((await cli(['lint', 'missing/Dockerfile'], {}, dir.path)).code, 2);
+      }[];
+    };
+    assert.ok(validate(doc), JSON.stringify(validate.errors?.slice(0, 3)));
+    const shellForm = doc.runs[0]!.results.find((r) => r.ruleId === 'dockerfile/shell-form')!;
+    assert.deepEqual(
+      [
+        shellForm.locations[0]!.physicalLocation.artifactLocation.uri,
+        shellForm.locations[0]!.physicalLocation.region.startLine,
+      ],
+      ['Dockerfile', 17],
+    );
+    assert.equal((await cli(['lint', 'missing/Dockerfile'], {}, dir.path)).code, 2);
 
-      const diff = await cli(['migrate', 'Dockerfile'], {}, dir.path);
-      assert.equal(diff.code, 0, diff.stderr);
-      assert.match(diff.stdout, /^--- a\/Dockerfile\n\+\+\+ b\/Dockerfile\n/);
-      assert.match(diff.stderr, /^warning \(line 17\): npm is not in/m);
-      assert.equal(
-        await readFile(join(dir.path, 'Dockerfile'), 'utf8'),
-        await readFile(join(CORPUS, 'node-express', 'Dockerfile'), 'utf8'),
-        'a diff does not write',
-      );
-      const to = await cli(['migrate', 'Dockerfile', '--to', 'cgr.dev/chainguard/node', '--write', '-q'], {}, dir.path);
-      assert.equal(to.code, 0, to.stderr);
-      const written = await readFile(join(dir.path, 'Dockerfile'), 'utf8');
-      assert.match(written, /^FROM cgr\.dev\/chainguard\/node$/m);
-      assert.ok(!/^USER 65532/m.test(written), 'Chainguard images run as nonroot already');
-      assert.deepEqual((await readdir(dir.path)).sort(), ['Dockerfile'], 'no temporary file left');
-      assert.equal((await cli(['migrate'], {}, dir.path)).code, 2);
-    } finally {
-      await dir.cleanup();
-    }
-  },
-);
+    const diff = await cli(['migrate', 'Dockerfile'], {}, dir.path);
+    assert.equal(diff.code, 0, diff.stderr);
+    assert.match(diff.stdout, /^--- a\/Dockerfile\n\+\+\+ b\/Dockerfile\n/);
+    assert.match(diff.stderr, /^warning \(line 17\): npm is not in/m);
+    assert.equal(
+      await readFile(join(dir.path, 'Dockerfile'), 'utf8'),
+      await readFile(join(CORPUS, 'node-express', 'Dockerfile'), 'utf8'),
+      'a diff does not write',
+    );
+    const to = await cli(['migrate', 'Dockerfile', '--to', 'cgr.dev/chainguard/node', '--write', '-q'], {}, dir.path);
+    assert.equal(to.code, 0, to.stderr);
+    const written = await readFile(join(dir.path, 'Dockerfile'), 'utf8');
+    assert.match(written, /^FROM cgr\.dev\/chainguard\/node$/m);
+    assert.ok(!/^USER 65532/m.test(written), 'Chainguard images run as nonroot already');
+    assert.deepEqual((await readdir(dir.path)).sort(), ['Dockerfile'], 'no temporary file left');
+    assert.equal((await cli(['migrate'], {}, dir.path)).code, 2);
+  } finally {
+    await dir.cleanup();
+  }
+});

@@ -18,7 +18,7 @@ import type { Report } from '../src/core/report.js';
 import { runCli } from '../src/cli/main.js';
 import { buildImage, dockerArchive } from './fixtures/image.js';
 import { scanSpec } from './fixtures/scan.js';
-import { REALDATA, REPO_ROOT, hasRealdata, tempDir } from './helpers.js';
+import { REALDATA, SCHEMAS, REPO_ROOT, tempDir } from './helpers.js';
 import { memorySource, type VulnSource } from '../src/vuln/match.js';
 import { secdbToOsv } from '../src/vuln/secdb.js';
 import type { OsvRecord } from '../src/vuln/osv.js';
@@ -29,9 +29,8 @@ import type { OsvRecord } from '../src/vuln/osv.js';
  * `UPDATE_GOLDEN=1 npm test` rewrites the goldens.
  */
 const require = createRequire(import.meta.url);
-const schemas = join(REALDATA, '..', 'schemas');
+const schemas = SCHEMAS;
 const load = async (name: string) => JSON.parse(await readFile(join(schemas, name), 'utf8')) as Record<string, unknown>;
-const skip = hasRealdata ? false : 'shared/schemas not found';
 
 /** The real Alpine 3.9 secfixes and npm advisories of shared/realdata, as the database would serve them. */
 async function realRecords(): Promise<VulnSource> {
@@ -127,7 +126,7 @@ function distrolessFixture(): Promise<Report> {
   });
 }
 
-test('golden files per format and fixture (structural for JSON, exact for text)', { skip }, async () => {
+test('golden files per format and fixture (structural for JSON, exact for text)', async () => {
   const dir = join(REPO_ROOT, 'test', 'golden');
   await mkdir(dir, { recursive: true });
   for (const [fixtureName, make] of [
@@ -149,48 +148,44 @@ test('golden files per format and fixture (structural for JSON, exact for text)'
   }
 });
 
-test(
-  'SARIF validates against the SARIF 2.1.0 schema and carries what GitHub code scanning reads',
-  { skip },
-  async () => {
-    const Ajv4 = require('ajv-draft-04') as typeof Ajv;
-    const validate = new Ajv4({ allErrors: true, strict: false }).compile(await load('sarif-schema-2.1.0.json'));
-    const report = await fixture();
-    const sarif = JSON.parse(renderSarif(report, builtinRules)) as {
-      runs: {
-        tool: { driver: { rules: { id: string; helpUri: string; properties: Record<string, string> }[] } };
-        results: {
-          ruleId: string;
-          level: string;
-          partialFingerprints: Record<string, string>;
-          locations: { physicalLocation: { artifactLocation: { uri: string } } }[];
-        }[];
+test('SARIF validates against the SARIF 2.1.0 schema and carries what GitHub code scanning reads', async () => {
+  const Ajv4 = require('ajv-draft-04') as typeof Ajv;
+  const validate = new Ajv4({ allErrors: true, strict: false }).compile(await load('sarif-schema-2.1.0.json'));
+  const report = await fixture();
+  const sarif = JSON.parse(renderSarif(report, builtinRules)) as {
+    runs: {
+      tool: { driver: { rules: { id: string; helpUri: string; properties: Record<string, string> }[] } };
+      results: {
+        ruleId: string;
+        level: string;
+        partialFingerprints: Record<string, string>;
+        locations: { physicalLocation: { artifactLocation: { uri: string } } }[];
       }[];
-    };
-    assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
-    const run = sarif.runs[0]!;
-    assert.deepEqual(
-      run.results.map((r) => r.ruleId).sort(),
-      [...report.findings.map((f) => f.ruleId), ...report.vulnerabilities.map((v) => v.id)].sort(),
-    );
-    // A vulnerability is a rule of its own, located at the database that records the package.
-    const lodash = run.results.find((r) => r.ruleId === 'CVE-2021-23337')!;
-    assert.equal(lodash.level, 'error');
-    assert.equal(lodash.locations[0]!.physicalLocation.artifactLocation.uri, 'app/node_modules/lodash/package.json');
-    assert.equal(run.tool.driver.rules.find((r) => r.id === 'CVE-2021-23337')!.properties['security-severity'], '7.2');
-    const empty = run.results.find((r) => r.ruleId === 'accounts/empty-password')!;
-    assert.equal(empty.level, 'error');
-    assert.equal(empty.locations[0]!.physicalLocation.artifactLocation.uri, 'etc/shadow');
-    assert.equal(
-      run.tool.driver.rules.find((r) => r.id === 'accounts/empty-password')!.properties['security-severity'],
-      '9.5',
-    );
-    assert.ok(run.tool.driver.rules.every((r) => r.helpUri.includes('rules.md#') || r.helpUri.includes(r.id)));
-    assert.ok(run.results.every((r) => /^[a-f0-9]{32}$/.test(r.partialFingerprints['distrolens/v1']!)));
-  },
-);
+    }[];
+  };
+  assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
+  const run = sarif.runs[0]!;
+  assert.deepEqual(
+    run.results.map((r) => r.ruleId).sort(),
+    [...report.findings.map((f) => f.ruleId), ...report.vulnerabilities.map((v) => v.id)].sort(),
+  );
+  // A vulnerability is a rule of its own, located at the database that records the package.
+  const lodash = run.results.find((r) => r.ruleId === 'CVE-2021-23337')!;
+  assert.equal(lodash.level, 'error');
+  assert.equal(lodash.locations[0]!.physicalLocation.artifactLocation.uri, 'app/node_modules/lodash/package.json');
+  assert.equal(run.tool.driver.rules.find((r) => r.id === 'CVE-2021-23337')!.properties['security-severity'], '7.2');
+  const empty = run.results.find((r) => r.ruleId === 'accounts/empty-password')!;
+  assert.equal(empty.level, 'error');
+  assert.equal(empty.locations[0]!.physicalLocation.artifactLocation.uri, 'etc/shadow');
+  assert.equal(
+    run.tool.driver.rules.find((r) => r.id === 'accounts/empty-password')!.properties['security-severity'],
+    '9.5',
+  );
+  assert.ok(run.tool.driver.rules.every((r) => r.helpUri.includes('rules.md#') || r.helpUri.includes(r.id)));
+  assert.ok(run.results.every((r) => /^[a-f0-9]{32}$/.test(r.partialFingerprints['distrolens/v1']!)));
+});
 
-test('CycloneDX 1.6 and SPDX 2.3 validate against their official schemas', { skip }, async () => {
+test('CycloneDX 1.6 and SPDX 2.3 validate against their official schemas', async () => {
   const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv;
   const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
   ajv.addSchema(await load('spdx.schema.json'));

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import { DistrolensError } from '../src/core/errors.js';
@@ -9,9 +8,10 @@ import type { ImageSource } from '../src/image/types.js';
 
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
-/** Real upstream data, beside the project checkout (see its MANIFEST.md). */
-export const REALDATA = process.env.DISTROLENS_REALDATA ?? resolve(REPO_ROOT, '../shared/realdata');
-export const hasRealdata = existsSync(REALDATA);
+/** Real upstream data vendored into the repository (test/realdata/README.md says where each file comes from). */
+export const REALDATA = process.env.DISTROLENS_REALDATA ?? resolve(REPO_ROOT, 'test/realdata');
+/** The official JSON Schemas the output formats are validated against (test/vendor/schemas/README.md). */
+export const SCHEMAS = resolve(REPO_ROOT, 'test/vendor/schemas');
 
 export { tempDir } from './fixtures/temp.js';
 

@@ -72,6 +72,10 @@ function expectSameImage(
 
 for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuthMode[]) {
   describe(`registry with ${mode} auth`, { skip }, () => {
+    /** Tests of credentials: only where the registry asks for them. */
+    const authTest = (name: string, fn: () => Promise<void>): void => {
+      if (mode !== 'none') test(name, fn);
+    };
     let registry: TestRegistry;
     let cacheDir: Awaited<ReturnType<typeof tempDir>>;
     const image = buildImage(spec);
@@ -113,7 +117,7 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuthMode[]) {
       }
     });
 
-    test('anonymous and wrong credentials get coded errors', { skip: mode === 'none' }, async () => {
+    authTest('anonymous and wrong credentials get coded errors', async () => {
       const ref = `${registry.host}/team/app:v1`;
       // The token issuer grants anonymous pulls (like Docker Hub); htpasswd refuses them.
       if (mode === 'htpasswd')
@@ -133,7 +137,7 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuthMode[]) {
       assert.match(error.hint ?? '', /tag/);
     });
 
-    test('credentials come from ~/.docker/config.json when not given', { skip: mode === 'none' }, async () => {
+    authTest('credentials come from ~/.docker/config.json when not given', async () => {
       const home = await tempDir();
       try {
         const { mkdir, writeFile } = await import('node:fs/promises');
@@ -157,42 +161,38 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuthMode[]) {
       }
     });
 
-    test(
-      'credentials come from a docker-credential-* helper named in credHelpers',
-      { skip: mode === 'none' },
-      async () => {
-        const home = await tempDir();
-        try {
-          const { mkdir, writeFile } = await import('node:fs/promises');
-          await mkdir(join(home.path, '.docker'));
-          await mkdir(join(home.path, 'bin'));
-          // A real executable speaking the credential-helper protocol: server URL on stdin, JSON out.
-          await writeFile(
-            join(home.path, 'bin', 'docker-credential-distrolens-test'),
-            `#!/bin/sh
+    authTest('credentials come from a docker-credential-* helper named in credHelpers', async () => {
+      const home = await tempDir();
+      try {
+        const { mkdir, writeFile } = await import('node:fs/promises');
+        await mkdir(join(home.path, '.docker'));
+        await mkdir(join(home.path, 'bin'));
+        // A real executable speaking the credential-helper protocol: server URL on stdin, JSON out.
+        await writeFile(
+          join(home.path, 'bin', 'docker-credential-distrolens-test'),
+          `#!/bin/sh
 read server
 [ "$1" = get ] && [ "$server" = "${registry.host}" ] || { echo "credentials not found in native keychain"; exit 1; }
 printf '{"ServerURL":"%s","Username":"${registry.username}","Secret":"${registry.password}"}' "$server"
 `,
-            { mode: 0o755 },
-          );
-          await writeFile(
-            join(home.path, '.docker', 'config.json'),
-            JSON.stringify({ credHelpers: { [registry.host]: 'distrolens-test' } }),
-          );
-          const env = {
-            DOCKER_CONFIG: join(home.path, '.docker'),
-            PATH: `${join(home.path, 'bin')}:${process.env.PATH}`,
-          };
-          const { report } = await inspect(
-            await openSource(`${registry.host}/team/app:v1`, { cache: new BlobCache(cacheDir.path), env }),
-          );
-          expectSameImage(report, image);
-        } finally {
-          await home.cleanup();
-        }
-      },
-    );
+          { mode: 0o755 },
+        );
+        await writeFile(
+          join(home.path, '.docker', 'config.json'),
+          JSON.stringify({ credHelpers: { [registry.host]: 'distrolens-test' } }),
+        );
+        const env = {
+          DOCKER_CONFIG: join(home.path, '.docker'),
+          PATH: `${join(home.path, 'bin')}:${process.env.PATH}`,
+        };
+        const { report } = await inspect(
+          await openSource(`${registry.host}/team/app:v1`, { cache: new BlobCache(cacheDir.path), env }),
+        );
+        expectSameImage(report, image);
+      } finally {
+        await home.cleanup();
+      }
+    });
 
     test('images pushed by skopeo read back with the digests skopeo reports', async () => {
       const dir = await tempDir();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Report } from '../src/core/report.js';
 import { scanSpec } from './fixtures/scan.js';
 import type { FileSpec } from './fixtures/tar.js';
-import { REALDATA, hasRealdata, tempDir } from './helpers.js';
+import { REALDATA, tempDir } from './helpers.js';
 
 /** rpm databases in all three formats, read from images that carry them. */
 const scanFiles = (files: FileSpec[]): Promise<Report> => scanSpec({ layers: [{ files }], config: { User: '1000' } });
@@ -18,38 +18,34 @@ const osRelease = (id: string, version: string): FileSpec => ({
   content: `ID=${id}\nVERSION_ID="${version}"\nPRETTY_NAME="${id} ${version}"\n`,
 });
 
-describe(
-  'rpm databases from upstream (shared/realdata)',
-  { skip: hasRealdata ? false : 'shared/realdata not found' },
-  () => {
-    test('CBL-Mariner 2.0 SQLite rpmdb: 129 packages, curl 7.76.0-6.cm2', async () => {
-      const report = await scanFiles([
-        osRelease('mariner', '2.0'),
-        {
-          path: 'var/lib/rpm/rpmdb.sqlite',
-          content: await readFile(join(REALDATA, 'pkgdb/rpm/cbl-mariner-2.0/rpmdb.sqlite')),
-        },
-      ]);
-      assert.equal(report.packages.filter((p) => p.type === 'rpm').length, 129);
-      const curl = report.packages.find((p) => p.name === 'curl')!;
-      assert.deepEqual(
-        [curl.version, curl.arch, curl.source, curl.licenses, curl.purl],
-        ['7.76.0-6.cm2', 'x86_64', 'curl', ['MIT'], 'pkg:rpm/mariner/curl@7.76.0-6.cm2?arch=x86_64&distro=mariner-2.0'],
-      );
-    });
+describe('rpm databases from upstream (shared/realdata)', () => {
+  test('CBL-Mariner 2.0 SQLite rpmdb: 129 packages, curl 7.76.0-6.cm2', async () => {
+    const report = await scanFiles([
+      osRelease('mariner', '2.0'),
+      {
+        path: 'var/lib/rpm/rpmdb.sqlite',
+        content: await readFile(join(REALDATA, 'pkgdb/rpm/cbl-mariner-2.0/rpmdb.sqlite')),
+      },
+    ]);
+    assert.equal(report.packages.filter((p) => p.type === 'rpm').length, 129);
+    const curl = report.packages.find((p) => p.name === 'curl')!;
+    assert.deepEqual(
+      [curl.version, curl.arch, curl.source, curl.licenses, curl.purl],
+      ['7.76.0-6.cm2', 'x86_64', 'curl', ['MIT'], 'pkg:rpm/mariner/curl@7.76.0-6.cm2?arch=x86_64&distro=mariner-2.0'],
+    );
+  });
 
-    test('RHEL 8 Berkeley DB Packages: libuuid 2.32.1-42.el8_8 from util-linux', async () => {
-      const report = await scanFiles([
-        osRelease('rhel', '8.8'),
-        { path: 'var/lib/rpm/Packages', content: await readFile(join(REALDATA, 'pkgdb/rpm/libuuid-rhel8/Packages')) },
-      ]);
-      assert.deepEqual(
-        report.packages.map((p) => `${p.name}@${p.version} ${p.arch} ${p.source}`),
-        ['libuuid@2.32.1-42.el8_8 x86_64 util-linux'],
-      );
-    });
-  },
-);
+  test('RHEL 8 Berkeley DB Packages: libuuid 2.32.1-42.el8_8 from util-linux', async () => {
+    const report = await scanFiles([
+      osRelease('rhel', '8.8'),
+      { path: 'var/lib/rpm/Packages', content: await readFile(join(REALDATA, 'pkgdb/rpm/libuuid-rhel8/Packages')) },
+    ]);
+    assert.deepEqual(
+      report.packages.map((p) => `${p.name}@${p.version} ${p.arch} ${p.source}`),
+      ['libuuid@2.32.1-42.el8_8 x86_64 util-linux'],
+    );
+  });
+});
 
 const rpmTools = ['rpm', 'rpmbuild'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
 

@@ -5,7 +5,7 @@ import type { Report } from '../src/core/report.js';
 import { type ImageSpec, type LayerSpec } from './fixtures/image.js';
 import { scanSpec } from './fixtures/scan.js';
 import type { FileSpec } from './fixtures/tar.js';
-import { REALDATA, hasRealdata, tempDir } from './helpers.js';
+import { REALDATA, tempDir } from './helpers.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
@@ -361,72 +361,64 @@ describe('language packages', () => {
 });
 
 describe('binaries', () => {
-  test(
-    'Go modules from the build information of a real Go ELF (trivy fixture)',
-    { skip: hasRealdata ? false : 'shared/realdata not found' },
-    async () => {
-      const elf = await readFile(join(REALDATA, 'pkgdb/go-binary/trivy/test.elf'));
-      const expected = JSON.parse(await readFile(join(REALDATA, 'pkgdb/go-binary/trivy/expected.json'), 'utf8')) as {
-        packages: { name: string; version: string }[];
-      };
-      const report = await scan(
-        image([
-          { path: 'app/server', content: elf, mode: 0o755 },
-          { path: 'app/data.bin', content: elf, mode: 0o644 },
-        ]),
-      );
-      assert.deepEqual(
-        report.packages.map((p) => `${p.name}@${p.version}`).sort(),
-        expected.packages.map((p) => `${p.name}@${p.version || '(devel)'}`).sort(),
-      );
-      assert.ok(
-        report.packages.every((p) => p.type === 'golang' && p.locations[0]!.path === '/app/server'),
-        'non-executable copies are not read',
-      );
-      assert.equal(
-        report.packages.find((p) => p.name === 'golang.org/x/xerrors')?.purl,
-        'pkg:golang/golang.org/x/xerrors@v0.0.0-20200804184101-5ec99f83aff1',
-      );
-    },
-  );
+  test('Go modules from the build information of a real Go ELF (trivy fixture)', async () => {
+    const elf = await readFile(join(REALDATA, 'pkgdb/go-binary/trivy/test.elf'));
+    const expected = JSON.parse(await readFile(join(REALDATA, 'pkgdb/go-binary/trivy/expected.json'), 'utf8')) as {
+      packages: { name: string; version: string }[];
+    };
+    const report = await scan(
+      image([
+        { path: 'app/server', content: elf, mode: 0o755 },
+        { path: 'app/data.bin', content: elf, mode: 0o644 },
+      ]),
+    );
+    assert.deepEqual(
+      report.packages.map((p) => `${p.name}@${p.version}`).sort(),
+      expected.packages.map((p) => `${p.name}@${p.version || '(devel)'}`).sort(),
+    );
+    assert.ok(
+      report.packages.every((p) => p.type === 'golang' && p.locations[0]!.path === '/app/server'),
+      'non-executable copies are not read',
+    );
+    assert.equal(
+      report.packages.find((p) => p.name === 'golang.org/x/xerrors')?.purl,
+      'pkg:golang/golang.org/x/xerrors@v0.0.0-20200804184101-5ec99f83aff1',
+    );
+  });
 });
 
 describe('java archives', () => {
-  test(
-    'maven.war and a shaded jar (trivy fixtures): every artifact, nested jars included, with licences',
-    { skip: hasRealdata ? false : 'shared/realdata not found' },
-    async () => {
-      const dir = join(REALDATA, 'pkgdb/java/trivy');
-      const expected = JSON.parse(await readFile(join(dir, 'expected.json'), 'utf8')) as Record<
-        string,
-        { name: string; version: string; licenses?: string[] }[]
-      >;
-      const report = await scan(
-        image([
-          { path: 'app/maven.war', content: await readFile(join(dir, 'maven.war')) },
-          {
-            path: 'opt/lib/io.quarkus.gizmo.gizmo-1.1.jar',
-            content: await readFile(join(dir, 'io.quarkus.gizmo.gizmo-1.1.jar')),
-          },
-        ]),
-      );
-      const key = (p: { name: string; version: string; licenses?: readonly string[] }) =>
-        `${p.name}@${p.version} ${(p.licenses ?? []).join('|')}`;
-      const want = [...expected['maven.war']!, ...expected['io.quarkus.gizmo.gizmo-1.1.jar']!].map(key).sort();
-      assert.deepEqual(
-        report.packages
-          .filter((p) => p.type === 'maven')
-          .map(key)
-          .sort(),
-        want,
-      );
-      const databind = report.packages.find(
-        (p) => p.name === 'com.fasterxml.jackson.core:jackson-databind' && p.version === '2.9.10.6',
-      )!;
-      assert.equal(databind.purl, 'pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10.6');
-      assert.equal(databind.locations[0]!.path, '/app/maven.war/WEB-INF/lib/jackson-databind-2.9.10.6.jar');
-    },
-  );
+  test('maven.war and a shaded jar (trivy fixtures): every artifact, nested jars included, with licences', async () => {
+    const dir = join(REALDATA, 'pkgdb/java/trivy');
+    const expected = JSON.parse(await readFile(join(dir, 'expected.json'), 'utf8')) as Record<
+      string,
+      { name: string; version: string; licenses?: string[] }[]
+    >;
+    const report = await scan(
+      image([
+        { path: 'app/maven.war', content: await readFile(join(dir, 'maven.war')) },
+        {
+          path: 'opt/lib/io.quarkus.gizmo.gizmo-1.1.jar',
+          content: await readFile(join(dir, 'io.quarkus.gizmo.gizmo-1.1.jar')),
+        },
+      ]),
+    );
+    const key = (p: { name: string; version: string; licenses?: readonly string[] }) =>
+      `${p.name}@${p.version} ${(p.licenses ?? []).join('|')}`;
+    const want = [...expected['maven.war']!, ...expected['io.quarkus.gizmo.gizmo-1.1.jar']!].map(key).sort();
+    assert.deepEqual(
+      report.packages
+        .filter((p) => p.type === 'maven')
+        .map(key)
+        .sort(),
+      want,
+    );
+    const databind = report.packages.find(
+      (p) => p.name === 'com.fasterxml.jackson.core:jackson-databind' && p.version === '2.9.10.6',
+    )!;
+    assert.equal(databind.purl, 'pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10.6');
+    assert.equal(databind.locations[0]!.path, '/app/maven.war/WEB-INF/lib/jackson-databind-2.9.10.6.jar');
+  });
 });
 
 describe('rust', () => {

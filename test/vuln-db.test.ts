@@ -13,7 +13,7 @@ import { compareApk } from '../src/vuln/versions/apk.js';
 import { buildImage, dockerArchive } from './fixtures/image.js';
 import { buildZip } from './fixtures/zip.js';
 import { assertValidReport } from './report-schema.js';
-import { REALDATA, cli, hasRealdata, tempDir } from './helpers.js';
+import { REALDATA, cli, tempDir } from './helpers.js';
 
 /**
  * The vulnerability database end to end through the CLI: `db update` from a directory, a file
@@ -21,7 +21,6 @@ import { REALDATA, cli, hasRealdata, tempDir } from './helpers.js';
  * Alpine secfixes and npm advisories of shared/realdata, the gate, and updates that fail
  * without touching the database in place.
  */
-const skip = hasRealdata ? false : 'shared/realdata not found';
 const OSV = join(REALDATA, 'osv');
 const ALPINE_39 = join(REALDATA, 'images/trivy/alpine-39.tar.gz');
 
@@ -76,195 +75,181 @@ async function lodashImage(dir: string, version: string): Promise<string> {
   return path;
 }
 
-test(
-  'db update from the realdata directory; db status reports every source; alpine-39 gets exactly what the v3.9 secfixes imply',
-  { skip },
-  async () => {
-    await withCache(async (cache) => {
-      const out = await update(cache, '--source', OSV);
-      assert.equal(out.code, 0, out.stderr);
-      const st = await status(cache);
-      const files = (await readdir(OSV, { recursive: true }))
-        .filter((f) => /\.(json|yaml)$/.test(f))
-        .map(String)
-        .sort();
-      assert.deepEqual(
-        st.sources.map((s) => s.name),
-        files,
-        'one source per feed file',
-      );
-      assert.ok(st.sources.every((s) => s.status === 'ok' && s.records > 0));
-      assert.deepEqual(
-        st.ecosystems.map((e) => e.ecosystem),
-        ['Alpine', 'Debian', 'npm'],
-      );
-      assert.equal(st.schemaVersion, DB_SCHEMA_VERSION);
-      const table = await cli(['db', 'status', '--cache-dir', cache]);
-      assert.match(table.stdout, /Built: .*today/);
-      assert.match(table.stdout, /alpine-secdb-legacy\/v3\.9\/main\.yaml/);
+test('db update from the realdata directory; db status reports every source; alpine-39 gets exactly what the v3.9 secfixes imply', async () => {
+  await withCache(async (cache) => {
+    const out = await update(cache, '--source', OSV);
+    assert.equal(out.code, 0, out.stderr);
+    const st = await status(cache);
+    const files = (await readdir(OSV, { recursive: true }))
+      .filter((f) => /\.(json|yaml)$/.test(f))
+      .map(String)
+      .sort();
+    assert.deepEqual(
+      st.sources.map((s) => s.name),
+      files,
+      'one source per feed file',
+    );
+    assert.ok(st.sources.every((s) => s.status === 'ok' && s.records > 0));
+    assert.deepEqual(
+      st.ecosystems.map((e) => e.ecosystem),
+      ['Alpine', 'Debian', 'npm'],
+    );
+    assert.equal(st.schemaVersion, DB_SCHEMA_VERSION);
+    const table = await cli(['db', 'status', '--cache-dir', cache]);
+    assert.match(table.stdout, /Built: .*today/);
+    assert.match(table.stdout, /alpine-secdb-legacy\/v3\.9\/main\.yaml/);
 
-      const report = await scanJson(cache, ALPINE_39);
-      assert.equal(report.os.versionId, '3.9.4');
-      // The expectation, computed here from the secdb file itself: for every installed package
-      // (by origin), every CVE whose fix is above the installed version; no other release's data.
-      const secdb = parse(await readFile(join(OSV, 'alpine-secdb-legacy/v3.9/main.yaml'), 'utf8')) as {
-        packages: { pkg: { name: string; secfixes?: Record<string, string[]> } }[];
-      };
-      const expected = new Set<string>();
-      for (const p of report.packages.filter((x) => x.type === 'apk')) {
-        const fixes = secdb.packages.find((e) => e.pkg.name === (p.source ?? p.name))?.pkg.secfixes ?? {};
-        for (const [fixed, ids] of Object.entries(fixes)) {
-          if (fixed === '0' || compareApk(p.version, fixed) >= 0) continue;
-          for (const raw of ids) {
-            const id = String(raw).trim().split(/\s+/)[0]!;
-            if (/^CVE-\d{4}-\d+$/.test(id)) expected.add(`${id} ${p.name} ${p.version} → ${fixed}`);
-          }
+    const report = await scanJson(cache, ALPINE_39);
+    assert.equal(report.os.versionId, '3.9.4');
+    // The expectation, computed here from the secdb file itself: for every installed package
+    // (by origin), every CVE whose fix is above the installed version; no other release's data.
+    const secdb = parse(await readFile(join(OSV, 'alpine-secdb-legacy/v3.9/main.yaml'), 'utf8')) as {
+      packages: { pkg: { name: string; secfixes?: Record<string, string[]> } }[];
+    };
+    const expected = new Set<string>();
+    for (const p of report.packages.filter((x) => x.type === 'apk')) {
+      const fixes = secdb.packages.find((e) => e.pkg.name === (p.source ?? p.name))?.pkg.secfixes ?? {};
+      for (const [fixed, ids] of Object.entries(fixes)) {
+        if (fixed === '0' || compareApk(p.version, fixed) >= 0) continue;
+        for (const raw of ids) {
+          const id = String(raw).trim().split(/\s+/)[0]!;
+          if (/^CVE-\d{4}-\d+$/.test(id)) expected.add(`${id} ${p.name} ${p.version} → ${fixed}`);
         }
       }
-      const found = report.vulnerabilities.map(tuple);
-      assert.deepEqual([...new Set(found)].sort(), [...expected].sort());
-      // The fixes the MANIFEST names: openssl 1.1.1d-r0 and musl 1.1.20-r5.
-      for (const t of [
-        'CVE-2019-1549 libcrypto1.1 1.1.1b-r1 → 1.1.1d-r0',
-        'CVE-2019-1549 libssl1.1 1.1.1b-r1 → 1.1.1d-r0',
-        'CVE-2019-14697 musl 1.1.20-r4 → 1.1.20-r5',
-        'CVE-2019-14697 musl-utils 1.1.20-r4 → 1.1.20-r5',
-      ])
-        assert.ok(found.includes(t), t);
-      assert.ok(!found.some((f) => f.startsWith('CVE-2019-1543 ')), 'fixed in 1.1.1b-r1, the installed version');
-      assert.ok(report.warnings.every((w) => !w.code.startsWith('W_VULN_DB')));
+    }
+    const found = report.vulnerabilities.map(tuple);
+    assert.deepEqual([...new Set(found)].sort(), [...expected].sort());
+    // The fixes the MANIFEST names: openssl 1.1.1d-r0 and musl 1.1.20-r5.
+    for (const t of [
+      'CVE-2019-1549 libcrypto1.1 1.1.1b-r1 → 1.1.1d-r0',
+      'CVE-2019-1549 libssl1.1 1.1.1b-r1 → 1.1.1d-r0',
+      'CVE-2019-14697 musl 1.1.20-r4 → 1.1.20-r5',
+      'CVE-2019-14697 musl-utils 1.1.20-r4 → 1.1.20-r5',
+    ])
+      assert.ok(found.includes(t), t);
+    assert.ok(!found.some((f) => f.startsWith('CVE-2019-1543 ')), 'fixed in 1.1.1b-r1, the installed version');
+    assert.ok(report.warnings.every((w) => !w.code.startsWith('W_VULN_DB')));
 
-      // The table and the score show them.
-      const text = await cli(['scan', ALPINE_39, '--cache-dir', cache, '-q']);
-      assert.match(text.stdout, new RegExp(`Vulnerabilities: ${report.vulnerabilities.length} \\(`));
-      assert.match(text.stdout, /CVE-2019-14697\s+musl\s+1\.1\.20-r4\s+1\.1\.20-r5/);
-      assert.ok(report.score.categories.vulnerabilities!.deduction > 0);
-    });
-  },
-);
+    // The table and the score show them.
+    const text = await cli(['scan', ALPINE_39, '--cache-dir', cache, '-q']);
+    assert.match(text.stdout, new RegExp(`Vulnerabilities: ${report.vulnerabilities.length} \\(`));
+    assert.match(text.stdout, /CVE-2019-14697\s+musl\s+1\.1\.20-r4\s+1\.1\.20-r5/);
+    assert.ok(report.score.categories.vulnerabilities!.deduction > 0);
+  });
+});
 
-test(
-  "Trivy conformance: alpine-39 against the data of Trivy's test database gives Trivy's six findings",
-  { skip },
-  async () => {
-    await withCache(async (cache, dir) => {
-      // Trivy's fixture DB (buckets "alpine 3.9" → package → CVE → FixedVersion), restated as secdb files.
-      const buckets = parse(await readFile(join(REALDATA, 'images/trivy/trivy-db-fixture/alpine.yaml'), 'utf8')) as {
-        bucket: string;
-        pairs: { bucket: string; pairs: { key: string; value: { FixedVersion: string } }[] }[];
-      }[];
-      for (const b of buckets) {
-        const release = b.bucket.replace(/^alpine /, '');
-        const packages = b.pairs.map((p) => ({
-          pkg: {
-            name: p.bucket,
-            secfixes: Object.fromEntries(
-              [...new Set(p.pairs.map((x) => x.value.FixedVersion))].map((fixed) => [
-                fixed,
-                p.pairs.filter((x) => x.value.FixedVersion === fixed).map((x) => x.key),
-              ]),
-            ),
-          },
-        }));
-        await mkdir(join(dir, 'mirror', release), { recursive: true });
-        await writeFile(
-          join(dir, 'mirror', release, 'main.json'),
-          JSON.stringify({
-            distroversion: release === 'edge' ? 'edge' : `v${release}`,
-            reponame: 'main',
-            urlprefix: 'https://dl-cdn.alpinelinux.org/alpine',
-            packages,
-          }),
-        );
-      }
-      assert.equal((await update(cache, '--source', join(dir, 'mirror'))).code, 0);
-      const report = await scanJson(cache, ALPINE_39);
-      const golden = JSON.parse(
-        await readFile(join(REALDATA, 'images/trivy/golden/alpine-39.json.golden'), 'utf8'),
-      ) as {
-        Results: {
-          Vulnerabilities?: {
-            VulnerabilityID: string;
-            PkgName: string;
-            InstalledVersion: string;
-            FixedVersion: string;
-          }[];
+test("Trivy conformance: alpine-39 against the data of Trivy's test database gives Trivy's six findings", async () => {
+  await withCache(async (cache, dir) => {
+    // Trivy's fixture DB (buckets "alpine 3.9" → package → CVE → FixedVersion), restated as secdb files.
+    const buckets = parse(await readFile(join(REALDATA, 'images/trivy/trivy-db-fixture/alpine.yaml'), 'utf8')) as {
+      bucket: string;
+      pairs: { bucket: string; pairs: { key: string; value: { FixedVersion: string } }[] }[];
+    }[];
+    for (const b of buckets) {
+      const release = b.bucket.replace(/^alpine /, '');
+      const packages = b.pairs.map((p) => ({
+        pkg: {
+          name: p.bucket,
+          secfixes: Object.fromEntries(
+            [...new Set(p.pairs.map((x) => x.value.FixedVersion))].map((fixed) => [
+              fixed,
+              p.pairs.filter((x) => x.value.FixedVersion === fixed).map((x) => x.key),
+            ]),
+          ),
+        },
+      }));
+      await mkdir(join(dir, 'mirror', release), { recursive: true });
+      await writeFile(
+        join(dir, 'mirror', release, 'main.json'),
+        JSON.stringify({
+          distroversion: release === 'edge' ? 'edge' : `v${release}`,
+          reponame: 'main',
+          urlprefix: 'https://dl-cdn.alpinelinux.org/alpine',
+          packages,
+        }),
+      );
+    }
+    assert.equal((await update(cache, '--source', join(dir, 'mirror'))).code, 0);
+    const report = await scanJson(cache, ALPINE_39);
+    const golden = JSON.parse(await readFile(join(REALDATA, 'images/trivy/golden/alpine-39.json.golden'), 'utf8')) as {
+      Results: {
+        Vulnerabilities?: {
+          VulnerabilityID: string;
+          PkgName: string;
+          InstalledVersion: string;
+          FixedVersion: string;
         }[];
-      };
-      const trivy = golden.Results.flatMap((r) => r.Vulnerabilities ?? []).map(
-        (v) => `${v.VulnerabilityID} ${v.PkgName} ${v.InstalledVersion} → ${v.FixedVersion}`,
-      );
-      assert.equal(trivy.length, 6);
-      assert.deepEqual(report.vulnerabilities.map(tuple).sort(), trivy.sort());
-    });
-  },
-);
+      }[];
+    };
+    const trivy = golden.Results.flatMap((r) => r.Vulnerabilities ?? []).map(
+      (v) => `${v.VulnerabilityID} ${v.PkgName} ${v.InstalledVersion} → ${v.FixedVersion}`,
+    );
+    assert.equal(trivy.length, 6);
+    assert.deepEqual(report.vulnerabilities.map(tuple).sort(), trivy.sort());
+  });
+});
 
-test(
-  'npm: lodash 4.17.20 has CVE-2021-23337 and 4.17.21 does not; compare counts what the upgrade removes; the gate and the policy see it',
-  { skip },
-  async () => {
-    await withCache(async (cache, dir) => {
-      assert.equal((await update(cache, '--source', join(OSV, 'npm'))).code, 0);
-      const old = await lodashImage(dir, '4.17.20');
-      const fixed = await lodashImage(dir, '4.17.21');
-      const a = await scanJson(cache, old);
-      assert.deepEqual(
-        a.vulnerabilities.map((v) => [v.id, v.package.name, v.fixedVersion, v.severity, v.cvss?.score]),
-        [['CVE-2021-23337', 'lodash', '4.17.21', 'high', 7.2]],
-      );
-      assert.ok(a.vulnerabilities[0]!.aliases.includes('GHSA-35jh-r3h4-6jhm'));
-      assert.equal(a.vulnerabilities[0]!.summary, 'Command Injection in lodash');
-      assert.deepEqual((await scanJson(cache, fixed)).vulnerabilities, []);
+test('npm: lodash 4.17.20 has CVE-2021-23337 and 4.17.21 does not; compare counts what the upgrade removes; the gate and the policy see it', async () => {
+  await withCache(async (cache, dir) => {
+    assert.equal((await update(cache, '--source', join(OSV, 'npm'))).code, 0);
+    const old = await lodashImage(dir, '4.17.20');
+    const fixed = await lodashImage(dir, '4.17.21');
+    const a = await scanJson(cache, old);
+    assert.deepEqual(
+      a.vulnerabilities.map((v) => [v.id, v.package.name, v.fixedVersion, v.severity, v.cvss?.score]),
+      [['CVE-2021-23337', 'lodash', '4.17.21', 'high', 7.2]],
+    );
+    assert.ok(a.vulnerabilities[0]!.aliases.includes('GHSA-35jh-r3h4-6jhm'));
+    assert.equal(a.vulnerabilities[0]!.summary, 'Command Injection in lodash');
+    assert.deepEqual((await scanJson(cache, fixed)).vulnerabilities, []);
 
-      const c = await cli(['compare', old, fixed, '--cache-dir', cache, '-f', 'json', '-q']);
-      assert.equal(c.code, 0, c.stderr);
-      const comparison = JSON.parse(c.stdout) as Comparison;
-      assert.deepEqual(
-        comparison.images.map((i) => i.vulnerabilities.high),
-        [1, 0],
-      );
-      assert.deepEqual(comparison.diffs[0]!.vulnerabilities, { removed: ['CVE-2021-23337'], added: [] });
-      assert.match(comparison.verdict, /removes 1 of 1 known vulnerabilities \(1 of 1 critical or high\)/);
+    const c = await cli(['compare', old, fixed, '--cache-dir', cache, '-f', 'json', '-q']);
+    assert.equal(c.code, 0, c.stderr);
+    const comparison = JSON.parse(c.stdout) as Comparison;
+    assert.deepEqual(
+      comparison.images.map((i) => i.vulnerabilities.high),
+      [1, 0],
+    );
+    assert.deepEqual(comparison.diffs[0]!.vulnerabilities, { removed: ['CVE-2021-23337'], added: [] });
+    assert.match(comparison.verdict, /removes 1 of 1 known vulnerabilities \(1 of 1 critical or high\)/);
 
-      // --fail-on counts vulnerabilities; a policy can accept one, with a reason, until a date.
-      const gate = await cli(['scan', old, '--cache-dir', cache, '-q', '-f', 'json', '--fail-on', 'high']);
-      assert.equal(gate.code, 1);
-      assert.match(gate.stderr, /1 vulnerability at or above high: CVE-2021-23337 \(lodash\)/);
-      assert.equal((await cli(['scan', fixed, '--cache-dir', cache, '-q', '-f', 'json', '--fail-on', 'high'])).code, 0);
-      const policy = (expires: string) =>
-        `maxSeverity: medium\naccept:\n  - vulnerability: GHSA-35jh-r3h4-6jhm\n    package: lodash\n    reason: template() is never called with user input\n    expires: ${expires}\n`;
-      await writeFile(join(dir, 'live.yaml'), policy('2999-01-01'));
-      await writeFile(join(dir, 'expired.yaml'), policy('2020-01-01'));
-      const accepted = await cli([
-        'scan',
-        old,
-        '--cache-dir',
-        cache,
-        '-q',
-        '-f',
-        'json',
-        '--policy',
-        join(dir, 'live.yaml'),
-      ]);
-      assert.equal(accepted.code, 0, accepted.stderr);
-      const expired = await cli([
-        'scan',
-        old,
-        '--cache-dir',
-        cache,
-        '-q',
-        '-f',
-        'json',
-        '--policy',
-        join(dir, 'expired.yaml'),
-      ]);
-      assert.equal(expired.code, 1);
-      assert.match(expired.stderr, /acceptance of CVE-2021-23337 in lodash expired on 2020-01-01/);
-      assert.match(expired.stderr, /policy maxSeverity: 1 vulnerability above medium: CVE-2021-23337 \(lodash\)/);
-    });
-  },
-);
+    // --fail-on counts vulnerabilities; a policy can accept one, with a reason, until a date.
+    const gate = await cli(['scan', old, '--cache-dir', cache, '-q', '-f', 'json', '--fail-on', 'high']);
+    assert.equal(gate.code, 1);
+    assert.match(gate.stderr, /1 vulnerability at or above high: CVE-2021-23337 \(lodash\)/);
+    assert.equal((await cli(['scan', fixed, '--cache-dir', cache, '-q', '-f', 'json', '--fail-on', 'high'])).code, 0);
+    const policy = (expires: string) =>
+      `maxSeverity: medium\naccept:\n  - vulnerability: GHSA-35jh-r3h4-6jhm\n    package: lodash\n    reason: template() is never called with user input\n    expires: ${expires}\n`;
+    await writeFile(join(dir, 'live.yaml'), policy('2999-01-01'));
+    await writeFile(join(dir, 'expired.yaml'), policy('2020-01-01'));
+    const accepted = await cli([
+      'scan',
+      old,
+      '--cache-dir',
+      cache,
+      '-q',
+      '-f',
+      'json',
+      '--policy',
+      join(dir, 'live.yaml'),
+    ]);
+    assert.equal(accepted.code, 0, accepted.stderr);
+    const expired = await cli([
+      'scan',
+      old,
+      '--cache-dir',
+      cache,
+      '-q',
+      '-f',
+      'json',
+      '--policy',
+      join(dir, 'expired.yaml'),
+    ]);
+    assert.equal(expired.code, 1);
+    assert.match(expired.stderr, /acceptance of CVE-2021-23337 in lodash expired on 2020-01-01/);
+    assert.match(expired.stderr, /policy maxSeverity: 1 vulnerability above medium: CVE-2021-23337 \(lodash\)/);
+  });
+});
 
 test('records as the feeds write them: withdrawn skipped, GIT ranges warned, unfixed ones kept or dropped, a DSA and its CVE merged', async () => {
   await withCache(async (cache, dir) => {
