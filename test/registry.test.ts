@@ -79,7 +79,10 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuthMode[]) {
     let registry: TestRegistry;
     let cacheDir: Awaited<ReturnType<typeof tempDir>>;
     const image = buildImage(spec);
-    const auth = () => (registry.username ? { username: registry.username, password: registry.password! } : undefined);
+    const auth = () =>
+      registry.username
+        ? { username: registry.username, password: registry.password!, registry: registry.host }
+        : undefined;
     const options = (extra: Partial<OpenOptions> = {}): OpenOptions => ({
       cache: new BlobCache(cacheDir.path),
       ...(auth() ? { auth: auth()! } : {}),
@@ -126,7 +129,12 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuthMode[]) {
           'E_REGISTRY_AUTH_REQUIRED',
         );
       await rejectsWithCode(
-        (await openSource(ref, options({ auth: { username: registry.username!, password: 'wrong' } }))).resolve(),
+        (
+          await openSource(
+            ref,
+            options({ auth: { username: registry.username!, password: 'wrong', registry: registry.host } }),
+          )
+        ).resolve(),
         'E_REGISTRY_AUTH_DENIED',
       );
     });

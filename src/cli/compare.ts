@@ -37,7 +37,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
       'e.g. distrolens compare debian:12-slim gcr.io/distroless/base-debian12',
     );
   const outputs = parseFormats(values.format, ['table', 'json', 'markdown', 'html'], values.output);
-  const { open, platform } = openOptions(values, io);
+  const { open, platform } = openOptions(values, io, positionals);
   const vulns = openVulnOptions(values, io);
   let reports;
   try {

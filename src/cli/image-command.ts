@@ -111,7 +111,7 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
   // Read and validate the policy before any image work: a typo should not cost a pull.
   const policy =
     values.policy !== undefined ? await loadPolicy(resolve(io.cwd ?? process.cwd(), values.policy)) : undefined;
-  const { open, platform } = openOptions(values, io);
+  const { open, platform } = openOptions(values, io, positionals);
   const progress = new Progress(io, values.quiet ?? false);
   // The database first: a broken one is reported before any image work.
   const vulns = command.vulnerabilities ? openVulnOptions(values, io) : undefined;

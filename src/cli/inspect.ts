@@ -21,6 +21,8 @@ Options:
   --insecure                    plain HTTP to a non-loopback registry
   --username USER               registry user (or DISTROLENS_USERNAME); password from
                                 DISTROLENS_PASSWORD or --password; token: DISTROLENS_REGISTRY_TOKEN
+  --registry HOST               the registry those credentials are for (or DISTROLENS_REGISTRY;
+                                flags default to INPUT's registry); never sent elsewhere
   --max-layer-size SIZE         refuse layers larger than this uncompressed (default 32G)
   --max-ratio N                 refuse layers that decompress more than N:1 (default 250)
   -q, --quiet                   no progress on stderr

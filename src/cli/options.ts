@@ -6,7 +6,9 @@ import { parsePlatform, type Platform } from '../core/platform.js';
 import { BlobCache } from '../cache/blobs.js';
 import { DEFAULT_INFLATE_LIMITS, type InflateLimits } from '../util/compression.js';
 import type { OpenOptions } from '../sources/index.js';
-import type { RegistryAuth } from '../sources/registry/credentials.js';
+import type { BoundAuth, RegistryAuth } from '../sources/registry/credentials.js';
+import { parseReference } from '../sources/registry/reference.js';
+import { SCHEMES } from '../sources/index.js';
 import type { CliIo } from './io.js';
 
 /** `--fail-on SEVERITY`, checked before any work (a typo should not cost a pull); undefined when absent. */
@@ -54,6 +56,7 @@ export const IMAGE_FLAGS = {
   insecure: { type: 'boolean' },
   username: { type: 'string' },
   password: { type: 'string' },
+  registry: { type: 'string' },
   'max-layer-size': { type: 'string' },
   'max-ratio': { type: 'string' },
   offline: { type: 'boolean' },
@@ -91,6 +94,7 @@ export interface CommonValues {
   insecure?: boolean;
   username?: string;
   password?: string;
+  registry?: string;
   'max-layer-size'?: string;
   'max-ratio'?: string;
 }
@@ -101,13 +105,26 @@ export function cacheRoot(values: { 'cache-dir'?: string }, io: CliIo): string {
   return dir ? (isAbsolute(dir) ? dir : resolve(io.cwd ?? process.cwd(), dir)) : BlobCache.defaultRoot(io.env);
 }
 
+/** The registry of an input that names a registry image; undefined for archives, layouts and paths. */
+function registryOf(input: string): string | undefined {
+  const scheme = /^([a-z-]+):/.exec(input)?.[1];
+  if (scheme && scheme !== 'registry' && (SCHEMES as readonly string[]).includes(scheme)) return undefined;
+  if (/^[./~]/.test(input)) return undefined;
+  try {
+    return parseReference(input.replace(/^registry:/, '')).registry;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Builds source options from flags and environment. Credentials come from flags or from
- * DISTROLENS_USERNAME / DISTROLENS_PASSWORD / DISTROLENS_REGISTRY_TOKEN (safer than argv, which
- * other users can read); otherwise the docker config is used.
+ * Explicit credentials, bound to one registry: --registry or DISTROLENS_REGISTRY names it; flags
+ * given without one are for the registry of the command's first registry input. Credentials from
+ * the environment (DISTROLENS_USERNAME / DISTROLENS_PASSWORD / DISTROLENS_REGISTRY_TOKEN, safer
+ * than argv, which other users can read) need the registry named: a scan of an image elsewhere
+ * must not send them there. Without explicit credentials the docker config is used, per registry.
  */
-export function openOptions(values: CommonValues, io: CliIo): { open: OpenOptions; platform?: Platform } {
-  const env = io.env;
+function boundAuth(values: CommonValues, env: NodeJS.ProcessEnv, inputs: readonly string[]): BoundAuth | undefined {
   const username = values.username ?? env.DISTROLENS_USERNAME;
   const password = values.password ?? env.DISTROLENS_PASSWORD;
   const token = env.DISTROLENS_REGISTRY_TOKEN;
@@ -117,6 +134,29 @@ export function openOptions(values: CommonValues, io: CliIo): { open: OpenOption
     : username !== undefined
       ? { username, password: password ?? '' }
       : undefined;
+  if (!auth) return undefined;
+  const fromFlags = values.username !== undefined && !token;
+  const named = values.registry ?? env.DISTROLENS_REGISTRY;
+  const registry = named ?? (fromFlags ? inputs.map(registryOf).find((r) => r !== undefined) : undefined);
+  if (!registry)
+    throw errors.usage(
+      `${token ? 'DISTROLENS_REGISTRY_TOKEN' : fromFlags ? '--username' : 'DISTROLENS_USERNAME'} needs the registry it is for`,
+      'name it with --registry HOST or DISTROLENS_REGISTRY=HOST: credentials are only sent to that registry',
+    );
+  return { ...auth, registry };
+}
+
+/**
+ * Builds source options from flags and environment: explicit credentials bound to their registry
+ * (boundAuth), limits, the cache. `inputs` are the command's inputs (where flags' credentials go).
+ */
+export function openOptions(
+  values: CommonValues,
+  io: CliIo,
+  inputs: readonly string[] = [],
+): { open: OpenOptions; platform?: Platform } {
+  const env = io.env;
+  const auth = boundAuth(values, env, inputs);
   const limits: InflateLimits = {
     ...DEFAULT_INFLATE_LIMITS,
     ...(values['max-layer-size'] ? { maxBytes: parseSize(values['max-layer-size'], 'max-layer-size') } : {}),

@@ -21,8 +21,15 @@ Options:
                            (or DISTROLENS_TOKEN)
   --allow-registry HOST    registries scans may pull from (repeat it); without it, any registry
                            that is not on this machine or a private network
+  --public-host NAME       a name clients reach the server by (repeat it); other Host headers
+                           are refused, and on loopback only loopback names are answered
   --concurrency N          scans at once (default 2)
   --cache-dir DIR          blob and layer caches, and the vulnerability database
+
+Pull credentials: DISTROLENS_REGISTRY=HOST with DISTROLENS_USERNAME and DISTROLENS_PASSWORD, or
+DISTROLENS_REGISTRY_TOKEN; they are sent to that registry only, never to another one a scan names,
+to a token service elsewhere or across a redirect. The docker config's credentials apply per
+registry as for the CLI.
 `;
 
 const SERVE_FLAGS = {
@@ -32,8 +39,10 @@ const SERVE_FLAGS = {
   data: { type: 'string' },
   token: { type: 'string' },
   'allow-registry': { type: 'string', multiple: true },
+  'public-host': { type: 'string', multiple: true },
   concurrency: { type: 'string' },
   'cache-dir': { type: 'string' },
+  registry: { type: 'string' },
 } as const;
 
 /** `distrolens serve`: runs until interrupted (SIGINT/SIGTERM), then closes cleanly. */
@@ -69,6 +78,7 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
     concurrency,
     ...(token ? { token } : {}),
     ...(values['allow-registry']?.length ? { allowRegistries: values['allow-registry'] } : {}),
+    ...(values['public-host']?.length ? { hosts: values['public-host'] } : {}),
     open: { ...(open.auth ? { auth: open.auth } : {}), ...(open.limits ? { limits: open.limits } : {}), env: io.env },
     ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
   });

@@ -13,6 +13,7 @@ import { recommend } from '../recommend/index.js';
 import { TOOL } from '../version.js';
 import { compareReports } from '../scan/compare.js';
 import { SCHEMES } from '../sources/index.js';
+import { bareHost, forbiddenHost, isPrivateAddress } from '../util/network.js';
 import { formatReference, isLoopback, parseReference } from '../sources/registry/reference.js';
 import { isFinished, type Job, type ScanQueue } from './queue.js';
 import { repositoryOf, type Storage } from './storage.js';
@@ -34,6 +35,66 @@ export interface AppOptions {
   readonly allowRegistries?: readonly string[] | undefined;
   /** Writes per client per minute. */
   readonly writesPerMinute?: number | undefined;
+  /**
+   * Host names the server answers to besides its listen address (a name in front of it); on a
+   * loopback listener, loopback names are always accepted. Other Host headers are refused (DNS rebinding).
+   */
+  readonly hosts?: readonly string[] | undefined;
+}
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/** The host part of a Host header, lower case, without the port. */
+const hostName = (header: string): string => header.toLowerCase().replace(/:\d+$/, '');
+
+/**
+ * DNS rebinding: a page on attacker.example whose name later resolves to 127.0.0.1 talks to this
+ * server with `Host: attacker.example`. A loopback server answers loopback names only; a server
+ * given names (--public-host) answers those and its listen address.
+ */
+function checkHost(req: IncomingMessage, names: readonly string[] | undefined): void {
+  const header = req.headers.host;
+  if (!header) throw new HttpError('E_USAGE', 'a Host header is required', undefined, {}, 400);
+  const name = hostName(header);
+  const local = req.socket.localAddress ?? '';
+  const loopback = isLoopback(local) || local === '::ffff:127.0.0.1';
+  const listen = local.includes(':') && !local.startsWith('::ffff:') ? `[${local}]` : local.replace(/^::ffff:/, '');
+  const allowed = [...(loopback ? LOOPBACK_NAMES : [listen]), ...(names ?? []).map((n) => n.toLowerCase())];
+  if (!loopback && !names?.length) return; // a non-loopback listener without names: the token guards writes
+  if (!allowed.includes(name) && !(loopback && /^127\.\d+\.\d+\.\d+$/.test(name)))
+    throw new HttpError(
+      'E_FORBIDDEN',
+      `this server does not answer to ${JSON.stringify(name)}`,
+      'use the address it listens on',
+      {},
+      421,
+    );
+}
+
+/**
+ * CSRF: a write from a page of another origin is refused (browsers send Origin on cross-origin
+ * requests and on every POST), and a write's body must be JSON (a cross-origin form or
+ * text/plain POST cannot set that type without a preflight the server never grants).
+ */
+function checkWrite(req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== 'null') {
+    let same = false;
+    try {
+      same = new URL(origin).host.toLowerCase() === (req.headers.host ?? '').toLowerCase();
+    } catch {
+      same = false;
+    }
+    if (!same)
+      throw new HttpError(
+        'E_FORBIDDEN',
+        `writes from ${origin} are not accepted`,
+        'use the web UI of this server or a client without a browser origin',
+      );
+  } else if (origin === 'null') throw new HttpError('E_FORBIDDEN', 'writes from an opaque origin are not accepted');
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (req.method === 'POST' && type !== 'application/json')
+    throw new HttpError('E_USAGE', 'the body must be application/json', 'send Content-Type: application/json', {}, 415);
 }
 
 export const MAX_BODY_BYTES = 8 * 1024;
@@ -41,6 +102,7 @@ export const MAX_BODY_BYTES = 8 * 1024;
 /** HTTP status of each error code the API answers with; other catalogue errors are 400. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
   E_AUTH_REQUIRED: 401,
+  E_FORBIDDEN: 403,
   E_REFERENCE_FORBIDDEN: 403,
   E_NOT_FOUND: 404,
   E_METHOD: 405,
@@ -80,30 +142,7 @@ export class HttpError extends DistrolensError {
   }
 }
 
-/** Addresses a scan must not reach unless allowed by name: this machine and private networks. */
-export function isPrivateAddress(address: string): boolean {
-  if (isIP(address) === 6) {
-    const a = address.toLowerCase();
-    return (
-      a === '::1' ||
-      a === '::' ||
-      a.startsWith('fc') ||
-      a.startsWith('fd') ||
-      a.startsWith('fe80') ||
-      (a.startsWith('::ffff:') && isPrivateAddress(a.slice(7)))
-    );
-  }
-  const [a = 0, b = 0] = address.split('.').map(Number);
-  return (
-    a === 10 ||
-    a === 127 ||
-    a === 0 ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 100 && b >= 64 && b <= 127)
-  );
-}
+export { isPrivateAddress } from '../util/network.js';
 
 /** Validates a submitted reference: a registry image, on an allowed host. Returns its canonical form. */
 export async function checkReference(input: unknown, allow: readonly string[] | undefined): Promise<string> {
@@ -142,20 +181,16 @@ export async function checkReference(input: unknown, allow: readonly string[] | 
       );
     }
   } else {
-    const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    // An early answer for the user; every connection of the pull is checked again (util/network.ts).
+    const name = bareHost(host.replace(/:\d+$/, ''));
     const addresses = isIP(name)
       ? [name]
       : await lookup(name, { all: true }).then(
           (r) => r.map((a) => a.address),
-          () => [],
+          () => undefined,
         );
-    if (isLoopback(host) || addresses.some(isPrivateAddress)) {
-      throw new HttpError(
-        'E_REFERENCE_FORBIDDEN',
-        `registry ${host} is on this machine or a private network`,
-        'the operator can allow it: distrolens serve --allow-registry HOST',
-      );
-    }
+    if (!addresses?.length || isLoopback(host) || addresses.some(isPrivateAddress))
+      throw HttpError.from(forbiddenHost(host));
   }
   return formatReference(ref);
 }
@@ -416,7 +451,15 @@ export function createApp(options: AppOptions): Server {
   ];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    checkHost(req, options.hosts);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      throw new HttpError('E_USAGE', 'the request target is not a path', 'request /api/…', {}, 400);
+    }
+    if (!(req.url ?? '/').startsWith('/'))
+      throw new HttpError('E_USAGE', 'the request target is not a path', 'request /api/…', {}, 400);
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     const matching = routes.filter((r) => r.pattern.test(url.pathname));
     const route = matching.find((r) => r.method === method);
@@ -426,6 +469,7 @@ export function createApp(options: AppOptions): Server {
       throw new HttpError('E_METHOD', `${method} ${url.pathname} is not supported`, `use ${allow}`, { allow });
     }
     if (route.write) {
+      checkWrite(req);
       if (options.token && !sameSecret(req.headers.authorization ?? '', `Bearer ${options.token}`))
         throw new HttpError(
           'E_AUTH_REQUIRED',

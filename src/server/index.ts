@@ -20,6 +20,8 @@ export interface ServeOptions {
   readonly cacheDir: string;
   readonly token?: string;
   readonly allowRegistries?: readonly string[];
+  /** Names clients reach the server by (Host header check). */
+  readonly hosts?: readonly string[];
   readonly concurrency?: number;
   readonly writesPerMinute?: number;
   /** Credentials and limits for pulls (as the CLI builds them). */
@@ -43,7 +45,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     storage,
     cache: new BlobCache(options.cacheDir),
     cacheDir: options.cacheDir,
-    ...(options.open ? { open: options.open } : {}),
+    // Every hop of every pull is checked: no request of a user reaches this machine or a
+    // private network unless the operator allowed that registry by name.
+    open: { ...options.open, connect: { allowHosts: options.allowRegistries ?? [] } },
     ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
   };
   const queue = new InProcessQueue(
@@ -55,6 +59,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     queue,
     ...(options.token ? { token: options.token } : {}),
     ...(options.allowRegistries ? { allowRegistries: options.allowRegistries } : {}),
+    ...(options.hosts ? { hosts: options.hosts } : {}),
     ...(options.writesPerMinute ? { writesPerMinute: options.writesPerMinute } : {}),
   });
   await new Promise<void>((resolve, reject) => {

@@ -10,7 +10,8 @@ import { TempDir, uncompressedFile } from '../util/temp.js';
 import { dockerArchiveSource } from './docker-archive/index.js';
 import { daemonEndpoint, exportFromDaemon } from './docker-daemon/index.js';
 import { ociLayoutSource } from './oci-layout/index.js';
-import { dockerConfigAuth, type RegistryAuth } from './registry/credentials.js';
+import { dockerConfigAuth, sameRegistry, type BoundAuth } from './registry/credentials.js';
+import type { ConnectPolicy } from '../util/network.js';
 import type { RetryPolicy } from '../util/retry.js';
 import { parseReference } from './registry/reference.js';
 import { registrySource } from './registry/index.js';
@@ -20,8 +21,13 @@ import { rootfsSource } from './rootfs/index.js';
 export interface OpenOptions {
   /** Blob cache; when absent, a temporary one that close() removes (`--no-cache`). */
   readonly cache?: BlobCache | undefined;
-  /** Explicit registry credentials; otherwise ~/.docker/config.json is consulted. */
-  readonly auth?: RegistryAuth | undefined;
+  /**
+   * Explicit credentials, for the registry they name and no other (an image from another registry
+   * gets the docker config's credentials for that registry, or none).
+   */
+  readonly auth?: BoundAuth | undefined;
+  /** Where connections may go (the server's SSRF guard); absent: anywhere. */
+  readonly connect?: ConnectPolicy | undefined;
   readonly insecure?: boolean;
   readonly retry?: RetryPolicy;
   readonly limits?: InflateLimits;
@@ -91,8 +97,9 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
           input,
           cache,
           ...partial,
-          auth: options.auth,
+          auth: options.auth && sameRegistry(options.auth.registry, ref.registry) ? options.auth : undefined,
           lookupAuth: (registry: string) => dockerConfigAuth(registry, options.env),
+          connect: options.connect,
           insecure: options.insecure,
           retry: options.retry,
           signal: options.signal,

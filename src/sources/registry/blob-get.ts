@@ -1,6 +1,7 @@
 import { connect as connectTcp, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { ChunkQueue } from '../../util/bytes.js';
+import { guardConnect, type ConnectPolicy } from '../../util/network.js';
 import { IDLE_TIMEOUT_MS, REDIRECTS, idleTimeout, redirected } from './http.js';
 
 /**
@@ -51,8 +52,10 @@ function exchange(
   url: URL,
   headers: Readonly<Record<string, string>>,
   signal?: AbortSignal,
+  policy?: ConnectPolicy,
 ): Promise<{ head: Head; body?: AsyncIterable<Uint8Array> } | undefined> {
   return new Promise((resolve, reject) => {
+    const guard = guardConnect(url, policy);
     let head: Head | undefined;
     let expected = 0;
     let received = 0;
@@ -89,8 +92,9 @@ function exchange(
           ...(isIP(host) ? {} : { servername: host }),
           ALPNProtocols: ['http/1.1'],
           onread,
+          ...guard,
         } as ConnectionOptions & { onread: OnReadOpts })
-      : connectTcp({ host, port, onread });
+      : connectTcp({ host, port, onread, ...guard });
     socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy(idleTimeout(IDLE_TIMEOUT_MS)));
     const queue = new ChunkQueue(socket, RUN_AHEAD);
     const onAbort = (): void =>
@@ -209,6 +213,7 @@ export async function getBlob(
   url: string,
   headers: Readonly<Record<string, string>>,
   signal?: AbortSignal,
+  policy?: ConnectPolicy,
 ): Promise<BlobResponse | undefined> {
   let target = new URL(url);
   let current = { ...headers };
@@ -216,7 +221,7 @@ export async function getBlob(
   for (let hops = 0; hops <= MAX_REDIRECTS; hops++) {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') return undefined;
     // A failure before the body (refused, reset, a certificate) is the general client's to report.
-    const result = await exchange(target, current, signal).catch(() => undefined);
+    const result = await exchange(target, current, signal, policy).catch(() => undefined);
     if (!result) return undefined;
     if (!result.body) {
       ({ url: target, headers: current } = redirected(target, result.head.headers.get('location')!, current));

@@ -1,4 +1,5 @@
-import { DistrolensError, fail } from '../../core/errors.js';
+import { DistrolensError, fail, isDistrolensError } from '../../core/errors.js';
+import type { ConnectPolicy } from '../../util/network.js';
 import { DEFAULT_RETRY, backOff, type RetryPolicy } from '../../util/retry.js';
 import type { RegistryAuth } from './credentials.js';
 import { getBlob, type BlobResponse } from './blob-get.js';
@@ -20,6 +21,26 @@ export interface ClientOptions {
   readonly retry?: RetryPolicy | undefined;
   readonly userAgent?: string;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Where connections may go (the server's SSRF guard), checked at every hop. Under a policy,
+   * every failure to connect reads the same, so errors cannot map a network.
+   */
+  readonly connect?: ConnectPolicy | undefined;
+}
+
+/**
+ * Whether credentials for `registry` may go to a token realm on `realm`: the same host, or a host
+ * of the same domain (Docker Hub: registry-1.docker.io and auth.docker.io), never over plain HTTP
+ * to a registry reached over HTTPS.
+ */
+export function realmMayGetCredentials(registryUrl: URL, realm: URL): boolean {
+  if (realm.protocol !== registryUrl.protocol && realm.protocol !== 'https:') return false;
+  const registry = registryUrl.hostname.toLowerCase();
+  const host = realm.hostname.toLowerCase();
+  if (host === registry) return true;
+  const labels = registry.split('.');
+  if (labels.length < 3 || /^[\d.]+$/.test(registry) || registry.includes(':')) return false;
+  return host.endsWith(`.${labels.slice(1).join('.')}`);
 }
 
 interface Challenge {
@@ -114,11 +135,23 @@ export class RegistryClient {
     if (challenge?.scheme !== 'bearer' || !challenge.params.realm) return false;
     const scope = this.#scope(init);
     if (this.#tokens.has(scope)) return false;
-    const url = new URL(challenge.params.realm);
+    let url: URL;
+    try {
+      url = new URL(challenge.params.realm);
+    } catch {
+      throw fail('E_REGISTRY_ERROR', `${this.registry}: the token realm is not a URL`, 'the registry is misconfigured');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw fail(
+        'E_REGISTRY_ERROR',
+        `${this.registry}: the token realm is not an HTTP URL`,
+        'the registry is misconfigured',
+      );
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', scope);
     const headers: Record<string, string> = { 'user-agent': this.#userAgent() };
-    if (auth?.username !== undefined)
+    // Credentials are for this registry: a realm elsewhere gets an anonymous token request.
+    if (auth?.username !== undefined && realmMayGetCredentials(new URL(this.baseUrl), url))
       headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
     const response = await this.#send(url.toString(), { headers }, `token for ${init.repository}`);
     if (response.status === 401 || response.status === 403) {
@@ -159,20 +192,26 @@ export class RegistryClient {
       let response: HttpResponse | undefined;
       let networkError: unknown;
       try {
-        response = await send(url, { ...init, ...(this.#options.signal ? { signal: this.#options.signal } : {}) });
+        response = await send(url, {
+          ...init,
+          ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+          policy: this.#options.connect,
+        });
       } catch (error) {
-        if (this.#options.signal?.aborted) throw error;
+        if (this.#options.signal?.aborted || isDistrolensError(error)) throw error;
         networkError = error;
       }
       if (response && !RETRYABLE.has(response.status)) return response;
       if (attempt >= policy.attempts || (networkError !== undefined && !isTransient(networkError))) {
         if (response) return response;
         const code = (networkError as NodeJS.ErrnoException).code ?? (networkError as Error).message;
+        // Under a connect policy (the server), refused, closed and filtered read alike.
+        const detail = this.#options.connect ? '' : ` (${code})`;
         throw fail(
           'E_NETWORK',
-          `${what}: cannot reach ${new URL(url).host} (${code})`,
+          `${what}: cannot reach ${new URL(url).host}${detail}`,
           'check the registry address and your network; use --insecure for a plain-HTTP registry',
-          networkError,
+          this.#options.connect ? undefined : networkError,
         );
       }
       response?.discard();
@@ -188,7 +227,7 @@ export class RegistryClient {
     const headers: Record<string, string> = { 'user-agent': this.#userAgent(), ...init.headers };
     const authorization = await this.#authorization(init);
     if (authorization) headers.authorization = authorization;
-    const direct = await getBlob(`${this.baseUrl}${path}`, headers, this.#options.signal);
+    const direct = await getBlob(`${this.baseUrl}${path}`, headers, this.#options.signal, this.#options.connect);
     return direct ?? this.request(path, init);
   }
 
@@ -217,15 +256,32 @@ export class RegistryClient {
     throw fail('E_REGISTRY_AUTH_DENIED', `${init.what}: authentication did not settle`, 'check your credentials');
   }
 
-  async #error(response: HttpResponse, init: RequestInit): Promise<DistrolensError> {
-    const text = await response.text().catch(() => '');
-    let detail = '';
-    try {
-      const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-      detail = (body.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
-    } catch {
-      detail = text.slice(0, 200);
+  /**
+   * The registry's own explanation of an error: the codes and messages of its JSON `errors`, from
+   * the registry itself only. A body from another origin (where a redirect led) or that is not
+   * the distribution API's error document is never shown: it could be an internal service's answer.
+   */
+  async #detail(response: HttpResponse): Promise<string> {
+    if (new URL(response.url).origin !== new URL(this.baseUrl).origin) {
+      response.discard();
+      return '';
     }
+    const text = await response.text().catch(() => '');
+    try {
+      const body = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
+      if (!Array.isArray(body.errors)) return '';
+      const parts = body.errors.map((e) =>
+        [e.code, e.message].filter((v): v is string => typeof v === 'string' && v !== '').join(': '),
+      );
+      const detail = parts.filter(Boolean).join('; ');
+      return detail.length > 200 ? `${detail.slice(0, 200)}…` : detail;
+    } catch {
+      return '';
+    }
+  }
+
+  async #error(response: HttpResponse, init: RequestInit): Promise<DistrolensError> {
+    const detail = await this.#detail(response);
     const suffix = detail ? ` (${detail})` : '';
     const auth = await this.#credentials();
     switch (response.status) {

@@ -13,6 +13,23 @@ export interface RegistryAuth {
   readonly token?: string;
 }
 
+/** Credentials bound to the registry they were given for (host or host:port, as in references). */
+export interface BoundAuth extends RegistryAuth {
+  readonly registry: string;
+}
+
+/** Docker Hub's names. */
+const DOCKER_HUB_ALIASES = ['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'];
+
+/** Whether two registry names are the same registry (Docker Hub's aliases included, case-insensitive). */
+export function sameRegistry(a: string, b: string): boolean {
+  const canonical = (name: string): string => {
+    const lower = name.toLowerCase();
+    return DOCKER_HUB_ALIASES.includes(lower) ? DOCKER_HUB : lower;
+  };
+  return canonical(a) === canonical(b);
+}
+
 /** Docker Hub's key in config.json, a leftover of the v1 API. */
 const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
 

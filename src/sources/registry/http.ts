@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { chunksOf } from '../../util/bytes.js';
+import { guardConnect, type ConnectPolicy } from '../../util/network.js';
 
 /**
  * The part of a fetch Response the registry client uses, over node:http(s): fetch loads undici
@@ -28,6 +29,8 @@ export interface HttpInit {
   readonly signal?: AbortSignal | undefined;
   /** A connection silent for this long fails with ETIMEDOUT (a network error: retried). */
   readonly idleTimeoutMs?: number;
+  /** Where connections may go; checked for every hop, at connect time. */
+  readonly policy?: ConnectPolicy | undefined;
 }
 
 /**
@@ -70,7 +73,12 @@ function exchange(url: URL, init: HttpInit): Promise<IncomingMessage> {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const request = send(
       url,
-      { method: init.method ?? 'GET', headers, ...(init.signal ? { signal: init.signal } : {}) },
+      {
+        method: init.method ?? 'GET',
+        headers,
+        ...(init.signal ? { signal: init.signal } : {}),
+        ...guardConnect(url, init.policy),
+      },
       resolve,
     );
     const idle = init.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
@@ -126,7 +134,7 @@ export async function send(url: string, init: HttpInit): Promise<HttpResponse> {
       delete headers['content-length'];
     }
     current = toGet
-      ? { headers, method: 'GET', ...(init.signal ? { signal: init.signal } : {}) }
+      ? { headers, method: 'GET', ...(init.signal ? { signal: init.signal } : {}), policy: init.policy }
       : { ...current, headers };
     target = next;
   }
