@@ -76,3 +76,43 @@ test('per-layer cache: a re-scan walks nothing; an image sharing the base walks 
     await dir.cleanup();
   }
 });
+
+test("cache poisoning: an image whose config claims another layer's diffID does not change that image's report", async () => {
+  const general: LayerSpec = {
+    files: [
+      { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12"\n' },
+      { path: 'etc/passwd', content: 'root:x:0:0::/root:/bin/bash\n' },
+      { path: 'bin/bash', content: '\u007fELF', mode: 0o755 },
+      { path: 'usr/bin/apt-get', content: '\u007fELF', mode: 0o755 },
+      { path: 'var/lib/dpkg/status', content: 'Package: bash\nStatus: install ok installed\nVersion: 5.2-1\n\n' },
+    ],
+  };
+  const real = buildImage({ layers: [general] });
+  // The crafted image: a distroless-looking layer, its config claiming the real layer's diffID.
+  const crafted = buildImage({
+    layers: [{ files: [{ path: 'etc/os-release', content: 'PRETTY_NAME="Distroless"\nID=debian\n' }] }],
+    config: { User: '65532' },
+    diffIds: [real.layers[0]!.diffId],
+  });
+  const dir = await tempDir();
+  try {
+    await writeOciLayout(join(dir.path, 'real'), [{ image: real }]);
+    await writeOciLayout(join(dir.path, 'crafted'), [{ image: crafted }]);
+    const scan = async (name: string, cacheDir?: string) => {
+      const source = await openSource(`oci:${join(dir.path, name)}`, { env: {} });
+      try {
+        return (await scanImage(source, { ...(cacheDir ? { cacheDir } : {}), now: () => new Date(0) })).report;
+      } finally {
+        await source.close();
+      }
+    };
+    const clean = await scan('real');
+    const shared = join(dir.path, 'cache');
+    await scan('crafted', shared);
+    const after = await scan('real', shared);
+    assert.deepEqual(after, clean, 'the real image reads as itself');
+    assert.equal(after.os.classification, 'general');
+  } finally {
+    await dir.cleanup();
+  }
+});

@@ -53,4 +53,7 @@ test('whiteoutOf: file whiteouts, opaque markers, aufs metadata', () => {
   assert.equal(whiteoutOf('/.wh..wh.plnk'), 'aufs-meta');
   assert.equal(whiteoutOf('/etc/passwd'), undefined);
   assert.equal(whiteoutOf('/etc/x.wh.y'), undefined);
+  // A whiteout of no name would delete its directory, at the root every lower layer: refused.
+  for (const path of ['/.wh.', '/etc/.wh.', '/.wh..', '/etc/.wh...'])
+    assert.throws(() => whiteoutOf(path), /E_UNSAFE_PATH|unsafe path/, path);
 });

@@ -69,6 +69,10 @@ export function whiteoutOf(path: string): WhiteoutKind | 'aufs-meta' {
   const name = baseName(path);
   if (name === OPAQUE_MARKER) return { kind: 'opaque', dir: parentOf(path) };
   if (name.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return 'aufs-meta';
+  const target = name.slice(WHITEOUT_PREFIX.length);
+  // `.wh.` alone would delete its whole directory (at the root: every lower layer); containerd
+  // refuses it, and `.` and `..`, as invalid whiteouts.
+  if (target === '' || target === '.' || target === '..') throw errors.unsafePath(path, 'a whiteout of no name');
   const dir = parentOf(path);
-  return { kind: 'whiteout', target: `${dir === '/' ? '' : dir}/${name.slice(WHITEOUT_PREFIX.length)}` };
+  return { kind: 'whiteout', target: `${dir === '/' ? '' : dir}/${target}` };
 }

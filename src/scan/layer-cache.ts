@@ -6,11 +6,14 @@ import type { Image, Layer } from '../image/types.js';
 import type { ImageFacts } from '../core/report.js';
 import type { LayerCache, LayerRecord } from '../fs/layered.js';
 
-/** Bump when the stored record's shape changes (2: extraction results apart from contents; facts, not reports). */
-const FORMAT = 2;
+/**
+ * Bump when the stored record's shape or key changes (2: extraction results apart from contents,
+ * facts instead of reports; 3: keyed by the verified digest).
+ */
+const FORMAT = 3;
 
 /**
- * Per-layer walk results on disk, keyed by the layer's diffID and a key naming everything that
+ * Per-layer walk results on disk, keyed by the layer's verified digest and a key naming everything that
  * decides what a walk keeps (analyzer ids and versions, capture limits). Scanning an image that
  * shares a base with one scanned before walks only its new layers. Records are written to a
  * temporary file and renamed, so concurrent scans never read half a record; an unreadable record
@@ -25,12 +28,16 @@ export class DiskLayerCache implements LayerCache {
     this.#key = key;
   }
 
+  /**
+   * Records are keyed by what a walk verifies: the blob digest when there is one (a compressed
+   * blob's digest is checked as it is read or downloaded, its diffID is only the config's claim),
+   * else the diffID, which the walk of an uncompressed layer hashes. A crafted image whose config
+   * claims another image's diffID thus gets a record of its own, never the other image's.
+   */
   #path(layer: Layer): string | undefined {
-    if (!layer.diffId) return undefined; // a rootfs directory has no content address
-    return join(
-      this.#dir,
-      `${createHash('sha256').update(`${FORMAT}\0${this.#key}\0${layer.diffId}`).digest('hex')}.v8`,
-    );
+    const identity = layer.digest ?? layer.diffId;
+    if (!identity) return undefined; // a rootfs directory has no content address
+    return join(this.#dir, `${createHash('sha256').update(`${FORMAT}\0${this.#key}\0${identity}`).digest('hex')}.v8`);
   }
 
   async get(layer: Layer): Promise<LayerRecord | undefined> {
