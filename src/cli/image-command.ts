@@ -1,3 +1,4 @@
+import { terminalSafe } from '../report/format.js';
 import { resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { errors, fail } from '../core/errors.js';
@@ -149,7 +150,7 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
       io.stderr.write(
         values['log-format'] === 'json'
           ? `${JSON.stringify({ level: 'error', code: 'GATE_FAILED', message: verdict.message })}\n`
-          : `${verdict.message}\n`,
+          : terminalSafe(`${verdict.message}\n`),
       );
       return verdict.code;
     }

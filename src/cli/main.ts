@@ -1,3 +1,5 @@
+import { terminalSafe } from '../report/format.js';
+import { redactText } from '../core/redact.js';
 import { DistrolensError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, type CliIo } from './io.js';
@@ -57,12 +59,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const debug = argv.includes('--debug');
   const json = logFormat(argv) === 'json';
   const stderr = json ? { ...io.stderr, isTTY: false } : io.stderr;
-  io = { ...io, stderr };
+  // Nothing an image holds reaches the terminal as a control sequence: stdout carries reports
+  // only (no colours, no cursor moves), so every write goes through terminalSafe.
+  const out = io.stdout;
+  const stdout = { write: (text: string) => out.write(terminalSafe(text)), isTTY: out.isTTY ?? false };
+  io = { ...io, stdout, stderr };
   const report = (level: 'error', code: string, message: string, hint?: string): void => {
     io.stderr.write(
       json
-        ? `${JSON.stringify({ level, code, message, ...(hint ? { hint } : {}) })}\n`
-        : `error ${code}: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`,
+        ? `${JSON.stringify({ level, code, message: redactText(message), ...(hint ? { hint: redactText(hint) } : {}) })}\n`
+        : terminalSafe(`error ${code}: ${redactText(message)}\n${hint ? `  hint: ${redactText(hint)}\n` : ''}`),
     );
   };
   try {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { migrateDockerfile, unifiedDiff } from '../dockerfile/migrate.js';
-import { renderJson } from '../report/format.js';
+import { renderJson, terminalSafe } from '../report/format.js';
 import { TOOL } from '../version.js';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
 import { COMMON_FLAGS, parseFlags } from './options.js';
@@ -49,8 +49,10 @@ export async function migrateCommand(args: string[], io: CliIo): Promise<number>
   const migration = migrateDockerfile(text, values.to ? { to: values.to } : {});
   const explain = (): void => {
     if (values.quiet) return;
-    for (const c of migration.changes) io.stderr.write(`change${c.line ? ` (line ${c.line})` : ''}: ${c.reason}\n`);
-    for (const w of migration.warnings) io.stderr.write(`warning${w.line ? ` (line ${w.line})` : ''}: ${w.reason}\n`);
+    for (const c of migration.changes)
+      io.stderr.write(terminalSafe(`change${c.line ? ` (line ${c.line})` : ''}: ${c.reason}\n`));
+    for (const w of migration.warnings)
+      io.stderr.write(terminalSafe(`warning${w.line ? ` (line ${w.line})` : ''}: ${w.reason}\n`));
   };
   if (values.write) {
     if (migration.text !== text) await writeAtomic(path, migration.text);

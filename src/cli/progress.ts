@@ -1,5 +1,5 @@
 import type { CliIo } from './io.js';
-import { formatBytes } from '../report/format.js';
+import { formatBytes, terminalSafe } from '../report/format.js';
 
 /**
  * One status line on stderr, redrawn in place, only when stderr is a terminal and not --quiet.
@@ -35,7 +35,7 @@ export class Progress {
       all += item.total ?? item.done;
     }
     const line = `${label} ${this.#bytes.size} ${this.#unit}: ${formatBytes(sum)}${all > sum ? ` / ${formatBytes(all)}` : ''}`;
-    this.#io.stderr.write(`\r\x1b[2K${line.slice(0, (this.#io.stderr.columns ?? 80) - 1)}`);
+    this.#io.stderr.write(`\r\x1b[2K${terminalSafe(line).slice(0, (this.#io.stderr.columns ?? 80) - 1)}`);
     this.#shown = true;
   }
 

@@ -186,20 +186,30 @@ export class LayeredFs {
     return this.#children;
   }
 
-  /** Removes a path and everything under it, returning what was removed. */
+  /**
+   * Removes a path and everything under it, recording what was removed, children before their
+   * directory. A stack, not recursion: a layer can hold paths thousands of directories deep.
+   */
   #unlink(path: string, removed: FsEntry[]): void {
-    const node = this.#nodes.get(path);
     const children = this.#childIndex();
-    const kids = children.get(path);
-    if (kids) {
-      for (const name of kids) this.#unlink(`${path === '/' ? '' : path}/${name}`, removed);
-      children.delete(path);
-    }
-    if (node && path !== '/') {
-      this.#nodes.delete(path);
-      this.#hide(node);
-      children.get(parentOf(path))?.delete(baseName(path));
-      removed.push(node);
+    const stack: { path: string; kids: string[] | undefined; next: number }[] = [{ path, kids: undefined, next: 0 }];
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      top.kids ??= [...(children.get(top.path) ?? [])];
+      if (top.next < top.kids.length) {
+        const name = top.kids[top.next++]!;
+        stack.push({ path: `${top.path === '/' ? '' : top.path}/${name}`, kids: undefined, next: 0 });
+        continue;
+      }
+      stack.pop();
+      children.delete(top.path);
+      const node = this.#nodes.get(top.path);
+      if (node && top.path !== '/') {
+        this.#nodes.delete(top.path);
+        this.#hide(node);
+        children.get(parentOf(top.path))?.delete(baseName(top.path));
+        removed.push(node);
+      }
     }
   }
 
@@ -211,18 +221,23 @@ export class LayeredFs {
     this.#extracted.delete(node.path);
   }
 
-  /** Makes `dir` a directory, creating it and its missing parents as implicit directories. */
+  /**
+   * Makes `dir` a directory, creating it and its missing parents as implicit directories; a lower
+   * layer's file or symlink where this layer puts a directory is replaced. Climbs with a loop.
+   */
   #ensureDir(dir: string, layer: number): void {
-    if (dir === '/') return;
-    const existing = this.#nodes.get(dir);
-    if (existing?.type === 'dir') return;
-    if (existing) {
-      // A lower layer had a file or symlink where this layer puts a directory: it is replaced.
-      this.#unlink(dir, []);
+    const missing: string[] = [];
+    for (let at = dir; at !== '/'; at = parentOf(at)) {
+      const existing = this.#nodes.get(at);
+      if (existing?.type === 'dir') break;
+      if (existing) this.#unlink(at, []);
+      missing.push(at);
     }
-    const parent = parentOf(dir);
-    this.#ensureDir(parent, layer);
-    this.#link({ path: dir, type: 'dir', size: 0, mode: 0o755, uid: 0, gid: 0, layer, implicit: true }, parent);
+    for (let i = missing.length - 1; i >= 0; i--) {
+      const path = missing[i]!;
+      const parent = parentOf(path);
+      this.#link({ path, type: 'dir', size: 0, mode: 0o755, uid: 0, gid: 0, layer, implicit: true }, parent);
+    }
   }
 
   /** Applies the next layer on top of those applied so far. */

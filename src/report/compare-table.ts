@@ -1,5 +1,5 @@
 import type { Comparison } from '../core/compare.js';
-import { columns, formatBytes, truncate, wrapWords } from './format.js';
+import { columns, formatBytes, markdownText, truncate, wrapWords } from './format.js';
 
 const ROWS: [string, (i: Comparison['images'][number]) => string][] = [
   ['classification', (i) => i.classification],
@@ -49,7 +49,7 @@ export function renderCompareTable(c: Comparison): string {
 }
 
 export function renderCompareMarkdown(c: Comparison): string {
-  const cell = (t: string) => t.replace(/\|/g, '\\|');
+  const cell = markdownText;
   const out = [
     '### distrolens compare',
     '',

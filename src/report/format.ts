@@ -55,3 +55,31 @@ export function wrapWords(text: string, width: number): string[] {
   }
   return line ? [...lines, line] : lines;
 }
+
+/**
+ * Text for a terminal: control characters (ESC sequences that set a title, clear the screen, write
+ * to the clipboard with OSC 52 or forge a line, and C1 controls) become U+FFFD; line feeds and
+ * tabs stay. Image content (labels, file names, history) is printed through this.
+ */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd');
+}
+
+/**
+ * A value in markdown text or a table cell: HTML is escaped (GitHub renders job summaries and PR
+ * comments), table pipes and link brackets too, and line breaks become spaces.
+ */
+export function markdownText(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[|[\]]/g, (c) => `\\${c}`)
+    .replace(/[\r\n]+/g, ' ');
+}
+
+/** A value shown as inline code in markdown: backticks cannot be escaped inside, so they are replaced. */
+export function markdownCode(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\``;
+}

@@ -2,9 +2,9 @@ import { SEVERITIES } from '../core/finding.js';
 import type { Report } from '../core/report.js';
 import { SURFACE_CATEGORIES } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
-import { formatBytes } from './format.js';
+import { formatBytes, markdownText } from './format.js';
 
-const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = markdownText;
 
 /** Markdown for pull-request comments and $GITHUB_STEP_SUMMARY: the verdict, then collapsible details. */
 export function renderMarkdown(report: Report): string {

@@ -1,5 +1,6 @@
 import { comparePackages, isOsPackage, type Package } from '../core/package.js';
 import type { EntrypointInfo, ImageFacts, ReportWarning } from '../core/report.js';
+import { redactArgs } from '../core/redact.js';
 import { SURFACE_LISTS, type Surface, type SurfaceItem, type SurfaceList, type UserAccount } from '../core/surface.js';
 import { osDetector, type Analyzer, type AnalyzerOutput, type ImageMeta, type OsInfo } from '../analyzers/index.js';
 import type { LayeredFs } from '../fs/layered.js';
@@ -114,7 +115,9 @@ export async function assembleFacts(image: Image, fs: LayeredFs, analyzers: read
     packages: packages.map(({ files: _files, ...p }) => p).sort(comparePackages),
     surface,
     vulnerabilities: [],
-    ...(merged.entrypoint ? { entrypoint: merged.entrypoint } : {}),
+    ...(merged.entrypoint
+      ? { entrypoint: { ...merged.entrypoint, command: redactArgs(merged.entrypoint.command) } }
+      : {}),
     evidence: merged.evidence,
     warnings: sortWarnings([...image.warnings, ...merged.warnings]),
   };

@@ -1,4 +1,4 @@
-import { redactEnvEntry } from '../core/redact.js';
+import { redactArgs, redactEnvEntry, redactLabels, redactText } from '../core/redact.js';
 import { REPORT_SCHEMA, type InspectReport, type Target } from '../core/report.js';
 import { buildFs, type BuildOptions, type LayeredFs } from '../fs/layered.js';
 import type { Image, ResolveOptions } from '../image/types.js';
@@ -15,7 +15,14 @@ export function describeTarget(image: Image, fs: LayeredFs): Target {
     ...(image.configDigest ? { configDigest: image.configDigest } : {}),
     platform: image.platform,
     platforms: image.platforms,
-    config: { ...image.config, env: image.config.env.map(redactEnvEntry) },
+    config: {
+      ...image.config,
+      env: image.config.env.map(redactEnvEntry),
+      entrypoint: image.config.entrypoint && redactArgs(image.config.entrypoint),
+      cmd: image.config.cmd && redactArgs(image.config.cmd),
+      labels: redactLabels(image.config.labels),
+      ...(image.config.healthcheck ? { healthcheck: { test: redactArgs(image.config.healthcheck.test) } } : {}),
+    },
     layers: image.layers.map((layer, index) => {
       const changes = fs.layers[index]!;
       return {
@@ -26,7 +33,7 @@ export function describeTarget(image: Image, fs: LayeredFs): Target {
         size: changes.uncompressedSize,
         ...(layer.compressedSize !== undefined ? { compressedSize: layer.compressedSize } : {}),
         files: changes.entries.length,
-        ...(layer.createdBy !== undefined ? { createdBy: layer.createdBy } : {}),
+        ...(layer.createdBy !== undefined ? { createdBy: redactText(layer.createdBy) } : {}),
       };
     }),
   };

@@ -8,9 +8,9 @@ import type { LayerCache, LayerRecord } from '../fs/layered.js';
 
 /**
  * Bump when the stored record's shape or key changes (2: extraction results apart from contents,
- * facts instead of reports; 3: keyed by the verified digest).
+ * facts instead of reports; 3: keyed by the verified digest; 4: image strings redacted in the facts).
  */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /**
  * Per-layer walk results on disk, keyed by the layer's verified digest and a key naming everything that
@@ -82,7 +82,7 @@ async function writeQuietly(path: string, data: Uint8Array | string): Promise<vo
 
 /**
  * Whole-image facts (the analysis, before vulnerabilities and judgement), keyed by everything the analysis depends on: the analyzers and
- * their versions, the tool version, the image config, every layer's diffID, the source kind and
+ * their versions, the tool version, the image config's digest, every layer's diffID, the source kind and
  * the reference. A re-scan of the same image reads one file. Images whose layers have no content
  * address (root filesystems) are never cached.
  */
@@ -96,11 +96,11 @@ export class ResultCache {
   }
 
   #path(image: Image): string | undefined {
-    if (image.layers.some((l) => !l.diffId)) return undefined;
+    // The config is named by its verified digest (its parsed form may be nested too deep to print).
+    if (!image.configDigest || image.layers.some((l) => !l.diffId)) return undefined;
     const identity = [
       this.#key,
-      JSON.stringify(image.rawConfig),
-      image.configDigest ?? '',
+      image.configDigest,
       image.source.kind,
       image.source.reference ?? '',
       ...image.layers.map((l) => `${l.diffId}:${l.digest ?? ''}:${l.compressedSize ?? ''}`),

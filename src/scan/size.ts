@@ -1,4 +1,5 @@
 import type { SizeSummary } from '../core/report.js';
+import { redactText } from '../core/redact.js';
 import type { FsEntry } from '../fs/types.js';
 import type { LayeredFs } from '../fs/layered.js';
 import type { Image } from '../image/types.js';
@@ -43,7 +44,7 @@ export function sizeSummary(image: Image, fs: LayeredFs): SizeSummary {
       index,
       addedBytes: l.entries.reduce((s, e) => s + (e.type === 'file' ? e.size : 0), 0),
       hiddenBytes: fs.hiddenBytes[index] ?? 0,
-      ...(image.layers[index]?.createdBy !== undefined ? { createdBy: image.layers[index].createdBy } : {}),
+      ...(image.layers[index]?.createdBy !== undefined ? { createdBy: redactText(image.layers[index].createdBy) } : {}),
     })),
     largest,
     inefficiencies: inefficiencies.slice(0, 20),

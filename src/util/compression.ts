@@ -207,17 +207,28 @@ async function* gunzipUnchecked(source: AsyncIterable<Uint8Array>, what: string)
   }
 }
 
-async function* unzstd(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+/** zstd input is fed to the decoder this much at a time: its output per push stays bounded. */
+const ZSTD_FEED = 16 * 1024;
+
+/**
+ * zstd through fzstd, which decodes a whole pushed chunk synchronously: a few KB of RLE blocks
+ * hold gigabytes. `check` sees every decoded block as it comes out and throws past the limits,
+ * before the next one is decoded.
+ */
+async function* unzstd(source: AsyncIterable<Uint8Array>, check: (bytes: number) => void): AsyncGenerator<Uint8Array> {
   let out: Uint8Array[] = [];
   const decoder = new ZstdDecompress((chunk) => {
+    check(chunk.length);
     out.push(chunk);
   });
   for await (const chunk of source) {
-    decoder.push(chunk);
-    if (out.length) {
-      const ready = out;
-      out = [];
-      yield* ready;
+    for (let at = 0; at < chunk.length; at += ZSTD_FEED) {
+      decoder.push(chunk.subarray(at, at + ZSTD_FEED));
+      if (out.length) {
+        const ready = out;
+        out = [];
+        yield* ready;
+      }
     }
   }
   decoder.push(new Uint8Array(0), true);
@@ -250,24 +261,28 @@ export async function* inflate(
   }
   const input = new ByteCounter();
   const counted = input.count(source);
+  let produced = 0;
+  /** The bomb check, per output chunk: decoders that produce a chunk at a time call it before the next. */
+  const check = (bytes: number): void => {
+    produced += bytes;
+    if (produced > limits.maxBytes) {
+      throw errors.bomb(what, `decompresses to more than ${limits.maxBytes} bytes`);
+    }
+    if (produced > limits.ratioFloor && produced / Math.max(1, input.bytes) > limits.maxRatio) {
+      throw errors.bomb(what, `decompression ratio above ${limits.maxRatio}:1`);
+    }
+  };
   const output =
     compression === 'gzip'
       ? digestChecked
         ? gunzipUnchecked(counted, what)
         : gunzip(counted)
       : compression === 'zstd'
-        ? unzstd(counted)
+        ? unzstd(counted, check)
         : unxz(counted);
-  let produced = 0;
   try {
     for await (const chunk of output) {
-      produced += chunk.length;
-      if (produced > limits.maxBytes) {
-        throw errors.bomb(what, `decompresses to more than ${limits.maxBytes} bytes`);
-      }
-      if (produced > limits.ratioFloor && produced / Math.max(1, input.bytes) > limits.maxRatio) {
-        throw errors.bomb(what, `decompression ratio above ${limits.maxRatio}:1`);
-      }
+      if (compression !== 'zstd') check(chunk.length);
       yield chunk;
     }
   } catch (error) {

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { lstat, open, readFile, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { errors, fail } from '../core/errors.js';
@@ -158,9 +159,11 @@ export class DirTree implements FileTree {
 
   async read(path: string, limit: number): Promise<Buffer> {
     const real = await this.#real(path);
-    const handle = await open(real, 'r');
+    // Without blocking, and only a regular file: a FIFO named index.json would wait forever.
+    const handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      const { size } = await handle.stat();
+      const { size, isFile } = await handle.stat().then((info) => ({ size: info.size, isFile: info.isFile() }));
+      if (!isFile) throw errors.unsafePath(`${this.origin}: ${path}`, 'not a regular file');
       if (size > limit) throw errors.manifestTooLarge(`${this.origin}: ${path}`, size, limit);
       return await readFile(handle);
     } finally {
@@ -170,6 +173,8 @@ export class DirTree implements FileTree {
 
   async locate(path: string): Promise<{ path: string; offset: number; length: number }> {
     const real = await this.#real(path);
-    return { path: real, offset: 0, length: (await lstat(real)).size };
+    const info = await lstat(real);
+    if (!info.isFile()) throw errors.unsafePath(`${this.origin}: ${path}`, 'not a regular file');
+    return { path: real, offset: 0, length: info.size };
   }
 }

@@ -103,6 +103,8 @@ const PAX_FIRST_BYTES = new Set([...PAX_KEYS, XATTR].map((key) => key.charCodeAt
 
 /** No pax records: shared, never written. */
 const NO_RECORDS: ReadonlyMap<string, string> = new Map();
+/** Global pax records (kept, then merged into every later entry); real archives carry none or a few. */
+const MAX_GLOBAL_PAX_RECORDS = 64;
 
 function parsePax(data: Buffer, what: string): ReadonlyMap<string, string> {
   // Records are "<length> <key>=<value>\n", the length in decimal counting the whole record.
@@ -241,8 +243,13 @@ class TarWalk {
 
   #meta(flag: string, data: Buffer): undefined {
     if (flag === 'x') this.#pax = parsePax(data, this.#what);
-    else if (flag === 'g') this.#globalPax = new Map([...this.#globalPax, ...parsePax(data, this.#what)]);
-    else if (flag === 'L') this.#longName = data.toString('utf8').replace(/\0+$/, '');
+    else if (flag === 'g') {
+      // Global records apply to every later entry: a flood of them would be copied into each.
+      const merged = new Map([...this.#globalPax, ...parsePax(data, this.#what)]);
+      if (merged.size > MAX_GLOBAL_PAX_RECORDS)
+        throw errors.notArchive(this.#what, `more than ${MAX_GLOBAL_PAX_RECORDS} global pax records`);
+      this.#globalPax = merged;
+    } else if (flag === 'L') this.#longName = data.toString('utf8').replace(/\0+$/, '');
     else this.#longLink = data.toString('utf8').replace(/\0+$/, '');
     return undefined;
   }

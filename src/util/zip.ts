@@ -82,6 +82,8 @@ function members(access: RandomAccess, verify: boolean): ZipMember[] | undefined
   if (count > MAX_MEMBERS || directory + directorySize > access.size) return undefined;
   const central = access.read(directory, directorySize);
   const out: ZipMember[] = [];
+  /** Where each member's local header and data lie: members that overlap are refused below. */
+  const spans: [number, number][] = [];
   let at = 0;
   for (let i = 0; i < count && at + 46 <= central.length && central.readUInt32LE(at) === CENTRAL; i++) {
     const method = central.readUInt16LE(at + 10);
@@ -99,6 +101,7 @@ function members(access: RandomAccess, verify: boolean): ZipMember[] | undefined
       },
     );
     at += 46 + nameLength + extraLength + commentLength;
+    spans.push([local, local + 30 + compressed]);
     out.push({
       name,
       size,
@@ -119,6 +122,10 @@ function members(access: RandomAccess, verify: boolean): ZipMember[] | undefined
       },
     });
   }
+  // Members whose data overlap (many entries naming the same deflated bytes) multiply what one
+  // archive inflates to; no zip writer produces them.
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) if (spans[i]![0] < spans[i - 1]![1]) return undefined;
   return out;
 }
 

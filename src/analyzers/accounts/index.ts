@@ -103,14 +103,14 @@ export const accountsAnalyzer = {
     const shadowText = fs.content('/etc/shadow');
     const shadow = shadowText ? parseShadow(shadowText.data.toString('utf8')) : undefined;
     const entries = parsePasswd(passwd.data.toString('utf8'));
-    const lines: Record<string, number> = {};
-    for (const entry of entries) lines[entry.name] ??= entry.line;
+    const lines = new Map<string, number>();
+    for (const entry of entries) if (!lines.has(entry.name)) lines.set(entry.name, entry.line);
     return {
       users: accounts(entries, shadow),
       evidence: {
         passwd: { layer: passwdEntry.layer },
         ...(shadow && shadowEntry ? { shadow: { layer: shadowEntry.layer, accounts: [...shadow.keys()].sort() } } : {}),
-        lines,
+        lines: Object.fromEntries(lines),
         loginPaths: loginPaths(fs),
       },
     };
@@ -157,7 +157,7 @@ export const accountsAnalyzer = {
       if (user.uid === 0 && user.name !== 'root') {
         findings.push(
           finding(ACCOUNT_RULES.extraUid0, {
-            message: `${user.name} has UID 0 (line ${evidence.lines[user.name]} of /etc/passwd): a second root account. Remove it or give it its own UID.`,
+            message: `${user.name} has UID 0 (line ${Object.hasOwn(evidence.lines, user.name) ? evidence.lines[user.name] : '?'} of /etc/passwd): a second root account. Remove it or give it its own UID.`,
             location: passwdAt,
             key: user.name,
           }),
@@ -180,12 +180,18 @@ export const accountsAnalyzer = {
       }
     }
     const byUid = new Map<number, string[]>();
-    for (const user of users) byUid.set(user.uid, [...(byUid.get(user.uid) ?? []), user.name]);
+    for (const user of users) {
+      const names = byUid.get(user.uid);
+      if (names) names.push(user.name);
+      else byUid.set(user.uid, [user.name]);
+    }
     for (const [uid, names] of byUid) {
       if (names.length > 1) {
+        const listed =
+          names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
         findings.push(
           finding(ACCOUNT_RULES.duplicateId, {
-            message: `UID ${uid} is shared by ${names.join(', ')}. Give each account its own UID.`,
+            message: `UID ${uid} is shared by ${listed}. Give each account its own UID.`,
             location: passwdAt,
             key: String(uid),
           }),

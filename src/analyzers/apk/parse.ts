@@ -12,11 +12,18 @@ export interface ApkRecord {
   readonly files: readonly string[];
 }
 
+/** Longer `F:`/`R:` lines are not paths (PATH_MAX is 4096); their files are not recorded. */
+const MAX_PATH = 4096;
+/** File paths kept over a whole database; a real one (a large image) records a few hundred thousand. */
+const MAX_FILE_PATHS = 2_000_000;
+
+/** Parses the database in one pass, linear in its size: over-long paths and path floods are dropped. */
 export function parseApkInstalled(text: string): ApkRecord[] {
+  let paths = 0;
   const records: ApkRecord[] = [];
   let fields = new Map<string, string>();
   let files: string[] = [];
-  let dir = '';
+  let dir: string | undefined = '';
   const flush = (): void => {
     const name = fields.get('P');
     const version = fields.get('V');
@@ -45,9 +52,13 @@ export function parseApkInstalled(text: string): ApkRecord[] {
     if (line[1] !== ':') continue;
     const key = line[0]!;
     const value = line.slice(2);
-    if (key === 'F') dir = value;
-    else if (key === 'R') files.push(`/${dir ? `${dir}/` : ''}${value}`);
-    else if (!fields.has(key)) fields.set(key, value);
+    if (key === 'F') dir = value.length > MAX_PATH ? undefined : value;
+    else if (key === 'R') {
+      if (dir !== undefined && value.length <= MAX_PATH && paths < MAX_FILE_PATHS) {
+        files.push(`/${dir ? `${dir}/` : ''}${value}`);
+        paths++;
+      }
+    } else if (!fields.has(key)) fields.set(key, value);
   }
   flush();
   return records;

@@ -11,9 +11,13 @@ export interface PasswdEntry {
   readonly line: number;
 }
 
+/** Accounts read from one file: real ones hold tens; a crafted one can hold millions. */
+export const MAX_ACCOUNTS = 10_000;
+
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
   text.split('\n').forEach((raw, index) => {
+    if (out.length >= MAX_ACCOUNTS) return;
     const line = raw.trim();
     if (!line || line.startsWith('#') || line.startsWith('+') || line.startsWith('-')) return;
     const f = line.split(':');

@@ -26,6 +26,9 @@ export function bdbValues(file: Uint8Array): Buffer[] {
     throw new BdbError(`invalid page size ${pageSize}`);
   const pages = Math.min(u32(32), Math.floor(buf.length / pageSize) - 1);
   const values: Buffer[] = [];
+  // Every overflow page belongs to one chain: a page seen twice is a loop (or two chains sharing
+  // it), which would multiply the output. Values are thus at most the file's size in all.
+  const linked = new Set<number>();
   for (let pgno = 1; pgno <= pages; pgno++) {
     const page = pgno * pageSize;
     const type = buf[page + 25];
@@ -43,6 +46,8 @@ export function bdbValues(file: Uint8Array): Buffer[] {
         const at = next * pageSize;
         if (at + pageSize > buf.length || buf[at + 25] !== P_OVERFLOW)
           throw new BdbError(`broken overflow chain at page ${next}`);
+        if (linked.has(next)) throw new BdbError(`overflow page ${next} is linked twice`);
+        linked.add(next);
         const following = u32(at + 16);
         // On an overflow page the "free area offset" field holds the bytes used on it.
         const used = following === 0 ? u16(at + 22) : pageSize - PAGE_HEADER;

@@ -31,6 +31,8 @@ const TAG = {
 const TYPE = { INT32: 4, STRING: 6, STRING_ARRAY: 8, I18NSTRING: 9 } as const;
 /** Bounds that no real header reaches; a blob claiming more is corrupt. */
 const MAX_INDEX_ENTRIES = 0xffff;
+/** A package's file paths, in all (the largest real packages list a few MB). */
+const MAX_FILE_LIST_BYTES = 64 * 1024 * 1024;
 
 export class RpmHeaderError extends Error {}
 
@@ -84,7 +86,14 @@ export function parseRpmHeader(blob: Uint8Array): RpmHeader {
   const dirs = strings(TAG.DIRNAMES);
   const bases = strings(TAG.BASENAMES);
   const indexes = ints(TAG.DIRINDEXES);
-  const files = bases.map((base, i) => `${dirs[indexes[i] ?? 0] ?? ''}${base}`);
+  // Directory names are shared by index: a long one named by many base names multiplies.
+  let listed = 0;
+  const files = bases.map((base, i) => {
+    const path = `${dirs[indexes[i] ?? 0] ?? ''}${base}`;
+    listed += path.length;
+    if (listed > MAX_FILE_LIST_BYTES) throw new RpmHeaderError('file list larger than any package has');
+    return path;
+  });
   const epoch = ints(TAG.EPOCH)[0];
   const arch = strings(TAG.ARCH)[0];
   const sourceRpm = strings(TAG.SOURCERPM)[0];

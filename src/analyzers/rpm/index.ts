@@ -19,8 +19,10 @@ export const RPM_DBS = [
   '/usr/lib/sysimage/rpm/Packages',
   '/usr/lib/sysimage/rpm/Packages.db',
 ];
-/** Package databases of large RHEL images reach 100+ MB; read them whole. */
-export const MAX_RPMDB_BYTES = 512 * 1024 * 1024;
+/** Package databases of large RHEL images reach 100+ MB; read them whole, up to this. */
+export const MAX_RPMDB_BYTES = 256 * 1024 * 1024;
+/** Packages in one database; the largest real images install a few thousand. */
+const MAX_RPM_PACKAGES = 100_000;
 
 /**
  * Reads the header blobs of an rpmdb.sqlite through SQLite itself (better-sqlite3), from a private
@@ -37,16 +39,27 @@ async function sqliteValues(bytes: Buffer, wal: Buffer | undefined): Promise<Buf
       path: string,
       options: { readonly: boolean; fileMustExist: boolean },
     ) => {
-      prepare(sql: string): { all(): { blob: Buffer }[] };
+      prepare(sql: string): { all(...params: unknown[]): unknown[]; iterate(): IterableIterator<{ blob: Buffer }> };
       close(): void;
     };
     // Not read-only: replaying a WAL needs to write the private copy's shared-memory index.
     const db = new Database(file, { readonly: false, fileMustExist: true });
     try {
-      return db
-        .prepare('SELECT blob FROM Packages')
-        .all()
-        .map((row) => row.blob);
+      // Packages must be a plain table: a view (or a virtual table) named so runs whatever query
+      // it holds, recursive ones without end.
+      const kind = db.prepare("SELECT type, sql FROM sqlite_master WHERE name = 'Packages'").all() as {
+        type: string;
+        sql: string | null;
+      }[];
+      if (kind.length !== 1 || kind[0]!.type !== 'table' || /^\s*create\s+virtual/i.test(kind[0]!.sql ?? ''))
+        throw new Error('Packages is not a table');
+      const blobs: Buffer[] = [];
+      for (const row of db.prepare('SELECT blob FROM Packages').iterate()) {
+        if (!Buffer.isBuffer(row.blob)) continue;
+        blobs.push(row.blob);
+        if (blobs.length > MAX_RPM_PACKAGES) throw new Error(`more than ${MAX_RPM_PACKAGES} packages`);
+      }
+      return blobs;
     } finally {
       db.close();
     }
@@ -63,8 +76,12 @@ export function sourceName(sourceRpm: string): string | undefined {
 export const rpmAnalyzer = {
   id: 'rpm',
   version: 1,
-  reads: (path: string) =>
-    RPM_DBS.includes(path.endsWith('-wal') ? path.slice(0, -'-wal'.length) : path) ? MAX_RPMDB_BYTES : false,
+  // A database larger than the limit is not read at all (a sparse 100 GB file would be read to
+  // the limit for nothing); the analysis says it was skipped.
+  reads: (path: string, size: number) =>
+    size <= MAX_RPMDB_BYTES && RPM_DBS.includes(path.endsWith('-wal') ? path.slice(0, -'-wal'.length) : path)
+      ? MAX_RPMDB_BYTES
+      : false,
   async analyze({ fs, os }: AnalyzerInput): Promise<AnalyzerOutput> {
     const packages: Package[] = [];
     const warnings: ReportWarning[] = [];
@@ -72,6 +89,14 @@ export const rpmAnalyzer = {
     for (const path of RPM_DBS) {
       const entry = fs.stat(path);
       const content = fs.content(path);
+      if (entry?.type === 'file' && entry.size > MAX_RPMDB_BYTES && !seen.has(entry.path)) {
+        seen.add(entry.path);
+        warnings.push({
+          code: 'W_RPMDB_UNREADABLE',
+          message: `${path} is ${entry.size} bytes, over the ${MAX_RPMDB_BYTES}-byte limit: not read`,
+        });
+        continue;
+      }
       if (!entry || !content || seen.has(entry.path)) continue;
       seen.add(entry.path);
       let blobs: Buffer[];

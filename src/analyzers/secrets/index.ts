@@ -49,7 +49,7 @@ function lineOf(text: string, index: number): number {
   return line;
 }
 
-function scanText(
+export function scanText(
   text: string,
   path: string,
   patterns: readonly SecretPattern[],
@@ -59,7 +59,13 @@ function scanText(
     if (pattern.path && !pattern.path.test(path)) continue;
     if (!pattern.keywords.some((k) => text.includes(k))) continue; // the cheap pre-filter
     const match = pattern.regex.exec(text);
-    if (match) hits.push({ pattern, line: lineOf(text, match.index) });
+    if (!match) continue;
+    if (pattern.then) {
+      // Searched once, from the first match: if no second part follows it, none follows a later one.
+      pattern.then.lastIndex = match.index + match[0].length + (pattern.gap ?? 0);
+      if (!pattern.then.test(text)) continue;
+    }
+    hits.push({ pattern, line: lineOf(text, match.index) });
   }
   return hits;
 }

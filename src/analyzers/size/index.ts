@@ -37,15 +37,36 @@ function whiteoutSizes(layer: LayerChanges): Map<string, number> {
   const targets = new Set(layer.whiteouts);
   const removedBytes = new Map<string, number>();
   const removedDirs = new Set<string>();
-  for (const e of layer.removed) {
-    if (targets.has(e.path) && e.type === 'dir') removedDirs.add(e.path);
-    for (let at = e.path.length; at > 0; at = e.path.lastIndexOf('/', at - 1)) {
-      const prefix = e.path.slice(0, at);
-      if (targets.has(prefix)) {
-        if (e.type === 'file') removedBytes.set(prefix, (removedBytes.get(prefix) ?? 0) + e.size);
+  // The whiteout that removed a path: the path itself or its nearest ancestor that is one,
+  // remembered for every directory on the way, so that a deep tree costs a step per path and
+  // not one per ancestor of every path.
+  const owner = new Map<string, string | null>();
+  const ownerOf = (path: string): string | null => {
+    const climbed: string[] = [];
+    let found: string | null = null;
+    for (let at = path; ;) {
+      if (targets.has(at)) {
+        found = at;
         break;
       }
+      const known = owner.get(at);
+      if (known !== undefined) {
+        found = known;
+        break;
+      }
+      climbed.push(at);
+      const slash = at.lastIndexOf('/');
+      if (slash <= 0) break;
+      at = at.slice(0, slash);
     }
+    for (const at of climbed) owner.set(at, found);
+    return found;
+  };
+  for (const e of layer.removed) {
+    if (targets.has(e.path) && e.type === 'dir') removedDirs.add(e.path);
+    if (e.type !== 'file') continue;
+    const target = ownerOf(e.path);
+    if (target !== null) removedBytes.set(target, (removedBytes.get(target) ?? 0) + e.size);
   }
   return new Map(
     layer.whiteouts.map((target) => [target, removedDirs.has(target) ? (removedBytes.get(target) ?? 0) : 0]),
