@@ -414,3 +414,52 @@ describe('hostile images: bounded time and memory, a report or a coded error', a
   }
   test('cleanup', () => home.cleanup());
 });
+
+describe('what a stopped run leaves behind', () => {
+  test('--timeout stops a scan with E_TIMEOUT', async () => {
+    const home = await tempDir();
+    try {
+      const files = Array.from({ length: 400 }, (_, i) => ({ path: `f${i}`, content: Buffer.alloc(256 * 1024, i) }));
+      const input = await layer(files)(home.path);
+      await mkdir(join(home.path, 'tmp'));
+      const child = spawnSync(process.execPath, [CLI, 'scan', input, '-q', '--timeout', '5ms'], {
+        env: { PATH: process.env.PATH, XDG_CACHE_HOME: join(home.path, 'cache'), TMPDIR: join(home.path, 'tmp') },
+        encoding: 'utf8',
+      });
+      assert.equal(child.status, 2, child.stderr);
+      assert.match(child.stderr, /error E_TIMEOUT/);
+    } finally {
+      await home.cleanup();
+    }
+  });
+
+  test("SIGTERM mid-scan removes the temporary directory; a killed run's leftovers go with the next run", async () => {
+    const home = await tempDir();
+    try {
+      const tmp = join(home.path, 'tmp');
+      await mkdir(tmp);
+      // A rootfs tarball is inflated to a private file first: a temporary directory exists while it reads.
+      const tar = buildTar(
+        Array.from({ length: 200 }, (_, i) => ({ path: `f${i}`, content: Buffer.alloc(512 * 1024, i) })),
+      );
+      const { gzipSync } = await import('node:zlib');
+      await writeFile(join(home.path, 'rootfs.tar.gz'), gzipSync(tar, { level: 1 }));
+      await mkdir(join(tmp, 'distrolens-999999-stale'));
+      const child = spawn(process.execPath, [CLI, 'scan', `rootfs:${join(home.path, 'rootfs.tar.gz')}`, '-q'], {
+        env: { PATH: process.env.PATH, XDG_CACHE_HOME: join(home.path, 'cache'), TMPDIR: tmp },
+        stdio: 'ignore',
+      });
+      for (let i = 0; i < 500 && !(await readdir(tmp)).some((n) => n.startsWith(`distrolens-${child.pid}-`)); i++)
+        await new Promise((r) => setTimeout(r, 5));
+      assert.ok(!(await readdir(tmp)).includes('distrolens-999999-stale'), "a dead run's directory is swept");
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) =>
+        child.on('close', (c, signal) => resolve(c ?? (signal ? 143 : null))),
+      );
+      assert.ok(code === 143 || code === 0, String(code));
+      assert.deepEqual(await readdir(tmp), [], 'nothing left in the temporary directory');
+    } finally {
+      await home.cleanup();
+    }
+  });
+});

@@ -230,3 +230,23 @@ test('queue: bounded concurrency, a full queue refuses, failures keep their code
   assert.deepEqual([failed.state, failed.error?.code], ['failed', 'E_INTERNAL']);
   assert.ok(!failed.error?.message.includes('boom'), "an unexpected error's text is not shown to API readers");
 });
+
+test('queue: a job past its budget fails with E_TIMEOUT and the queue goes on', async () => {
+  const queue = new InProcessQueue(
+    (request, _progress, signal) =>
+      request.reference === 'slow'
+        ? new Promise<string>((_resolve, reject) =>
+            signal.addEventListener('abort', () => reject(new Error('stopped'))),
+          )
+        : Promise.resolve('scan-id'),
+    1,
+    5,
+    100,
+  );
+  const slow = await queue.submit({ reference: 'slow', repository: 'slow' });
+  const fast = await queue.submit({ reference: 'fast', repository: 'fast' });
+  await queue.idle();
+  const [a, b] = [(await queue.get(slow.id))!, (await queue.get(fast.id))!];
+  assert.deepEqual([a.state, a.error?.code], ['failed', 'E_TIMEOUT']);
+  assert.equal(b.state, 'done');
+});

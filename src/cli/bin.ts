@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runCli } from './main.js';
+import { exitOnSignals } from '../util/cleanup.js';
 
 /**
  * A reader that stops early (`distrolens scan … | head`) closes the pipe. Writes after that are
@@ -22,6 +23,11 @@ function tolerant(stream: NodeJS.WriteStream): { write(text: string): unknown; i
     },
   };
 }
+
+// Stopped by a signal: what this run was writing (temporary directories, a database being built)
+// is removed before the process ends, with the shell's exit code for the signal.
+// (`serve` closes cleanly on its own handlers: its scans end and clean up.)
+if (process.argv[2] !== 'serve') exitOnSignals();
 
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: tolerant(process.stdout),

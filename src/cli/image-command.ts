@@ -10,7 +10,7 @@ import type { ImageSource } from '../image/types.js';
 import { openSource, type OpenOptions } from '../sources/index.js';
 import type { ParseArgsConfig } from 'node:util';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
-import { IMAGE_FLAGS, openOptions, parseFailOn, parseFlags } from './options.js';
+import { IMAGE_FLAGS, openOptions, parseDuration, parseFailOn, parseFlags } from './options.js';
 import { Progress } from './progress.js';
 import { openVulnOptions } from './db.js';
 import type { VulnScanOptions } from '../scan/scan.js';
@@ -33,6 +33,8 @@ export interface ImageCommand<R> {
       readonly platform?: Platform;
       readonly cacheDir?: string;
       readonly onBytes: (layer: Layer, bytes: number) => void;
+      /** Aborts when --timeout runs out. */
+      readonly signal?: AbortSignal;
       /** The vulnerability database and its options, when one has been built. */
       readonly vulnerabilities?: VulnScanOptions;
     },
@@ -112,7 +114,10 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
   // Read and validate the policy before any image work: a typo should not cost a pull.
   const policy =
     values.policy !== undefined ? await loadPolicy(resolve(io.cwd ?? process.cwd(), values.policy)) : undefined;
-  const { open, platform } = openOptions(values, io, positionals);
+  const timeoutMs = typeof values.timeout === 'string' ? parseDuration(values.timeout, 'timeout') : undefined;
+  const signal = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : undefined;
+  const { open: unbounded, platform } = openOptions(values, io, positionals);
+  const open = { ...unbounded, ...(signal ? { signal } : {}) };
   const progress = new Progress(io, values.quiet ?? false);
   // The database first: a broken one is reported before any image work.
   const vulns = command.vulnerabilities ? openVulnOptions(values, io) : undefined;
@@ -128,14 +133,21 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
   }
   try {
     if (values.offline && source.kind === 'registry') throw errors.offline(source.input);
-    const result = await command.run(source, {
-      values,
-      open,
-      ...(platform ? { platform } : {}),
-      ...(open.cache ? { cacheDir: open.cache.root } : {}),
-      onBytes: (layer, bytes) => progress.update(`layer${layer.index}`, bytes, layer.compressedSize),
-      ...(vulns?.options ? { vulnerabilities: vulns.options } : {}),
-    });
+    const result = await command
+      .run(source, {
+        values,
+        open,
+        ...(platform ? { platform } : {}),
+        ...(open.cache ? { cacheDir: open.cache.root } : {}),
+        onBytes: (layer, bytes) => progress.update(`layer${layer.index}`, bytes, layer.compressedSize),
+        ...(vulns?.options ? { vulnerabilities: vulns.options } : {}),
+        ...(signal ? { signal } : {}),
+      })
+      .catch((error: unknown) => {
+        // The budget ran out: whatever was interrupted, the answer is E_TIMEOUT.
+        if (signal?.aborted) throw errors.timeout(`${command.name} of ${source.input}`, timeoutMs!);
+        throw error;
+      });
     progress.done();
     for (const { format, path } of outputs) {
       const text = command.render(result, format);

@@ -36,8 +36,8 @@ export const inspectCommand = (args: string[], io: CliIo): Promise<number> =>
       name: 'inspect',
       help: INSPECT_HELP,
       formats: ['table', 'json'],
-      run: async (source, { platform, onBytes }) =>
-        (await inspect(source, { ...(platform ? { platform } : {}), onBytes })).report,
+      run: async (source, { platform, onBytes, signal }) =>
+        (await inspect(source, { ...(platform ? { platform } : {}), ...(signal ? { signal } : {}), onBytes })).report,
       render: (report, format) => (format === 'json' ? renderJson(report) : renderInspectTable(report)),
     },
     args,

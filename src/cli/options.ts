@@ -59,6 +59,7 @@ export const IMAGE_FLAGS = {
   registry: { type: 'string' },
   'max-layer-size': { type: 'string' },
   'max-ratio': { type: 'string' },
+  timeout: { type: 'string' },
   offline: { type: 'boolean' },
   'ignore-unfixed': { type: 'boolean' },
   'db-max-age': { type: 'string' },
@@ -74,6 +75,15 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   } catch (error) {
     throw errors.usage((error as Error).message);
   }
+}
+
+/** "90s", "10m", "1h", "300" (seconds) → milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(text.trim());
+  if (!match || Number(match[1]) <= 0)
+    throw errors.usage(`invalid --${flag} ${text}`, 'write a duration, e.g. 90s, 10m or 1h');
+  const unit = (match[2] ?? 's').toLowerCase();
+  return Number(match[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
 }
 
 /** "16G", "500M", "1024" → bytes. */

@@ -29,6 +29,7 @@ INPUT and options: as for \`distrolens inspect --help\`, and:
   --ignore-unfixed            leave out vulnerabilities that have no fixed version yet
   --db-max-age DAYS           warn when the vulnerability database is older (default 7)
   --offline                   never touch the network (registry inputs are refused)
+  --timeout DURATION          stop the scan after this long (e.g. 90s, 10m): E_TIMEOUT
 
 Vulnerabilities come from the local database built by \`distrolens db update\`; without one
 the report says so in a warning (W_VULN_DB_MISSING) and lists none.
@@ -42,11 +43,12 @@ export const scanCommand = (args: string[], io: CliIo): Promise<number> =>
       help: SCAN_HELP,
       formats: SCAN_FORMATS,
       vulnerabilities: true,
-      run: async (source, { platform, cacheDir, onBytes, vulnerabilities }) =>
+      run: async (source, { platform, cacheDir, onBytes, vulnerabilities, signal }) =>
         (
           await scanImage(source, {
             ...(platform ? { platform } : {}),
             ...(cacheDir ? { cacheDir } : {}),
+            ...(signal ? { signal } : {}),
             onBytes,
             ...(vulnerabilities ? { vulnerabilities } : {}),
           })

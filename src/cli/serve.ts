@@ -4,7 +4,7 @@ import { defaultDataDir, startServer } from '../server/index.js';
 import { checkListen } from '../server/app.js';
 import { openVulnOptions } from './db.js';
 import { EXIT, type CliIo } from './io.js';
-import { cacheRoot, COMMON_FLAGS, openOptions, parseFlags } from './options.js';
+import { cacheRoot, COMMON_FLAGS, openOptions, parseDuration, parseFlags } from './options.js';
 
 export const SERVE_HELP = `Usage: distrolens serve [--host 127.0.0.1] [--port 8080] [--data DIR] [options]
 
@@ -24,6 +24,7 @@ Options:
   --public-host NAME       a name clients reach the server by (repeat it); other Host headers
                            are refused, and on loopback only loopback names are answered
   --concurrency N          scans at once (default 2)
+  --timeout DURATION       each scan's budget (default 10m): past it the scan fails with E_TIMEOUT
   --cache-dir DIR          blob and layer caches, and the vulnerability database
 
 Pull credentials: DISTROLENS_REGISTRY=HOST with DISTROLENS_USERNAME and DISTROLENS_PASSWORD, or
@@ -41,6 +42,7 @@ const SERVE_FLAGS = {
   'allow-registry': { type: 'string', multiple: true },
   'public-host': { type: 'string', multiple: true },
   concurrency: { type: 'string' },
+  timeout: { type: 'string' },
   'cache-dir': { type: 'string' },
   registry: { type: 'string' },
 } as const;
@@ -76,6 +78,7 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
     dataDir,
     cacheDir: root,
     concurrency,
+    ...(values.timeout ? { jobTimeoutMs: parseDuration(values.timeout, 'timeout') } : {}),
     ...(token ? { token } : {}),
     ...(values['allow-registry']?.length ? { allowRegistries: values['allow-registry'] } : {}),
     ...(values['public-host']?.length ? { hosts: values['public-host'] } : {}),

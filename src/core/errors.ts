@@ -36,6 +36,7 @@ export const ERROR_CODES = [
   'E_REGISTRY_NOT_FOUND',
   'E_REGISTRY_RATE_LIMITED',
   'E_SYMLINK_LOOP',
+  'E_TIMEOUT',
   'E_TOO_LARGE',
   'E_UNSAFE_PATH',
   'E_USAGE',
@@ -130,4 +131,10 @@ export const errors = {
       'scan a local archive (docker-archive:, oci:, rootfs:) or drop --offline',
     ),
   usage: (message: string, hint = 'run `distrolens --help` for usage') => fail('E_USAGE', message, hint),
+  timeout: (what: string, ms: number) =>
+    fail(
+      'E_TIMEOUT',
+      `${what} took longer than ${Math.round(ms / 1000)} s and was stopped`,
+      'raise --timeout if the image is legitimately this large',
+    ),
 } as const;

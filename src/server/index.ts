@@ -23,6 +23,8 @@ export interface ServeOptions {
   /** Names clients reach the server by (Host header check). */
   readonly hosts?: readonly string[];
   readonly concurrency?: number;
+  /** Each scan's budget (default DEFAULT_JOB_TIMEOUT_MS): past it, E_TIMEOUT. */
+  readonly jobTimeoutMs?: number;
   readonly writesPerMinute?: number;
   /** Credentials and limits for pulls (as the CLI builds them). */
   readonly open?: Omit<OpenOptions, 'cache' | 'onDownload' | 'signal'>;
@@ -53,6 +55,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const queue = new InProcessQueue(
     (request, progress, signal) => runScanJob(request, context, progress, signal),
     options.concurrency ?? 2,
+    undefined,
+    options.jobTimeoutMs,
   );
   const server = createApp({
     storage,

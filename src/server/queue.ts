@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { fail, isDistrolensError, type ErrorCode } from '../core/errors.js';
+import { errors, fail, isDistrolensError, type ErrorCode } from '../core/errors.js';
 
 /**
  * The scan queue of `serve`: an interface (submit, get, list, follow, cancel), so that a queue
@@ -53,6 +53,9 @@ export interface ScanQueue {
   idle(): Promise<void>;
 }
 
+/** A scan's budget in the server: ten minutes pull and read a multi-GB image on a slow link. */
+export const DEFAULT_JOB_TIMEOUT_MS = 10 * 60_000;
+
 /** Finished jobs kept for the job list. */
 const KEEP_FINISHED = 200;
 /** At most ten progress events a second per job. */
@@ -75,10 +78,15 @@ export class InProcessQueue implements ScanQueue {
   readonly #running = new Map<string, AbortController>();
   readonly #events = new EventEmitter();
 
+  /**
+   * @param timeoutMs each job's budget: past it the job is stopped and fails with E_TIMEOUT, and
+   *   the queue goes on (the last line of defence against an image no limit caught)
+   */
   constructor(
     private readonly run: JobRunner,
     private readonly concurrency = 2,
     private readonly capacity = 20,
+    private readonly timeoutMs = DEFAULT_JOB_TIMEOUT_MS,
   ) {
     this.#events.setMaxListeners(0);
   }
@@ -161,13 +169,21 @@ export class InProcessQueue implements ScanQueue {
           emit,
         );
       };
-      void this.run({ reference: job.reference, repository: job.repository }, progress, controller.signal)
+      const budget = AbortSignal.timeout(this.timeoutMs);
+      const signal = AbortSignal.any([controller.signal, budget]);
+      void this.run({ reference: job.reference, repository: job.repository }, progress, signal)
         .then(
           (scanId) => ({ state: 'done', phase: 'done', scanId }) as const,
           (error: unknown) =>
             controller.signal.aborted
               ? ({ state: 'cancelled', phase: 'cancelled' } as const)
-              : ({ state: 'failed', phase: 'failed', error: jobError(error) } as const),
+              : ({
+                  state: 'failed',
+                  phase: 'failed',
+                  error: jobError(
+                    budget.aborted ? errors.timeout(`the scan of ${job.reference}`, this.timeoutMs) : error,
+                  ),
+                } as const),
         )
         .then((end) => {
           this.#running.delete(id);

@@ -5,19 +5,34 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { FileRangeReader } from './bytes.js';
+import { ownedName, removeOnExit, sweepStale } from './cleanup.js';
 import { detectCompression, inflate, type InflateLimits } from './compression.js';
 
-/** A private temporary directory, removed by close(). */
+const TEMP_PREFIX = 'distrolens-';
+let swept = false;
+
+/**
+ * A private temporary directory, removed by close(), or by the signal handler when the process is
+ * stopped; its name carries the pid, so that a run killed with -9 leaves a directory the next run
+ * removes.
+ */
 export class TempDir {
   readonly path: string;
+  readonly #unregister: () => void;
   private constructor(path: string) {
     this.path = path;
+    this.#unregister = removeOnExit(path);
   }
   static async create(parent = tmpdir()): Promise<TempDir> {
-    return new TempDir(await mkdtemp(join(parent, 'distrolens-')));
+    if (!swept) {
+      swept = true;
+      sweepStale(parent, TEMP_PREFIX);
+    }
+    return new TempDir(await mkdtemp(join(parent, ownedName(TEMP_PREFIX))));
   }
   async close(): Promise<void> {
     await rm(this.path, { recursive: true, force: true });
+    this.#unregister();
   }
 }
 

@@ -1,3 +1,4 @@
+import { removeOnExit, sweepStale } from '../util/cleanup.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -167,9 +168,13 @@ export async function updateDb(options: UpdateOptions): Promise<DbStatus> {
   const items = await itemsOf(options.source, options.offline ?? false);
   const dir = dirname(options.dbPath);
   await mkdir(dir, { recursive: true });
+  // What a killed update left (its pid is in the names) goes first; this one's is removed if stopped.
+  sweepStale(dir, '.update-');
+  sweepStale(dir, '.tmp-', true);
   const stamp = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const work = join(dir, `.update-${stamp}`);
-  const next = `${options.dbPath}.${stamp}.tmp`;
+  const next = `${options.dbPath}.tmp-${stamp}`;
+  const unregister = [work, next, `${next}-journal`, `${next}-wal`, `${next}-shm`].map(removeOnExit);
   let builder: DbBuilder | undefined;
   try {
     await mkdir(work);
@@ -239,7 +244,9 @@ export async function updateDb(options: UpdateOptions): Promise<DbStatus> {
   } finally {
     builder?.abandon();
     await rm(next, { force: true });
+    await rm(`${next}-journal`, { force: true });
     await rm(work, { recursive: true, force: true });
+    for (const done of unregister) done();
   }
   const db = VulnDb.open(options.dbPath)!;
   try {
