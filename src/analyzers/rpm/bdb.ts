@@ -33,11 +33,12 @@ export function bdbValues(file: Uint8Array): Buffer[] {
     const page = pgno * pageSize;
     const type = buf[page + 25];
     if (type !== P_HASH && type !== P_HASH_UNSORTED) continue;
-    const entries = u16(page + 20);
+    // Entry offsets follow the page header; a count that runs past the page is corrupt.
+    const entries = Math.min(u16(page + 20), Math.floor((pageSize - PAGE_HEADER) / 2));
     // Entries alternate key, value; a value stored off-page points to an overflow chain.
     for (let i = 1; i < entries; i += 2) {
       const offset = u16(page + PAGE_HEADER + i * 2);
-      if (offset >= pageSize || buf[page + offset] !== H_OFFPAGE) continue;
+      if (offset + 12 > pageSize || buf[page + offset] !== H_OFFPAGE) continue;
       let next = u32(page + offset + 4);
       const length = u32(page + offset + 8);
       const parts: Buffer[] = [];
