@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildIndex, buildImage, writeOciLayout, sha256 } from './fixtures/image.js';
-import { buildTar } from './fixtures/tar.js';
+import { buildTar, globalPaxFlood } from './fixtures/tar.js';
 import { buildZip } from './fixtures/zip.js';
 import { tempDir } from './helpers.js';
 
@@ -99,38 +99,6 @@ function zstdZeros(blocks: number): Buffer {
   for (let i = 0; i < blocks; i++)
     body.writeUIntLE(((128 * 1024) << 3) | (1 << 1) | (i === blocks - 1 ? 1 : 0), i * 4, 3);
   return Buffer.concat([header, body]);
-}
-
-/** A tar with `count` global pax headers of distinct xattrs, then `count` files. */
-function globalPaxFlood(count: number): Buffer {
-  const blocks: Buffer[] = [];
-  const block = (name: string, type: string, size: number): Buffer => {
-    const b = Buffer.alloc(512);
-    b.write(name, 0);
-    b.write('0000644\0', 100);
-    b.write('0000000\0', 108);
-    b.write('0000000\0', 116);
-    b.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-    b.write('00000000000\0', 136);
-    b.write('        ', 148);
-    b.write(type, 156);
-    b.write('ustar\0', 257);
-    b.write('00', 263);
-    let sum = 0;
-    for (const byte of b) sum += byte;
-    b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    return b;
-  };
-  const padded = (data: Buffer) => Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
-  for (let i = 0; i < count; i++) {
-    const record = `SCHILY.xattr.user.k${i}=v\n`;
-    let line = `${record.length + 3} ${record}`;
-    line = `${Buffer.byteLength(line) + (String(Buffer.byteLength(line)).length - String(record.length + 3).length)} ${record}`;
-    blocks.push(block('pax_global_header', 'g', Buffer.byteLength(line)), padded(Buffer.from(line)));
-  }
-  for (let i = 0; i < count; i++) blocks.push(block(`f${i}`, '0', 0));
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
 }
 
 /** A zip of one deflated member of 64 MB of zeros, and `count` central entries all naming its bytes. */

@@ -6,6 +6,9 @@ import type { StoredScan } from '../src/server/storage.js';
 import { InProcessQueue, type Job } from '../src/server/queue.js';
 import { checkListen, isPrivateAddress } from '../src/server/app.js';
 import { registryAvailable } from './fixtures/registry.js';
+import { RegistryClient } from '../src/sources/registry/client.js';
+import { buildImage, pushImage } from './fixtures/image.js';
+import { globalPaxFlood } from './fixtures/tar.js';
 import { scanThroughApi, startServerBed, type ServerBed } from './fixtures/server.js';
 import { cli, rejectsWithCode } from './helpers.js';
 import { assertValidReport } from './report-schema.js';
@@ -250,3 +253,31 @@ test('queue: a job past its budget fails with E_TIMEOUT and the queue goes on', 
   assert.deepEqual([a.state, a.error?.code], ['failed', 'E_TIMEOUT']);
   assert.equal(b.state, 'done');
 });
+
+test(
+  'serve: one hostile image among good ones: the good ones finish, the bad one fails with its code, memory comes back',
+  { skip },
+  async () => {
+    const bed = await startServerBed();
+    try {
+      const client = new RegistryClient(bed.registry.host);
+      const hostile = buildImage({ layers: [{ files: [], tar: globalPaxFlood(20_000) }] });
+      await pushImage(client, 'team/hostile', '1', hostile);
+      const before = process.memoryUsage().rss;
+      const jobs = await Promise.all(
+        [bed.refs.app1, `${bed.registry.host}/team/hostile:1`, bed.refs.app2, bed.refs.other].map((reference) =>
+          scanThroughApi(bed.server.url, reference),
+        ),
+      );
+      assert.deepEqual(
+        jobs.map((j) => j.state),
+        ['done', 'failed', 'done', 'done'],
+      );
+      assert.equal(jobs[1]!.error?.code, 'E_ARCHIVE_INVALID');
+      const after = process.memoryUsage().rss;
+      assert.ok(after - before < 150 * 1024 * 1024, `RSS grew by ${Math.round((after - before) / 1048576)} MB`);
+    } finally {
+      await bed.close();
+    }
+  },
+);
