@@ -207,19 +207,26 @@ test('progress goes to a terminal stderr only, and --quiet silences it', async (
   }
 });
 
-test('scan: the table opens with the verdict and fits 80 columns; JSON matches the schema', async () => {
+test("scan: the table opens with the verdict, fits a terminal's width, never cuts a value when piped; JSON matches the schema", async () => {
   const dir = await tempDir();
   try {
     await writeFile(join(dir.path, 'app.tar'), dockerArchive([{ image, tags: ['app:1'] }]));
-    const table = await cli(['scan', join(dir.path, 'app.tar'), '--no-cache']);
-    assert.equal(table.code, 0, table.stderr);
-    const lines = table.stdout.split('\n');
-    assert.match(lines[0]!, /^app:1 +Grade [A-F] \(\d+\/100\)$/);
-    assert.match(lines[1]!, /^Classification: /);
-    assert.ok(
-      lines.every((line) => line.length <= 80),
-      lines.find((l) => l.length > 80),
-    );
+    for (const columns of [80, 120]) {
+      const table = await cli(['scan', join(dir.path, 'app.tar'), '--no-cache'], {}, undefined, columns);
+      assert.equal(table.code, 0, table.stderr);
+      const lines = table.stdout.split('\n');
+      assert.match(lines[0]!, /^app:1 +Grade [A-F] \(\d+\/100\)$/);
+      assert.equal(lines[0]!.length, columns, 'the verdict spans the terminal');
+      assert.match(lines[1]!, /^Classification: /);
+      assert.ok(
+        lines.every((line) => line.length <= columns),
+        lines.find((l) => l.length > columns),
+      );
+    }
+    const piped = await cli(['scan', join(dir.path, 'app.tar'), '--no-cache']);
+    assert.match(piped.stdout.split('\n')[0]!, /^app:1 {2}Grade [A-F] \(\d+\/100\)$/);
+    assert.ok(!piped.stdout.split('\n').some((l) => l.endsWith('…')), 'piped output cuts no value');
+    assert.match(piped.stdout, /Vulnerabilities: not checked/);
     const json = await cli(['scan', join(dir.path, 'app.tar'), '-f', 'json', '--no-cache']);
     assert.ok(validate(JSON.parse(json.stdout)), JSON.stringify(validate.errors));
     assert.ok(!json.stdout.includes('s3cret'));
@@ -235,4 +242,20 @@ test('--log-format json writes errors as JSON lines; --no-color is accepted', as
   assert.deepEqual([line.level, line.code], ['error', 'E_INPUT_NOT_FOUND']);
   assert.ok(line.hint);
   assert.equal((await cli(['inspect', 'x', '--log-format', 'xml'])).code, 2);
+});
+
+test('conventions: did you mean, version, help CMD, a missing path is "no such file"', async () => {
+  const typo = await cli(['scna', 'x']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /unknown command "scna": did you mean "scan"\?/);
+  assert.match((await cli(['--verison'])).stderr, /did you mean "--version"\?/);
+  const flag = await cli(['scan', 'x', '--fromat', 'json']);
+  assert.match(flag.stderr, /Unknown option '--fromat'.*did you mean "--format"\?/);
+  for (const argv of [['version'], ['-v'], ['--version']]) assert.match((await cli(argv)).stdout, /^\d+\.\d+\.\d+/);
+  assert.equal((await cli(['help', 'scan'])).stdout, (await cli(['scan', '--help'])).stdout);
+  for (const input of ['./missing.tar', '/tmp/x/nonexistent.tar', 'missing.tar.gz']) {
+    const result = await cli(['scan', input]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /E_INPUT_NOT_FOUND: .*no such file or directory/, input);
+  }
 });

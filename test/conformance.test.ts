@@ -243,6 +243,8 @@ describe('archives with several images', () => {
 describe('real upstream archives (shared/realdata)', () => {
   const cases: [string, string, number, Record<string, unknown>][] = [
     ['images/dive/test-docker-image.tar', 'docker-archive', 14, { reference: 'dive-test:latest' }],
+    // kaniko writes absolute names (`/`, `/etc/x`): taken relative to the root, as containerd does.
+    ['images/dive/test-kaniko-image.tar', 'docker-archive', 14, { reference: 'dive-test:kaniko-latest' }],
     ['images/go-containerregistry/hello-world-v25.tar', 'docker-archive', 1, {}],
     [
       'docker-archive:%/images/go-containerregistry/test_link.tar:bazel/v1/tarball:test_image_1',

@@ -28,16 +28,17 @@ export async function rejectsWithCode(promise: Promise<unknown>, code: string): 
   throw new Error(`expected ${code}, but it resolved`);
 }
 
-/** Runs the CLI in process with captured streams. */
+/** Runs the CLI in process with captured streams; `columns`: stdout is a terminal that wide. */
 export async function cli(
   argv: string[],
   env: NodeJS.ProcessEnv = {},
   cwd?: string,
+  columns?: number,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
-    stdout: { write: (t: string) => (stdout += t) },
+    stdout: { write: (t: string) => (stdout += t), ...(columns ? { isTTY: true, columns } : {}) },
     stderr: { write: (t: string) => (stderr += t) },
     env,
     ...(cwd ? { cwd } : {}),

@@ -7,7 +7,11 @@ import { exitOnSignals } from '../util/cleanup.js';
  * dropped instead of failing with EPIPE, and the command runs to its end, so the exit code is
  * still the verdict (a gate in `set -o pipefail` CI sees it).
  */
-function tolerant(stream: NodeJS.WriteStream): { write(text: string): unknown; isTTY?: boolean; columns?: number } {
+function tolerant(stream: NodeJS.WriteStream): {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number | undefined;
+} {
   let closed = false;
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
@@ -19,7 +23,7 @@ function tolerant(stream: NodeJS.WriteStream): { write(text: string): unknown; i
       return stream.isTTY;
     },
     get columns() {
-      return stream.columns;
+      return stream.isTTY ? stream.columns : undefined;
     },
   };
 }

@@ -39,7 +39,8 @@ export interface ImageCommand<R> {
       readonly vulnerabilities?: VulnScanOptions;
     },
   ): Promise<R>;
-  render(result: R, format: string): string;
+  /** `width`: the terminal's, when the output goes to one; undefined otherwise. */
+  render(result: R, format: string, width?: number): string;
   /** True when the command reports vulnerabilities (the database is opened for it). */
   readonly vulnerabilities?: boolean;
   /** The gate: an exit code and a message when the result fails it (--fail-on, --policy). */
@@ -139,7 +140,8 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
         open,
         ...(platform ? { platform } : {}),
         ...(open.cache ? { cacheDir: open.cache.root } : {}),
-        onBytes: (layer, bytes) => progress.update(`layer${layer.index}`, bytes, layer.compressedSize),
+        // Keyed like the download of the same blob: a layer pulled then read is one layer.
+        onBytes: (layer, bytes) => progress.update(layer.digest ?? `layer${layer.index}`, bytes, layer.compressedSize),
         ...(vulns?.options ? { vulnerabilities: vulns.options } : {}),
         ...(signal ? { signal } : {}),
       })
@@ -150,7 +152,8 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
       });
     progress.done();
     for (const { format, path } of outputs) {
-      const text = command.render(result, format);
+      const width = !path && io.stdout.isTTY ? (io.stdout.columns ?? 80) : undefined;
+      const text = command.render(result, format, width);
       if (path) await writeAtomic(resolve(io.cwd ?? process.cwd(), path), text);
       else io.stdout.write(text);
     }

@@ -4,8 +4,8 @@ import { basename, dirname, join } from 'node:path';
 
 /** The streams and environment a command runs with; tests pass their own. */
 export interface CliIo {
-  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
-  readonly stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number | undefined };
+  readonly stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number | undefined };
   readonly env: NodeJS.ProcessEnv;
   readonly cwd?: string;
 }

@@ -3,6 +3,7 @@ import { redactText } from '../core/redact.js';
 import { DistrolensError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, type CliIo } from './io.js';
+import { closest } from '../util/suggest.js';
 
 const HELP = `distrolens ${VERSION}: measure container images against distroless, without a Docker daemon
 
@@ -18,7 +19,8 @@ Commands:
   migrate FILE    rewrite a Dockerfile into a multi-stage build on a minimal base
   serve           HTTP API and web UI over all scanned images
 
-Run distrolens COMMAND --help for the options of a command.
+Run distrolens COMMAND --help (or distrolens help COMMAND) for the options of a command;
+distrolens version (or -v) prints the version.
 Exit codes: 0 ok, 1 policy failed, 2 usage or input error, 3 internal error.
 `;
 
@@ -62,7 +64,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // Nothing an image holds reaches the terminal as a control sequence: stdout carries reports
   // only (no colours, no cursor moves), so every write goes through terminalSafe.
   const out = io.stdout;
-  const stdout = { write: (text: string) => out.write(terminalSafe(text)), isTTY: out.isTTY ?? false };
+  const stdout = {
+    write: (text: string) => out.write(terminalSafe(text)),
+    isTTY: out.isTTY ?? false,
+    ...(out.columns !== undefined ? { columns: out.columns } : {}),
+  };
   io = { ...io, stdout, stderr };
   const report = (level: 'error', code: string, message: string, hint?: string): void => {
     io.stderr.write(
@@ -72,17 +78,31 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     );
   };
   try {
+    // `help CMD` is `CMD --help`.
+    if (command === 'help' && rest[0] && Object.hasOwn(COMMANDS, rest[0])) return await runCli([rest[0], '--help'], io);
     if (!command || command === '--help' || command === '-h' || command === 'help') {
       io.stdout.write(HELP);
       return command ? EXIT.ok : EXIT.input;
     }
-    if (command === '--version' || command === '-V') {
+    if (command === '--version' || command === '-V' || command === '-v' || command === 'version') {
       io.stdout.write(`${VERSION}\n`);
       return EXIT.ok;
     }
     const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!load) {
-      report('error', 'E_USAGE', `unknown command ${JSON.stringify(command)}`, 'run distrolens --help');
+      // `--verison` is a typo of `--version`; `scna` of `scan`.
+      const dashes = /^-*/.exec(command)![0];
+      const word = closest(
+        command.slice(dashes.length),
+        dashes ? ['help', 'version'] : [...Object.keys(COMMANDS), 'help', 'version'],
+      );
+      const guess = word && `${dashes}${word}`;
+      report(
+        'error',
+        'E_USAGE',
+        `unknown command ${JSON.stringify(command)}${guess ? `: did you mean "${guess}"?` : ''}`,
+        guess ? `run distrolens ${guess} --help` : 'run distrolens --help',
+      );
       return EXIT.input;
     }
     return await (

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isAbsolute, resolve } from 'node:path';
 import { errors } from '../core/errors.js';
+import { closest } from '../util/suggest.js';
 import { SEVERITIES, type Severity } from '../core/finding.js';
 import { parsePlatform, type Platform } from '../core/platform.js';
 import { BlobCache } from '../cache/blobs.js';
@@ -73,7 +74,11 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw errors.usage((error as Error).message);
+    const message = (error as Error).message;
+    // "Unknown option '--fromat'": say which option was meant, keeping node's message as it is.
+    const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
+    const guess = unknown?.startsWith('--') ? closest(unknown.slice(2), Object.keys(options)) : undefined;
+    throw errors.usage(guess ? `${message}: did you mean "--${guess}"?` : message);
   }
 }
 

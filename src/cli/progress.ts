@@ -24,7 +24,11 @@ export class Progress {
   /** Records bytes done for one item (a blob or layer) and redraws at most ten times a second. */
   update(key: string, done: number, total?: number, label = 'reading'): void {
     if (!this.#enabled) return;
-    this.#bytes.set(key, { done, ...(total !== undefined ? { total } : {}) });
+    // The same item pulled and then read is counted once, with the furthest it got.
+    const seen = this.#bytes.get(key);
+    const best = seen ? Math.max(seen.done, done) : done;
+    const known = total ?? seen?.total;
+    this.#bytes.set(key, { done: best, ...(known !== undefined ? { total: known } : {}) });
     const now = Date.now();
     if (now - this.#last < 100) return;
     this.#last = now;

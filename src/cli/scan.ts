@@ -9,8 +9,12 @@ import { TOOL } from '../version.js';
 import { countVulns, evaluatePolicy, summarizeVulns } from '../policy/index.js';
 
 /** The HTML page also says which base to move to (from the catalogue; nothing is pulled). */
-const render = (report: Report, format: string): string =>
-  renderScan(format as ScanFormat, report, { rules: builtinRules, recommendation: () => recommend(report, TOOL) });
+const render = (report: Report, format: string, width?: number): string =>
+  renderScan(format as ScanFormat, report, {
+    rules: builtinRules,
+    recommendation: () => recommend(report, TOOL),
+    width,
+  });
 
 export const SCAN_HELP = `Usage: distrolens scan INPUT [options]
 

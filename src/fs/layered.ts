@@ -226,6 +226,7 @@ export class LayeredFs {
    * layer's file or symlink where this layer puts a directory is replaced. Climbs with a loop.
    */
   #ensureDir(dir: string, layer: number): void {
+    if (this.#nodes.get(dir)?.type === 'dir') return; // the usual case: the parent is there
     const missing: string[] = [];
     for (let at = dir; at !== '/'; at = parentOf(at)) {
       const existing = this.#nodes.get(at);

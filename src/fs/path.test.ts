@@ -13,8 +13,11 @@ test('normalizeEntryPath: one row per rule', () => {
     ['./', '/'],
     ['../etc/passwd', 'unsafe'],
     ['etc/../../x', 'unsafe'],
-    ['a/../b', 'unsafe'], // even a harmless-looking ".." is refused, as Docker's unpacker does
-    ['/etc/passwd', 'unsafe'],
+    ['/../etc/passwd', 'unsafe'],
+    ['a/../b', '/b'], // cleaned, as containerd cleans it: it stays in the root
+    ['/etc/passwd', '/etc/passwd'], // absolute names (kaniko) are relative to the root
+    ['/', '/'],
+    ['//usr/./lib/', '/usr/lib'],
     ['etc/pass\0wd', 'unsafe'],
   ];
   for (const [input, expected] of rows) {

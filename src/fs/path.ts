@@ -2,8 +2,8 @@ import { errors } from '../core/errors.js';
 
 /**
  * Path rules for layer entries, all in one place (tested rule by rule in path.test.ts).
- * Layer paths are normalised to absolute POSIX paths ("/etc/passwd"), and names that try to leave
- * the root are refused, as the OCI layer spec and Docker's unpacker do.
+ * Layer paths are normalised to absolute POSIX paths ("/etc/passwd"), and names that leave the
+ * root after cleaning are refused, as containerd does.
  * https://github.com/opencontainers/image-spec/blob/main/layer.md
  */
 
@@ -14,18 +14,24 @@ export const OPAQUE_MARKER = '.wh..wh..opq';
 
 const CLEAN_NEEDED = /(^|\/)\.{1,2}(\/|$)|\/\/|^$/;
 
-/** Normalises a tar entry name: strips `./` and trailing `/`, refuses `..` and absolute names. */
+/**
+ * Normalises a tar entry name: strips `./`, leading and trailing `/` and `.` segments, resolves
+ * `..` lexically, and refuses a name that leaves the root after that. Absolute names (`/`,
+ * `/etc/x`) are taken relative to the root, as containerd and go-containerregistry take them:
+ * kaniko and other builders write them.
+ */
 export function normalizeEntryPath(name: string): string {
   if (name.includes('\0')) throw errors.unsafePath(name, 'contains a NUL byte');
-  if (name.startsWith('/')) throw errors.unsafePath(name, 'absolute path');
   // Fast path for the usual "./usr/bin/x" or "usr/lib/": no "." or ".." segments, no "//".
   const body = name.startsWith('./') ? name.slice(2) : name;
-  if (!CLEAN_NEEDED.test(body)) return `/${body.endsWith('/') ? body.slice(0, -1) : body}`;
+  if (!CLEAN_NEEDED.test(body) && !body.startsWith('/')) return `/${body.endsWith('/') ? body.slice(0, -1) : body}`;
   const parts: string[] = [];
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;
-    if (part === '..') throw errors.unsafePath(name, 'contains ".."');
-    parts.push(part);
+    if (part === '..') {
+      if (!parts.length) throw errors.unsafePath(name, 'leaves the root');
+      parts.pop();
+    } else parts.push(part);
   }
   return `/${parts.join('/')}`;
 }

@@ -20,6 +20,8 @@ export type ScanFormat = (typeof SCAN_FORMATS)[number];
 export interface RenderContext {
   readonly rules: readonly Rule[];
   readonly recommendation: () => Recommendation;
+  /** The terminal's width for the table; undefined when the output is piped (no value is cut). */
+  readonly width?: number | undefined;
 }
 
 const FORMATS: Readonly<
@@ -28,7 +30,7 @@ const FORMATS: Readonly<
     { readonly mediaType: string; readonly render: (report: Report, context: RenderContext) => string }
   >
 > = {
-  table: { mediaType: 'text/plain; charset=utf-8', render: renderScanTable },
+  table: { mediaType: 'text/plain; charset=utf-8', render: (report, { width }) => renderScanTable(report, width) },
   json: { mediaType: 'application/json', render: renderJson },
   sarif: { mediaType: 'application/sarif+json', render: (report, { rules }) => renderSarif(report, rules) },
   cyclonedx: { mediaType: 'application/vnd.cyclonedx+json', render: renderCycloneDx },

@@ -4,24 +4,37 @@ import { SURFACE_LABELS, SURFACE_LISTS } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
 import { columns, formatBytes, truncate, wrapWords } from './format.js';
 
-const WIDTH = 80;
+/** Width prose is wrapped at when the output is not a terminal (wrapping never cuts a value). */
+const PROSE_WIDTH = 100;
 const VULNS_SHOWN = 30;
 
-/** Wraps text to the terminal width with a hanging indent. */
-const wrap = (text: string, indent: number): string[] =>
-  wrapWords(text, WIDTH - indent).map((l, i) => (i === 0 ? l : `${' '.repeat(indent)}${l}`));
-
-/** The human view of `scan`: verdict first, then surface, users, size, findings; 80 columns. */
-export function renderScanTable(report: Report): string {
+/**
+ * The human view of `scan`: verdict first, then surface, users, size, findings. On a terminal
+ * (`width` given) lines fit its width and prose wraps at word boundaries; piped or redirected
+ * (`width` undefined) no value is ever cut.
+ */
+export function renderScanTable(report: Report, width?: number): string {
+  const WIDTH = width ?? Infinity;
+  const fit = (text: string, limit: number): string => (width === undefined ? text : truncate(text, limit));
+  /** Wraps text with a hanging indent, at word boundaries. */
+  const wrap = (text: string, indent: number): string[] =>
+    wrapWords(text, Math.max(20, (width ?? PROSE_WIDTH) - indent)).map((l, i) =>
+      i === 0 ? l : `${' '.repeat(indent)}${l}`,
+    );
   const t = report.target;
   const out: string[] = [];
   const name = t.reference ?? t.input;
   const grade = `Grade ${report.score.grade} (${report.score.value}/100)`;
-  out.push(`${truncate(name, WIDTH - grade.length - 2).padEnd(WIDTH - grade.length)}${grade}`);
+  // The verdict line is never cut: a name too long for the line puts the grade on the next one.
+  out.push(
+    width !== undefined && name.length + grade.length + 2 <= width
+      ? `${name.padEnd(width - grade.length)}${grade}`
+      : `${name}  ${grade}`,
+  );
   out.push(...wrap(`Classification: ${report.os.classification} (${report.os.classificationReason})`, 2));
   const osName = report.os.prettyName ?? (report.os.id === 'unknown' ? 'no OS detected' : report.os.id);
   out.push(
-    truncate(
+    fit(
       `${osName} · ${formatPlatform(t.platform)} · ${report.packages.length} packages · ${formatBytes(report.size.uncompressed)} · ${report.size.files} files · user ${t.config.user || 'root'}`,
       WIDTH,
     ),
@@ -40,7 +53,7 @@ export function renderScanTable(report: Report): string {
               ? `${ep.program} is not in the image`
               : 'file';
     out.push(
-      truncate(
+      fit(
         `Runs: ${ep.command.join(' ')}${ep.path && ep.path !== ep.command[0] ? ` → ${ep.path}` : ''} (${ep.shell ? 'shell form; ' : ''}${what})`,
         WIDTH,
       ),
@@ -52,7 +65,7 @@ export function renderScanTable(report: Report): string {
     out.push('', 'Most important:');
     for (const f of important)
       out.push(
-        truncate(`  ${f.severity.toUpperCase().padEnd(9)}${f.title}${f.location ? `  ${f.location.path}` : ''}`, WIDTH),
+        fit(`  ${f.severity.toUpperCase().padEnd(9)}${f.title}${f.location ? `  ${f.location.path}` : ''}`, WIDTH),
       );
   }
 
@@ -62,14 +75,16 @@ export function renderScanTable(report: Report): string {
     const fixable = vulns.filter((v) => v.fixedVersion !== undefined).length;
     out.push(
       '',
-      truncate(
+      fit(
         `Vulnerabilities: ${vulns.length} (${VULN_SEVERITIES.filter((s) => counts[s])
           .map((s) => `${counts[s]} ${s}`)
           .join(', ')}), ${fixable} with a fix`,
         WIDTH,
       ),
     );
-  } else if (!report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING')) out.push('', 'Vulnerabilities: none known');
+  } else if (report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING'))
+    out.push('', 'Vulnerabilities: not checked (no database; run `distrolens db update`)');
+  else out.push('', 'Vulnerabilities: none known');
 
   const rows: string[][] = [];
   for (const key of SURFACE_LISTS) {
@@ -79,7 +94,7 @@ export function renderScanTable(report: Report): string {
     const label = SURFACE_LABELS[key];
     rows.push([
       `  ${label[0]!.toUpperCase()}${label.slice(1)}`,
-      `${items.length}: ${truncate(names.join(', '), WIDTH - 24)}`,
+      `${items.length}: ${fit(names.join(', '), WIDTH - 24)}`,
     ]);
   }
   out.push(
@@ -102,7 +117,7 @@ export function renderScanTable(report: Report): string {
   const s = report.size;
   out.push(
     '',
-    truncate(
+    fit(
       `Size: ${s.compressed !== undefined ? `${formatBytes(s.compressed)} compressed, ` : ''}${formatBytes(s.uncompressed)} uncompressed, ${formatBytes(s.squashed)} in files`,
       WIDTH,
     ),
@@ -114,7 +129,7 @@ export function renderScanTable(report: Report): string {
       `  ${l.index}`,
       formatBytes(l.addedBytes),
       formatBytes(l.hiddenBytes),
-      truncate((l.createdBy ?? '').replace(/^\/bin\/sh -c (#\(nop\)\s*)?/, ''), 40),
+      fit((l.createdBy ?? '').replace(/^\/bin\/sh -c (#\(nop\)\s*)?/, ''), 40),
     ]);
   out.push(columns(layerRows));
 
@@ -128,7 +143,7 @@ export function renderScanTable(report: Report): string {
     out.push('', `Findings (${report.findings.length}):`);
     for (const f of report.findings) {
       out.push(
-        truncate(
+        fit(
           `  ${f.severity.toUpperCase().padEnd(9)}${f.ruleId}${f.location ? `  ${f.location.path} (layer ${f.location.layer})` : ''}`,
           WIDTH,
         ),
@@ -146,9 +161,9 @@ export function renderScanTable(report: Report): string {
       rows.push([
         `  ${v.severity.toUpperCase()}`,
         v.id,
-        truncate(v.package.name, 20),
-        truncate(v.package.version, 16),
-        truncate(v.fixedVersion ?? '-', 16),
+        fit(v.package.name, 20),
+        fit(v.package.version, 16),
+        fit(v.fixedVersion ?? '-', 16),
       ]);
     out.push(
       '',
@@ -157,6 +172,6 @@ export function renderScanTable(report: Report): string {
     );
   }
   if (report.warnings.length)
-    out.push('', 'Warnings:', ...report.warnings.map((w) => truncate(`  ${w.code}: ${w.message}`, WIDTH)));
+    out.push('', 'Warnings:', ...report.warnings.flatMap((w) => wrap(`  ${w.code}: ${w.message}`, 4)));
   return `${out.join('\n')}\n`;
 }

@@ -61,6 +61,14 @@ async function splitPath(spec: string): Promise<{ path: string; tag?: string; di
   return { path: spec };
 }
 
+/**
+ * An input that can only be a path: absolute, relative (`./`, `../`, `~/`), or named like an
+ * archive. A missing one is "no such file", never a registry reference with a strange host.
+ */
+export function looksLikePath(input: string): boolean {
+  return /^(\.{0,2}\/|~\/)/.test(input) || /\.(tar|tgz|tar\.(gz|xz|zst|zstd|bz2))$/i.test(input);
+}
+
 function notFound(path: string, input: string): DistrolensError {
   return fail(
     'E_INPUT_NOT_FOUND',
@@ -90,6 +98,7 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
   const partial = { limits: options.limits, verified: cache };
 
   try {
+    if (!scheme && looksLikePath(input) && !(await exists(input))) throw notFound(input, input);
     if (scheme === 'registry' || (!scheme && !(await exists(input)))) {
       const ref = parseReference(spec);
       return withClose(

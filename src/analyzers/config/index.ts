@@ -154,6 +154,7 @@ export const configAnalyzer = {
     for (const name of evidence?.secretEnv ?? []) {
       findings.push(
         finding(CONFIG_RULES.secretEnv, {
+          title: `Secret in ENV ${name}`,
           message: `The environment variable ${name} looks like a secret (${name}=${REDACTED}); ENV values ship inside the image config. Pass it at run time from a secret store instead, and rotate it.`,
           key: name,
         }),
