@@ -569,3 +569,90 @@ describe('size', () => {
     assert.deepEqual(rules(clean, 'size/wasted-bytes'), []);
   });
 });
+
+describe('packages belong to the layer that installed them', () => {
+  const stanza = (name: string, version: string) =>
+    `Package: ${name}\nStatus: install ok installed\nVersion: ${version}\nArchitecture: amd64\n\n`;
+  const apk = (name: string, version: string) => `P:${name}\nV:${version}\nA:x86_64\n\n`;
+  const layerOf = (report: Report, name: string) => report.packages.find((p) => p.name === name)?.locations[0]?.layer;
+
+  test('dpkg: by info/<pkg>.list, and by the first status that lists it when there are none', async () => {
+    const report = await scan(
+      image(
+        [
+          { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
+          { path: 'var/lib/dpkg/status', content: stanza('libc6', '2.36-9') + stanza('base-files', '12.4') },
+          { path: 'var/lib/dpkg/info/libc6:amd64.list', content: '/lib/x86_64-linux-gnu/libc.so.6\n' },
+        ],
+        NONROOT,
+        [
+          {
+            files: [
+              {
+                path: 'var/lib/dpkg/status',
+                content:
+                  stanza('libc6', '2.36-9') +
+                  stanza('base-files', '12.4') +
+                  stanza('nodejs', '18.19.0') +
+                  stanza('libuv1', '1.44'),
+              },
+              { path: 'var/lib/dpkg/info/nodejs.list', content: '/usr/bin/node\n' },
+            ],
+          },
+          {
+            files: [
+              {
+                path: 'var/lib/dpkg/status',
+                content:
+                  stanza('libc6', '2.36-9+deb12u4') +
+                  stanza('base-files', '12.4') +
+                  stanza('nodejs', '18.19.0') +
+                  stanza('libuv1', '1.44'),
+              },
+            ],
+          },
+        ],
+      ),
+    );
+    assert.equal(layerOf(report, 'base-files'), 0, 'no .list: the first status that lists it');
+    assert.equal(layerOf(report, 'nodejs'), 1, 'its .list was written by layer 1');
+    assert.equal(layerOf(report, 'libuv1'), 1);
+    assert.equal(
+      layerOf(report, 'libc6'),
+      0,
+      'the layer of its .list (the upgrade in layer 2 kept the old .list here)',
+    );
+  });
+
+  test('apk: the first version of the database that lists it at that version', async () => {
+    const report = await scan(
+      image(
+        [{ path: 'lib/apk/db/installed', content: apk('musl', '1.2.5-r0') + apk('busybox', '1.36.1-r29') }],
+        NONROOT,
+        [
+          {
+            files: [
+              {
+                path: 'lib/apk/db/installed',
+                content: apk('musl', '1.2.5-r0') + apk('busybox', '1.36.1-r29') + apk('curl', '8.9.1-r0'),
+              },
+            ],
+          },
+          {
+            files: [
+              {
+                path: 'lib/apk/db/installed',
+                content: apk('musl', '1.2.5-r1') + apk('busybox', '1.36.1-r29') + apk('curl', '8.9.1-r0'),
+              },
+            ],
+          },
+        ],
+      ),
+    );
+    assert.deepEqual(
+      ['musl', 'busybox', 'curl'].map((n) => layerOf(report, n)),
+      [2, 0, 1],
+      'musl was upgraded in layer 2; curl added in layer 1',
+    );
+  });
+});

@@ -76,6 +76,8 @@ ${body}
 
 interface Bar {
   readonly label: string;
+  /** More about the bar, shown on hover (a layer's created-by command). */
+  readonly detail?: string;
   /** Stacked parts, drawn in order; the sum is the bar. */
   readonly parts: readonly { readonly value: number; readonly color: string; readonly name: string }[];
 }
@@ -106,7 +108,7 @@ export function barChart(
       const rects = b.parts
         .map((p) => {
           const w = Math.max(p.value > 0 ? 1 : 0, Math.round(p.value * scale));
-          const rect = `<rect x="${x}" y="${y}" width="${w}" height="${row - 8}" fill="${p.color}"><title>${e(`${b.label} ${p.name}: ${format(p.value)}`)}</title></rect>`;
+          const rect = `<rect x="${x}" y="${y}" width="${w}" height="${row - 8}" fill="${p.color}"><title>${e(`${b.label} ${p.name}: ${format(p.value)}${b.detail ? ` — ${b.detail}` : ''}`)}</title></rect>`;
           x += w;
           return rect;
         })
@@ -200,7 +202,9 @@ ${important.length ? `<ul class="top">${important.map((f) => `<li>${sev(f.severi
       'layers',
       'Size per layer (added, and hidden by later layers)',
       report.size.layers.map((l) => ({
-        label: `layer ${l.index}`,
+        // Packages attributed to the layer that installed them; the command that made it on hover.
+        label: `layer ${l.index} · ${report.packages.filter((p) => p.locations[0]?.layer === l.index).length} pkg`,
+        ...(l.createdBy ? { detail: l.createdBy } : {}),
         parts: [
           { value: l.addedBytes - l.hiddenBytes, color: '#0969da', name: 'kept' },
           { value: l.hiddenBytes, color: '#cf222e', name: 'hidden later' },

@@ -1,6 +1,7 @@
 import { purl, type Package } from '../../core/package.js';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
 import { distroQualifier } from '../common/distro.js';
+import { firstLayers } from '../common/history.js';
 import { parseApkInstalled } from './parse.js';
 
 /** Where apk keeps its database: Alpine and Wolfi use the first, apko images sometimes the second. */
@@ -9,7 +10,7 @@ export const APK_DBS = ['/lib/apk/db/installed', '/usr/lib/apk/db/installed'];
 /** Alpine, Wolfi and Chainguard packages from the apk installed database. */
 export const apkAnalyzer = {
   id: 'apk',
-  version: 1,
+  version: 2,
   reads: (path: string) => APK_DBS.includes(path),
   analyze({ fs, os }: AnalyzerInput): AnalyzerOutput {
     const packages: Package[] = [];
@@ -21,6 +22,8 @@ export const apkAnalyzer = {
       const content = fs.content(db);
       if (!entry || !content || seen.has(entry.path)) continue;
       seen.add(entry.path);
+      // A package belongs to the layer whose version of the database first lists it at this version.
+      const history = firstLayers(fs, db, (text) => parseApkInstalled(text).map((r) => `${r.name}@${r.version}`));
       for (const record of parseApkInstalled(content.data.toString('utf8'))) {
         packages.push({
           type: 'apk',
@@ -30,7 +33,7 @@ export const apkAnalyzer = {
           ...(record.origin ? { source: record.origin, sourceVersion: record.version } : {}),
           ...(record.license ? { licenses: record.license.split(/\s+(?:AND|OR)\s+|\s+/).filter(Boolean) } : {}),
           purl: purl('apk', namespace, record.name, record.version, { arch: record.arch, distro }),
-          locations: [{ path: entry.path, layer: entry.layer }],
+          locations: [{ path: entry.path, layer: history.get(`${record.name}@${record.version}`) ?? entry.layer }],
           files: record.files,
         });
       }

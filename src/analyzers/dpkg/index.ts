@@ -2,6 +2,7 @@ import type { ReportWarning } from '../../core/warnings.js';
 import { purl, type Package } from '../../core/package.js';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput } from '../types.js';
 import { distroQualifier } from '../common/distro.js';
+import { firstLayers } from '../common/history.js';
 import { parseCopyrightLicenses, parseDpkgStatus, parseFileList, type DpkgRecord } from './parse.js';
 
 const STATUS = '/var/lib/dpkg/status';
@@ -18,7 +19,7 @@ const MAX_COPYRIGHT = 512 * 1024;
  */
 export const dpkgAnalyzer = {
   id: 'dpkg',
-  version: 3,
+  version: 4,
   // info/ holds a .list (read) and a .md5sums (not needed: the .list names the same files) per package.
   reads: (path: string, size: number) =>
     path === STATUS ||
@@ -37,14 +38,23 @@ export const dpkgAnalyzer = {
           code: 'W_DPKG_TRUNCATED',
           message: `${STATUS} is larger than the read limit; packages past it are missing`,
         });
+      // A package belongs to the layer that installed it (at this version): the layer of its
+      // info/<pkg>.list, which dpkg writes when it installs or upgrades it; else the first version
+      // of the status file that lists it.
+      const history = firstLayers(fs, STATUS, (text) => parseDpkgStatus(text).map((r) => `${r.package}@${r.version}`));
       for (const record of parseDpkgStatus(statusText.data.toString('utf8'))) {
-        const list =
-          fs.content(`${INFO}${record.package}:${record.architecture}.list`) ??
-          fs.content(`${INFO}${record.package}.list`);
+        const listPath = [`${INFO}${record.package}:${record.architecture}.list`, `${INFO}${record.package}.list`].find(
+          (p) => fs.content(p),
+        );
+        const list = listPath ? fs.content(listPath) : undefined;
+        const layer =
+          (listPath ? fs.file(listPath)?.layer : undefined) ??
+          history.get(`${record.package}@${record.version}`) ??
+          status.layer;
         found.push({
           record,
           path: STATUS,
-          layer: status.layer,
+          layer,
           ...(list ? { files: parseFileList(list.data.toString('utf8'), false) } : {}),
         });
       }
