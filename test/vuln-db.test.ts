@@ -509,3 +509,55 @@ test('offline: db update refuses the network; scan refuses registry inputs; no d
     assert.match(notFeed.stderr, /E_FEED_INVALID/);
   });
 });
+
+test('a vulnerability its feed does not rate takes the rating another feed gives the same CVE, and says which', async () => {
+  await withCache(async (cache, dir) => {
+    const feeds = join(dir, 'feeds');
+    await mkdir(join(feeds, 'alpine-secdb/v3.20'), { recursive: true });
+    await writeFile(
+      join(feeds, 'alpine-secdb/v3.20/main.json'),
+      JSON.stringify({
+        distroversion: 'v3.20',
+        urlprefix: 'https://dl-cdn.alpinelinux.org/alpine',
+        packages: [{ pkg: { name: 'musl', secfixes: { '1.2.5-r1': ['CVE-2025-26519'] } } }],
+      }),
+    );
+    // Another distribution's record of the same CVE, with a CVSS vector (as Ubuntu's and Red Hat's have).
+    await writeFile(
+      join(feeds, 'UBUNTU-CVE-2025-26519.json'),
+      JSON.stringify({
+        id: 'UBUNTU-CVE-2025-26519',
+        upstream: ['CVE-2025-26519'],
+        aliases: ['CVE-2025-26519'],
+        modified: '2026-01-01T00:00:00Z',
+        severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:L/A:H' }],
+        affected: [
+          {
+            package: { ecosystem: 'Ubuntu:24.04:LTS', name: 'musl' },
+            ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.2.4-2ubuntu0.1' }] }],
+          },
+        ],
+      }),
+    );
+    assert.equal((await update(cache, '--source', feeds)).code, 0);
+    const image = buildImage({
+      layers: [
+        {
+          files: [
+            { path: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME="Alpine Linux v3.20"\n' },
+            { path: 'lib/apk/db/installed', content: 'P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\n' },
+          ],
+        },
+      ],
+      config: { User: '1000' },
+    });
+    await writeFile(join(dir, 'alpine.tar'), dockerArchive([{ image, tags: ['a:1'] }]));
+    const report = await scanJson(cache, join(dir, 'alpine.tar'));
+    const musl = report.vulnerabilities.find((v) => v.id === 'CVE-2025-26519')!;
+    assert.equal(musl.severity, 'high');
+    assert.match(musl.source, /alpine-secdb/);
+    assert.match(musl.ratedBy ?? '', /UBUNTU-CVE-2025-26519/);
+    const table = await cli(['scan', join(dir, 'alpine.tar'), '--cache-dir', cache, '-q']);
+    assert.match(table.stdout, /RATED BY/);
+  });
+});

@@ -156,7 +156,9 @@ export function renderScanTable(report: Report, width?: number): string {
     const rank = (v: (typeof vulns)[number]) =>
       VULN_SEVERITIES.indexOf(v.severity === 'info' ? 'low' : v.severity) * 2 + (v.fixedVersion ? 0 : 1);
     const sorted = [...vulns].sort((a, b) => rank(a) - rank(b));
-    const rows = [['  SEVERITY', 'ID', 'PACKAGE', 'INSTALLED', 'FIXED IN']];
+    // A severity another feed gave (Alpine's secfixes rate nothing) says which feed gave it.
+    const borrowed = sorted.some((v) => v.ratedBy);
+    const rows = [['  SEVERITY', 'ID', 'PACKAGE', 'INSTALLED', 'FIXED IN', ...(borrowed ? ['RATED BY'] : [])]];
     for (const v of sorted.slice(0, VULNS_SHOWN))
       rows.push([
         `  ${v.severity.toUpperCase()}`,
@@ -164,6 +166,7 @@ export function renderScanTable(report: Report, width?: number): string {
         fit(v.package.name, 20),
         fit(v.package.version, 16),
         fit(v.fixedVersion ?? '-', 16),
+        ...(borrowed ? [v.ratedBy ?? '-'] : []),
       ]);
     out.push(
       '',

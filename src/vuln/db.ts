@@ -96,7 +96,7 @@ export class DbBuilder {
       this.insertAffected.run(entry.package.ecosystem, entry.package.name, rowid, JSON.stringify(entry));
     const rating = ratingOfRecord(record);
     if (rating.severity !== 'unknown') {
-      const text = JSON.stringify(rating);
+      const text = JSON.stringify({ ...rating, ratedBy: source });
       for (const id of idsOf(record)) this.insertRating.run(id, rating.cvss ? 2 : 1, text);
     }
     this.records++;

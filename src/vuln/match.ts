@@ -38,6 +38,8 @@ export interface VulnSource {
 export interface Rating {
   readonly severity: Severity | 'unknown';
   readonly cvss?: Cvss;
+  /** The feed whose record gave the rating, when it is borrowed by another feed's record. */
+  readonly ratedBy?: string;
 }
 
 /** An in-memory source over a list of records. */
@@ -48,7 +50,8 @@ export function memorySource(records: readonly OsvRecord[], source = 'osv'): Vul
     if (record.withdrawn) return;
     const rating = ratingOfRecord(record);
     // As the database does: the best rating any record gives an id, a vector over a word.
-    if (rating.severity !== 'unknown') for (const id of idsOf(record)) ratings.set(id, best(ratings.get(id), rating));
+    if (rating.severity !== 'unknown')
+      for (const id of idsOf(record)) ratings.set(id, best(ratings.get(id), { ...rating, ratedBy: source }));
     for (const entry of record.affected ?? []) {
       const key = `${entry.package.ecosystem}\0${entry.package.name}`;
       const list = index.get(key);
@@ -222,7 +225,14 @@ export function matchPackages(
   const vulnerabilities = [...found.values()]
     .map((v) => {
       const rating = v.severity === 'unknown' ? borrowed?.get(v.id) : undefined;
-      return rating ? { ...v, severity: rating.severity, ...(rating.cvss ? { cvss: rating.cvss } : {}) } : v;
+      return rating
+        ? {
+            ...v,
+            severity: rating.severity,
+            ...(rating.cvss ? { cvss: rating.cvss } : {}),
+            ...(rating.ratedBy ? { ratedBy: rating.ratedBy } : {}),
+          }
+        : v;
     })
     .filter((v) => !options.ignoreUnfixed || v.fixedVersion !== undefined)
     .sort((a, b) =>
