@@ -40,7 +40,8 @@ export async function cli(
   const code = await runCli(argv, {
     stdout: { write: (t: string) => (stdout += t), ...(columns ? { isTTY: true, columns } : {}) },
     stderr: { write: (t: string) => (stderr += t) },
-    env,
+    // No scan of a test fetches feeds from the internet, unless the test names a mirror.
+    env: env.DISTROLENS_DB_SOURCE ? env : { DISTROLENS_SKIP_DB_UPDATE: '1', ...env },
     ...(cwd ? { cwd } : {}),
   });
   return { code, stdout, stderr };

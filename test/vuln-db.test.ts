@@ -561,3 +561,64 @@ test('a vulnerability its feed does not rate takes the rating another feed gives
     assert.match(table.stdout, /RATED BY/);
   });
 });
+
+test('the first scan without a database fetches the feeds its image needs, builds it and goes on; --skip-db-update never fetches', async () => {
+  await withCache(async (cache, dir) => {
+    const mirror = join(dir, 'mirror');
+    const ghsa = (id: string, ecosystem: string, name: string, fixed: string) => ({
+      id,
+      modified: '2026-01-01T00:00:00Z',
+      affected: [
+        { package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] },
+      ],
+    });
+    for (const [ecosystem, record] of [
+      ['npm', ghsa('GHSA-35jh-r3h4-6jhm', 'npm', 'lodash', '4.17.21')],
+      ['PyPI', ghsa('PYSEC-0000-1', 'PyPI', 'requests', '9.9.9')],
+      ['Debian', ghsa('DSA-0000-1', 'Debian:12', 'libc6', '9.9')],
+    ] as const) {
+      await mkdir(join(mirror, 'osv', ecosystem), { recursive: true });
+      await writeFile(
+        join(mirror, 'osv', ecosystem, 'all.zip'),
+        buildZip([{ name: `${record.id}.json`, data: JSON.stringify(record) }]),
+      );
+    }
+    const image = buildImage({
+      layers: [
+        {
+          files: [
+            { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
+            { path: 'app/node_modules/lodash/package.json', content: '{"name":"lodash","version":"4.17.20"}' },
+          ],
+        },
+      ],
+      config: { User: '1000' },
+    });
+    await writeFile(join(dir, 'img.tar'), dockerArchive([{ image, tags: ['x:1'] }]));
+    const skipped = await cli(['scan', join(dir, 'img.tar'), '--cache-dir', cache, '-f', 'json', '--skip-db-update'], {
+      DISTROLENS_DB_SOURCE: mirror,
+    });
+    assert.match(skipped.stderr, /warning W_VULN_DB_MISSING: vulnerabilities were not checked.*distrolens db update/);
+    assert.equal((await cli(['db', 'status', '--cache-dir', cache])).code, 2, 'no database was built');
+    const first = await cli(['scan', join(dir, 'img.tar'), '--cache-dir', cache, '-f', 'json'], {
+      DISTROLENS_DB_SOURCE: mirror,
+    });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /vulnerability database built from osv\/Debian\/all\.zip, osv\/npm\/all\.zip/);
+    const report = JSON.parse(first.stdout) as Report;
+    assert.deepEqual(
+      report.vulnerabilities.map((v) => v.id),
+      ['GHSA-35jh-r3h4-6jhm'],
+    );
+    assert.ok(!report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING'));
+    assert.deepEqual(
+      (await status(cache)).sources.map((s) => s.name).sort(),
+      ['osv/Debian/all.zip', 'osv/npm/all.zip'],
+      'only the feeds the image needs: no PyPI',
+    );
+    const again = await cli(['scan', join(dir, 'img.tar'), '--cache-dir', cache, '-f', 'json'], {
+      DISTROLENS_DB_SOURCE: mirror,
+    });
+    assert.doesNotMatch(again.stderr, /database built/, 'later scans reuse it');
+  });
+});

@@ -3,7 +3,7 @@ import { errors, fail } from '../core/errors.js';
 import { formatBytes, renderJson } from '../report/format.js';
 import type { VulnScanOptions } from '../scan/scan.js';
 import { DB_FILE_NAME, VulnDb, type DbStatus } from '../vuln/db.js';
-import { DEFAULT_SOURCES } from '../vuln/feeds.js';
+import { DEFAULT_SOURCES, feedsFor } from '../vuln/feeds.js';
 import { updateDb } from '../vuln/update.js';
 import { EXIT, type CliIo } from './io.js';
 import { cacheRoot, COMMON_FLAGS, parseFlags } from './options.js';
@@ -133,4 +133,38 @@ export async function dbCommand(args: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   throw errors.usage(`unknown db action ${JSON.stringify(action)}`, 'use distrolens db update or distrolens db status');
+}
+
+/**
+ * The first scan without a database fetches the feeds its image needs (feedsFor: its
+ * distribution's and its language packages'), from the public sources or DISTROLENS_DB_SOURCE (a
+ * mirror), with progress on a terminal, and builds the database; later scans reuse it (and warn
+ * when it is stale). Undefined when the fetch failed: the scan goes on without vulnerabilities
+ * and says so.
+ */
+export async function fetchFeedsFor(
+  report: {
+    readonly os: { readonly id: string; readonly versionId?: string };
+    readonly packages: readonly { readonly type: string }[];
+  },
+  values: { 'cache-dir'?: string; quiet?: boolean; 'ignore-unfixed'?: boolean; 'db-max-age'?: string },
+  io: CliIo,
+): Promise<{ options?: VulnScanOptions; close(): void; error?: string }> {
+  const only = feedsFor(report.os, new Set(report.packages.map((p) => p.type)));
+  if (!only.length) return { close: () => undefined, error: 'no feed covers this image' };
+  const progress = new Progress(io, values.quiet ?? false, 'feed(s)');
+  try {
+    await updateDb({
+      dbPath: dbPathOf(values, io),
+      ...(io.env.DISTROLENS_DB_SOURCE ? { source: io.env.DISTROLENS_DB_SOURCE } : {}),
+      only,
+      onProgress: (name, bytes, total) => progress.update(name, bytes, total, 'fetching vulnerability feeds'),
+    });
+  } catch (error) {
+    return { close: () => undefined, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    progress.done();
+  }
+  if (!values.quiet) io.stderr.write(`vulnerability database built from ${only.join(', ')}\n`);
+  return openVulnOptions(values, io);
 }

@@ -12,7 +12,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
 import { IMAGE_FLAGS, openOptions, parseDuration, parseFailOn, parseFlags } from './options.js';
 import { Progress } from './progress.js';
-import { openVulnOptions } from './db.js';
+import { fetchFeedsFor, openVulnOptions } from './db.js';
 import type { VulnScanOptions } from '../scan/scan.js';
 
 /** What a command that reads one image does once the image is open. */
@@ -39,6 +39,11 @@ export interface ImageCommand<R> {
       readonly vulnerabilities?: VulnScanOptions;
     },
   ): Promise<R>;
+  /**
+   * The result matched again against a database built after the scan (the first run's fetch of
+   * the feeds the image needs), without reading the image again.
+   */
+  rematch?(result: R, vulnerabilities: VulnScanOptions): R;
   /** `width`: the terminal's, when the output goes to one; undefined otherwise. */
   render(result: R, format: string, width?: number): string;
   /** True when the command reports vulnerabilities (the database is opened for it). */
@@ -121,7 +126,7 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
   const open = { ...unbounded, ...(signal ? { signal } : {}) };
   const progress = new Progress(io, values.quiet ?? false);
   // The database first: a broken one is reported before any image work.
-  const vulns = command.vulnerabilities ? openVulnOptions(values, io) : undefined;
+  let vulns = command.vulnerabilities ? openVulnOptions(values, io) : undefined;
   let source: ImageSource;
   try {
     source = await openSource(positionals[0]!, {
@@ -134,7 +139,7 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
   }
   try {
     if (values.offline && source.kind === 'registry') throw errors.offline(source.input);
-    const result = await command
+    let result: R = await command
       .run(source, {
         values,
         open,
@@ -151,6 +156,21 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
         throw error;
       });
     progress.done();
+    // No database yet: fetch the feeds this image needs, build it, and match again (never with
+    // --offline, --skip-db-update or DISTROLENS_SKIP_DB_UPDATE).
+    const skip = values.offline || values['skip-db-update'] || io.env.DISTROLENS_SKIP_DB_UPDATE === '1';
+    if (vulns && !vulns.options && command.rematch && !skip) {
+      const fetched = await fetchFeedsFor(result as never, values, io);
+      if (fetched.options) {
+        vulns.close();
+        vulns = fetched;
+        result = command.rematch(result, fetched.options);
+      } else io.stderr.write(terminalSafe(`warning: the vulnerability feeds could not be fetched: ${fetched.error}\n`));
+    }
+    if (vulns && !vulns.options && !values.quiet)
+      io.stderr.write(
+        'warning W_VULN_DB_MISSING: vulnerabilities were not checked (no database); run `distrolens db update`, or scan without --offline / --skip-db-update to fetch the feeds this image needs\n',
+      );
     for (const { format, path } of outputs) {
       const width = !path && io.stdout.isTTY ? (io.stdout.columns ?? 80) : undefined;
       const text = command.render(result, format, width);

@@ -62,6 +62,7 @@ export const IMAGE_FLAGS = {
   'max-ratio': { type: 'string' },
   timeout: { type: 'string' },
   offline: { type: 'boolean' },
+  'skip-db-update': { type: 'boolean' },
   'ignore-unfixed': { type: 'boolean' },
   'db-max-age': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];

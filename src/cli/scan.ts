@@ -1,4 +1,4 @@
-import { builtinRules, scanImage } from '../scan/scan.js';
+import { builtinRules, rematchReport, scanImage } from '../scan/scan.js';
 import { EXIT, type CliIo } from './io.js';
 import { runImageCommand } from './image-command.js';
 import { atOrAbove, failingFindings } from './options.js';
@@ -32,11 +32,15 @@ INPUT and options: as for \`distrolens inspect --help\`, and:
   --policy FILE               exit 1 when the image breaks the policy (YAML; see the README)
   --ignore-unfixed            leave out vulnerabilities that have no fixed version yet
   --db-max-age DAYS           warn when the vulnerability database is older (default 7)
-  --offline                   never touch the network (registry inputs are refused)
+  --offline                   never touch the network (registry inputs are refused, no feed fetched)
+  --skip-db-update            without a database, do not fetch the feeds the image needs
+                              (DISTROLENS_SKIP_DB_UPDATE=1 does the same)
   --timeout DURATION          stop the scan after this long (e.g. 90s, 10m): E_TIMEOUT
 
-Vulnerabilities come from the local database built by \`distrolens db update\`; without one
-the report says so in a warning (W_VULN_DB_MISSING) and lists none.
+Vulnerabilities come from the local database built by \`distrolens db update\`. Without one, a
+scan fetches the feeds its image needs (its distribution's, its language packages'), builds the
+database and goes on; DISTROLENS_DB_SOURCE names a mirror. With --offline or --skip-db-update the
+report says vulnerabilities were not checked (W_VULN_DB_MISSING) and lists none.
 `;
 
 /** `distrolens scan`: the main job. */
@@ -58,6 +62,7 @@ export const scanCommand = (args: string[], io: CliIo): Promise<number> =>
           })
         ).report,
       render,
+      rematch: (report, vulnerabilities) => rematchReport(report, vulnerabilities),
       gate: (report, { failOn, policy }) => {
         const messages: string[] = [];
         const verdict = policy ? evaluatePolicy(report, policy) : undefined;

@@ -32,6 +32,23 @@ export interface ScanOptions extends ResolveOptions, Omit<BuildOptions, 'signal'
 /** Every rule the built-in analyzers can report (for SARIF and the rules page). */
 export const builtinRules = builtinAnalyzers.flatMap((a) => a.rules ?? []);
 
+/** The facts of a report: what judgement and matching start from again. */
+export function factsOf(report: Report): ImageFacts {
+  const { schema: _schema, tool: _tool, createdAt: _createdAt, findings: _findings, score: _score, ...facts } = report;
+  return facts;
+}
+
+/** A report matched again against a vulnerability database (one built after the scan) and judged. */
+export function rematchReport(
+  report: Report,
+  vulnerabilities: VulnScanOptions,
+  now: () => Date = () => new Date(),
+): Report {
+  const facts = factsOf(report);
+  const fresh = { ...facts, warnings: facts.warnings.filter((w) => !w.code.startsWith('W_VULN_')) };
+  return toReport(withVulnerabilities(fresh, vulnerabilities, now), new Date(report.createdAt));
+}
+
 /** A report: the facts, judged in a context, stamped with the tool and the time. */
 export function toReport(facts: ImageFacts, createdAt: Date, context?: RuntimeContext): Report {
   const { findings, score } = judge(facts, context);

@@ -56,6 +56,56 @@ export const DEFAULT_SOURCES: readonly FeedSource[] = [
   { name: 'chainguard/security.json', url: CHAINGUARD_SECURITY_URL },
 ];
 
+/** The OSV export of each package type the scan reports. */
+const FEED_OF_TYPE: Readonly<Record<string, (typeof OSV_ECOSYSTEMS)[number]>> = {
+  npm: 'npm',
+  pypi: 'PyPI',
+  golang: 'Go',
+  maven: 'Maven',
+  cargo: 'crates.io',
+  gem: 'RubyGems',
+  nuget: 'NuGet',
+};
+
+/** The OSV export of each distribution (os-release ID). */
+const FEED_OF_OS: Readonly<Record<string, (typeof OSV_ECOSYSTEMS)[number]>> = {
+  debian: 'Debian',
+  ubuntu: 'Ubuntu',
+  alpine: 'Alpine',
+  wolfi: 'Wolfi',
+  chainguard: 'Chainguard',
+  rhel: 'Red Hat',
+  centos: 'Red Hat',
+  rocky: 'Rocky Linux',
+  almalinux: 'AlmaLinux',
+};
+
+/**
+ * The feeds an image needs (names of DEFAULT_SOURCES): its distribution's, with Alpine's secfixes
+ * for its release and Wolfi's or Chainguard's security.json, and one per kind of language
+ * package it holds. What a first scan fetches instead of every feed.
+ */
+export function feedsFor(
+  os: { readonly id: string; readonly versionId?: string },
+  packageTypes: Iterable<string>,
+): string[] {
+  const names = new Set<string>();
+  const distro = FEED_OF_OS[os.id];
+  if (distro) names.add(`osv/${distro}/all.zip`);
+  if (os.id === 'alpine' && os.versionId) {
+    const release = `v${os.versionId.split('.').slice(0, 2).join('.')}`;
+    for (const repo of ['main', 'community']) names.add(`alpine-secdb/${release}/${repo}.json`);
+  }
+  if (os.id === 'wolfi') names.add('wolfi/security.json');
+  if (os.id === 'chainguard') names.add('chainguard/security.json');
+  for (const type of packageTypes) {
+    const feed = FEED_OF_TYPE[type];
+    if (feed) names.add(`osv/${feed}/all.zip`);
+  }
+  const known = new Set(DEFAULT_SOURCES.map((s) => s.name));
+  return [...names].filter((n) => known.has(n)).sort();
+}
+
 /**
  * The ecosystem key records are stored and looked up under: OSV's name with the parts that do not
  * change matching removed ("Ubuntu:22.04:LTS" → "Ubuntu:22.04", "Red Hat:enterprise_linux:9::appstream"

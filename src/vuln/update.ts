@@ -22,6 +22,8 @@ export interface UpdateOptions {
   readonly source?: string;
   /** Refuse to touch the network (a URL source or the defaults fail). */
   readonly offline?: boolean;
+  /** Only these feeds of the defaults or of a mirror (what one image needs: feedsFor). */
+  readonly only?: readonly string[];
   readonly onProgress?: (name: string, bytes: number, total?: number) => void;
   readonly onWarning?: (message: string) => void;
   readonly now?: () => Date;
@@ -165,7 +167,8 @@ async function download(
 
 /** Runs an update; returns the new database's status. */
 export async function updateDb(options: UpdateOptions): Promise<DbStatus> {
-  const items = await itemsOf(options.source, options.offline ?? false);
+  const all = await itemsOf(options.source, options.offline ?? false);
+  const items = options.only ? all.filter((item) => options.only!.includes(item.name)) : all;
   const dir = dirname(options.dbPath);
   await mkdir(dir, { recursive: true });
   // What a killed update left (its pid is in the names) goes first; this one's is removed if stopped.
