@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { Ajv } from 'ajv';
 import { runCli } from '../src/cli/main.js';
 import { VERSION } from '../src/version.js';
@@ -257,5 +257,84 @@ test('conventions: did you mean, version, help CMD, a missing path is "no such f
     const result = await cli(['scan', input]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /E_INPUT_NOT_FOUND: .*no such file or directory/, input);
+  }
+});
+
+test("each command's help lists every flag it takes", async () => {
+  const { IMAGE_FLAGS } = await import('../src/cli/options.js');
+  const { DB_FLAGS } = await import('../src/cli/db.js');
+  const { LINT_FLAGS } = await import('../src/cli/lint.js');
+  const { MIGRATE_FLAGS } = await import('../src/cli/migrate.js');
+  const { SERVE_FLAGS } = await import('../src/cli/serve.js');
+  const commands: [string, Record<string, unknown>][] = [
+    ['inspect', IMAGE_FLAGS],
+    ['scan', IMAGE_FLAGS],
+    ['compare', IMAGE_FLAGS],
+    ['recommend', { ...IMAGE_FLAGS, catalogue: {}, 'no-measure': {} }],
+    ['db', DB_FLAGS],
+    ['lint', LINT_FLAGS],
+    ['migrate', MIGRATE_FLAGS],
+    ['serve', SERVE_FLAGS],
+  ];
+  for (const [command, flags] of commands) {
+    const help = (await cli([command, '--help'])).stdout;
+    assert.doesNotMatch(help, /as for `distrolens/, `${command}: no "see another command"`);
+    for (const flag of Object.keys(flags))
+      assert.match(help, new RegExp(`--${flag}\\b`), `${command} --help lists --${flag}`);
+  }
+});
+
+test('completion: the bash script completes commands, flags and formats in a real bash; zsh and fish scripts are printed', async () => {
+  const dir = await tempDir();
+  try {
+    const script = join(dir.path, 'distrolens.bash');
+    await writeFile(script, (await cli(['completion', 'bash'])).stdout);
+    const complete = (words: string[]) =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          `source "${script}"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _distrolens; echo "\${COMPREPLY[@]}"`,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
+    assert.equal(complete(['distrolens', 'sc']), 'scan');
+    assert.equal(complete(['distrolens', 'scan', '--fo']), '--format');
+    assert.match(complete(['distrolens', 'scan', '-f', 'sa']), /^sarif$/);
+    assert.match((await cli(['completion', 'zsh'])).stdout, /bashcompinit/);
+    assert.match((await cli(['completion', 'fish'])).stdout, /__fish_seen_subcommand_from scan" -l format/);
+    assert.equal((await cli(['completion', 'tcsh'])).code, 2);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('--format packages lists each package with the layer that installed it', async () => {
+  const dir = await tempDir();
+  try {
+    const withPackages = buildImage({
+      layers: [
+        { files: [{ path: 'lib/apk/db/installed', content: 'P:musl\nV:1.2.5-r0\nA:x86_64\n\n' }] },
+        {
+          files: [{ path: 'app/node_modules/left-pad/package.json', content: '{"name":"left-pad","version":"1.3.0"}' }],
+        },
+      ],
+    });
+    await writeFile(join(dir.path, 'p.tar'), dockerArchive([{ image: withPackages, tags: ['p:1'] }]));
+    const out = await cli(['scan', join(dir.path, 'p.tar'), '-f', 'packages', '--no-cache']);
+    assert.equal(out.code, 0, out.stderr);
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s{2,}/));
+    assert.deepEqual(lines, [
+      ['NAME', 'VERSION', 'TYPE', 'LAYER'],
+      ['musl', '1.2.5-r0', 'apk', '0'],
+      ['left-pad', '1.3.0', 'npm', '1'],
+    ]);
+  } finally {
+    await dir.cleanup();
   }
 });

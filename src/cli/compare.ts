@@ -10,7 +10,7 @@ import { mapLimit } from '../util/concurrency.js';
 import { parseFormats } from './image-command.js';
 import { openVulnOptions } from './db.js';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
-import { IMAGE_FLAGS, openOptions, parseFlags } from './options.js';
+import { IMAGE_FLAGS, IMAGE_OPTIONS_HELP, openOptions, parseFlags } from './options.js';
 
 export const COMPARE_HELP = `Usage: distrolens compare A B [C…] [options]
 
@@ -19,7 +19,10 @@ grade, size, packages (added, removed, changed versions), each attack-surface ca
 and known vulnerabilities by severity (which CVEs the other image removes), opening with a verdict
 paragraph. The first image is the baseline.
 
-Options: as for \`distrolens scan --help\`; formats: table (default), json, markdown, html.
+Options:
+  -f, --format FORMAT[=FILE]    table (default), json, markdown, html
+
+${IMAGE_OPTIONS_HELP}
 `;
 
 /** Images scanned at once: two keep both cores busy without doubling peak memory further. */

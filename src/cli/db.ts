@@ -6,7 +6,7 @@ import { DB_FILE_NAME, VulnDb, type DbStatus } from '../vuln/db.js';
 import { DEFAULT_SOURCES, feedsFor } from '../vuln/feeds.js';
 import { updateDb } from '../vuln/update.js';
 import { EXIT, type CliIo } from './io.js';
-import { cacheRoot, COMMON_FLAGS, parseFlags } from './options.js';
+import { cacheRoot, COMMON_FLAGS, COMMON_OPTIONS_HELP, parseFlags } from './options.js';
 import { Progress } from './progress.js';
 
 export const DB_HELP = `Usage: distrolens db update [--source URL|DIR|FILE] [options]
@@ -24,10 +24,10 @@ Options:
   --offline              never touch the network (a URL source is refused)
   --cache-dir DIR        where the database lives (DIR/db/${DB_FILE_NAME}; default $XDG_CACHE_HOME/distrolens)
   -f, --format FORMAT    status output: table (default) or json
-  -q, --quiet            no progress on stderr
+${COMMON_OPTIONS_HELP}
 `;
 
-const DB_FLAGS = {
+export const DB_FLAGS = {
   ...COMMON_FLAGS,
   source: { type: 'string' },
   offline: { type: 'boolean' },

@@ -9,7 +9,7 @@ import { renderLintSarif } from '../report/sarif.js';
 import { TOOL } from '../version.js';
 import { parseFormats } from './image-command.js';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
-import { COMMON_FLAGS, failingFindings, parseFailOn, parseFlags } from './options.js';
+import { COMMON_FLAGS, COMMON_OPTIONS_HELP, failingFindings, parseFailOn, parseFlags } from './options.js';
 
 export const LINT_HELP = `Usage: distrolens lint [Dockerfile…] [options]
 
@@ -23,10 +23,10 @@ Options:
   -f, --format FORMAT[=FILE]  table (default), json, sarif; repeat to write several
   -o, --output FILE           write to FILE (atomically) instead of stdout
   --fail-on SEVERITY          exit 1 when a finding is at or above critical|high|medium|low|info
-  --log-format text|json      how errors are written on stderr
+${COMMON_OPTIONS_HELP}
 `;
 
-const LINT_FLAGS = {
+export const LINT_FLAGS = {
   ...COMMON_FLAGS,
   format: { type: 'string', short: 'f', multiple: true },
   output: { type: 'string', short: 'o' },

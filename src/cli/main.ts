@@ -18,6 +18,7 @@ Commands:
   lint [FILE…]    check Dockerfiles for what keeps images big and exposed
   migrate FILE    rewrite a Dockerfile into a multi-stage build on a minimal base
   serve           HTTP API and web UI over all scanned images
+  completion SH   a completion script for bash, zsh or fish
 
 Run distrolens COMMAND --help (or distrolens help COMMAND) for the options of a command;
 distrolens version (or -v) prints the version.
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   lint: async () => (await import('./lint.js')).lintCommand,
   migrate: async () => (await import('./migrate.js')).migrateCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
+  completion: async () => (await import('./completion.js')).completionCommand,
 };
 
 function causeChain(error: unknown): string[] {

@@ -4,7 +4,7 @@ import { migrateDockerfile, unifiedDiff } from '../dockerfile/migrate.js';
 import { renderJson, terminalSafe } from '../report/format.js';
 import { TOOL } from '../version.js';
 import { EXIT, writeAtomic, type CliIo } from './io.js';
-import { COMMON_FLAGS, parseFlags } from './options.js';
+import { COMMON_FLAGS, COMMON_OPTIONS_HELP, parseFlags } from './options.js';
 import { errors, fail } from '../core/errors.js';
 
 export const MIGRATE_HELP = `Usage: distrolens migrate Dockerfile [--to IMAGE] [--write] [--format diff|json]
@@ -20,9 +20,10 @@ Options:
   --to IMAGE        the final base (default: chosen from the Dockerfile)
   --write           replace the Dockerfile (atomically) instead of printing the diff
   -f, --format F    diff (default) or json (the new Dockerfile, changes, warnings, accounting)
+${COMMON_OPTIONS_HELP}
 `;
 
-const MIGRATE_FLAGS = {
+export const MIGRATE_FLAGS = {
   ...COMMON_FLAGS,
   to: { type: 'string' },
   write: { type: 'boolean' },

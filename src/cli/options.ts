@@ -192,3 +192,38 @@ export function openOptions(
     ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
   };
 }
+
+/** The options every command has, as its help lists them. */
+export const COMMON_OPTIONS_HELP = `  -q, --quiet                   no progress on stderr
+  --log-format text|json        how errors are written on stderr
+  --no-color                    accepted (output is never coloured)
+  --debug                       print the cause chain of errors
+  -h, --help                    this help`;
+
+/** The options of every command that reads images (inspect, scan, compare, recommend), as their help lists them. */
+export const IMAGE_OPTIONS_HELP = `INPUT: alpine:3.20 | registry:REF | docker-archive:PATH[:TAG] | oci-archive:PATH[:TAG|@DIGEST]
+       oci:DIR[:TAG|@DIGEST] | rootfs:PATH | docker-daemon:REF | a plain path (detected by content)
+
+Image options:
+  --platform OS/ARCH[/VARIANT]  pick from a multi-platform index (default linux/amd64)
+  -o, --output FILE             write to FILE (atomically) instead of stdout
+  --cache-dir DIR               blob, layer and result caches (default $XDG_CACHE_HOME/distrolens)
+  --no-cache                    use a temporary cache removed on exit
+  --insecure                    plain HTTP to a non-loopback registry
+  --username USER               registry user (or DISTROLENS_USERNAME); password from
+                                DISTROLENS_PASSWORD or --password; token: DISTROLENS_REGISTRY_TOKEN
+  --password PASSWORD           registry password (prefer DISTROLENS_PASSWORD: argv is visible)
+  --registry HOST               the registry those credentials are for (or DISTROLENS_REGISTRY;
+                                flags default to INPUT's registry); never sent elsewhere
+  --max-layer-size SIZE         refuse layers larger than this uncompressed (default 32G)
+  --max-ratio N                 refuse layers that decompress more than N:1 (default 250)
+  --timeout DURATION            stop after this long (e.g. 90s, 10m): E_TIMEOUT
+  --offline                     never touch the network (registry inputs are refused, no feed fetched)
+  --fail-on SEVERITY            exit 1 when a finding or vulnerability is at or above
+                                critical|high|medium|low|info (scan, compare)
+  --policy FILE                 exit 1 when the image breaks the policy (YAML; docs/ci.md)
+  --ignore-unfixed              leave out vulnerabilities that have no fixed version yet
+  --db-max-age DAYS             warn when the vulnerability database is older (default 7)
+  --skip-db-update              without a database, do not fetch the feeds the image needs
+                                (DISTROLENS_SKIP_DB_UPDATE=1 does the same)
+${COMMON_OPTIONS_HELP}`;

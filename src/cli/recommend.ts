@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fail } from '../core/errors.js';
 import type { Recommendation, ImageNumbers } from '../core/recommendation.js';
 import { renderJson } from '../report/format.js';
+import { IMAGE_OPTIONS_HELP } from './options.js';
 import { renderRecommendMarkdown, renderRecommendTable } from '../report/recommend.js';
 import { CATALOGUE, type BaseImage } from '../recommend/catalogue.js';
 import { numbersOf, recommend } from '../recommend/index.js';
@@ -21,11 +22,13 @@ that fit, from a catalogue of gcr.io/distroless, Chainguard and Ubuntu chiseled 
 changes (size, packages, shells, package managers, user; measured by scanning the candidate when
 it can be pulled, else estimated), what would break, and how to debug the result.
 
-INPUT and options: as for \`distrolens inspect --help\`, and:
-  -f, --format FORMAT   table (default), json, markdown
-  --catalogue FILE      bases to choose from instead of the built-in catalogue (YAML or JSON list:
-                        ref, family, runtime, provides, sizeBytes, packages, user, debug)
-  --no-measure          do not pull the candidates; use the catalogue's estimates
+Options:
+  -f, --format FORMAT           table (default), json, markdown
+  --catalogue FILE              bases to choose from instead of the built-in catalogue (YAML or JSON
+                                list: ref, family, runtime, provides, sizeBytes, packages, user, debug)
+  --no-measure                  do not pull the candidates; use the catalogue's estimates
+
+${IMAGE_OPTIONS_HELP}
 `;
 
 /** Candidates are scanned at most this long each; a registry that does not answer gives estimates. */

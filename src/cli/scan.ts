@@ -1,7 +1,7 @@
 import { builtinRules, rematchReport, scanImage } from '../scan/scan.js';
 import { EXIT, type CliIo } from './io.js';
 import { runImageCommand } from './image-command.js';
-import { atOrAbove, failingFindings } from './options.js';
+import { atOrAbove, failingFindings, IMAGE_OPTIONS_HELP } from './options.js';
 import type { Report } from '../core/report.js';
 import { renderScan, SCAN_FORMATS, type ScanFormat } from '../report/formats.js';
 import { recommend } from '../recommend/index.js';
@@ -24,18 +24,11 @@ tools, privilege tools, setuid/setgid, world-writable, capabilities), accounts (
 extra root accounts), config (root user, shell form, secrets in env), size and waste (dive's
 definitions), with findings and a score from A to F.
 
-INPUT and options: as for \`distrolens inspect --help\`, and:
-  -f, --format FORMAT[=FILE]  ${SCAN_FORMATS.join(', ')} (table by default); repeat it
-                              to write several, each to its own file (e.g. -f sarif=out.sarif)
-  --fail-on SEVERITY          exit 1 when a finding or vulnerability is at or above
-                              critical|high|medium|low|info
-  --policy FILE               exit 1 when the image breaks the policy (YAML; see the README)
-  --ignore-unfixed            leave out vulnerabilities that have no fixed version yet
-  --db-max-age DAYS           warn when the vulnerability database is older (default 7)
-  --offline                   never touch the network (registry inputs are refused, no feed fetched)
-  --skip-db-update            without a database, do not fetch the feeds the image needs
-                              (DISTROLENS_SKIP_DB_UPDATE=1 does the same)
-  --timeout DURATION          stop the scan after this long (e.g. 90s, 10m): E_TIMEOUT
+Options:
+  -f, --format FORMAT[=FILE]    ${SCAN_FORMATS.join(', ')} (table by default); repeat
+                                it to write several, each to its own file (e.g. -f sarif=out.sarif)
+
+${IMAGE_OPTIONS_HELP}
 
 Vulnerabilities come from the local database built by \`distrolens db update\`. Without one, a
 scan fetches the feeds its image needs (its distribution's, its language packages'), builds the

@@ -4,7 +4,7 @@ import { defaultDataDir, startServer } from '../server/index.js';
 import { checkListen } from '../server/app.js';
 import { openVulnOptions } from './db.js';
 import { EXIT, type CliIo } from './io.js';
-import { cacheRoot, COMMON_FLAGS, openOptions, parseDuration, parseFlags } from './options.js';
+import { cacheRoot, COMMON_FLAGS, COMMON_OPTIONS_HELP, openOptions, parseDuration, parseFlags } from './options.js';
 
 export const SERVE_HELP = `Usage: distrolens serve [--host 127.0.0.1] [--port 8080] [--data DIR] [options]
 
@@ -26,6 +26,9 @@ Options:
   --concurrency N          scans at once (default 2)
   --timeout DURATION       each scan's budget (default 10m): past it the scan fails with E_TIMEOUT
   --cache-dir DIR          blob and layer caches, and the vulnerability database
+  --registry HOST          the registry DISTROLENS_USERNAME/PASSWORD or _REGISTRY_TOKEN are for
+                           (or DISTROLENS_REGISTRY)
+${COMMON_OPTIONS_HELP}
 
 Pull credentials: DISTROLENS_REGISTRY=HOST with DISTROLENS_USERNAME and DISTROLENS_PASSWORD, or
 DISTROLENS_REGISTRY_TOKEN; they are sent to that registry only, never to another one a scan names,
@@ -33,7 +36,7 @@ to a token service elsewhere or across a redirect. The docker config's credentia
 registry as for the CLI.
 `;
 
-const SERVE_FLAGS = {
+export const SERVE_FLAGS = {
   ...COMMON_FLAGS,
   host: { type: 'string' },
   port: { type: 'string' },

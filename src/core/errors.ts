@@ -1,3 +1,4 @@
+import { formatBytes } from './units.js';
 /**
  * The error catalogue: every error a user can meet has a code, a message that says what happened,
  * and a hint that says what to try next. One factory per situation keeps wording consistent.
@@ -93,7 +94,7 @@ export const errors = {
   truncated: (what: string, expected: number, actual: number) =>
     fail(
       'E_BLOB_TRUNCATED',
-      `${what}: truncated (expected ${expected} bytes, got ${actual})`,
+      `${what}: truncated (expected ${formatBytes(expected)}, got ${formatBytes(actual)})`,
       'the download or file was cut short; retry, or save the image again',
     ),
   bomb: (what: string, detail: string) =>
@@ -113,7 +114,7 @@ export const errors = {
   manifestTooLarge: (what: string, size: number, limit: number) =>
     fail(
       'E_MANIFEST_TOO_LARGE',
-      `${what} is ${size} bytes, over the ${limit}-byte limit`,
+      `${what} is ${formatBytes(size)}, over the ${formatBytes(limit)} limit`,
       'a manifest or config this large is not a real image; check the source',
     ),
   mediaType: (mediaType: string, what: string) =>

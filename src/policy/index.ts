@@ -1,3 +1,4 @@
+import { formatBytes } from '../core/units.js';
 import { loadYaml } from '../util/yaml.js';
 import { fail } from '../core/errors.js';
 import { SEVERITIES, type Finding, type Severity } from '../core/finding.js';
@@ -68,7 +69,11 @@ const KEYS = [
 const BASE_LABEL = 'org.opencontainers.image.base.name';
 
 const invalid = (file: string, where: string, why: string) =>
-  fail('E_POLICY_INVALID', `${file}: ${where}: ${why}`, 'see "Policy files" in the README for the format');
+  fail(
+    'E_POLICY_INVALID',
+    `${file}: ${where}: ${why}`,
+    'the policy format, with every key, is in docs/ci.md under "Policy files"',
+  );
 
 /** "200MB", "1.5 GB", "52428800" → bytes (decimal units, as image sizes are reported). */
 function parseSize(value: unknown, file: string): number {
@@ -245,7 +250,7 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
   if (policy.maxSizeBytes !== undefined && report.size.uncompressed > policy.maxSizeBytes) {
     violations.push({
       check: 'maxSize',
-      message: `${report.size.uncompressed} bytes uncompressed, over the ${policy.maxSizeBytes}-byte maximum`,
+      message: `${formatBytes(report.size.uncompressed)} uncompressed, over the ${formatBytes(policy.maxSizeBytes)} maximum`,
     });
   }
   if (policy.maxSeverity) {

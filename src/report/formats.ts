@@ -8,12 +8,13 @@ import { renderMarkdown } from './markdown.js';
 import { renderSarif } from './sarif.js';
 import { renderScanTable } from './scan-table.js';
 import { renderSpdx } from './spdx.js';
+import { renderPackagesTable } from './packages-table.js';
 
 /**
  * The formats a scan report is written in: one list for the CLI's --format, the server's
  * `?format=` and its download buttons, and the docs.
  */
-export const SCAN_FORMATS = ['table', 'json', 'sarif', 'cyclonedx', 'spdx', 'markdown', 'html'] as const;
+export const SCAN_FORMATS = ['table', 'json', 'sarif', 'cyclonedx', 'spdx', 'markdown', 'html', 'packages'] as const;
 export type ScanFormat = (typeof SCAN_FORMATS)[number];
 
 /** What some renderers need besides the report: the rules (SARIF) and the move to a minimal base (HTML). */
@@ -40,6 +41,7 @@ const FORMATS: Readonly<
     mediaType: 'text/html; charset=utf-8',
     render: (report, { recommendation }) => renderScanHtml(report, recommendation()),
   },
+  packages: { mediaType: 'text/plain; charset=utf-8', render: renderPackagesTable },
 };
 
 export const isScanFormat = (name: string): name is ScanFormat => (SCAN_FORMATS as readonly string[]).includes(name);

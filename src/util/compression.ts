@@ -1,3 +1,4 @@
+import { formatBytes } from '../core/units.js';
 import { createGunzip, createInflateRaw } from 'node:zlib';
 import { Readable, pipeline } from 'node:stream';
 import { Decompress as ZstdDecompress } from 'fzstd';
@@ -266,7 +267,7 @@ export async function* inflate(
   const check = (bytes: number): void => {
     produced += bytes;
     if (produced > limits.maxBytes) {
-      throw errors.bomb(what, `decompresses to more than ${limits.maxBytes} bytes`);
+      throw errors.bomb(what, `decompresses to more than ${formatBytes(limits.maxBytes)}`);
     }
     if (produced > limits.ratioFloor && produced / Math.max(1, input.bytes) > limits.maxRatio) {
       throw errors.bomb(what, `decompression ratio above ${limits.maxRatio}:1`);

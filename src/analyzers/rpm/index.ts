@@ -1,3 +1,4 @@
+import { formatBytes } from '../../core/units.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +94,7 @@ export const rpmAnalyzer = {
         seen.add(entry.path);
         warnings.push({
           code: 'W_RPMDB_UNREADABLE',
-          message: `${path} is ${entry.size} bytes, over the ${MAX_RPMDB_BYTES}-byte limit: not read`,
+          message: `${path} is ${formatBytes(entry.size)}, over the ${formatBytes(MAX_RPMDB_BYTES)} limit: not read`,
         });
         continue;
       }

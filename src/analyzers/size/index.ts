@@ -1,3 +1,4 @@
+import { formatBytes } from '../../core/units.js';
 import type { LayerChanges } from '../../fs/types.js';
 import type { Finding } from '../../core/finding.js';
 import { finding, type Analyzer, type AnalyzerOutput, type JudgeInput, type Rule } from '../types.js';
@@ -154,11 +155,11 @@ export const sizeAnalyzer = {
     if (efficiency >= EFFICIENCY_THRESHOLD || wastedBytes < WASTE_FLOOR_BYTES) return [];
     const top = inefficiencies
       .slice(0, 5)
-      .map((w) => `${w.path} (${w.count}×, ${w.cumulativeBytes} bytes)`)
+      .map((w) => `${w.path} (${w.count}×, ${formatBytes(w.cumulativeBytes)})`)
       .join(', ');
     return [
       finding(SIZE_RULES.wasted, {
-        message: `Efficiency is ${(efficiency * 100).toFixed(1)} %: ${wastedBytes} bytes are written more than once, e.g. ${top}. Combine the steps that write and delete them, or use a multi-stage build.`,
+        message: `Efficiency is ${(efficiency * 100).toFixed(1)} %: ${formatBytes(wastedBytes)} are written more than once, e.g. ${top}. Combine the steps that write and delete them, or use a multi-stage build.`,
         key: 'image',
       }),
     ];
