@@ -238,3 +238,15 @@ test('CLI: lint (default ./Dockerfile, SARIF with lines, --fail-on), migrate (di
     await dir.cleanup();
   }
 });
+
+test('migrate: an ENV lint flags as a secret is not carried into the final stage; a runtime major version change is warned', () => {
+  const migration = migrateDockerfile(
+    'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nENV NODE_ENV=production API_TOKEN=abc123 PORT=8080\nENV DB_PASSWORD hunter2\nRUN npm ci\nCMD ["node", "server.js"]\n',
+  );
+  const final = migration.text.slice(migration.text.lastIndexOf('\nFROM '));
+  assert.match(final, /ENV NODE_ENV=production PORT=8080/);
+  assert.doesNotMatch(final, /API_TOKEN|abc123|DB_PASSWORD|hunter2/);
+  assert.ok(migration.warnings.some((w) => /API_TOKEN looks like a secret and is not carried/.test(w.reason)));
+  assert.ok(migration.warnings.some((w) => /DB_PASSWORD looks like a secret/.test(w.reason)));
+  assert.ok(migration.warnings.some((w) => /Node\.js 20 and .*nodejs22.* runs Node\.js 22/.test(w.reason)));
+});

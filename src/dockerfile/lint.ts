@@ -16,6 +16,11 @@ const rule = (
   references: string[] = [],
 ): Rule => ({ id: `dockerfile/${id}`, severity, title, rationale, references });
 
+/** An ARG or ENV name that says it holds a secret (a path, URL, host or user name to one does not). */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name) && !/_(FILE|PATH|URL|HOST|USER(NAME)?)$/i.test(name);
+}
+
 export const LINT_RULES = {
   generalBase: rule(
     'general-base',
@@ -226,7 +231,7 @@ function lintStage(ctx: Context, stage: Stage, final: boolean): void {
         .split(/\s+/)
         .map((w) => w.split('=')[0]!)
         .filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n))) {
-        if (SECRET_NAME.test(name) && !/_(FILE|PATH|URL|HOST|USER(NAME)?)$/i.test(name)) {
+        if (isSecretName(name)) {
           // Only the final stage's ARG and ENV reach the shipped image's history; a build stage's stay in build logs and caches.
           report(
             ctx,

@@ -1,6 +1,6 @@
 import { classifyBase } from '../recommend/bases.js';
 import { CATALOGUE, type BaseImage } from '../recommend/catalogue.js';
-import { imageOf, runtimeOf, suggestedBase } from './lint.js';
+import { imageOf, isSecretName, runtimeOf, suggestedBase } from './lint.js';
 import { execForm, parseDockerfile, stageChain, words, type Instruction, type Stage } from './parse.js';
 
 /**
@@ -65,6 +65,20 @@ function targetOf(ref: string): BaseImage | undefined {
 function builderName(stages: readonly Stage[]): string {
   const taken = new Set(stages.map((s) => s.name));
   return ['build', 'runtime-build', 'app-build'].find((n) => !taken.has(n)) ?? `stage-${stages.length}`;
+}
+
+/** `ENV A=1 B="x y"` or the legacy `ENV A 1` → name/value pairs, values as written. */
+function envPairs(args: string): [string, string][] {
+  const legacy = /^([A-Za-z_][A-Za-z0-9_]*)\s+(?![^=\s]*=)(.*)$/s.exec(args.trim());
+  if (legacy) return [[legacy[1]!, legacy[2]!]];
+  return [...args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g)].map((m) => [m[1]!, m[2]!]);
+}
+
+/** The names of an ENV instruction that lint flags as secrets. */
+function envSecrets(args: string): string[] {
+  return envPairs(args)
+    .filter(([name]) => isSecretName(name))
+    .map(([name]) => name);
 }
 
 /** Adapts a command to the target's own entrypoint (node, python3, java -jar). */
@@ -185,9 +199,25 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
   changes.push({
     reason: `new final stage on ${targetRef}${target ? ` (${target.family}, runs ${target.runtime})` : ''}: no shell, no package manager`,
   });
+  // ENV settings are repeated in the final stage, except those lint flags as secrets: a secret
+  // never goes into the new image, it becomes a runtime variable (or a build secret).
   const envs = final.instructions.filter((i) => i.keyword === 'ENV');
-  for (const env of envs) finalLines.push(...lines.slice(env.line - 1, env.endLine));
-  if (envs.length)
+  let carried = 0;
+  for (const env of envs) {
+    const secrets = envSecrets(env.args);
+    if (!secrets.length) {
+      finalLines.push(...lines.slice(env.line - 1, env.endLine));
+      carried++;
+      continue;
+    }
+    const kept = envPairs(env.args).filter(([name]) => !secrets.includes(name));
+    if (kept.length) finalLines.push(`ENV ${kept.map(([name, value]) => `${name}=${value}`).join(' ')}`);
+    warnings.push({
+      line: env.line,
+      reason: `ENV ${secrets.join(', ')} looks like a secret and is not carried into the final stage: pass it at run time (docker run -e, a Kubernetes Secret), or at build time with RUN --mount=type=secret; rotate it, it was in the old image`,
+    });
+  }
+  if (carried)
     changes.push({ reason: 'ENV settings are repeated in the final stage, where the application reads them' });
   if (workdir) finalLines.push(`WORKDIR ${workdir}`);
   for (const path of paths) finalLines.push(`COPY --from=${builder} ${path} ${path}`);
@@ -195,6 +225,12 @@ export function migrateDockerfile(text: string, options: { to?: string } = {}): 
   else
     warnings.push({
       reason: `no WORKDIR, COPY or output path says where the application is: add COPY --from=${builder} lines for its files`,
+    });
+  // A runtime's major version changes with the base: say so, as for Python below.
+  const node = /^node:(\d+)/.exec(baseRef.split('/').pop() ?? '')?.[1];
+  if (runtime === 'node' && node && target?.runtimeVersion && target.runtimeVersion !== node)
+    warnings.push({
+      reason: `the build uses Node.js ${node} and ${target.ref} runs Node.js ${target.runtimeVersion}: check the application and its native modules on ${target.runtimeVersion} (build on node:${target.runtimeVersion})`,
     });
   if (runtime === 'python' && python) {
     const site = `/usr/local/lib/python${python}/site-packages`;

@@ -1,5 +1,5 @@
 import type { Comparison } from '../core/compare.js';
-import { columns, formatBytes, markdownText, truncate, wrapWords } from './format.js';
+import { columns, formatBytes, markdownText, wrapWords } from './format.js';
 
 const ROWS: [string, (i: Comparison['images'][number]) => string][] = [
   ['classification', (i) => i.classification],
@@ -22,12 +22,25 @@ const ROWS: [string, (i: Comparison['images'][number]) => string][] = [
   ['vulns all', (i) => String(Object.values(i.vulnerabilities).reduce((a, b) => a + b, 0))],
 ];
 
-/** Wraps a paragraph to 80 columns. */
+/** Wraps a paragraph to 80 columns at word boundaries: never cut. */
 const wrap = (text: string): string => wrapWords(text, 80).join('\n');
 
+/**
+ * Column headers: the shortest suffixes (by path segment) that tell the images apart —
+ * `debian:12-slim` and `base-debian12`, not two cut registry prefixes.
+ */
+export function distinctNames(names: readonly string[]): string[] {
+  const parts = names.map((n) => n.split('/'));
+  const longest = Math.max(...parts.map((p) => p.length));
+  for (let k = 1; k <= longest; k++) {
+    const suffixes = parts.map((p) => p.slice(-k).join('/'));
+    if (new Set(suffixes).size === suffixes.length) return suffixes;
+  }
+  return [...names];
+}
+
 export function renderCompareTable(c: Comparison): string {
-  const width = Math.max(12, Math.floor(60 / c.images.length));
-  const header = ['', ...c.images.map((i) => truncate(i.reference ?? i.input, width))];
+  const header = ['', ...distinctNames(c.images.map((i) => i.reference ?? i.input))];
   const out = [
     c.verdict.split('\n\n').map(wrap).join('\n\n'),
     '',
@@ -37,12 +50,11 @@ export function renderCompareTable(c: Comparison): string {
     const name = c.images[n + 1]!.reference ?? c.images[n + 1]!.input;
     out.push(
       '',
-      truncate(
+      wrap(
         `Packages in ${name} vs ${c.images[0]!.reference ?? c.images[0]!.input}: ${d.packages.added.length} added, ${d.packages.removed.length} removed, ${d.packages.changed.length} changed`,
-        80,
       ),
     );
-    for (const ch of d.packages.changed.slice(0, 10)) out.push(truncate(`  ${ch.name} ${ch.from} → ${ch.to}`, 80));
+    for (const ch of d.packages.changed.slice(0, 10)) out.push(`  ${ch.name} ${ch.from} → ${ch.to}`);
     if (d.packages.changed.length > 10) out.push(`  … and ${d.packages.changed.length - 10} more`);
   });
   return `${out.join('\n')}\n`;

@@ -5,6 +5,7 @@ import type { Report } from '../core/report.js';
 import { SURFACE_LABELS, SURFACE_LISTS } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
 import { formatBytes } from './format.js';
+import { distinctNames } from './compare-table.js';
 
 /**
  * `--format html`: one self-contained file (inline CSS, inline SVG charts, a few lines of inline
@@ -89,8 +90,9 @@ export function barChart(
   bars: readonly Bar[],
   format: (n: number) => string = String,
 ): string {
-  const width = 480;
-  const labelWidth = 150;
+  // The label column fits the longest label (about 7.5 px a character at the chart's 13 px): labels are never clipped.
+  const labelWidth = Math.max(150, Math.ceil(Math.max(0, ...bars.map((b) => b.label.length)) * 7.5) + 12);
+  const width = labelWidth + 330;
   const row = 26;
   const height = Math.max(1, bars.length) * row + 8;
   const max = Math.max(1, ...bars.map((b) => b.parts.reduce((s, p) => s + p.value, 0)));
@@ -114,7 +116,7 @@ export function barChart(
         })
         .join('');
       const total = b.parts.reduce((s, p) => s + p.value, 0);
-      return `<text x="${labelWidth - 6}" y="${y + row / 2}" text-anchor="end">${e(b.label.length > 22 ? `${b.label.slice(0, 21)}…` : b.label)}</text>${rects}<text x="${x + 6}" y="${y + row / 2}">${e(format(total))}</text>`;
+      return `<text x="${labelWidth - 6}" y="${y + row / 2}" text-anchor="end">${e(b.label)}</text>${rects}<text x="${x + 6}" y="${y + row / 2}">${e(format(total))}</text>`;
     })
     .join('\n');
   return `<figure><figcaption id="${id}-t">${e(caption)}</figcaption>
@@ -305,6 +307,7 @@ export function renderScanHtml(report: Report, recommendation?: Recommendation):
 /** The body of a comparison: the verdict, the images side by side, charts per measure, package changes. */
 export function compareBody(c: Comparison): string {
   const names = c.images.map((i) => i.reference ?? i.input);
+  const labels = distinctNames(names);
   const colors = ['#8c959f', '#0969da', '#1a7f37', '#8250df'];
   const grouped = (
     id: string,
@@ -316,7 +319,7 @@ export function compareBody(c: Comparison): string {
       id,
       caption,
       c.images.map((img, k) => ({
-        label: names[k]!.split('/').pop()!,
+        label: labels[k]!,
         parts: [{ value: value(img), color: colors[k % colors.length]!, name: caption }],
       })),
       format,

@@ -109,10 +109,9 @@ function mb(bytes: number): string {
   return `${(Math.abs(bytes) / 1e6).toFixed(1)} MB`;
 }
 
-/** A name short enough for a sentence: the reference, else the input (long paths cut from the left). */
+/** The image's name in the sentence: the reference, else the input, whole (the sentence is pasted as it is). */
 function displayName(r: Report): string {
-  const name = r.target.reference ?? r.target.input;
-  return name.length <= 48 ? name : `…${name.slice(-47)}`;
+  return r.target.reference ?? r.target.input;
 }
 
 /** One paragraph a person can paste into a design review. */
