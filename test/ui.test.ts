@@ -23,6 +23,14 @@ const skip = !existsSync(CHROMIUM)
     : false;
 const ARTIFACTS = process.env.DISTROLENS_TEST_ARTIFACTS ?? join(REPO_ROOT, 'test-artifacts');
 const WAIT = 60_000;
+/** The few DOM members the page functions below read (the tests compile without the DOM library). */
+interface Dom {
+  readonly document: {
+    querySelector(selector: string): { readonly textContent: string | null; readonly offsetHeight: number } | null;
+    readonly documentElement: { readonly scrollWidth: number };
+  };
+  readonly location: { readonly hash: string };
+}
 
 describe('web UI in chromium', { skip, timeout: 5 * 60_000 }, () => {
   let bed: ServerBed;
@@ -70,9 +78,102 @@ describe('web UI in chromium', { skip, timeout: 5 * 60_000 }, () => {
     await scanInUi(bed.refs.app2);
     await page.goto(`${bed.server.url}/#/image?repo=${encodeURIComponent(`${bed.registry.host}/team/app`)}`);
     await page.waitForSelector('#history-chart');
-    assert.ok((await page.locator('#scans tbody tr').count()) >= 2);
-    assert.match((await page.locator('#history-chart desc').textContent())!, /grade [A-F].*; .*grade [A-F]/);
+    const rows = await page.locator('#scans tbody tr').count();
+    assert.ok(rows >= 2);
+    assert.match((await page.getAttribute('#history-chart', 'data-summary'))!, /grade [A-F].*; .*grade [A-F]/);
+    // A chart per series, each on its own scale: axis ticks, a date and a value per scan.
+    for (const id of ['#chart-score', '#chart-size', '#chart-vulns']) {
+      assert.equal(await page.locator(`${id} text.date`).count(), rows, `${id} dates`);
+      assert.equal(await page.locator(`${id} text.value`).count(), rows, `${id} values`);
+      assert.ok((await page.locator(`${id} line`).count()) >= 5, `${id} axes and ticks`);
+    }
+    assert.equal(
+      await page.locator('#scans tbody tr:first-child a').count(),
+      0,
+      'the first scan does not offer to compare with itself',
+    );
+    assert.match((await page.getAttribute('#scans time', 'title'))!, /\d{4}/, 'the exact time on hover');
+    // Downloads of the latest report in every format.
+    const hrefs = await page
+      .locator('a.download')
+      .evaluateAll((as) => as.map((a) => (a as unknown as { href: string }).href));
+    assert.deepEqual(
+      hrefs.map((h) => new URL(h).searchParams.get('format')),
+      ['json', 'sarif', 'cyclonedx', 'spdx', 'html'],
+    );
+    const download = await fetch(hrefs[1]!);
+    assert.match(download.headers.get('content-disposition') ?? '', /attachment; filename="distrolens-.*\.sarif"/);
+    // The report is part of the page: its frame is as tall as its content.
+    await page.waitForFunction(
+      () => ((globalThis as unknown as Dom).document.querySelector('#report-frame')?.offsetHeight ?? 0) > 1000,
+      undefined,
+      {
+        timeout: WAIT,
+      },
+    );
     await shot('3-history');
+  });
+
+  test('rescan, search and sort, clear the jobs, delete; the layout holds at 420 px', async () => {
+    const repo = `${bed.registry.host}/team/app`;
+    await page.goto(`${bed.server.url}/#/image?repo=${encodeURIComponent(repo)}`);
+    await page.waitForSelector('#rescan');
+    const before = await page.locator('#scans tbody tr').count();
+    await page.click('#rescan');
+    await page.waitForFunction(
+      () =>
+        /scan queued/.test((globalThis as unknown as Dom).document.querySelector('#action-result')?.textContent ?? ''),
+      undefined,
+      { timeout: WAIT },
+    );
+    await bed.server.queue.idle();
+    await page.reload();
+    await page.waitForSelector('#scans tbody tr');
+    assert.equal(await page.locator('#scans tbody tr').count(), before + 1, 'the rescan is in the history');
+
+    await page.goto(`${bed.server.url}/#/`);
+    await page.fill('#reference', bed.refs.other);
+    await page.click('#scan-button');
+    await page.waitForSelector('#jobs .job[data-state="done"]', { timeout: WAIT });
+    await page.click('#clear-jobs');
+    await page.locator('#jobs .job').waitFor({ state: 'detached', timeout: WAIT }); // finished jobs are cleared
+    await page.waitForSelector('#images tbody tr[data-repository]');
+    const all = await page.locator('#images tbody tr[data-repository]').count();
+    await page.fill('#search', 'distroless');
+    assert.equal(await page.locator('#images tbody tr[data-repository]').count(), 1, 'search filters the list');
+    await page.fill('#search', '');
+    await page.click('th[data-sort="reference"]');
+    const ascending = await page
+      .locator('#images tbody tr[data-repository]')
+      .evaluateAll((rs) => rs.map((r) => (r as unknown as { dataset: { repository: string } }).dataset.repository));
+    await page.click('th[data-sort="reference"]');
+    const descending = await page
+      .locator('#images tbody tr[data-repository]')
+      .evaluateAll((rs) => rs.map((r) => (r as unknown as { dataset: { repository: string } }).dataset.repository));
+    assert.equal(ascending.length, all);
+    assert.deepEqual(descending, [...ascending].reverse(), 'a second click reverses the order');
+
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.goto(`${bed.server.url}/#/`);
+    await page.waitForSelector('#images tbody tr[data-repository]');
+    const overflow = await page.evaluate(() => (globalThis as unknown as Dom).document.documentElement.scrollWidth);
+    assert.ok(overflow <= 420, `the page is ${overflow} px wide at a 420 px viewport`);
+    await shot('5-narrow');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.goto(`${bed.server.url}/#/image?repo=${encodeURIComponent(`${bed.registry.host}/team/distroless`)}`);
+    await page.waitForSelector('#delete');
+    await page.click('#delete');
+    await page.waitForFunction(() => (globalThis as unknown as Dom).location.hash === '#/', undefined, {
+      timeout: WAIT,
+    });
+    await page.waitForSelector('#images tbody tr[data-repository]');
+    assert.equal(
+      await page.locator(`#images tbody tr[data-repository="${bed.registry.host}/team/distroless"]`).count(),
+      0,
+      'deleted',
+    );
   });
 
   test('compare two images', async () => {

@@ -245,19 +245,21 @@ ${important.length ? `<ul class="top">${important.map((f) => `<li>${sev(f.severi
         `<strong>${e(f.title)}</strong><br>${e(f.message)}`,
       ]),
     ),
-    table(
-      'vulnerabilities',
-      'Vulnerabilities',
-      ['severity', 'id', 'package', 'installed', 'fixed in', 'summary'],
-      report.vulnerabilities.map((v) => [
-        sev(v.severity),
-        `${ident(v.id)}${v.cvss ? ` <span class="muted">CVSS ${v.cvss.score}</span>` : ''}`,
-        code(v.package.name),
-        code(v.package.version),
-        v.fixedVersion ? code(v.fixedVersion) : '<span class="muted">no fix</span>',
-        e(v.summary ?? ''),
-      ]),
-    ),
+    checked
+      ? table(
+          'vulnerabilities',
+          'Vulnerabilities',
+          ['severity', 'id', 'package', 'installed', 'fixed in', 'summary'],
+          report.vulnerabilities.map((v) => [
+            sev(v.severity),
+            `${ident(v.id)}${v.cvss ? ` <span class="muted">CVSS ${v.cvss.score}</span>` : ''}${v.ratedBy ? ` <span class="muted">rated by ${e(v.ratedBy)}</span>` : ''}`,
+            code(v.package.name),
+            code(v.package.version),
+            v.fixedVersion ? code(v.fixedVersion) : '<span class="muted">no fix</span>',
+            e(v.summary ?? ''),
+          ]),
+        )
+      : '<h2>Vulnerabilities</h2><p class="muted">Not checked: there is no vulnerability database (run <code>distrolens db update</code>, or scan without --offline).</p>',
     table(
       'packages',
       'Packages',
