@@ -35,6 +35,42 @@ describe('rpm databases from upstream (shared/realdata)', () => {
     );
   });
 
+  test('each package belongs to the layer that installed it: the first version of the database that lists it', async () => {
+    const full = await readFile(join(REALDATA, 'pkgdb/rpm/cbl-mariner-2.0/rpmdb.sqlite'));
+    const dir = await tempDir();
+    try {
+      // The base layer's database: ten of the packages of the full one, as a database of their own.
+      const base = join(dir.path, 'base.sqlite');
+      await writeFile(join(dir.path, 'full.sqlite'), full);
+      const Database = createRequire(import.meta.url)('better-sqlite3') as new (p: string) => {
+        exec(sql: string): void;
+        close(): void;
+      };
+      const db = new Database(base);
+      db.exec(
+        `CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);
+         ATTACH '${join(dir.path, 'full.sqlite')}' AS full;
+         INSERT INTO Packages SELECT hnum, blob FROM full.Packages ORDER BY hnum LIMIT 10;
+         DETACH full;`,
+      );
+      db.close();
+      const report = await scanSpec({
+        layers: [
+          { files: [osRelease('mariner', '2.0'), { path: 'var/lib/rpm/rpmdb.sqlite', content: await readFile(base) }] },
+          { files: [{ path: 'var/lib/rpm/rpmdb.sqlite', content: full }] },
+        ],
+        config: { User: '1000' },
+      });
+      const rpms = report.packages.filter((p) => p.type === 'rpm');
+      const byLayer = (layer: number) => rpms.filter((p) => p.locations[0]!.layer === layer).length;
+      assert.equal(rpms.length, 129);
+      assert.equal(byLayer(0), 10, 'the packages the base layer installed');
+      assert.equal(byLayer(0) + byLayer(1), 129);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
   test('RHEL 8 Berkeley DB Packages: libuuid 2.32.1-42.el8_8 from util-linux', async () => {
     const report = await scanFiles([
       osRelease('rhel', '8.8'),

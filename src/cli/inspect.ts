@@ -25,7 +25,7 @@ export const inspectCommand = (args: string[], io: CliIo): Promise<number> =>
       formats: ['table', 'json'],
       run: async (source, { platform, onBytes, signal }) =>
         (await inspect(source, { ...(platform ? { platform } : {}), ...(signal ? { signal } : {}), onBytes })).report,
-      render: (report, format) => (format === 'json' ? renderJson(report) : renderInspectTable(report)),
+      render: (report, format, width) => (format === 'json' ? renderJson(report) : renderInspectTable(report, width)),
     },
     args,
     io,

@@ -15,8 +15,12 @@ function command(createdBy: string | undefined): string {
 const list = (items: readonly string[] | null): string =>
   items === null || items.length === 0 ? '-' : JSON.stringify(items);
 
-/** The human view of `inspect`, readable in 80 columns. */
-export function renderInspectTable(report: InspectReport): string {
+/**
+ * The human view of `inspect`: on a terminal (`width` given) long labels and commands are cut to
+ * fit; piped or redirected (`width` undefined) no value is cut.
+ */
+export function renderInspectTable(report: InspectReport, width?: number): string {
+  const fit = (text: string, limit: number): string => (width === undefined ? text : truncate(text, limit));
   const t = report.target;
   const c = t.config;
   const out: string[] = [];
@@ -40,7 +44,8 @@ export function renderInspectTable(report: InspectReport): string {
   if (t.configDigest) out.push(`Config: ${t.configDigest}`);
   if (c.env.length) out.push('', 'Env:', ...c.env.map((e) => `  ${e}`));
   const labels = Object.entries(c.labels).sort(([a], [b]) => (a < b ? -1 : 1));
-  if (labels.length) out.push('', 'Labels:', ...labels.map(([k, v]) => `  ${k}=${truncate(v, 60)}`));
+  if (labels.length)
+    out.push('', 'Labels:', ...labels.map(([k, v]) => `  ${k}=${fit(v, Math.max(20, (width ?? 80) - k.length - 4))}`));
   const total = t.layers.reduce((sum, l) => sum + l.size, 0);
   const compressed = t.layers.every((l) => l.compressedSize !== undefined)
     ? t.layers.reduce((sum, l) => sum + (l.compressedSize ?? 0), 0)
@@ -57,7 +62,7 @@ export function renderInspectTable(report: InspectReport): string {
       formatBytes(layer.size),
       formatBytes(layer.compressedSize),
       String(layer.files),
-      truncate(command(layer.createdBy), 30),
+      fit(command(layer.createdBy), Math.max(20, (width ?? 80) - 50)),
     ]);
   }
   out.push(columns(rows));

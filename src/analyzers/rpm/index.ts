@@ -69,6 +69,42 @@ async function sqliteValues(bytes: Buffer, wal: Buffer | undefined): Promise<Buf
   }
 }
 
+/** The header blobs of a database file, by its backend (the path's name says which). */
+function valuesOf(path: string, data: Buffer, wal?: Buffer): Promise<Buffer[]> | Buffer[] {
+  return path.endsWith('.sqlite') ? sqliteValues(data, wal) : path.endsWith('.db') ? ndbValues(data) : bdbValues(data);
+}
+
+/**
+ * The layer where each package (name@version) first appears, over every version of the database
+ * the layers wrote: a package belongs to the layer that installed it, not to the last one that
+ * rewrote the database. A version that cannot be read is skipped.
+ */
+async function firstLayersOf(fs: AnalyzerInput['fs'], resolved: string, path: string): Promise<Map<string, number>> {
+  const first = new Map<string, number>();
+  const earlier = fs
+    .hiddenFiles()
+    .filter(({ entry }) => entry.path === resolved)
+    .sort((a, b) => a.entry.layer - b.entry.layer);
+  for (const { entry } of earlier) {
+    const data = fs.hiddenContent(entry)?.data;
+    if (!data) continue;
+    try {
+      for (const blob of await valuesOf(path, data)) {
+        try {
+          const h = parseRpmHeader(blob);
+          const key = `${h.name}@${h.epoch ? `${h.epoch}:` : ''}${h.version}-${h.release}`;
+          if (!first.has(key)) first.set(key, entry.layer);
+        } catch {
+          // an unreadable header of an old version says nothing
+        }
+      }
+    } catch {
+      // an unreadable old version says nothing
+    }
+  }
+  return first;
+}
+
 /** `curl-7.76.0-6.cm2.src.rpm` → `curl`. */
 export function sourceName(sourceRpm: string): string | undefined {
   return /^(.+)-[^-]+-[^-]+\.(?:no)?src\.rpm$/.exec(sourceRpm)?.[1];
@@ -76,7 +112,7 @@ export function sourceName(sourceRpm: string): string | undefined {
 
 export const rpmAnalyzer = {
   id: 'rpm',
-  version: 1,
+  version: 2,
   // A database larger than the limit is not read at all (a sparse 100 GB file would be read to
   // the limit for nothing); the analysis says it was skipped.
   reads: (path: string, size: number) =>
@@ -102,11 +138,7 @@ export const rpmAnalyzer = {
       seen.add(entry.path);
       let blobs: Buffer[];
       try {
-        blobs = path.endsWith('.sqlite')
-          ? await sqliteValues(content.data, fs.content(`${path}-wal`)?.data)
-          : path.endsWith('.db')
-            ? ndbValues(content.data)
-            : bdbValues(content.data);
+        blobs = await valuesOf(path, content.data, fs.content(`${path}-wal`)?.data);
       } catch (error) {
         // A corrupt database is a warning in the report; the rest of the scan goes on.
         warnings.push({ code: 'W_RPMDB_UNREADABLE', message: `${path}: ${(error as Error).message}` });
@@ -124,6 +156,7 @@ export const rpmAnalyzer = {
       if (bad)
         warnings.push({ code: 'W_RPMDB_PARTIAL', message: `${path}: ${bad} package header(s) could not be read` });
       const distro = distroQualifier(os);
+      const installedIn = await firstLayersOf(fs, entry.path, path);
       for (const h of headers) {
         if (h.name === 'gpg-pubkey') continue; // imported signing keys, not software
         const version = `${h.epoch ? `${h.epoch}:` : ''}${h.version}-${h.release}`;
@@ -140,7 +173,7 @@ export const rpmAnalyzer = {
             epoch: h.epoch ? String(h.epoch) : undefined,
             distro,
           }),
-          locations: [{ path: entry.path, layer: entry.layer }],
+          locations: [{ path: entry.path, layer: installedIn.get(`${h.name}@${version}`) ?? entry.layer }],
           files: h.files,
         });
       }
