@@ -281,6 +281,14 @@ const CASES: { readonly name: string; readonly build: Build; readonly expect?: R
     expect: /E_DECOMPRESSION_BOMB|E_DIGEST_MISMATCH/,
   },
   {
+    name: 'an xz root filesystem of 300 MB of zeros in 45 KB',
+    build: async (dir) => {
+      spawnSync('sh', ['-c', `head -c 300M /dev/zero | xz -0 -T1 > "${join(dir, 'zeros.tar.xz')}"`]);
+      return `rootfs:${join(dir, 'zeros.tar.xz')}`;
+    },
+    expect: /E_DECOMPRESSION_BOMB/,
+  },
+  {
     name: 'a path 9,000 directories deep',
     build: layer([{ path: `${deep(9_000)}/f`, content: 'x' }]),
   },
