@@ -43,6 +43,12 @@ async function status(cache: string): Promise<DbStatus> {
   return JSON.parse(out.stdout) as DbStatus;
 }
 
+/** A docker-archive of one single-layer image holding these files, run as a non-root user. */
+async function writeArchive(path: string, files: { path: string; content: string }[]): Promise<void> {
+  const image = buildImage({ layers: [{ files }], config: { User: '1000' } });
+  await writeFile(path, dockerArchive([{ image, tags: ['x:1'] }]));
+}
+
 async function scanJson(cache: string, input: string, ...args: string[]): Promise<Report> {
   const out = await cli(['scan', input, '--cache-dir', cache, '-f', 'json', '-q', ...args]);
   assert.equal(out.code, 0, out.stderr);
@@ -540,18 +546,10 @@ test('a vulnerability its feed does not rate takes the rating another feed gives
       }),
     );
     assert.equal((await update(cache, '--source', feeds)).code, 0);
-    const image = buildImage({
-      layers: [
-        {
-          files: [
-            { path: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME="Alpine Linux v3.20"\n' },
-            { path: 'lib/apk/db/installed', content: 'P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\n' },
-          ],
-        },
-      ],
-      config: { User: '1000' },
-    });
-    await writeFile(join(dir, 'alpine.tar'), dockerArchive([{ image, tags: ['a:1'] }]));
+    await writeArchive(join(dir, 'alpine.tar'), [
+      { path: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME="Alpine Linux v3.20"\n' },
+      { path: 'lib/apk/db/installed', content: 'P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\n' },
+    ]);
     const report = await scanJson(cache, join(dir, 'alpine.tar'));
     const musl = report.vulnerabilities.find((v) => v.id === 'CVE-2025-26519')!;
     assert.equal(musl.severity, 'high');
@@ -583,18 +581,10 @@ test('the first scan without a database fetches the feeds its image needs, build
         buildZip([{ name: `${record.id}.json`, data: JSON.stringify(record) }]),
       );
     }
-    const image = buildImage({
-      layers: [
-        {
-          files: [
-            { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
-            { path: 'app/node_modules/lodash/package.json', content: '{"name":"lodash","version":"4.17.20"}' },
-          ],
-        },
-      ],
-      config: { User: '1000' },
-    });
-    await writeFile(join(dir, 'img.tar'), dockerArchive([{ image, tags: ['x:1'] }]));
+    await writeArchive(join(dir, 'img.tar'), [
+      { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
+      { path: 'app/node_modules/lodash/package.json', content: '{"name":"lodash","version":"4.17.20"}' },
+    ]);
     const skipped = await cli(['scan', join(dir, 'img.tar'), '--cache-dir', cache, '-f', 'json', '--skip-db-update'], {
       DISTROLENS_DB_SOURCE: mirror,
     });
