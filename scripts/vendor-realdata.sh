@@ -48,6 +48,9 @@ for f in "${files[@]}"; do
   mkdir -p "$dest/$(dirname "$f")"
   cp "$src/$f" "$dest/$f"
 done
+# Kubernetes' own Pod Security Standards golden fixtures (Apache-2.0), the newest two versions.
+mkdir -p "$dest/k8s"
+cp -r "$src/k8s/pod-security-admission" "$dest/k8s/"
 mkdir -p "$dest/pkgdb/python/trivy"
 cp "$src"/pkgdb/python/trivy/* "$dest/pkgdb/python/trivy/"
 mkdir -p test/vendor/schemas

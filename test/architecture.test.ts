@@ -18,6 +18,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   analyzers: ['core', 'util', 'image', 'fs'],
   score: ['core'],
   judge: ['core', 'analyzers', 'score'],
+  workloads: ['core', 'util', 'judge'],
   policy: ['core', 'util'],
   vuln: ['core', 'util'],
   report: ['core'],
