@@ -39,6 +39,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'dockerfile',
     'recommend',
     'server',
+    'workloads',
     'version',
   ],
   index: ['*'],

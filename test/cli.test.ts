@@ -270,6 +270,7 @@ test("each command's help lists every flag it takes", async () => {
     ['inspect', IMAGE_FLAGS],
     ['scan', IMAGE_FLAGS],
     ['compare', IMAGE_FLAGS],
+    ['workloads', IMAGE_FLAGS],
     ['recommend', { ...IMAGE_FLAGS, catalogue: {}, 'no-measure': {} }],
     ['db', DB_FLAGS],
     ['lint', LINT_FLAGS],

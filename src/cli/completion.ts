@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   scan: IMAGE_FLAGS,
   inspect: IMAGE_FLAGS,
   compare: IMAGE_FLAGS,
+  workloads: IMAGE_FLAGS,
   recommend: { ...IMAGE_FLAGS, catalogue: {}, 'no-measure': {} },
   db: DB_FLAGS,
   lint: LINT_FLAGS,

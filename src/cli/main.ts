@@ -18,6 +18,7 @@ Commands:
   lint [FILE…]    check Dockerfiles for what keeps images big and exposed
   migrate FILE    rewrite a Dockerfile into a multi-stage build on a minimal base
   serve           HTTP API and web UI over all scanned images
+  workloads M…    judge every image where it runs: Kubernetes manifests, pod security, joined risks
   completion SH   a completion script for bash, zsh or fish
 
 Run distrolens COMMAND --help (or distrolens help COMMAND) for the options of a command;
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./migrate.js')).migrateCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
   completion: async () => (await import('./completion.js')).completionCommand,
+  workloads: async () => (await import('./workloads.js')).workloadsCommand,
 };
 
 function causeChain(error: unknown): string[] {

@@ -5,21 +5,16 @@
  * Kubernetes' golden fixtures (test/realdata/k8s/pod-security-admission).
  * https://kubernetes.io/docs/concepts/security/pod-security-standards/
  */
-export type PssLevel = 'privileged' | 'baseline' | 'restricted';
+import type { PssLevel, PssViolation } from '../core/workloads.js';
 
-export interface PssViolation {
-  /** The check's id, as Kubernetes names it (hostNamespaces, runAsNonRoot, …). */
-  readonly control: string;
-  /** The lowest level the check belongs to. */
-  readonly level: 'baseline' | 'restricted';
-  readonly message: string;
-}
+export type { PssLevel, PssViolation } from '../core/workloads.js';
 
-type Obj = Readonly<Record<string, unknown>>;
-const obj = (value: unknown): Obj =>
+/** A manifest's JSON, read defensively: a wrong type reads as absent. */
+export type Obj = Readonly<Record<string, unknown>>;
+export const obj = (value: unknown): Obj =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : {};
 const arr = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
-const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+export const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** Capabilities baseline allows a container to add (the Docker defaults). */
 const BASELINE_CAPABILITIES = new Set([

@@ -1,0 +1,75 @@
+import { SEVERITIES, type Severity } from '../core/finding.js';
+import type { Report, ReportWarning } from '../core/report.js';
+import { WORKLOADS_SCHEMA, type PssLevel, type WorkloadsReport } from '../core/workloads.js';
+import { mapLimit } from '../util/concurrency.js';
+import { judgeWorkload } from './judge.js';
+import { readManifests } from './manifests.js';
+import { containersOf, str } from './pss.js';
+
+export { readManifests, type Workload } from './manifests.js';
+export { WORKLOADS_SCHEMA, type WorkloadsReport } from '../core/workloads.js';
+export { checkPodSecurity, levelOf, type PssLevel, type PssViolation } from './pss.js';
+export { admissionOf, contextOf, joinedFindings, judgeWorkload, WORKLOAD_RULES } from './judge.js';
+
+/** Scans one image reference: the caller's pipeline (source, cache, vulnerability database). */
+export type ImageScanner = (image: string) => Promise<Report>;
+
+/** Images scanned at once. */
+const SCANS_AT_ONCE = 2;
+
+/**
+ * Reads the manifests, scans each distinct image once, and judges every workload: the JSON of
+ * `distrolens workloads`. Sorted for byte-identical output on the same input.
+ */
+export async function judgeWorkloads(paths: readonly string[], scan: ImageScanner): Promise<WorkloadsReport> {
+  const { workloads, skipped } = await readManifests(paths);
+  const images = [
+    ...new Set(workloads.flatMap((w) => containersOf(w.podSpec).map(({ container }) => str(container.image) ?? ''))),
+  ]
+    .filter(Boolean)
+    .sort();
+  const scanned = await mapLimit(images, SCANS_AT_ONCE, async (image) => {
+    try {
+      return { image, report: await scan(image) };
+    } catch (error) {
+      return { image, error: error instanceof Error ? error.message : String(error) };
+    }
+  });
+  const reports = new Map(scanned.flatMap((s) => (s.report ? [[s.image, s.report] as const] : [])));
+  const results = workloads.map((w) => judgeWorkload(w, reports));
+  const containers = results.flatMap((r) => r.containers);
+  const byLevel: Record<PssLevel, number> = { privileged: 0, baseline: 0, restricted: 0 };
+  for (const r of results) byLevel[r.podSecurity.level]++;
+  const byClassification: Record<string, number> = {};
+  for (const c of containers)
+    if (c.classification) byClassification[c.classification] = (byClassification[c.classification] ?? 0) + 1;
+  const findingsBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const c of containers) for (const f of c.findings) findingsBySeverity[f.severity]++;
+  const warnings: ReportWarning[] = Object.entries(skipped).map(([kind, n]) => ({
+    code: 'W_MANIFEST_KIND_SKIPPED',
+    message: `${n} object(s) of kind ${kind} hold no pod and were skipped`,
+  }));
+  return {
+    schema: WORKLOADS_SCHEMA,
+    source: { kind: 'manifests', paths: [...paths] },
+    workloads: results,
+    images: scanned.map((s) =>
+      s.report
+        ? {
+            image: s.image,
+            ...(s.report.target.manifestDigest ? { digest: s.report.target.manifestDigest } : {}),
+            grade: s.report.score.grade,
+            classification: s.report.os.classification,
+          }
+        : { image: s.image, error: s.error },
+    ),
+    summary: {
+      workloads: results.length,
+      containers: containers.length,
+      byLevel,
+      byClassification,
+      findingsBySeverity,
+    },
+    warnings: warnings.sort((a, b) => (a.message < b.message ? -1 : 1)),
+  };
+}
