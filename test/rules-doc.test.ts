@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { builtinAnalyzers } from '../src/analyzers/index.js';
 import { renderRulesPage } from '../src/analyzers/rules-page.js';
+import { WORKLOAD_RULES } from '../src/workloads/index.js';
 import { LINT_RULE_LIST } from '../src/dockerfile/lint.js';
 import { CATEGORY_CAPS, GRADES, SEVERITY_WEIGHTS, VULNERABILITY_WEIGHTS } from '../src/score/index.js';
 import { REPO_ROOT } from './helpers.js';
@@ -29,10 +30,17 @@ const SCORING = [
 ].join('\n');
 
 test('docs/rules.md is the page the analyzers generate', async () => {
-  const page = renderRulesPage([...builtinAnalyzers.flatMap((a) => a.rules ?? []), ...LINT_RULE_LIST], SCORING);
+  const page = renderRulesPage(
+    [...builtinAnalyzers.flatMap((a) => a.rules ?? []), ...LINT_RULE_LIST, ...Object.values(WORKLOAD_RULES)],
+    SCORING,
+  );
   const path = join(REPO_ROOT, 'docs', 'rules.md');
   if (process.env.UPDATE_DOCS) await writeFile(path, page);
   assert.equal(await readFile(path, 'utf8'), page, 'run `npm run docs:rules` and commit docs/rules.md');
-  const ids = [...builtinAnalyzers.flatMap((a) => a.rules ?? []), ...LINT_RULE_LIST].map((r) => r.id);
+  const ids = [
+    ...builtinAnalyzers.flatMap((a) => a.rules ?? []),
+    ...LINT_RULE_LIST,
+    ...Object.values(WORKLOAD_RULES),
+  ].map((r) => r.id);
   assert.equal(new Set(ids).size, ids.length, 'rule ids are unique');
 });

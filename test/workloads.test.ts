@@ -1,12 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { WorkloadsReport } from '../src/core/workloads.js';
 import { RegistryClient } from '../src/sources/registry/client.js';
 import { buildImage, pushImage } from './fixtures/image.js';
 import { registryAvailable, startRegistry, type TestRegistry } from './fixtures/registry.js';
-import { cli, tempDir } from './helpers.js';
+import { cli, SCHEMAS, tempDir } from './helpers.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * `distrolens workloads` against images in a real registry: each joined rule fired by a
@@ -224,6 +227,28 @@ spec:
     const db = byName.db!.containers[0]!;
     assert.equal(db.admission?.allowed, false);
     assert.match(db.admission.reason!, /non-numeric user \(nonroot\).*runAsUser: 65532/);
+
+    // Readiness for restricted: each check's fix, a numeric runAsUser from the image's passwd, emptyDirs.
+    assert.equal(risky.restricted.ready, false);
+    for (const fix of [/^set securityContext.privileged: false/, /^remove hostNetwork, hostPID/])
+      assert.ok(
+        risky.restricted.changes.some((c) => fix.test(c)),
+        `${fix.source} in ${risky.restricted.changes.join(' | ')}`,
+      );
+    assert.ok(
+      risky.restricted.changes.includes('container "app": set runAsUser: 1000 (app in the image\'s /etc/passwd)'),
+    );
+    assert.deepEqual(fixed.restricted, {
+      ready: true,
+      changes: [],
+      emptyDirs: [{ container: 'app', paths: ['/app', '/tmp'] }],
+    });
+    assert.ok(
+      byName.db!.restricted.changes.includes(
+        'container "db": set runAsUser: 65532 (nonroot in the image\'s /etc/passwd)',
+      ),
+    );
+    assert.deepEqual(byName.db!.restricted.emptyDirs, [{ container: 'db', paths: ['/home/nonroot', '/tmp'] }]);
     assert.equal(report.summary.workloads, 4);
     assert.equal(report.summary.containers, 5);
   });
@@ -232,6 +257,10 @@ spec:
     const table = await cli(['workloads', join(dir.path, 'k8s'), '--cache-dir', join(dir.path, 'cache')]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /Deployment\/shop\/risky +privileged +0 +\S+ minimal +CRITICAL workload\/escape-path/);
+    assert.match(
+      table.stdout,
+      /Deployment\/shop\/fixed \(restricted\) · to reach restricted, read-only:\n {2}- container "app": mount an emptyDir at \/app, \/tmp/,
+    );
     const gate = await cli([
       'workloads',
       join(dir.path, 'k8s', 'fixed.yaml'),
@@ -251,5 +280,83 @@ spec:
     ]);
     assert.equal(failing.code, 1);
     assert.match(failing.stderr, /gate failed: .*workload\/escape-path/);
+
+    // The policy file: minimum PSS level, forbidden joined rules, an accepted finding with a reason.
+    await writeFile(
+      join(dir.path, 'policy.yaml'),
+      'minPodSecurity: baseline\nforbidRules: [workload/escape-path, workload/token-with-network-tools]\nnonRoot: true\n',
+    );
+    const policed = await cli(['workloads', 'k8s', '--policy', 'policy.yaml', '--cache-dir', 'cache'], {}, dir.path);
+    assert.equal(policed.code, 1);
+    assert.match(
+      policed.stderr,
+      /policy minPodSecurity: 1 workload\(s\) below baseline: Deployment\/shop\/risky \(privileged\)/,
+    );
+    assert.match(
+      policed.stderr,
+      /policy forbidRules: forbidden rule\(s\) found: workload\/escape-path, workload\/token-with-network-tools/,
+    );
+    assert.match(
+      policed.stderr,
+      /policy nonRoot: running as root: Deployment\/shop\/risky init, Deployment\/shop\/risky app/,
+    );
+    await writeFile(
+      join(dir.path, 'fixed-policy.yaml'),
+      'minPodSecurity: restricted\nforbidRules: [workload/escape-path]\nnonRoot: true\nmaxSeverity: medium\naccept:\n  - { rule: accounts/empty-password, reason: no login path once read-only }\n',
+    );
+    const passing = await cli(
+      ['workloads', 'k8s/fixed.yaml', '--policy', 'fixed-policy.yaml', '--cache-dir', 'cache'],
+      {},
+      dir.path,
+    );
+    assert.equal(passing.code, 0, passing.stderr);
+  });
+
+  test('SARIF located at the manifest file and line, valid against the 2.1.0 schema; markdown', async () => {
+    const cache = join(dir.path, 'cache');
+    const sarif = await cli(['workloads', 'k8s', '-f', 'sarif', '--cache-dir', cache], {}, dir.path);
+    assert.equal(sarif.code, 0, sarif.stderr);
+    const Ajv4 = require('ajv-draft-04') as new (o: object) => {
+      compile(s: unknown): ((d: unknown) => boolean) & { errors?: unknown[] | null };
+    };
+    const validate = new Ajv4({ allErrors: true, strict: false }).compile(
+      JSON.parse(await readFile(join(SCHEMAS, 'sarif-schema-2.1.0.json'), 'utf8')),
+    );
+    const doc = JSON.parse(sarif.stdout) as {
+      runs: {
+        tool: { driver: { rules: { id: string }[] } };
+        results: {
+          ruleId: string;
+          message: { text: string };
+          partialFingerprints: Record<string, string>;
+          locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
+        }[];
+      }[];
+    };
+    assert.ok(validate(doc), JSON.stringify(validate.errors?.slice(0, 3)));
+    const results = doc.runs[0]!.results;
+    const escape = results.find((r) => r.ruleId === 'workload/escape-path')!;
+    assert.deepEqual(
+      [
+        escape.locations[0]!.physicalLocation.artifactLocation.uri,
+        escape.locations[0]!.physicalLocation.region.startLine,
+      ],
+      ['k8s/risky.yaml', 7],
+    );
+    const pss = results.find((r) => r.ruleId === 'pss/hostNamespaces')!;
+    assert.match(pss.message.text, /Deployment\/shop\/risky: hostPID=true/);
+    const ruleIds = doc.runs[0]!.tool.driver.rules.map((r) => r.id);
+    assert.ok(ruleIds.includes('workload/escape-path') && ruleIds.includes('pss/hostNamespaces'));
+    const prints = results.map((r) => r.partialFingerprints['distrolens/v1']);
+    assert.equal(new Set(prints).size, prints.length, 'one image finding in two workloads is two alerts');
+
+    const md = await cli(['workloads', 'k8s', '-f', 'markdown', '--cache-dir', cache], {}, dir.path);
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /^### distrolens workloads: 4 workload\(s\), 5 container\(s\)/);
+    assert.match(
+      md.stdout,
+      /\| `Deployment\/shop\/risky` \| privileged \| 0 \| .* \| critical `workload\/escape-path` \|/,
+    );
+    assert.match(md.stdout, /- container "app": mount an emptyDir at \/app, \/tmp/);
   });
 });

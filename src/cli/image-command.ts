@@ -55,7 +55,7 @@ export interface ImageCommand<R> {
   ): { readonly code: number; readonly message: string } | undefined;
 }
 
-async function loadPolicy(path: string): Promise<Policy> {
+export async function loadPolicy(path: string): Promise<Policy> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -1,13 +1,20 @@
 import { errors } from '../core/errors.js';
 import { renderJson } from '../report/format.js';
+import { renderWorkloadsMarkdown } from '../report/markdown.js';
+import { renderWorkloadsSarif } from '../report/sarif.js';
 import { renderWorkloadsTable } from '../report/workloads-table.js';
-import { scanImage } from '../scan/scan.js';
+import { builtinRules, scanImage } from '../scan/scan.js';
 import { openSource } from '../sources/index.js';
-import { judgeWorkloads } from '../workloads/index.js';
+import { VERSION } from '../version.js';
+import { judgeWorkloads, WORKLOAD_RULES } from '../workloads/index.js';
 import { openVulnOptions } from './db.js';
+import { evaluateWorkloadsPolicy } from '../policy/index.js';
+import { loadPolicy } from './image-command.js';
 import { EXIT, type CliIo, writeAtomic } from './io.js';
 import { failingFindings, IMAGE_FLAGS, IMAGE_OPTIONS_HELP, openOptions, parseFailOn, parseFlags } from './options.js';
 import { resolve } from 'node:path';
+
+const WORKLOADS_FORMATS = ['table', 'json', 'sarif', 'markdown'];
 
 export const WORKLOADS_HELP = `Usage: distrolens workloads MANIFEST… [options]
 
@@ -20,7 +27,8 @@ joined risks (escape paths, writable root with tools, a service-account token wi
 privilege escalation with setuid binaries).
 
 Options:
-  -f, --format FORMAT           table (default) or json (distrolens/workloads@1)
+  -f, --format FORMAT           table (default), json (distrolens/workloads@1), sarif (located at
+                                the manifest file and line) or markdown
 
 ${IMAGE_OPTIONS_HELP}
 `;
@@ -34,39 +42,61 @@ export async function workloadsCommand(args: string[], io: CliIo): Promise<numbe
   if (!positionals.length)
     throw errors.usage('workloads needs manifest files or directories', 'e.g. distrolens workloads k8s/');
   const format = values.format?.[0] ?? 'table';
-  if (format !== 'table' && format !== 'json') throw errors.usage(`unknown format ${format}`, 'use table or json');
+  if (!WORKLOADS_FORMATS.includes(format))
+    throw errors.usage(`unknown format ${format}`, `use ${WORKLOADS_FORMATS.join(', ')}`);
   const failOn = parseFailOn(values['fail-on']);
+  const policy =
+    values.policy !== undefined ? await loadPolicy(resolve(io.cwd ?? process.cwd(), values.policy)) : undefined;
   const { open, platform } = openOptions(values, io);
   const vulns = openVulnOptions(values, io);
   try {
     const cacheDir = open.cache?.root;
-    const report = await judgeWorkloads(positionals, async (image) => {
-      if (values.offline) throw errors.offline(image);
-      const source = await openSource(`registry:${image}`, open);
-      try {
-        return (
-          await scanImage(source, {
-            ...(platform ? { platform } : {}),
-            ...(cacheDir ? { cacheDir } : {}),
-            ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
-          })
-        ).report;
-      } finally {
-        await source.close();
-      }
-    });
-    const text = format === 'json' ? renderJson(report) : renderWorkloadsTable(report);
+    const report = await judgeWorkloads(
+      positionals,
+      async (image) => {
+        if (values.offline) throw errors.offline(image);
+        const source = await openSource(`registry:${image}`, open);
+        try {
+          return (
+            await scanImage(source, {
+              ...(platform ? { platform } : {}),
+              ...(cacheDir ? { cacheDir } : {}),
+              ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
+            })
+          ).report;
+        } finally {
+          await source.close();
+        }
+      },
+      io.cwd,
+    );
+    const text =
+      format === 'json'
+        ? renderJson(report)
+        : format === 'sarif'
+          ? renderWorkloadsSarif(report, [...builtinRules, ...Object.values(WORKLOAD_RULES)], VERSION)
+          : format === 'markdown'
+            ? renderWorkloadsMarkdown(report)
+            : renderWorkloadsTable(report);
     if (values.output) await writeAtomic(resolve(io.cwd ?? process.cwd(), values.output), text);
     else io.stdout.write(text);
-    if (failOn !== undefined) {
-      const failing = failingFindings(
-        report.workloads.flatMap((w) => w.containers.flatMap((c) => c.findings)),
+    // The same gate as scan's: --fail-on over the findings a live acceptance does not cover, then the policy.
+    const verdict = policy ? evaluateWorkloadsPolicy(report, policy) : undefined;
+    const acceptedIds = new Set(verdict?.accepted.map((a) => a.finding.fingerprint));
+    const messages: string[] = [];
+    const failing =
+      failOn !== undefined &&
+      failingFindings(
+        report.workloads.flatMap((w) =>
+          w.containers.flatMap((c) => c.findings.filter((f) => !acceptedIds.has(f.fingerprint))),
+        ),
         failOn,
       );
-      if (failing) {
-        io.stderr.write(`gate failed: ${failing}\n`);
-        return EXIT.policy;
-      }
+    if (failing) messages.push(failing);
+    for (const v of verdict?.violations ?? []) messages.push(`policy ${v.check}: ${v.message}`);
+    if (messages.length) {
+      io.stderr.write(`gate failed: ${messages.join('\n  ')}\n`);
+      return EXIT.policy;
     }
     return EXIT.ok;
   } finally {

@@ -27,6 +27,16 @@ export interface ContainerResult {
   readonly findings: readonly Finding[];
 }
 
+/** What it takes to reach the restricted level with a read-only root file system. */
+export interface Readiness {
+  /** True when the workload already meets restricted. */
+  readonly ready: boolean;
+  /** Manifest changes, each with the check it clears. */
+  readonly changes: readonly string[];
+  /** Per container, the paths its image writes to that need an emptyDir once the root is read-only. */
+  readonly emptyDirs: readonly { readonly container: string; readonly paths: readonly string[] }[];
+}
+
 export interface WorkloadResult {
   readonly kind: string;
   readonly namespace: string;
@@ -34,6 +44,7 @@ export interface WorkloadResult {
   readonly location: { readonly file: string; readonly line: number };
   readonly podSecurity: { readonly level: PssLevel; readonly violations: readonly PssViolation[] };
   readonly containers: readonly ContainerResult[];
+  readonly restricted: Readiness;
 }
 
 /** Version tag of `distrolens workloads --format json`: the contract of the design brief. */
@@ -73,4 +84,12 @@ export function worstFinding(result: WorkloadResult): Finding | undefined {
     .sort(
       (a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || joinedFirst(a) - joinedFirst(b),
     )[0];
+}
+
+/** The readiness as a list of steps: manifest changes, then the emptyDirs to mount. */
+export function readinessSteps(readiness: Readiness): string[] {
+  return [
+    ...readiness.changes,
+    ...readiness.emptyDirs.map((e) => `container "${e.container}": mount an emptyDir at ${e.paths.join(', ')}`),
+  ];
 }

@@ -3,6 +3,7 @@ import { loadYaml } from '../util/yaml.js';
 import { fail } from '../core/errors.js';
 import { SEVERITIES, type Finding, type Severity } from '../core/finding.js';
 import type { Report } from '../core/report.js';
+import type { WorkloadsReport } from '../core/workloads.js';
 import { SURFACE_LISTS } from '../core/surface.js';
 import type { Vulnerability } from '../core/vulnerability.js';
 
@@ -36,6 +37,10 @@ export interface Policy {
   /** Prefixes the image's base (label org.opencontainers.image.base.name) must start with. */
   readonly allowedBases?: readonly string[];
   readonly accept?: readonly Acceptance[];
+  /** Rule ids that fail the gate whatever their severity (e.g. workload/escape-path). */
+  readonly forbidRules?: readonly string[];
+  /** `workloads`: the Pod Security Standards level every workload must meet. */
+  readonly minPodSecurity?: 'baseline' | 'restricted';
 }
 
 export interface Violation {
@@ -64,7 +69,11 @@ const KEYS = [
   'allowedRegistries',
   'allowedBases',
   'accept',
+  'forbidRules',
+  'minPodSecurity',
 ];
+const RULE_ID = /^[a-z]+\/[a-zA-Z0-9_-]+$/;
+const PSS_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
 /** The OCI annotation/label that names the base image (BuildKit and most builders set it). */
 const BASE_LABEL = 'org.opencontainers.image.base.name';
 
@@ -133,6 +142,16 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
       throw invalid(file, 'allowedBases', 'must be a list of image name prefixes');
     policy.allowedBases = d.allowedBases as string[];
   }
+  if (d.forbidRules !== undefined) {
+    if (!Array.isArray(d.forbidRules) || d.forbidRules.some((r) => typeof r !== 'string' || !RULE_ID.test(r)))
+      throw invalid(file, 'forbidRules', 'must be a list of rule ids such as workload/escape-path');
+    policy.forbidRules = d.forbidRules as string[];
+  }
+  if (d.minPodSecurity !== undefined) {
+    if (d.minPodSecurity !== 'baseline' && d.minPodSecurity !== 'restricted')
+      throw invalid(file, 'minPodSecurity', 'must be baseline or restricted');
+    policy.minPodSecurity = d.minPodSecurity;
+  }
   if (d.accept !== undefined) {
     if (!Array.isArray(d.accept)) throw invalid(file, 'accept', 'must be a list');
     policy.accept = d.accept.map((a, i) => {
@@ -142,7 +161,7 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
       const e = a as Record<string, unknown>;
       if ((e.rule === undefined) === (e.vulnerability === undefined))
         throw invalid(file, where, 'give either rule (a rule id) or vulnerability (a CVE or advisory id)');
-      if (e.rule !== undefined && (typeof e.rule !== 'string' || !/^[a-z]+\/[a-z0-9-]+$/.test(e.rule)))
+      if (e.rule !== undefined && (typeof e.rule !== 'string' || !RULE_ID.test(e.rule)))
         throw invalid(file, `${where}.rule`, 'must be a rule id such as surface/shell');
       if (
         e.vulnerability !== undefined &&
@@ -181,13 +200,9 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
 }
 
 /** Applies a policy to a report; `today` is injected for reproducible expiry checks. */
-export function evaluatePolicy(report: Report, policy: Policy, today: Date = new Date()): Verdict {
-  const violations: Violation[] = [];
-  const day = today.toISOString().slice(0, 10);
-  const accepted: { finding: Finding; reason: string }[] = [];
-  const open: Finding[] = [];
-  /** The live acceptance among matching ones; an expired one is a violation of its own. */
-  const acceptance = (matches: Acceptance[], what: string): Acceptance | undefined => {
+/** The live acceptance among matching ones; an expired one is a violation of its own. */
+function acceptanceIn(violations: Violation[], day: string) {
+  return (matches: readonly Acceptance[], what: string): Acceptance | undefined => {
     const live = matches.find((a) => !a.expires || a.expires >= day);
     const expired = matches.find((a) => a.expires && a.expires < day);
     if (!live && expired)
@@ -197,7 +212,19 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
       });
     return live;
   };
-  for (const f of report.findings) {
+}
+
+/** Splits findings into accepted and open ones, then applies forbidRules and maxSeverity to the open ones. */
+function checkFindings(
+  findings: readonly Finding[],
+  policy: Policy,
+  violations: Violation[],
+  day: string,
+): { accepted: { finding: Finding; reason: string }[]; open: Finding[] } {
+  const acceptance = acceptanceIn(violations, day);
+  const accepted: { finding: Finding; reason: string }[] = [];
+  const open: Finding[] = [];
+  for (const f of findings) {
     const matches = (policy.accept ?? []).filter(
       (a) => a.rule === f.ruleId && (a.path === undefined || a.path === f.location?.path),
     );
@@ -205,6 +232,26 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
     if (live) accepted.push({ finding: f, reason: live.reason });
     else open.push(f);
   }
+  const forbidden = [...new Set(open.filter((f) => policy.forbidRules?.includes(f.ruleId)).map((f) => f.ruleId))];
+  if (forbidden.length)
+    violations.push({ check: 'forbidRules', message: `forbidden rule(s) found: ${forbidden.sort().join(', ')}` });
+  if (policy.maxSeverity) {
+    const limit = SEVERITIES.indexOf(policy.maxSeverity);
+    const over = open.filter((f) => SEVERITIES.indexOf(f.severity) < limit);
+    if (over.length)
+      violations.push({
+        check: 'maxSeverity',
+        message: `${over.length} finding(s) above ${policy.maxSeverity}: ${[...new Set(over.map((f) => f.ruleId))].sort().join(', ')}`,
+      });
+  }
+  return { accepted, open };
+}
+
+export function evaluatePolicy(report: Report, policy: Policy, today: Date = new Date()): Verdict {
+  const violations: Violation[] = [];
+  const day = today.toISOString().slice(0, 10);
+  const acceptance = acceptanceIn(violations, day);
+  const { accepted } = checkFindings(report.findings, policy, violations, day);
   const acceptedVulnerabilities: { vulnerability: Vulnerability; reason: string }[] = [];
   const openVulnerabilities: Vulnerability[] = [];
   for (const v of report.vulnerabilities) {
@@ -255,12 +302,6 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
   }
   if (policy.maxSeverity) {
     const limit = SEVERITIES.indexOf(policy.maxSeverity);
-    const over = open.filter((f) => SEVERITIES.indexOf(f.severity) < limit);
-    if (over.length)
-      violations.push({
-        check: 'maxSeverity',
-        message: `${over.length} finding(s) above ${policy.maxSeverity}: ${[...new Set(over.map((f) => f.ruleId))].sort().join(', ')}`,
-      });
     const vulns = openVulnerabilities.filter((v) => v.severity !== 'unknown' && SEVERITIES.indexOf(v.severity) < limit);
     if (vulns.length)
       violations.push({
@@ -290,6 +331,54 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
       });
   }
   return { pass: violations.length === 0, violations, accepted, acceptedVulnerabilities };
+}
+
+/**
+ * The policy applied to `distrolens workloads`: minPodSecurity per workload, forbidRules,
+ * maxSeverity and acceptances over every container's findings, nonRoot on the effective user,
+ * minGrade and allowedRegistries on each image. Image-only keys (forbid, maxSize, allowedBases)
+ * belong to `scan`.
+ */
+export function evaluateWorkloadsPolicy(report: WorkloadsReport, policy: Policy, today: Date = new Date()): Verdict {
+  const violations: Violation[] = [];
+  const day = today.toISOString().slice(0, 10);
+  if (policy.minPodSecurity) {
+    const min = PSS_LEVELS.indexOf(policy.minPodSecurity);
+    const below = report.workloads.filter((w) => PSS_LEVELS.indexOf(w.podSecurity.level) < min);
+    if (below.length)
+      violations.push({
+        check: 'minPodSecurity',
+        message: `${below.length} workload(s) below ${policy.minPodSecurity}: ${below.map((w) => `${w.kind}/${w.namespace}/${w.name} (${w.podSecurity.level})`).join(', ')}`,
+      });
+  }
+  const { accepted } = checkFindings(
+    report.workloads.flatMap((w) => w.containers.flatMap((c) => c.findings)),
+    policy,
+    violations,
+    day,
+  );
+  if (policy.nonRoot) {
+    const root = report.workloads.flatMap((w) =>
+      w.containers.filter((c) => c.effectiveUser.uid === 0).map((c) => `${w.kind}/${w.namespace}/${w.name} ${c.name}`),
+    );
+    if (root.length) violations.push({ check: 'nonRoot', message: `running as root: ${root.join(', ')}` });
+  }
+  for (const image of report.images) {
+    if (policy.minGrade && image.grade && GRADES.indexOf(image.grade as never) > GRADES.indexOf(policy.minGrade))
+      violations.push({
+        check: 'minGrade',
+        message: `${image.image}: grade ${image.grade} is below the minimum ${policy.minGrade}`,
+      });
+    // As Docker reads a reference: the first component names a registry only with a dot, a port or localhost.
+    const [first = '', ...rest] = image.image.split('/');
+    const registry = rest.length && (/[.:]/.test(first) || first === 'localhost') ? first : 'docker.io';
+    if (policy.allowedRegistries && !policy.allowedRegistries.includes(registry))
+      violations.push({
+        check: 'allowedRegistries',
+        message: `${image.image}: ${registry} is not an allowed registry (${policy.allowedRegistries.join(', ')})`,
+      });
+  }
+  return { pass: violations.length === 0, violations, accepted, acceptedVulnerabilities: [] };
 }
 
 export const countVulns = (n: number): string => `${n} vulnerabilit${n === 1 ? 'y' : 'ies'}`;

@@ -22,6 +22,12 @@ test('policy files are validated with the place of each mistake', () => {
   invalid('accept:\n  - rule: surface/shell\n', /accept\[0\]\.reason: say why/);
   invalid('colour: blue\n', /colour: unknown setting/);
   invalid('minGrade: [\n', /p\.yaml: line \d+/);
+  invalid('minPodSecurity: strict\n', /minPodSecurity: must be baseline or restricted/);
+  invalid('forbidRules: [escape]\n', /forbidRules: must be a list of rule ids/);
+  assert.deepEqual(parsePolicy('minPodSecurity: baseline\nforbidRules: [workload/escape-path]\n'), {
+    minPodSecurity: 'baseline',
+    forbidRules: ['workload/escape-path'],
+  });
   assert.deepEqual(
     parsePolicy('version: 1\nminGrade: B\nforbid: [shells]\nnonRoot: true\nmaxSize: 200MB\nmaxSeverity: medium\n'),
     {

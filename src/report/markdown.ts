@@ -1,5 +1,6 @@
 import { SEVERITIES } from '../core/finding.js';
 import type { Report } from '../core/report.js';
+import { readinessSteps, worstFinding, type WorkloadsReport } from '../core/workloads.js';
 import { SURFACE_CATEGORIES } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
 import { formatBytes, markdownText } from './format.js';
@@ -79,4 +80,52 @@ export function renderMarkdown(report: Report): string {
     '',
   );
   return `${out.join('\n')}`;
+}
+
+/** Markdown for `workloads`: the verdict per workload, then each one's findings and the way to restricted. */
+export function renderWorkloadsMarkdown(report: WorkloadsReport): string {
+  const s = report.summary;
+  const classes = Object.entries(s.byClassification)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  const out = [
+    `### distrolens workloads: ${s.workloads} workload(s), ${s.containers} container(s)`,
+    '',
+    `Pod Security Standards: ${(['restricted', 'baseline', 'privileged'] as const).map((l) => `${s.byLevel[l]} ${l}`).join(', ')}. Containers by image: ${classes || 'not scanned'}. Findings: ${
+      SEVERITIES.filter((v) => s.findingsBySeverity[v])
+        .map((v) => `${s.findingsBySeverity[v]} ${v}`)
+        .join(', ') || 'none'
+    }.`,
+    '',
+    '| workload | level | user | image | worst finding |',
+    '|---|---|---|---|---|',
+  ];
+  for (const w of report.workloads) {
+    const worst = worstFinding(w);
+    out.push(
+      `| \`${cell(`${w.kind}/${w.namespace}/${w.name}`)}\` | ${w.podSecurity.level} | ${cell(
+        [...new Set(w.containers.map((c) => String(c.effectiveUser.uid ?? c.effectiveUser.name ?? '?')))].join(', '),
+      )} | ${cell([...new Set(w.containers.map((c) => (c.grade ? `${c.grade} ${c.classification}` : 'not scanned')))].join(', '))} | ${
+        worst ? `${worst.severity} \`${worst.ruleId}\`` : '—'
+      } |`,
+    );
+  }
+  for (const w of report.workloads) {
+    const findings = w.containers.flatMap((c) =>
+      c.findings.filter((f) => f.severity !== 'info').map((f) => ({ c, f })),
+    );
+    const steps = readinessSteps(w.restricted);
+    if (!findings.length && !steps.length) continue;
+    out.push(
+      '',
+      `<details><summary><code>${cell(`${w.kind}/${w.namespace}/${w.name}`)}</code> (${w.podSecurity.level}, ${cell(w.location.file)}:${w.location.line})</summary>`,
+      '',
+    );
+    for (const { c, f } of findings)
+      out.push(`- **${f.severity}** \`${f.ruleId}\` (${cell(c.name)}): ${cell(f.message)}`);
+    if (steps.length)
+      out.push('', 'To reach restricted with a read-only root:', '', ...steps.map((x) => `- ${cell(x)}`));
+    out.push('', '</details>');
+  }
+  return `${out.join('\n')}\n`;
 }

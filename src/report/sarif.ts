@@ -1,6 +1,9 @@
-import { RULES_URL, SEVERITIES, type Finding, type Rule, type Severity } from '../core/finding.js';
+import { RULES_URL, SEVERITIES, type Finding, type Rule, type Severity, type SourceFinding } from '../core/finding.js';
 import { createHash } from 'node:crypto';
+import { isAbsolute, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { LintReport, Report } from '../core/report.js';
+import type { WorkloadsReport } from '../core/workloads.js';
 import type { Vulnerability } from '../core/vulnerability.js';
 
 /**
@@ -172,9 +175,68 @@ function ruleDescriptor(id: string, rule: Rule | undefined, severity: Severity) 
 
 /** SARIF for `lint`: Dockerfile findings located by file and line. */
 export function renderLintSarif(report: LintReport, rules: readonly Rule[]): string {
-  const findings = report.files.flatMap((f) => f.findings);
+  return renderSourceSarif(
+    report.files.flatMap((f) => f.findings),
+    { version: report.tool.version, automation: 'distrolens/lint' },
+    rules,
+  );
+}
+
+/**
+ * SARIF for `workloads`: each container's findings (its image's, judged in the pod, and the joined
+ * workload/* rules) and each Pod Security Standards violation (`pss/<check>`: high below baseline,
+ * medium below restricted), located at the workload's manifest file and line.
+ */
+export function renderWorkloadsSarif(report: WorkloadsReport, rules: readonly Rule[], version: string): string {
+  const findings: SourceFinding[] = [];
+  for (const w of report.workloads) {
+    const at = `${w.kind}/${w.namespace}/${w.name}`;
+    const location = { path: sourceUri(w.location.file), line: w.location.line };
+    for (const c of w.containers)
+      for (const f of c.findings)
+        findings.push({
+          ...f,
+          message: `${at} container ${c.name} (${c.image}): ${f.message}`,
+          location,
+          // The same image finding in two workloads is two alerts.
+          fingerprint: createHash('sha256').update(`${at}\0${c.name}\0${f.fingerprint}`).digest('hex').slice(0, 32),
+        });
+    for (const v of w.podSecurity.violations) {
+      const ruleId = `pss/${v.control}`;
+      findings.push({
+        ruleId,
+        severity: v.level === 'baseline' ? 'high' : 'medium',
+        title: `Pod Security Standards (${v.level}): ${v.control}`,
+        message: `${at}: ${v.message}`,
+        references: ['https://kubernetes.io/docs/concepts/security/pod-security-standards/'],
+        location,
+        fingerprint: createHash('sha256').update(`${at}\0${ruleId}`).digest('hex').slice(0, 32),
+      });
+    }
+  }
+  return renderSourceSarif(findings, { version, automation: 'distrolens/workloads' }, rules);
+}
+
+/** A manifest path as a SARIF URI: relative to the working directory when inside it, else a file URL. */
+function sourceUri(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return !isAbsolute(file) ? file : rel.startsWith('..') || isAbsolute(rel) ? pathToFileURL(file).href : rel;
+}
+
+function renderSourceSarif(
+  findings: readonly SourceFinding[],
+  run: { readonly version: string; readonly automation: string },
+  rules: readonly Rule[],
+): string {
   const used = [...new Set(findings.map((f) => f.ruleId))].sort();
   const catalogue = new Map(rules.map((r) => [r.id, r]));
+  // Rules outside the catalogue (pss/*) are described by their first finding.
+  const described = (id: string): Rule | undefined => {
+    const known = catalogue.get(id);
+    if (known) return known;
+    const f = findings.find((x) => x.ruleId === id);
+    return f && { id, severity: f.severity, title: f.title, rationale: f.title, references: f.references };
+  };
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -183,12 +245,12 @@ export function renderLintSarif(report: LintReport, rules: readonly Rule[]): str
         tool: {
           driver: {
             name: 'distrolens',
-            version: report.tool.version,
+            version: run.version,
             informationUri: 'https://github.com/distrolens/distrolens',
-            rules: used.map((id) => ruleDescriptor(id, catalogue.get(id), catalogue.get(id)?.severity ?? 'info')),
+            rules: used.map((id) => ruleDescriptor(id, described(id), described(id)?.severity ?? 'info')),
           },
         },
-        automationDetails: { id: 'distrolens/lint' },
+        automationDetails: { id: run.automation },
         results: findings.map((f) => ({
           ruleId: f.ruleId,
           ruleIndex: used.indexOf(f.ruleId),

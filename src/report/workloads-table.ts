@@ -1,4 +1,4 @@
-import { worstFinding, type WorkloadsReport } from '../core/workloads.js';
+import { readinessSteps, worstFinding, type WorkloadsReport } from '../core/workloads.js';
 import { columns, wrapWords } from './format.js';
 
 /** The human view of `workloads`: a line per workload, then the findings of each container. */
@@ -37,8 +37,10 @@ export function renderWorkloadsTable(report: WorkloadsReport): string {
           ...wrapWords(f.message, 90).map((l) => `           ${l}`),
         );
     }
-    for (const v of w.podSecurity.violations.filter((v) => v.level === 'baseline'))
-      out.push(`  PSS      ${w.kind}/${w.namespace}/${w.name} breaks baseline ${v.control}: ${v.message}`);
+    const steps = readinessSteps(w.restricted);
+    if (w.restricted.ready && !steps.length) continue;
+    out.push('', `${w.kind}/${w.namespace}/${w.name} (${w.podSecurity.level}) · to reach restricted, read-only:`);
+    for (const step of steps) out.push(...wrapWords(step, 95).map((l, i) => `${i ? '    ' : '  - '}${l}`));
   }
   const s = report.summary;
   out.push(

@@ -21,8 +21,12 @@ const SCANS_AT_ONCE = 2;
  * Reads the manifests, scans each distinct image once, and judges every workload: the JSON of
  * `distrolens workloads`. Sorted for byte-identical output on the same input.
  */
-export async function judgeWorkloads(paths: readonly string[], scan: ImageScanner): Promise<WorkloadsReport> {
-  const { workloads, skipped } = await readManifests(paths);
+export async function judgeWorkloads(
+  paths: readonly string[],
+  scan: ImageScanner,
+  cwd = process.cwd(),
+): Promise<WorkloadsReport> {
+  const { workloads, skipped } = await readManifests(paths, cwd);
   const images = [
     ...new Set(workloads.flatMap((w) => containersOf(w.podSpec).map(({ container }) => str(container.image) ?? ''))),
   ]

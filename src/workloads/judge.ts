@@ -4,6 +4,7 @@ import { DEFAULT_RUNTIME, resolveUser, type EffectiveUser, type RuntimeContext }
 import { judge } from '../judge/index.js';
 import type { Workload } from './manifests.js';
 import type { ContainerResult, WorkloadResult } from '../core/workloads.js';
+import { readinessOf } from './readiness.js';
 import { checkPodSecurity, containersOf, levelOf, obj, str, type Obj } from './pss.js';
 
 /**
@@ -245,5 +246,6 @@ export function judgeWorkload(workload: Workload, reports: ReadonlyMap<string, R
     location: workload.location,
     podSecurity: { level: levelOf(violations), violations },
     containers,
+    restricted: readinessOf(workload.podSpec, violations, containers, reports),
   };
 }

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fail } from '../core/errors.js';
 import { loadYaml } from '../util/yaml.js';
 
@@ -45,15 +45,18 @@ type Obj = Record<string, unknown>;
 const obj = (value: unknown): Obj =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : {};
 
-async function filesOf(path: string): Promise<string[]> {
-  const info = await stat(path).catch(() => undefined);
+/** The manifest files under a path as the user wrote it (reports name them so), read relative to `cwd`. */
+async function filesOf(path: string, cwd: string): Promise<string[]> {
+  const info = await stat(resolve(cwd, path)).catch(() => undefined);
   if (!info)
     throw fail('E_INPUT_NOT_FOUND', `${path}: no such file or directory`, 'pass manifest files or a directory of them');
   if (info.isFile()) return [path];
   const out: string[] = [];
-  for (const entry of (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const entry of (await readdir(resolve(cwd, path), { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : 1,
+  )) {
     const full = join(path, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesOf(full)));
+    if (entry.isDirectory()) out.push(...(await filesOf(full, cwd)));
     else if (entry.isFile() && MANIFEST_FILE.test(entry.name)) out.push(full);
   }
   return out;
@@ -85,15 +88,15 @@ function collect(doc: Obj, file: string, line: number, into: ManifestRead): void
 }
 
 /** Reads every workload of the given files and directories. */
-export async function readManifests(paths: readonly string[]): Promise<ManifestRead> {
+export async function readManifests(paths: readonly string[], cwd = process.cwd()): Promise<ManifestRead> {
   const { parseAllDocuments, LineCounter } = loadYaml();
   const read: ManifestRead = { workloads: [], skipped: {} };
   for (const path of paths) {
-    for (const file of await filesOf(path)) {
-      const info = await stat(file);
+    for (const file of await filesOf(path, cwd)) {
+      const info = await stat(resolve(cwd, file));
       if (info.size > MAX_MANIFEST_BYTES)
         throw fail('E_FILE_TOO_LARGE', `${file} is larger than a manifest can be`, 'split it');
-      const text = await readFile(file, 'utf8');
+      const text = await readFile(resolve(cwd, file), 'utf8');
       const lines = new LineCounter();
       for (const doc of parseAllDocuments(text, { lineCounter: lines })) {
         if (doc.errors.length)

@@ -13,7 +13,7 @@ export type { PssLevel, PssViolation } from '../core/workloads.js';
 export type Obj = Readonly<Record<string, unknown>>;
 export const obj = (value: unknown): Obj =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : {};
-const arr = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+export const arr = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
 export const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** Capabilities baseline allows a container to add (the Docker defaults). */
