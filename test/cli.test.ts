@@ -266,11 +266,12 @@ test("each command's help lists every flag it takes", async () => {
   const { LINT_FLAGS } = await import('../src/cli/lint.js');
   const { MIGRATE_FLAGS } = await import('../src/cli/migrate.js');
   const { SERVE_FLAGS } = await import('../src/cli/serve.js');
+  const { WORKLOADS_FLAGS } = await import('../src/cli/workloads.js');
   const commands: [string, Record<string, unknown>][] = [
     ['inspect', IMAGE_FLAGS],
     ['scan', IMAGE_FLAGS],
     ['compare', IMAGE_FLAGS],
-    ['workloads', IMAGE_FLAGS],
+    ['workloads', WORKLOADS_FLAGS],
     ['recommend', { ...IMAGE_FLAGS, catalogue: {}, 'no-measure': {} }],
     ['db', DB_FLAGS],
     ['lint', LINT_FLAGS],

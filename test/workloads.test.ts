@@ -2,6 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { WorkloadsReport } from '../src/core/workloads.js';
 import { RegistryClient } from '../src/sources/registry/client.js';
@@ -10,6 +13,9 @@ import { registryAvailable, startRegistry, type TestRegistry } from './fixtures/
 import { cli, SCHEMAS, tempDir } from './helpers.js';
 
 const require = createRequire(import.meta.url);
+const execFileAsync = promisify(execFile);
+/** The real kubectl when the machine has one (its --raw requests go to the same replay server). */
+const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 
 /**
  * `distrolens workloads` against images in a real registry: each joined rule fired by a
@@ -24,32 +30,29 @@ describe('workloads: images judged where they run', { skip }, () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let general: string;
   let named: string;
+  let generalImage: ReturnType<typeof buildImage>;
   before(async () => {
     registry = await startRegistry('none');
     dir = await tempDir();
     const client = new RegistryClient(registry.host);
     // The CVE-2019-5021 shape: busybox su, empty root password, a setuid binary, curl; runs as root.
-    await pushImage(
-      client,
-      'team/general',
-      '1',
-      buildImage({
-        layers: [
-          {
-            files: [
-              { path: 'bin/busybox', content: ELF, mode: 0o755 },
-              { path: 'bin/sh', type: 'symlink', target: '/bin/busybox' },
-              { path: 'bin/su', type: 'symlink', target: 'busybox' },
-              { path: 'usr/bin/curl', content: ELF, mode: 0o755 },
-              { path: 'usr/bin/passwd', content: ELF, mode: 0o4755 },
-              { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/app:/sbin/nologin\n' },
-              { path: 'etc/shadow', content: 'root:::0:::::\n' },
-            ],
-          },
-        ],
-        config: {},
-      }),
-    );
+    generalImage = buildImage({
+      layers: [
+        {
+          files: [
+            { path: 'bin/busybox', content: ELF, mode: 0o755 },
+            { path: 'bin/sh', type: 'symlink', target: '/bin/busybox' },
+            { path: 'bin/su', type: 'symlink', target: 'busybox' },
+            { path: 'usr/bin/curl', content: ELF, mode: 0o755 },
+            { path: 'usr/bin/passwd', content: ELF, mode: 0o4755 },
+            { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/app:/sbin/nologin\n' },
+            { path: 'etc/shadow', content: 'root:::0:::::\n' },
+          ],
+        },
+      ],
+      config: {},
+    });
+    await pushImage(client, 'team/general', '1', generalImage);
     await pushImage(
       client,
       'team/named',
@@ -358,5 +361,138 @@ spec:
       /\| `Deployment\/shop\/risky` \| privileged \| 0 \| .* \| critical `workload\/escape-path` \|/,
     );
     assert.match(md.stdout, /- container "app": mount an emptyDir at \/app, \/tmp/);
+  });
+
+  test('cluster mode: paging, one workload per controller, the running digest, 403 and 401, with the real kubectl', async () => {
+    // A replay of the API answers a cluster gives (no API server can run here): two pages of pods
+    // joined by a continue token, a namespace the token may not read, an expired token.
+    const digest = generalImage.manifestDigest;
+    const running = `docker-pullable://${registry.host}/team/general@${digest}`;
+    const pod = (name: string, owner: string | undefined, extra: object = {}) => ({
+      metadata: {
+        name,
+        namespace: 'shop',
+        ...(owner ? { ownerReferences: [{ kind: 'ReplicaSet', name: owner, controller: true }] } : {}),
+      },
+      // The tag no longer exists in the registry: only the digest the pod runs can be scanned.
+      spec: { containers: [{ name: 'app', image: `${registry.host}/team/general:gone` }], ...extra },
+      status: { containerStatuses: [{ name: 'app', imageID: running }] },
+    });
+    const pages: Record<string, object> = {
+      '': {
+        kind: 'PodList',
+        apiVersion: 'v1',
+        metadata: { continue: 'page-2' },
+        items: [pod('web-1', 'web-7d4b9'), pod('web-2', 'web-7d4b9')],
+      },
+      'page-2': {
+        kind: 'PodList',
+        apiVersion: 'v1',
+        metadata: {},
+        items: [pod('debug', undefined, { hostPID: true })],
+      },
+    };
+    const seen: string[] = [];
+    // HTTPS with a CA of the test's own: client-go sends no bearer token over plain HTTP.
+    await execFileAsync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir.path, 'api.key'),
+      '-out',
+      join(dir.path, 'api.crt'),
+    ]);
+    const cert = await readFile(join(dir.path, 'api.crt'));
+    const { createServer } = await import('node:https');
+    const server = createServer({ cert, key: await readFile(join(dir.path, 'api.key')) }, (req, res) => {
+      seen.push(req.url!);
+      const url = new URL(req.url!, 'http://x');
+      const send = (status: number, body: object) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (url.pathname === '/version') return send(200, { major: '1', minor: '37', gitVersion: 'v1.37.0' });
+      if (req.headers.authorization !== 'Bearer good')
+        return send(401, { kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 });
+      if (url.pathname === '/api/v1/namespaces/secret/pods')
+        return send(403, { kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods is forbidden' });
+      if (url.pathname === '/api/v1/pods' || url.pathname === '/api/v1/namespaces/shop/pods')
+        return send(200, pages[url.searchParams.get('continue') ?? '']!);
+      send(404, { kind: 'Status', code: 404 });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const port = (server.address() as { port: number }).port;
+    const kubeconfig = (token: string) => `apiVersion: v1
+kind: Config
+current-context: test
+contexts: [{ name: test, context: { cluster: replay, user: ci, namespace: shop } }]
+clusters: [{ name: replay, cluster: { server: 'https://127.0.0.1:${port}', certificate-authority-data: ${cert.toString('base64')} } }]
+users: [{ name: ci, user: { token: ${token} } }]
+`;
+    await writeFile(join(dir.path, 'kubeconfig'), kubeconfig('good'));
+    await writeFile(join(dir.path, 'expired'), kubeconfig('expired'));
+    const cache = join(dir.path, 'cache');
+    try {
+      const out = await cli(['workloads', '--cluster', '-A', '-f', 'json', '--cache-dir', cache], {
+        KUBECONFIG: join(dir.path, 'kubeconfig'),
+      });
+      assert.equal(out.code, 0, out.stderr);
+      const report = JSON.parse(out.stdout) as WorkloadsReport;
+      assert.deepEqual(report.source, { kind: 'cluster', context: 'test', namespaces: 'all' });
+      assert.deepEqual(
+        report.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`),
+        ['Pod/shop/debug', 'ReplicaSet/shop/web-7d4b9'],
+        'two pods of one ReplicaSet are one workload; both pages were read',
+      );
+      assert.ok(seen.includes('/api/v1/pods?limit=500&continue=page-2'), seen.join(' '));
+      const app = report.workloads[1]!.containers[0]!;
+      assert.equal(app.image, `${registry.host}/team/general@${digest}`, 'judged by the digest it runs');
+      assert.equal(app.imageDigest, digest);
+      assert.ok(app.findings.some((f) => f.ruleId === 'workload/token-with-network-tools'));
+      assert.ok(report.workloads[0]!.containers[0]!.findings.some((f) => f.ruleId === 'workload/escape-path'));
+
+      const forbidden = await cli(
+        ['workloads', '--cluster', '-n', 'shop', '-n', 'secret', '-f', 'json', '--cache-dir', cache],
+        { KUBECONFIG: join(dir.path, 'kubeconfig') },
+      );
+      assert.equal(forbidden.code, 0, forbidden.stderr);
+      const partial = JSON.parse(forbidden.stdout) as WorkloadsReport;
+      assert.equal(partial.workloads.length, 2);
+      assert.ok(partial.warnings.some((w) => w.code === 'W_NAMESPACE_FORBIDDEN' && /secret/.test(w.message)));
+
+      const expired = await cli(['workloads', '--cluster', '--kubeconfig', join(dir.path, 'expired')]);
+      assert.equal(expired.code, 2);
+      assert.match(expired.stderr, /E_AUTH_REQUIRED: .*\(401\): the token may have expired/);
+      assert.doesNotMatch(expired.stderr, /\n\s+at /, 'no stack trace');
+
+      // The real kubectl, against the same replay: the same pages and the same refusal.
+      if (kubectl) {
+        type PodList = { items: { metadata: { name: string } }[] };
+        const raw = async (config: string, path: string) =>
+          (await execFileAsync(kubectl, ['--kubeconfig', join(dir.path, config), 'get', '--raw', path])).stdout;
+        const first = JSON.parse(await raw('kubeconfig', '/api/v1/pods?limit=500')) as PodList;
+        const second = JSON.parse(await raw('kubeconfig', '/api/v1/pods?limit=500&continue=page-2')) as PodList;
+        assert.deepEqual(
+          [...first.items, ...second.items].map((p) => p.metadata.name),
+          ['web-1', 'web-2', 'debug'],
+        );
+        await assert.rejects(raw('expired', '/api/v1/pods?limit=500'), (e: { stderr: string }) =>
+          /must be logged in|Unauthorized/.test(e.stderr),
+        );
+      }
+    } finally {
+      server.close();
+    }
   });
 });

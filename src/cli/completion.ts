@@ -6,6 +6,7 @@ import { LINT_FLAGS } from './lint.js';
 import { MIGRATE_FLAGS } from './migrate.js';
 import { COMMON_FLAGS, IMAGE_FLAGS, parseFlags } from './options.js';
 import { SERVE_FLAGS } from './serve.js';
+import { WORKLOADS_FLAGS } from './workloads.js';
 
 export const COMPLETION_HELP = `Usage: distrolens completion bash|zsh|fish
 
@@ -21,7 +22,7 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   scan: IMAGE_FLAGS,
   inspect: IMAGE_FLAGS,
   compare: IMAGE_FLAGS,
-  workloads: IMAGE_FLAGS,
+  workloads: WORKLOADS_FLAGS,
   recommend: { ...IMAGE_FLAGS, catalogue: {}, 'no-measure': {} },
   db: DB_FLAGS,
   lint: LINT_FLAGS,

@@ -6,7 +6,7 @@ import { renderWorkloadsTable } from '../report/workloads-table.js';
 import { builtinRules, scanImage } from '../scan/scan.js';
 import { openSource } from '../sources/index.js';
 import { VERSION } from '../version.js';
-import { judgeWorkloads, WORKLOAD_RULES } from '../workloads/index.js';
+import { judgeCluster, judgeWorkloads, loadClusterConfig, WORKLOAD_RULES } from '../workloads/index.js';
 import { openVulnOptions } from './db.js';
 import { evaluateWorkloadsPolicy } from '../policy/index.js';
 import { loadPolicy } from './image-command.js';
@@ -16,7 +16,17 @@ import { resolve } from 'node:path';
 
 const WORKLOADS_FORMATS = ['table', 'json', 'sarif', 'markdown'];
 
+export const WORKLOADS_FLAGS = {
+  ...IMAGE_FLAGS,
+  cluster: { type: 'boolean' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string', short: 'n', multiple: true },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+} as const;
+
 export const WORKLOADS_HELP = `Usage: distrolens workloads MANIFEST… [options]
+       distrolens workloads --cluster [--context NAME] [-n NAMESPACE… | -A] [options]
 
 Judges every image where it runs: reads Kubernetes manifests (YAML or JSON files or directories;
 multi-document, kind: List, Helm and kustomize output), scans each distinct image once, and
@@ -26,7 +36,16 @@ with each violated control, the image's own findings judged again in the pod's c
 joined risks (escape paths, writable root with tools, a service-account token with curl,
 privilege escalation with setuid binaries).
 
+With --cluster, the pods the cluster runs are listed through the API (KUBECONFIG or
+~/.kube/config, or the pod's service account), one workload per controller, and each container
+is judged by the image digest it runs (status.containerStatuses[].imageID).
+
 Options:
+  --cluster                     read the pods of a cluster instead of manifest files
+  --kubeconfig FILE             the kubeconfig (default: KUBECONFIG, then ~/.kube/config)
+  --context NAME                the kubeconfig context (default: its current context)
+  -n, --namespace NS            a namespace to read (repeatable; default: the context's)
+  -A, --all-namespaces          every namespace
   -f, --format FORMAT           table (default), json (distrolens/workloads@1), sarif (located at
                                 the manifest file and line) or markdown
 
@@ -34,13 +53,15 @@ ${IMAGE_OPTIONS_HELP}
 `;
 
 export async function workloadsCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, IMAGE_FLAGS);
+  const { values, positionals } = parseFlags(args, WORKLOADS_FLAGS);
   if (values.help) {
     io.stdout.write(WORKLOADS_HELP);
     return EXIT.ok;
   }
-  if (!positionals.length)
-    throw errors.usage('workloads needs manifest files or directories', 'e.g. distrolens workloads k8s/');
+  if (!positionals.length && !values.cluster)
+    throw errors.usage('workloads needs manifest files or directories, or --cluster', 'e.g. distrolens workloads k8s/');
+  if (positionals.length && values.cluster)
+    throw errors.usage('give manifests or --cluster, not both', 'run workloads once for each');
   const format = values.format?.[0] ?? 'table';
   if (!WORKLOADS_FORMATS.includes(format))
     throw errors.usage(`unknown format ${format}`, `use ${WORKLOADS_FORMATS.join(', ')}`);
@@ -51,25 +72,36 @@ export async function workloadsCommand(args: string[], io: CliIo): Promise<numbe
   const vulns = openVulnOptions(values, io);
   try {
     const cacheDir = open.cache?.root;
-    const report = await judgeWorkloads(
-      positionals,
-      async (image) => {
-        if (values.offline) throw errors.offline(image);
-        const source = await openSource(`registry:${image}`, open);
-        try {
-          return (
-            await scanImage(source, {
-              ...(platform ? { platform } : {}),
-              ...(cacheDir ? { cacheDir } : {}),
-              ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
-            })
-          ).report;
-        } finally {
-          await source.close();
-        }
-      },
-      io.cwd,
-    );
+    const scan = async (image: string) => {
+      if (values.offline) throw errors.offline(image);
+      const source = await openSource(`registry:${image}`, open);
+      try {
+        return (
+          await scanImage(source, {
+            ...(platform ? { platform } : {}),
+            ...(cacheDir ? { cacheDir } : {}),
+            ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
+          })
+        ).report;
+      } finally {
+        await source.close();
+      }
+    };
+    const report = values.cluster
+      ? await judgeCluster(
+          await loadClusterConfig(
+            {
+              ...(values.kubeconfig !== undefined
+                ? { kubeconfig: resolve(io.cwd ?? process.cwd(), values.kubeconfig) }
+                : {}),
+              ...(values.context !== undefined ? { context: values.context } : {}),
+            },
+            io.env,
+          ),
+          values['all-namespaces'] ? 'all' : (values.namespace?.flatMap((n) => n.split(',')) ?? []),
+          scan,
+        )
+      : await judgeWorkloads(positionals, scan, io.cwd);
     const text =
       format === 'json'
         ? renderJson(report)

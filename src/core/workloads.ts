@@ -53,7 +53,9 @@ export const WORKLOADS_SCHEMA = 'distrolens/workloads@1';
 /** What `distrolens workloads --format json` prints. */
 export interface WorkloadsReport {
   readonly schema: typeof WORKLOADS_SCHEMA;
-  readonly source: { readonly kind: 'manifests'; readonly paths: readonly string[] };
+  readonly source:
+    | { readonly kind: 'manifests'; readonly paths: readonly string[] }
+    | { readonly kind: 'cluster'; readonly context: string; readonly namespaces: readonly string[] | 'all' };
   readonly workloads: readonly WorkloadResult[];
   /** Each distinct image, scanned once. */
   readonly images: readonly {

@@ -3,10 +3,12 @@ import type { Report, ReportWarning } from '../core/report.js';
 import { WORKLOADS_SCHEMA, type PssLevel, type WorkloadsReport } from '../core/workloads.js';
 import { mapLimit } from '../util/concurrency.js';
 import { judgeWorkload } from './judge.js';
-import { readManifests } from './manifests.js';
+import { readCluster, type ClusterConfig } from './cluster.js';
+import { readManifests, type Workload } from './manifests.js';
 import { containersOf, str } from './pss.js';
 
 export { readManifests, type Workload } from './manifests.js';
+export { loadClusterConfig, readCluster, runningImage, type ClusterConfig } from './cluster.js';
 export { WORKLOADS_SCHEMA, type WorkloadsReport } from '../core/workloads.js';
 export { checkPodSecurity, levelOf, type PssLevel, type PssViolation } from './pss.js';
 export { admissionOf, contextOf, joinedFindings, judgeWorkload, WORKLOAD_RULES } from './judge.js';
@@ -27,6 +29,30 @@ export async function judgeWorkloads(
   cwd = process.cwd(),
 ): Promise<WorkloadsReport> {
   const { workloads, skipped } = await readManifests(paths, cwd);
+  const warnings: ReportWarning[] = Object.entries(skipped).map(([kind, n]) => ({
+    code: 'W_MANIFEST_KIND_SKIPPED',
+    message: `${n} object(s) of kind ${kind} hold no pod and were skipped`,
+  }));
+  return judgeAll(workloads, warnings, { kind: 'manifests', paths: [...paths] }, scan);
+}
+
+/** The pods a cluster runs, judged by the digests they run (`distrolens workloads --cluster`). */
+export async function judgeCluster(
+  config: ClusterConfig,
+  namespaces: readonly string[] | 'all',
+  scan: ImageScanner,
+): Promise<WorkloadsReport> {
+  const { workloads, warnings } = await readCluster(config, namespaces);
+  const listed = namespaces === 'all' || namespaces.length ? namespaces : [config.namespace];
+  return judgeAll(workloads, warnings, { kind: 'cluster', context: config.context, namespaces: listed }, scan);
+}
+
+async function judgeAll(
+  workloads: readonly Workload[],
+  warnings: ReportWarning[],
+  source: WorkloadsReport['source'],
+  scan: ImageScanner,
+): Promise<WorkloadsReport> {
   const images = [
     ...new Set(workloads.flatMap((w) => containersOf(w.podSpec).map(({ container }) => str(container.image) ?? ''))),
   ]
@@ -49,13 +75,9 @@ export async function judgeWorkloads(
     if (c.classification) byClassification[c.classification] = (byClassification[c.classification] ?? 0) + 1;
   const findingsBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const c of containers) for (const f of c.findings) findingsBySeverity[f.severity]++;
-  const warnings: ReportWarning[] = Object.entries(skipped).map(([kind, n]) => ({
-    code: 'W_MANIFEST_KIND_SKIPPED',
-    message: `${n} object(s) of kind ${kind} hold no pod and were skipped`,
-  }));
   return {
     schema: WORKLOADS_SCHEMA,
-    source: { kind: 'manifests', paths: [...paths] },
+    source,
     workloads: results,
     images: scanned.map((s) =>
       s.report
