@@ -252,6 +252,8 @@ spec:
       ),
     );
     assert.deepEqual(byName.db!.restricted.emptyDirs, [{ container: 'db', paths: ['/home/nonroot', '/tmp'] }]);
+    assert.deepEqual(app.reachable, { shells: ['busybox', 'sh'], packageManagers: [], networkTools: ['curl'] });
+    assert.deepEqual(report.summary.reachable, { shells: 4, packageManagers: 0, networkTools: 4 });
     assert.equal(report.summary.workloads, 4);
     assert.equal(report.summary.containers, 5);
   });
@@ -361,6 +363,16 @@ spec:
       /\| `Deployment\/shop\/risky` \| privileged \| 0 \| .* \| critical `workload\/escape-path` \|/,
     );
     assert.match(md.stdout, /- container "app": mount an emptyDir at \/app, \/tmp/);
+
+    const html = await cli(['workloads', 'k8s', '-f', 'html', '--cache-dir', cache], {}, dir.path);
+    assert.equal(html.code, 0, html.stderr);
+    assert.match(html.stdout, /^<!doctype html>/);
+    assert.match(
+      html.stdout,
+      /4 workload\(s\), 5 container\(s\) from k8s: 4 on minimal images \(80 %\), 1 on scratch images \(20 %\); 4 with a shell and 0 with a package manager at hand; 1 restricted/,
+    );
+    assert.match(html.stdout, /<figcaption id="levels-t">Workloads by Pod Security Standards level<\/figcaption>/);
+    assert.doesNotMatch(html.stdout, /<script src|https?:\/\/[^"'\s]*\.(js|css)/, 'self-contained');
   });
 
   test('cluster mode: paging, one workload per controller, the running digest, 403 and 401, with the real kubectl', async () => {

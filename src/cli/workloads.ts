@@ -1,5 +1,6 @@
 import { errors } from '../core/errors.js';
 import { renderJson } from '../report/format.js';
+import { renderWorkloadsHtml } from '../report/html.js';
 import { renderWorkloadsMarkdown } from '../report/markdown.js';
 import { renderWorkloadsSarif } from '../report/sarif.js';
 import { renderWorkloadsTable } from '../report/workloads-table.js';
@@ -14,7 +15,7 @@ import { EXIT, type CliIo, writeAtomic } from './io.js';
 import { failingFindings, IMAGE_FLAGS, IMAGE_OPTIONS_HELP, openOptions, parseFailOn, parseFlags } from './options.js';
 import { resolve } from 'node:path';
 
-const WORKLOADS_FORMATS = ['table', 'json', 'sarif', 'markdown'];
+const WORKLOADS_FORMATS = ['table', 'json', 'sarif', 'markdown', 'html'];
 
 export const WORKLOADS_FLAGS = {
   ...IMAGE_FLAGS,
@@ -47,7 +48,8 @@ Options:
   -n, --namespace NS            a namespace to read (repeatable; default: the context's)
   -A, --all-namespaces          every namespace
   -f, --format FORMAT           table (default), json (distrolens/workloads@1), sarif (located at
-                                the manifest file and line) or markdown
+                                the manifest file and line), markdown or html (one
+                                self-contained page with the summary charts)
 
 ${IMAGE_OPTIONS_HELP}
 `;
@@ -109,7 +111,9 @@ export async function workloadsCommand(args: string[], io: CliIo): Promise<numbe
           ? renderWorkloadsSarif(report, [...builtinRules, ...Object.values(WORKLOAD_RULES)], VERSION)
           : format === 'markdown'
             ? renderWorkloadsMarkdown(report)
-            : renderWorkloadsTable(report);
+            : format === 'html'
+              ? renderWorkloadsHtml(report)
+              : renderWorkloadsTable(report);
     if (values.output) await writeAtomic(resolve(io.cwd ?? process.cwd(), values.output), text);
     else io.stdout.write(text);
     // The same gate as scan's: --fail-on over the findings a live acceptance does not cover, then the policy.

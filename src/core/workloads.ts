@@ -24,6 +24,12 @@ export interface ContainerResult {
   readonly effectiveUser: EffectiveUser;
   /** The kubelet's runAsNonRoot check, predicted. */
   readonly admission?: { readonly allowed: boolean; readonly reason?: string };
+  /** What an intruder in this container would find at hand (tool names, from the image's surface). */
+  readonly reachable?: {
+    readonly shells: readonly string[];
+    readonly packageManagers: readonly string[];
+    readonly networkTools: readonly string[];
+  };
   readonly findings: readonly Finding[];
 }
 
@@ -71,6 +77,8 @@ export interface WorkloadsReport {
     readonly byLevel: Readonly<Record<PssLevel, number>>;
     readonly byClassification: Readonly<Record<string, number>>;
     readonly findingsBySeverity: Readonly<Record<Severity, number>>;
+    /** Containers with a shell, a package manager, a network tool at hand. */
+    readonly reachable: { readonly shells: number; readonly packageManagers: number; readonly networkTools: number };
   };
   readonly warnings: readonly ReportWarning[];
 }

@@ -4,6 +4,7 @@ import type { Recommendation } from '../core/recommendation.js';
 import type { Report } from '../core/report.js';
 import { SURFACE_LABELS, SURFACE_LISTS } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
+import { readinessSteps, worstFinding, type WorkloadsReport } from '../core/workloads.js';
 import { formatBytes } from './format.js';
 import { distinctNames } from './compare-table.js';
 
@@ -394,4 +395,107 @@ ${rows.map(([label, f]) => `<tr><th scope="row">${e(label)}</th>${c.images.map((
 
 export function renderCompareHtml(c: Comparison): string {
   return htmlDocument(`distrolens: ${c.images.map((i) => i.reference ?? i.input).join(' vs ')}`, compareBody(c));
+}
+
+const LEVEL_COLORS: Record<string, string> = { privileged: '#a40e26', baseline: '#9a6700', restricted: '#1a7f37' };
+const CLASS_COLORS: Record<string, string> = {
+  distroless: '#1a7f37',
+  'distroless-debug': '#4ac26b',
+  scratch: '#1a7f37',
+  minimal: '#0969da',
+  general: '#bc4c00',
+  unknown: '#8c959f',
+};
+
+/** `workloads --format html`: the cluster or manifests at a glance, then every workload's verdict and path to restricted. */
+export function workloadsBody(report: WorkloadsReport): string {
+  const s = report.summary;
+  const source =
+    report.source.kind === 'cluster'
+      ? `cluster context ${report.source.context}, ${report.source.namespaces === 'all' ? 'all namespaces' : `namespaces ${report.source.namespaces.join(', ')}`}`
+      : report.source.paths.join(', ');
+  const byClass =
+    Object.entries(s.byClassification)
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, n]) => `${n} on ${k} images (${Math.round((n / Math.max(1, s.containers)) * 100)} %)`)
+      .join(', ') || 'no image scanned';
+  const charts = [
+    barChart(
+      'levels',
+      'Workloads by Pod Security Standards level',
+      (['privileged', 'baseline', 'restricted'] as const).map((l) => ({
+        label: l,
+        parts: [{ value: s.byLevel[l], color: LEVEL_COLORS[l]!, name: l }],
+      })),
+    ),
+    barChart(
+      'classes',
+      'Containers by image class',
+      Object.entries(s.byClassification).map(([k, n]) => ({
+        label: k,
+        parts: [{ value: n, color: CLASS_COLORS[k] ?? '#8c959f', name: k }],
+      })),
+    ),
+    barChart(
+      'reachable',
+      'Containers with at hand',
+      (
+        [
+          ['a shell', s.reachable.shells],
+          ['a package manager', s.reachable.packageManagers],
+          ['a network tool', s.reachable.networkTools],
+        ] as const
+      ).map(([label, n]) => ({ label, parts: [{ value: n, color: '#bc4c00', name: label }] })),
+    ),
+  ];
+  const rows = report.workloads.flatMap((w) =>
+    w.containers.map((c) => {
+      const worst = worstFinding({ ...w, containers: [c] });
+      return [
+        ident(`${w.kind}/${w.namespace}/${w.name}`),
+        `<span class="sev" style="background:${LEVEL_COLORS[w.podSecurity.level]}">${e(w.podSecurity.level)}</span>`,
+        `${e(c.name)} <span class="muted">${e(c.type)}</span>`,
+        code(c.image),
+        e(c.grade ? `${c.grade} ${c.classification ?? ''}` : 'not scanned'),
+        e(String(c.effectiveUser.uid ?? c.effectiveUser.name ?? '?')),
+        e(
+          [
+            ...(c.reachable?.shells ?? []),
+            ...(c.reachable?.packageManagers ?? []),
+            ...(c.reachable?.networkTools ?? []),
+          ].join(' ') || '—',
+        ),
+        worst ? `${sev(worst.severity)} ${ident(worst.ruleId)}` : '—',
+      ];
+    }),
+  );
+  const details = report.workloads
+    .map((w) => {
+      const findings = w.containers.flatMap((c) =>
+        c.findings
+          .filter((f) => f.severity !== 'info')
+          .map(
+            (f) =>
+              `<li>${sev(f.severity)} ${ident(f.ruleId)} <span class="muted">${e(c.name)}</span> ${e(f.message)}</li>`,
+          ),
+      );
+      const steps = readinessSteps(w.restricted);
+      if (!findings.length && !steps.length) return '';
+      return `<details><summary>${ident(`${w.kind}/${w.namespace}/${w.name}`)} ${e(w.podSecurity.level)} <span class="muted">${e(w.location.file)}${w.location.line ? `:${w.location.line}` : ''}</span></summary>
+${findings.length ? `<ul>${findings.join('\n')}</ul>` : ''}
+${steps.length ? `<p>To reach restricted with a read-only root:</p><ul>${steps.map((x) => `<li>${e(x)}</li>`).join('')}</ul>` : ''}
+</details>`;
+    })
+    .join('\n');
+  return `<h1>distrolens workloads</h1>
+<p class="verdict">${s.workloads} workload(s), ${s.containers} container(s) from ${e(source)}: ${e(byClass)}; ${s.reachable.shells} with a shell and ${s.reachable.packageManagers} with a package manager at hand; ${s.byLevel.restricted} restricted, ${s.byLevel.baseline} baseline, ${s.byLevel.privileged} privileged.</p>
+${charts.join('\n')}
+${table('workloads', 'Containers', ['workload', 'level', 'container', 'image', 'grade', 'user', 'at hand', 'worst finding'], rows)}
+<h2>Findings and the way to restricted</h2>
+${details || '<p class="muted">None.</p>'}
+${report.warnings.length ? `<h2>Warnings</h2><ul>${report.warnings.map((w) => `<li>${code(w.code)} ${e(w.message)}</li>`).join('')}</ul>` : ''}`;
+}
+
+export function renderWorkloadsHtml(report: WorkloadsReport): string {
+  return htmlDocument('distrolens workloads', workloadsBody(report));
 }

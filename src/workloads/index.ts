@@ -95,6 +95,11 @@ async function judgeAll(
       byLevel,
       byClassification,
       findingsBySeverity,
+      reachable: {
+        shells: containers.filter((c) => c.reachable?.shells.length).length,
+        packageManagers: containers.filter((c) => c.reachable?.packageManagers.length).length,
+        networkTools: containers.filter((c) => c.reachable?.networkTools.length).length,
+      },
     },
     warnings: warnings.sort((a, b) => (a.message < b.message ? -1 : 1)),
   };

@@ -139,6 +139,9 @@ function joined(rule: Rule, message: string, key: string, severity?: Severity): 
   };
 }
 
+/** The distinct tool names of surface items, sorted. */
+const names = (items: readonly { name: string }[]): string[] => [...new Set(items.map((i) => i.name))].sort();
+
 /** The joined findings of one container: what only its image and its pod together make dangerous. */
 export function joinedFindings(
   spec: Obj,
@@ -149,8 +152,7 @@ export function joinedFindings(
 ): Finding[] {
   const out: Finding[] = [];
   const s = report.surface;
-  const tools = (list: readonly { name: string }[]) => [...new Set(list.map((i) => i.name))];
-  const shells = tools(s.shells);
+  const shells = names(s.shells);
   const hostPaths = (Array.isArray(spec.volumes) ? spec.volumes : [])
     .map((v) => str(obj(obj(v).hostPath).path) ?? '')
     .filter((p) => SENSITIVE_HOST_PATHS.includes(p.replace(/\/+$/, '') || '/'));
@@ -162,7 +164,7 @@ export function joinedFindings(
   ];
   const escapeTools = [
     ...shells,
-    ...tools(s.privilegeTools).filter((t) => ESCAPE_TOOLS.has(t)),
+    ...names(s.privilegeTools).filter((t) => ESCAPE_TOOLS.has(t)),
     ...(s.setuid.length ? ['setuid binaries'] : []),
   ];
   if (hostAccess.length && escapeTools.length)
@@ -173,7 +175,7 @@ export function joinedFindings(
         `${at}:escape`,
       ),
     );
-  const installers = [...tools(s.packageManagers), ...tools(s.networkTools)];
+  const installers = [...names(s.packageManagers), ...names(s.networkTools)];
   if (!context.readOnlyRootFilesystem && shells.length && installers.length)
     out.push(
       joined(
@@ -182,7 +184,7 @@ export function joinedFindings(
         `${at}:writable`,
       ),
     );
-  const apiTools = tools([...s.networkTools, ...s.packageManagers]).filter((t) =>
+  const apiTools = names([...s.networkTools, ...s.packageManagers]).filter((t) =>
     ['curl', 'wget', 'kubectl'].includes(t),
   );
   const kubectl = report.packages.some((p) => p.name === 'kubectl' || p.name === 'kubernetes-client');
@@ -236,6 +238,15 @@ export function judgeWorkload(workload: Workload, reports: ReadonlyMap<string, R
       ...(report ? { grade: report.score.grade, classification: report.os.classification } : {}),
       effectiveUser: context.user,
       ...(admission ? { admission } : {}),
+      ...(report
+        ? {
+            reachable: {
+              shells: names(report.surface.shells),
+              packageManagers: names(report.surface.packageManagers),
+              networkTools: names(report.surface.networkTools),
+            },
+          }
+        : {}),
       findings: findings.sort(compareFindings),
     };
   });
