@@ -390,6 +390,26 @@ spec:
       spec: { containers: [{ name: 'app', image: `${registry.host}/team/general:gone` }], ...extra },
       status: { containerStatuses: [{ name: 'app', imageID: running }] },
     });
+    // A private registry: its image is pulled with the pod's pull secret, or not at all.
+    const privateRegistry = await startRegistry('htpasswd');
+    const privateClient = new RegistryClient(privateRegistry.host, {
+      auth: { username: privateRegistry.username!, password: privateRegistry.password! },
+    });
+    await pushImage(privateClient, 'private/app', '1', generalImage);
+    await pushImage(privateClient, 'private/app', '2', generalImage);
+    const privatePod = (name: string, tag: string, secret: string) => ({
+      metadata: { name, namespace: 'shop' },
+      spec: {
+        imagePullSecrets: [{ name: secret }],
+        containers: [{ name: 'app', image: `${privateRegistry.host}/private/app:${tag}` }],
+      },
+      status: {},
+    });
+    const dockerconfigjson = Buffer.from(
+      JSON.stringify({
+        auths: { [privateRegistry.host]: { username: privateRegistry.username, password: privateRegistry.password } },
+      }),
+    ).toString('base64');
     const pages: Record<string, object> = {
       '': {
         kind: 'PodList',
@@ -401,7 +421,11 @@ spec:
         kind: 'PodList',
         apiVersion: 'v1',
         metadata: {},
-        items: [pod('debug', undefined, { hostPID: true })],
+        items: [
+          pod('debug', undefined, { hostPID: true }),
+          privatePod('private', '1', 'regcred'),
+          privatePod('locked', '2', 'hidden'),
+        ],
       },
     };
     const seen: string[] = [];
@@ -437,6 +461,14 @@ spec:
       if (url.pathname === '/version') return send(200, { major: '1', minor: '37', gitVersion: 'v1.37.0' });
       if (req.headers.authorization !== 'Bearer good')
         return send(401, { kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 });
+      if (url.pathname === '/api/v1/namespaces/shop/secrets/regcred')
+        return send(200, {
+          kind: 'Secret',
+          type: 'kubernetes.io/dockerconfigjson',
+          data: { '.dockerconfigjson': dockerconfigjson },
+        });
+      if (url.pathname === '/api/v1/namespaces/shop/secrets/hidden')
+        return send(403, { kind: 'Status', reason: 'Forbidden', code: 403, message: 'secrets is forbidden' });
       if (url.pathname === '/api/v1/namespaces/secret/pods')
         return send(403, { kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods is forbidden' });
       if (url.pathname === '/api/v1/pods' || url.pathname === '/api/v1/namespaces/shop/pods')
@@ -464,11 +496,18 @@ users: [{ name: ci, user: { token: ${token} } }]
       assert.deepEqual(report.source, { kind: 'cluster', context: 'test', namespaces: 'all' });
       assert.deepEqual(
         report.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`),
-        ['Pod/shop/debug', 'ReplicaSet/shop/web-7d4b9'],
+        ['Pod/shop/debug', 'Pod/shop/locked', 'Pod/shop/private', 'ReplicaSet/shop/web-7d4b9'],
         'two pods of one ReplicaSet are one workload; both pages were read',
       );
+      const images = new Map(report.images.map((i) => [i.image.split('/').pop()!, i]));
+      assert.equal(images.get('app:1')!.error, undefined, "pulled with the pod's pull secret");
+      assert.equal(images.get('app:1')!.digest, digest);
+      assert.match(images.get('app:2')!.error!, /^E_REGISTRY_AUTH_REQUIRED: .*requires authentication/);
+      assert.ok(
+        report.warnings.some((w) => w.code === 'W_PULL_SECRET_UNREADABLE' && /shop\/hidden: HTTP 403/.test(w.message)),
+      );
       assert.ok(seen.includes('/api/v1/pods?limit=500&continue=page-2'), seen.join(' '));
-      const app = report.workloads[1]!.containers[0]!;
+      const app = report.workloads[3]!.containers[0]!;
       assert.equal(app.image, `${registry.host}/team/general@${digest}`, 'judged by the digest it runs');
       assert.equal(app.imageDigest, digest);
       assert.ok(app.findings.some((f) => f.ruleId === 'workload/token-with-network-tools'));
@@ -480,7 +519,7 @@ users: [{ name: ci, user: { token: ${token} } }]
       );
       assert.equal(forbidden.code, 0, forbidden.stderr);
       const partial = JSON.parse(forbidden.stdout) as WorkloadsReport;
-      assert.equal(partial.workloads.length, 2);
+      assert.equal(partial.workloads.length, 4);
       assert.ok(partial.warnings.some((w) => w.code === 'W_NAMESPACE_FORBIDDEN' && /secret/.test(w.message)));
 
       const expired = await cli(['workloads', '--cluster', '--kubeconfig', join(dir.path, 'expired')]);
@@ -497,7 +536,7 @@ users: [{ name: ci, user: { token: ${token} } }]
         const second = JSON.parse(await raw('kubeconfig', '/api/v1/pods?limit=500&continue=page-2')) as PodList;
         assert.deepEqual(
           [...first.items, ...second.items].map((p) => p.metadata.name),
-          ['web-1', 'web-2', 'debug'],
+          ['web-1', 'web-2', 'debug', 'private', 'locked'],
         );
         await assert.rejects(raw('expired', '/api/v1/pods?limit=500'), (e: { stderr: string }) =>
           /must be logged in|Unauthorized/.test(e.stderr),
@@ -505,6 +544,7 @@ users: [{ name: ci, user: { token: ${token} } }]
       }
     } finally {
       server.close();
+      await privateRegistry.stop();
     }
   });
 });

@@ -7,7 +7,15 @@ import { renderWorkloadsTable } from '../report/workloads-table.js';
 import { builtinRules, scanImage } from '../scan/scan.js';
 import { openSource } from '../sources/index.js';
 import { VERSION } from '../version.js';
-import { judgeCluster, judgeWorkloads, loadClusterConfig, WORKLOAD_RULES } from '../workloads/index.js';
+import { pullSecretAuth } from '../sources/registry/credentials.js';
+import { parseReference } from '../sources/registry/reference.js';
+import {
+  judgeCluster,
+  type ImageScanner,
+  judgeWorkloads,
+  loadClusterConfig,
+  WORKLOAD_RULES,
+} from '../workloads/index.js';
 import { openVulnOptions } from './db.js';
 import { evaluateWorkloadsPolicy } from '../policy/index.js';
 import { loadPolicy } from './image-command.js';
@@ -74,9 +82,12 @@ export async function workloadsCommand(args: string[], io: CliIo): Promise<numbe
   const vulns = openVulnOptions(values, io);
   try {
     const cacheDir = open.cache?.root;
-    const scan = async (image: string) => {
+    const scan: ImageScanner = async (image, pullConfigs = []) => {
       if (values.offline) throw errors.offline(image);
-      const source = await openSource(`registry:${image}`, open);
+      // The pod's pull secret for the image's registry, else the flags' or local docker config's.
+      const registry = parseReference(image).registry;
+      const pulled = pullConfigs.map((c) => pullSecretAuth(c, registry)).find(Boolean);
+      const source = await openSource(`registry:${image}`, pulled ? { ...open, auth: { ...pulled, registry } } : open);
       try {
         return (
           await scanImage(source, {

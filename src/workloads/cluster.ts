@@ -7,7 +7,7 @@ import { fail } from '../core/errors.js';
 import type { ReportWarning } from '../core/warnings.js';
 import { loadYaml } from '../util/yaml.js';
 import type { Workload } from './manifests.js';
-import { arr, obj, str, type Obj } from './pss.js';
+import { arr, containersOf, obj, str, type Obj } from './pss.js';
 
 /**
  * Cluster mode: the pods a cluster runs, read through the documented API (GET /api/v1/pods with
@@ -231,6 +231,42 @@ async function listPods(
   throw fail('E_TOO_LARGE', `more than ${MAX_PAGES * PAGE} pods`, 'use --namespace');
 }
 
+export interface ClusterRead {
+  readonly workloads: Workload[];
+  readonly warnings: ReportWarning[];
+  /** Per image reference, the `.dockerconfigjson` of the pull secrets its pods name (readable ones). */
+  readonly pullConfigs: ReadonlyMap<string, readonly Obj[]>;
+}
+
+/**
+ * A pull secret's docker config (type kubernetes.io/dockerconfigjson). Unreadable (403, 404, another
+ * type) is a warning: the scan then falls back to the local docker config.
+ */
+async function readPullSecret(
+  config: ClusterConfig,
+  namespace: string,
+  name: string,
+  warnings: ReportWarning[],
+): Promise<Obj | undefined> {
+  const { status, body } = await getJson(
+    config,
+    `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
+  );
+  const data = str(obj(body.data)['.dockerconfigjson']);
+  if (status === 200 && body.type === 'kubernetes.io/dockerconfigjson' && data) {
+    try {
+      return obj(JSON.parse(Buffer.from(data, 'base64').toString('utf8')));
+    } catch {
+      // reported below
+    }
+  }
+  warnings.push({
+    code: 'W_PULL_SECRET_UNREADABLE',
+    message: `pull secret ${namespace}/${name}: ${status === 200 ? 'not a readable kubernetes.io/dockerconfigjson' : `HTTP ${status}`}; the local docker config is used instead`,
+  });
+  return undefined;
+}
+
 /** `repo@sha256:…` from a container status' imageID (`docker-pullable://repo@sha256:…` and the like). */
 export function runningImage(image: string, imageID: string | undefined): string {
   const digest = /(sha256:[a-f0-9]{64})$/.exec(imageID ?? '')?.[1];
@@ -243,11 +279,10 @@ export function runningImage(image: string, imageID: string | undefined): string
  * The cluster's pods as workloads: pods of one controller (a ReplicaSet, a Job, a DaemonSet…)
  * are one workload, named after it; each container's image is replaced with the digest it runs.
  */
-export async function readCluster(
-  config: ClusterConfig,
-  namespaces: readonly string[] | 'all',
-): Promise<{ workloads: Workload[]; warnings: ReportWarning[] }> {
+export async function readCluster(config: ClusterConfig, namespaces: readonly string[] | 'all'): Promise<ClusterRead> {
   const warnings: ReportWarning[] = [];
+  const pullConfigs = new Map<string, Obj[]>();
+  const secrets = new Map<string, Promise<Obj | undefined>>();
   // No namespace given: the context's, as kubectl does.
   const listed = namespaces === 'all' ? 'all' : namespaces.length ? namespaces : [config.namespace];
   const pods =
@@ -278,6 +313,15 @@ export async function readCluster(
         .map((s) => [str(s.name) ?? '', str(s.imageID)] as const),
     );
     const spec = obj(pod.spec);
+    const configs: Obj[] = [];
+    for (const ref of arr(spec.imagePullSecrets)) {
+      const secretName = str(obj(ref).name);
+      if (!secretName) continue;
+      const id = `${namespace}/${secretName}`;
+      if (!secrets.has(id)) secrets.set(id, readPullSecret(config, namespace, secretName, warnings));
+      const read = await secrets.get(id);
+      if (read) configs.push(read);
+    }
     const pin = (list: unknown) =>
       arr(list).map((c) => {
         const container = obj(c);
@@ -286,7 +330,7 @@ export async function readCluster(
           image: runningImage(str(container.image) ?? '', statuses.get(str(container.name) ?? '')),
         };
       });
-    byOwner.set(key, {
+    const workload: Workload = {
       kind,
       namespace,
       name,
@@ -298,8 +342,14 @@ export async function readCluster(
         containers: pin(spec.containers),
         ephemeralContainers: pin(spec.ephemeralContainers),
       },
-    });
+    };
+    byOwner.set(key, workload);
+    if (configs.length)
+      for (const { container } of containersOf(workload.podSpec)) {
+        const image = str(container.image) ?? '';
+        pullConfigs.set(image, [...(pullConfigs.get(image) ?? []), ...configs]);
+      }
   }
   const key = (w: Workload) => `${w.kind}\0${w.namespace}\0${w.name}`;
-  return { workloads: [...byOwner.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1)), warnings };
+  return { workloads: [...byOwner.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1)), warnings, pullConfigs };
 }

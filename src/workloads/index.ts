@@ -1,3 +1,4 @@
+import { DistrolensError } from '../core/errors.js';
 import { SEVERITIES, type Severity } from '../core/finding.js';
 import type { Report, ReportWarning } from '../core/report.js';
 import { WORKLOADS_SCHEMA, type PssLevel, type WorkloadsReport } from '../core/workloads.js';
@@ -14,7 +15,14 @@ export { checkPodSecurity, levelOf, type PssLevel, type PssViolation } from './p
 export { admissionOf, contextOf, joinedFindings, judgeWorkload, WORKLOAD_RULES } from './judge.js';
 
 /** Scans one image reference: the caller's pipeline (source, cache, vulnerability database). */
-export type ImageScanner = (image: string) => Promise<Report>;
+/**
+ * Scans one image reference; in cluster mode it also gets the docker configs of the pull secrets
+ * the image's pods name, to pull with the credentials the pod would use.
+ */
+export type ImageScanner = (
+  image: string,
+  pullConfigs?: readonly Readonly<Record<string, unknown>>[],
+) => Promise<Report>;
 
 /** Images scanned at once. */
 const SCANS_AT_ONCE = 2;
@@ -42,9 +50,11 @@ export async function judgeCluster(
   namespaces: readonly string[] | 'all',
   scan: ImageScanner,
 ): Promise<WorkloadsReport> {
-  const { workloads, warnings } = await readCluster(config, namespaces);
+  const { workloads, warnings, pullConfigs } = await readCluster(config, namespaces);
   const listed = namespaces === 'all' || namespaces.length ? namespaces : [config.namespace];
-  return judgeAll(workloads, warnings, { kind: 'cluster', context: config.context, namespaces: listed }, scan);
+  return judgeAll(workloads, warnings, { kind: 'cluster', context: config.context, namespaces: listed }, (image) =>
+    scan(image, pullConfigs.get(image)),
+  );
 }
 
 async function judgeAll(
@@ -62,7 +72,16 @@ async function judgeAll(
     try {
       return { image, report: await scan(image) };
     } catch (error) {
-      return { image, error: error instanceof Error ? error.message : String(error) };
+      // The code leads, as on the command line: E_REGISTRY_AUTH_REQUIRED says what to do.
+      return {
+        image,
+        error:
+          error instanceof DistrolensError
+            ? `${error.code}: ${error.message}`
+            : error instanceof Error
+              ? error.message
+              : String(error),
+      };
     }
   });
   const reports = new Map(scanned.flatMap((s) => (s.report ? [[s.image, s.report] as const] : [])));

@@ -130,20 +130,28 @@ export async function dockerConfigAuth(
     ([key]) => hostOf(key) === hostOf(server) || (registry === DOCKER_HUB && hostOf(key) === 'index.docker.io'),
   )?.[1];
   if (helper) return runCredentialHelper(helper, server, env);
-  const auths = (config.auths ?? {}) as Record<
-    string,
-    { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }
-  >;
-  const entry = Object.entries(auths).find(
-    ([key]) =>
-      hostOf(key) === hostOf(server) ||
-      (registry === DOCKER_HUB && ['index.docker.io', 'docker.io', 'registry-1.docker.io'].includes(hostOf(key))),
-  )?.[1];
+  const entry = authsEntry(config, registry);
   if (typeof config.credsStore === 'string' && config.credsStore && !entry?.auth) {
     const stored = await runCredentialHelper(config.credsStore, server, env);
     if (stored) return stored;
   }
-  if (!entry) return undefined;
+  return entry && authOf(entry);
+}
+
+type AuthsEntry = { auth?: string; username?: string; password?: string; registrytoken?: string };
+
+/** The `auths` entry of a docker config (or a Kubernetes `.dockerconfigjson`) for a registry. */
+function authsEntry(config: Readonly<Record<string, unknown>>, registry: string): AuthsEntry | undefined {
+  const server = registry === DOCKER_HUB ? DOCKER_HUB_KEY : registry;
+  const auths = (config.auths ?? {}) as Record<string, AuthsEntry>;
+  return Object.entries(auths).find(
+    ([key]) =>
+      hostOf(key) === hostOf(server) ||
+      (registry === DOCKER_HUB && ['index.docker.io', 'docker.io', 'registry-1.docker.io'].includes(hostOf(key))),
+  )?.[1];
+}
+
+function authOf(entry: AuthsEntry): RegistryAuth | undefined {
   if (entry.registrytoken) return { token: entry.registrytoken };
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
@@ -152,6 +160,15 @@ export async function dockerConfigAuth(
   }
   if (entry.username && entry.password) return { username: entry.username, password: entry.password };
   return undefined;
+}
+
+/**
+ * Credentials for a registry from a Kubernetes pull secret's `.dockerconfigjson` (the docker
+ * config's `auths`, never helpers: a secret cannot name a program to run here).
+ */
+export function pullSecretAuth(config: Readonly<Record<string, unknown>>, registry: string): RegistryAuth | undefined {
+  const entry = authsEntry(config, registry);
+  return entry && authOf(entry);
 }
 
 /** A printable description of credentials that reveals no secret. */
