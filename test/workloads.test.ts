@@ -527,6 +527,19 @@ users: [{ name: ci, user: { token: ${token} } }]
       assert.match(expired.stderr, /E_AUTH_REQUIRED: .*\(401\): the token may have expired/);
       assert.doesNotMatch(expired.stderr, /\n\s+at /, 'no stack trace');
 
+      // A broken kubeconfig is the user's error, with the file and no stack trace.
+      await writeFile(
+        join(dir.path, 'broken'),
+        kubeconfig('good').replace(/certificate-authority-data: \S+/, 'certificate-authority: missing-ca.crt'),
+      );
+      const broken = await cli(['workloads', '--cluster', '--kubeconfig', join(dir.path, 'broken')]);
+      assert.equal(broken.code, 2);
+      assert.match(broken.stderr, /E_INPUT_NOT_FOUND: cannot read the certificate-authority .*missing-ca\.crt/);
+      await writeFile(join(dir.path, 'garbled'), 'clusters: [\n');
+      const garbled = await cli(['workloads', '--cluster', '--kubeconfig', join(dir.path, 'garbled')]);
+      assert.match(garbled.stderr, /E_USAGE: .*garbled: not a kubeconfig/);
+      for (const r of [broken, garbled]) assert.doesNotMatch(r.stderr, /\n\s+at /);
+
       // The real kubectl, against the same replay: the same pages and the same refusal.
       if (kubectl) {
         type PodList = { items: { metadata: { name: string } }[] };

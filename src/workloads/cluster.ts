@@ -38,12 +38,26 @@ const named = (list: unknown, name: string, field: string): Obj =>
       .find((e) => e.name === name)?.[field],
   );
 
+/** A file the kubeconfig names; unreadable is the user's error to fix, with the path. */
+async function readNamed(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw fail(
+      'E_INPUT_NOT_FOUND',
+      `cannot read the ${what} ${path}`,
+      'check the kubeconfig (kubectl config view)',
+      error,
+    );
+  }
+}
+
 /** A kubeconfig file's value, from `*-data` (base64) or the file it names (relative to the kubeconfig). */
 async function material(entry: Obj, key: string, base: string): Promise<Buffer | undefined> {
   const data = str(entry[`${key}-data`]);
   if (data) return Buffer.from(data, 'base64');
   const file = str(entry[key]);
-  return file ? readFile(resolve(base, file)) : undefined;
+  return file ? readNamed(resolve(base, file), key) : undefined;
 }
 
 /**
@@ -61,7 +75,19 @@ export async function loadClusterConfig(
   const docs: { doc: Obj; base: string }[] = [];
   for (const file of files) {
     const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text !== undefined) docs.push({ doc: obj(loadYaml().parse(text)), base: dirname(resolve(file)) });
+    if (text === undefined) continue;
+    let doc: unknown;
+    try {
+      doc = loadYaml().parse(text);
+    } catch (error) {
+      throw fail(
+        'E_USAGE',
+        `${file}: not a kubeconfig (${(error as Error).message.split('\n')[0]})`,
+        'kubectl config view shows what kubectl reads',
+        error,
+      );
+    }
+    docs.push({ doc: obj(doc), base: dirname(resolve(file)) });
   }
   if (!docs.length) {
     if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT)
@@ -69,8 +95,8 @@ export async function loadClusterConfig(
         server: `https://${env.KUBERNETES_SERVICE_HOST.includes(':') ? `[${env.KUBERNETES_SERVICE_HOST}]` : env.KUBERNETES_SERVICE_HOST}:${env.KUBERNETES_SERVICE_PORT}`,
         context: 'in-cluster',
         namespace: (await readFile(join(SA_DIR, 'namespace'), 'utf8').catch(() => 'default')).trim(),
-        ca: await readFile(join(SA_DIR, 'ca.crt')),
-        token: (await readFile(join(SA_DIR, 'token'), 'utf8')).trim(),
+        ca: await readNamed(join(SA_DIR, 'ca.crt'), 'service-account CA'),
+        token: (await readNamed(join(SA_DIR, 'token'), 'service-account token')).toString('utf8').trim(),
       };
     throw fail(
       'E_INPUT_NOT_FOUND',
@@ -110,7 +136,9 @@ export async function loadClusterConfig(
     );
   const token =
     str(u.token) ??
-    (str(u.tokenFile) ? (await readFile(resolve(user!.base, str(u.tokenFile)!), 'utf8')).trim() : undefined);
+    (str(u.tokenFile)
+      ? (await readNamed(resolve(user!.base, str(u.tokenFile)!), 'tokenFile')).toString('utf8').trim()
+      : undefined);
   const ca = await material(c, 'certificate-authority', cluster!.base);
   const cert = await material(u, 'client-certificate', user?.base ?? '.');
   const key = await material(u, 'client-key', user?.base ?? '.');
