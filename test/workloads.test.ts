@@ -15,6 +15,7 @@ import { cli, SCHEMAS, tempDir } from './helpers.js';
 const require = createRequire(import.meta.url);
 const execFileAsync = promisify(execFile);
 /** The real kubectl when the machine has one (its --raw requests go to the same replay server). */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 
 /**
@@ -558,6 +559,64 @@ users: [{ name: ci, user: { token: ${token} } }]
     } finally {
       server.close();
       await privateRegistry.stop();
+    }
+  });
+
+  test('serve --workloads: the web UI links a workloads page, judged anew on each visit; in chromium', async () => {
+    const { serveCommand } = await import('../src/cli/serve.js');
+    const stop = new AbortController();
+    let stderr = '';
+    const io = {
+      stdout: { write: () => true },
+      stderr: { write: (t: string) => ((stderr += t), true) },
+      env: { DISTROLENS_SKIP_DB_UPDATE: '1' },
+      cwd: dir.path,
+    };
+    const served = serveCommand(
+      ['--port', '0', '--workloads', 'k8s', '--data', 'data', '--cache-dir', 'cache'],
+      io,
+      stop.signal,
+    );
+    try {
+      while (!/serving (\S+)/.test(stderr)) await new Promise((r) => setTimeout(r, 20));
+      const url = /serving (\S+)/.exec(stderr)![1]!;
+      const json = (await (await fetch(`${url}/api/workloads`)).json()) as WorkloadsReport;
+      assert.equal(json.schema, 'distrolens/workloads@1');
+      assert.equal(json.summary.workloads, 4);
+      const page = await fetch(`${url}/workloads`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      assert.match(await (await fetch(`${url}/`)).text(), /<a href="\/workloads">Workloads<\/a>/);
+      if (existsSync(CHROMIUM)) {
+        const { chromium } = await import('playwright-core');
+        const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+        try {
+          const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+          const problems: string[] = [];
+          // Script errors and failed requests, but the browser's own favicon probe.
+          tab.on('pageerror', (e) => problems.push(e.message));
+          tab.on('response', (r) => {
+            if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`);
+          });
+          await tab.goto(`${url}/`);
+          await tab.click('a[href="/workloads"]');
+          await tab.waitForSelector('h1');
+          assert.equal(await tab.textContent('h1'), 'distrolens workloads');
+          assert.match((await tab.textContent('.verdict')) ?? '', /4 workload\(s\), 5 container\(s\) from k8s/);
+          await tab.fill('input[data-filter="workloads"]', 'risky');
+          const visible = await tab.$$eval(
+            '#workloads tbody tr',
+            (rows) => rows.filter((r) => (r as unknown as { offsetParent: unknown }).offsetParent !== null).length,
+          );
+          assert.equal(visible, 2, 'the filter keeps the two containers of shop/risky');
+          assert.deepEqual(problems, []);
+        } finally {
+          await browser.close();
+        }
+      }
+    } finally {
+      stop.abort();
+      await served;
     }
   });
 });

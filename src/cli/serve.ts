@@ -3,6 +3,7 @@ import { errors } from '../core/errors.js';
 import { defaultDataDir, startServer } from '../server/index.js';
 import { checkListen } from '../server/app.js';
 import { openVulnOptions } from './db.js';
+import { WORKLOAD_SOURCE_FLAGS, workloadsJudge } from './workloads.js';
 import { EXIT, type CliIo } from './io.js';
 import { cacheRoot, COMMON_FLAGS, COMMON_OPTIONS_HELP, openOptions, parseDuration, parseFlags } from './options.js';
 
@@ -28,6 +29,12 @@ Options:
   --cache-dir DIR          blob and layer caches, and the vulnerability database
   --registry HOST          the registry DISTROLENS_USERNAME/PASSWORD or _REGISTRY_TOKEN are for
                            (or DISTROLENS_REGISTRY)
+  --workloads PATH         manifests (files or directories, repeatable) for the /workloads page
+  --cluster                the /workloads page judges the pods of the current kubeconfig context
+  --kubeconfig FILE        with --cluster: the kubeconfig (default: KUBECONFIG, ~/.kube/config)
+  --context NAME           with --cluster: the context (default: the current one)
+  -n, --namespace NS       with --cluster: a namespace (repeatable; default: the context's)
+  -A, --all-namespaces     with --cluster: every namespace
 ${COMMON_OPTIONS_HELP}
 
 Pull credentials: DISTROLENS_REGISTRY=HOST with DISTROLENS_USERNAME and DISTROLENS_PASSWORD, or
@@ -48,6 +55,8 @@ export const SERVE_FLAGS = {
   timeout: { type: 'string' },
   'cache-dir': { type: 'string' },
   registry: { type: 'string' },
+  workloads: { type: 'string', multiple: true },
+  ...WORKLOAD_SOURCE_FLAGS,
 } as const;
 
 /** `distrolens serve`: runs until interrupted (SIGINT/SIGTERM), then closes cleanly. */
@@ -70,7 +79,7 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
       ? values.data
       : resolve(cwd, values.data)
     : defaultDataDir(root);
-  const { open } = openOptions(values, io);
+  const { open, platform } = openOptions(values, io);
   const token = values.token ?? io.env.DISTROLENS_TOKEN;
   const host = values.host ?? '127.0.0.1';
   checkListen(host, token);
@@ -87,6 +96,9 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
     ...(values['public-host']?.length ? { hosts: values['public-host'] } : {}),
     open: { ...(open.auth ? { auth: open.auth } : {}), ...(open.limits ? { limits: open.limits } : {}), env: io.env },
     ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
+    ...(values.workloads?.length || values.cluster
+      ? { workloads: workloadsJudge(values.workloads ?? [], values, io, open, platform, vulns.options) }
+      : {}),
   });
   io.stderr.write(`distrolens serving ${server.url} (data in ${dataDir})\n`);
   await new Promise<void>((done) => {

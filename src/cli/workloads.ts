@@ -1,11 +1,13 @@
 import { errors } from '../core/errors.js';
+import type { Platform } from '../core/platform.js';
+import type { WorkloadsReport } from '../core/workloads.js';
 import { renderJson } from '../report/format.js';
 import { renderWorkloadsHtml } from '../report/html.js';
 import { renderWorkloadsMarkdown } from '../report/markdown.js';
 import { renderWorkloadsSarif } from '../report/sarif.js';
 import { renderWorkloadsTable } from '../report/workloads-table.js';
-import { builtinRules, scanImage } from '../scan/scan.js';
-import { openSource } from '../sources/index.js';
+import { builtinRules, scanImage, type VulnScanOptions } from '../scan/scan.js';
+import { openSource, type OpenOptions } from '../sources/index.js';
 import { VERSION } from '../version.js';
 import { pullSecretAuth } from '../sources/registry/credentials.js';
 import { parseReference } from '../sources/registry/reference.js';
@@ -25,14 +27,16 @@ import { resolve } from 'node:path';
 
 const WORKLOADS_FORMATS = ['table', 'json', 'sarif', 'markdown', 'html'];
 
-export const WORKLOADS_FLAGS = {
-  ...IMAGE_FLAGS,
+/** The flags that say which workloads to judge: `workloads` and `serve` both take them. */
+export const WORKLOAD_SOURCE_FLAGS = {
   cluster: { type: 'boolean' },
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   namespace: { type: 'string', short: 'n', multiple: true },
   'all-namespaces': { type: 'boolean', short: 'A' },
 } as const;
+
+export const WORKLOADS_FLAGS = { ...IMAGE_FLAGS, ...WORKLOAD_SOURCE_FLAGS } as const;
 
 export const WORKLOADS_HELP = `Usage: distrolens workloads MANIFEST… [options]
        distrolens workloads --cluster [--context NAME] [-n NAMESPACE… | -A] [options]
@@ -62,6 +66,63 @@ Options:
 ${IMAGE_OPTIONS_HELP}
 `;
 
+interface SourceValues {
+  readonly cluster?: boolean | undefined;
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly namespace?: string[] | undefined;
+  readonly 'all-namespaces'?: boolean | undefined;
+  readonly offline?: boolean | undefined;
+}
+
+/**
+ * Judges the manifests (or the cluster) anew on each call, images through the cache: the
+ * `workloads` command calls it once, `serve` on each visit of its workloads page.
+ */
+export function workloadsJudge(
+  paths: readonly string[],
+  values: SourceValues,
+  io: CliIo,
+  open: OpenOptions,
+  platform: Platform | undefined,
+  vulnerabilities: VulnScanOptions | undefined,
+): () => Promise<WorkloadsReport> {
+  const cacheDir = open.cache?.root;
+  const scan: ImageScanner = async (image, pullConfigs = []) => {
+    if (values.offline) throw errors.offline(image);
+    // The pod's pull secret for the image's registry, else the flags' or local docker config's.
+    const registry = parseReference(image).registry;
+    const pulled = pullConfigs.map((c) => pullSecretAuth(c, registry)).find(Boolean);
+    const source = await openSource(`registry:${image}`, pulled ? { ...open, auth: { ...pulled, registry } } : open);
+    try {
+      return (
+        await scanImage(source, {
+          ...(platform ? { platform } : {}),
+          ...(cacheDir ? { cacheDir } : {}),
+          ...(vulnerabilities ? { vulnerabilities } : {}),
+        })
+      ).report;
+    } finally {
+      await source.close();
+    }
+  };
+  const cwd = io.cwd ?? process.cwd();
+  return async () =>
+    values.cluster
+      ? judgeCluster(
+          await loadClusterConfig(
+            {
+              ...(values.kubeconfig !== undefined ? { kubeconfig: resolve(cwd, values.kubeconfig) } : {}),
+              ...(values.context !== undefined ? { context: values.context } : {}),
+            },
+            io.env,
+          ),
+          values['all-namespaces'] ? 'all' : (values.namespace?.flatMap((n) => n.split(',')) ?? []),
+          scan,
+        )
+      : judgeWorkloads(paths, scan, cwd);
+}
+
 export async function workloadsCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseFlags(args, WORKLOADS_FLAGS);
   if (values.help) {
@@ -81,40 +142,7 @@ export async function workloadsCommand(args: string[], io: CliIo): Promise<numbe
   const { open, platform } = openOptions(values, io);
   const vulns = openVulnOptions(values, io);
   try {
-    const cacheDir = open.cache?.root;
-    const scan: ImageScanner = async (image, pullConfigs = []) => {
-      if (values.offline) throw errors.offline(image);
-      // The pod's pull secret for the image's registry, else the flags' or local docker config's.
-      const registry = parseReference(image).registry;
-      const pulled = pullConfigs.map((c) => pullSecretAuth(c, registry)).find(Boolean);
-      const source = await openSource(`registry:${image}`, pulled ? { ...open, auth: { ...pulled, registry } } : open);
-      try {
-        return (
-          await scanImage(source, {
-            ...(platform ? { platform } : {}),
-            ...(cacheDir ? { cacheDir } : {}),
-            ...(vulns.options ? { vulnerabilities: vulns.options } : {}),
-          })
-        ).report;
-      } finally {
-        await source.close();
-      }
-    };
-    const report = values.cluster
-      ? await judgeCluster(
-          await loadClusterConfig(
-            {
-              ...(values.kubeconfig !== undefined
-                ? { kubeconfig: resolve(io.cwd ?? process.cwd(), values.kubeconfig) }
-                : {}),
-              ...(values.context !== undefined ? { context: values.context } : {}),
-            },
-            io.env,
-          ),
-          values['all-namespaces'] ? 'all' : (values.namespace?.flatMap((n) => n.split(',')) ?? []),
-          scan,
-        )
-      : await judgeWorkloads(positionals, scan, io.cwd);
+    const report = await workloadsJudge(positionals, values, io, open, platform, vulns.options)();
     const text =
       format === 'json'
         ? renderJson(report)

@@ -5,7 +5,8 @@ import { isIP } from 'node:net';
 import { DistrolensError, fail, isDistrolensError, type ErrorCode } from '../core/errors.js';
 import type { Report } from '../core/report.js';
 import { renderJson } from '../report/format.js';
-import { compareBody, htmlDocument, renderCompareHtml, scanReportBody } from '../report/html.js';
+import type { WorkloadsReport } from '../core/workloads.js';
+import { compareBody, htmlDocument, renderCompareHtml, renderWorkloadsHtml, scanReportBody } from '../report/html.js';
 import { isScanFormat, renderScan, scanFormatMediaType, SCAN_FORMATS } from '../report/formats.js';
 import { renderCompareMarkdown, renderCompareTable } from '../report/compare-table.js';
 import { builtinRules } from '../scan/scan.js';
@@ -40,6 +41,8 @@ export interface AppOptions {
    * loopback listener, loopback names are always accepted. Other Host headers are refused (DNS rebinding).
    */
   readonly hosts?: readonly string[] | undefined;
+  /** The workloads page (`serve --workloads PATH` or `--cluster`): judged anew on each request, images from the cache. */
+  readonly workloads?: (() => Promise<WorkloadsReport>) | undefined;
 }
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
@@ -422,6 +425,23 @@ export function createApp(options: AppOptions): Server {
               }
             : {};
         send(res, 200, scanFormatMediaType(format), renderScan(format, r, context(r)), download);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/(api\/)?workloads$/,
+      handle: async ({ res, url }) => {
+        if (!options.workloads)
+          throw new HttpError(
+            'E_NOT_FOUND',
+            'this server judges no workloads',
+            'start it with distrolens serve --workloads k8s/ (manifests) or --cluster',
+          );
+        const report = await options.workloads();
+        const format = url.searchParams.get('format') ?? (url.pathname === '/workloads' ? 'html' : 'json');
+        if (format === 'json') return json(res, 200, report);
+        if (format === 'html') return send(res, 200, 'text/html; charset=utf-8', renderWorkloadsHtml(report));
+        throw new HttpError('E_USAGE', `unknown format ${format}`, 'use json or html');
       },
     },
     {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { WorkloadsReport } from '../core/workloads.js';
 import type { AddressInfo } from 'node:net';
 import { BlobCache } from '../cache/blobs.js';
 import type { VulnScanOptions } from '../scan/scan.js';
@@ -29,6 +30,8 @@ export interface ServeOptions {
   /** Credentials and limits for pulls (as the CLI builds them). */
   readonly open?: Omit<OpenOptions, 'cache' | 'onDownload' | 'signal'>;
   readonly vulnerabilities?: VulnScanOptions;
+  /** Judges the workloads the server was given, for its workloads page. */
+  readonly workloads?: () => Promise<WorkloadsReport>;
   /** Another storage than SQLite in dataDir (PostgreSQL later; tests). */
   readonly storage?: Storage;
 }
@@ -65,6 +68,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.allowRegistries ? { allowRegistries: options.allowRegistries } : {}),
     ...(options.hosts ? { hosts: options.hosts } : {}),
     ...(options.writesPerMinute ? { writesPerMinute: options.writesPerMinute } : {}),
+    ...(options.workloads ? { workloads: options.workloads } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
