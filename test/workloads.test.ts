@@ -619,4 +619,46 @@ users: [{ name: ci, user: { token: ${token} } }]
       await served;
     }
   });
+
+  test('every pod-holding kind: DaemonSet, ReplicationController, Job, ReplicaSet and a bare Pod with an ephemeral container', async () => {
+    await mkdir(join(dir.path, 'kinds'));
+    const template = (name: string) =>
+      `    metadata: { labels: { app: ${name} } }\n    spec:\n      containers: [{ name: ${name}, image: ${named} }]`;
+    await writeFile(
+      join(dir.path, 'kinds', 'all.yaml'),
+      [
+        ...['DaemonSet', 'ReplicationController', 'Job', 'ReplicaSet'].map(
+          (kind) =>
+            `apiVersion: v1\nkind: ${kind}\nmetadata: { name: ${kind.toLowerCase()}, namespace: k }\nspec:\n  template:\n${template(kind.toLowerCase())}\n`,
+        ),
+        `apiVersion: v1\nkind: Pod\nmetadata: { name: bare, namespace: k }\nspec:\n  containers: [{ name: main, image: ${named} }]\n  ephemeralContainers: [{ name: debugger, image: ${general} }]\n`,
+      ].join('---\n'),
+    );
+    const out = await cli(['workloads', 'kinds', '-f', 'json', '--cache-dir', 'cache'], {}, dir.path);
+    assert.equal(out.code, 0, out.stderr);
+    const report = JSON.parse(out.stdout) as WorkloadsReport;
+    // Nine lines a document: each workload located at its own first line.
+    assert.deepEqual(
+      report.workloads.map((w) => [w.kind, w.name, w.location.line]),
+      [
+        ['DaemonSet', 'daemonset', 1],
+        ['Job', 'job', 19],
+        ['Pod', 'bare', 37],
+        ['ReplicaSet', 'replicaset', 28],
+        ['ReplicationController', 'replicationcontroller', 10],
+      ],
+    );
+    const bare = report.workloads.find((w) => w.name === 'bare')!;
+    assert.deepEqual(
+      bare.containers.map((c) => [c.type, c.name]),
+      [
+        ['container', 'main'],
+        ['ephemeral', 'debugger'],
+      ],
+    );
+    assert.ok(
+      bare.containers[1]!.findings.some((f) => f.ruleId === 'workload/token-with-network-tools'),
+      'the ephemeral debugger brings curl next to the token',
+    );
+  });
 });

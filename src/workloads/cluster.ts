@@ -68,6 +68,7 @@ async function material(entry: Obj, key: string, base: string): Promise<Buffer |
 export async function loadClusterConfig(
   options: { readonly kubeconfig?: string; readonly context?: string } = {},
   env: NodeJS.ProcessEnv = process.env,
+  serviceAccountDir = SA_DIR,
 ): Promise<ClusterConfig> {
   const files = (options.kubeconfig ?? env.KUBECONFIG ?? join(homedir(), '.kube', 'config'))
     .split(delimiter)
@@ -94,9 +95,9 @@ export async function loadClusterConfig(
       return {
         server: `https://${env.KUBERNETES_SERVICE_HOST.includes(':') ? `[${env.KUBERNETES_SERVICE_HOST}]` : env.KUBERNETES_SERVICE_HOST}:${env.KUBERNETES_SERVICE_PORT}`,
         context: 'in-cluster',
-        namespace: (await readFile(join(SA_DIR, 'namespace'), 'utf8').catch(() => 'default')).trim(),
-        ca: await readNamed(join(SA_DIR, 'ca.crt'), 'service-account CA'),
-        token: (await readNamed(join(SA_DIR, 'token'), 'service-account token')).toString('utf8').trim(),
+        namespace: (await readFile(join(serviceAccountDir, 'namespace'), 'utf8').catch(() => 'default')).trim(),
+        ca: await readNamed(join(serviceAccountDir, 'ca.crt'), 'service-account CA'),
+        token: (await readNamed(join(serviceAccountDir, 'token'), 'service-account token')).toString('utf8').trim(),
       };
     throw fail(
       'E_INPUT_NOT_FOUND',
@@ -297,7 +298,9 @@ async function readPullSecret(
 
 /** `repo@sha256:…` from a container status' imageID (`docker-pullable://repo@sha256:…` and the like). */
 export function runningImage(image: string, imageID: string | undefined): string {
-  const digest = /(sha256:[a-f0-9]{64})$/.exec(imageID ?? '')?.[1];
+  // Only a repository digest (name@sha256:…): a bare sha256:… is a local image ID (the config's
+  // digest), which no registry serves as a manifest.
+  const digest = /@(sha256:[a-f0-9]{64})$/.exec(imageID ?? '')?.[1];
   if (!digest) return image;
   const name = image.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
   return `${name}@${digest}`;
