@@ -31,13 +31,6 @@ const PAGE = 500;
 const MAX_PAGE_BYTES = 64 * 1024 * 1024;
 const MAX_PAGES = 1_000;
 
-const named = (list: unknown, name: string, field: string): Obj =>
-  obj(
-    arr(list)
-      .map(obj)
-      .find((e) => e.name === name)?.[field],
-  );
-
 /** A file the kubeconfig names; unreadable is the user's error to fix, with the path. */
 async function readNamed(path: string, what: string): Promise<Buffer> {
   try {
@@ -110,21 +103,21 @@ export async function loadClusterConfig(
   const contextName = options.context ?? str(first((d) => d['current-context'])?.value);
   if (!contextName)
     throw fail('E_USAGE', 'the kubeconfig has no current context', 'pass --context NAME (kubectl config get-contexts)');
-  const context = obj(
-    first((d) =>
-      arr(d.contexts).some((c) => obj(c).name === contextName) ? named(d.contexts, contextName, 'context') : undefined,
-    )?.value,
-  );
+  // The first file with an entry of that name in the list supplies it.
+  const lookup = (list: string, name: string, field: string) =>
+    first((d) => {
+      const found = arr(d[list])
+        .map(obj)
+        .find((x) => x.name === name);
+      return found ? obj(found[field]) : undefined;
+    });
+  const context = obj(lookup('contexts', contextName, 'context')?.value);
   if (!Object.keys(context).length)
     throw fail('E_USAGE', `no context ${contextName} in the kubeconfig`, 'kubectl config get-contexts lists them');
   const clusterName = str(context.cluster) ?? '';
   const userName = str(context.user) ?? '';
-  const cluster = first((d) =>
-    arr(d.clusters).some((c) => obj(c).name === clusterName) ? named(d.clusters, clusterName, 'cluster') : undefined,
-  );
-  const user = first((d) =>
-    arr(d.users).some((c) => obj(c).name === userName) ? named(d.users, userName, 'user') : undefined,
-  );
+  const cluster = lookup('clusters', clusterName, 'cluster');
+  const user = lookup('users', userName, 'user');
   const c = obj(cluster?.value);
   const u = obj(user?.value);
   const server = str(c.server);
