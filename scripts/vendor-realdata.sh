@@ -22,6 +22,11 @@ files=(
   images/trivy/alpine-39.tar.gz
   images/trivy/golden/alpine-39.json.golden
   images/trivy/trivy-db-fixture/alpine.yaml
+  eol/alpine-linux.md
+  eol/debian.md
+  eol/nodejs.md
+  eol/python.md
+  eol/ubuntu.md
   osv/alpine/ALPINE-CVE-2025-26519.json
   osv/debian/DLA-3008-1.json
   osv/debian/DLA-3012-1.json
