@@ -10,6 +10,7 @@ import type { WorkloadsReport } from '../src/core/workloads.js';
 import { RegistryClient } from '../src/sources/registry/client.js';
 import { buildImage, pushImage } from './fixtures/image.js';
 import { registryAvailable, startRegistry, type TestRegistry } from './fixtures/registry.js';
+import { selfSignedCertificate } from './fixtures/tls.js';
 import { cli, SCHEMAS, tempDir } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -431,28 +432,10 @@ spec:
     };
     const seen: string[] = [];
     // HTTPS with a CA of the test's own: client-go sends no bearer token over plain HTTP.
-    await execFileAsync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir.path, 'api.key'),
-      '-out',
-      join(dir.path, 'api.crt'),
-    ]);
-    const cert = await readFile(join(dir.path, 'api.crt'));
+    const tls = selfSignedCertificate(dir.path, 'api', '127.0.0.1', 'IP:127.0.0.1');
+    const cert = await readFile(tls.certPath);
     const { createServer } = await import('node:https');
-    const server = createServer({ cert, key: await readFile(join(dir.path, 'api.key')) }, (req, res) => {
+    const server = createServer({ cert, key: await readFile(tls.keyPath) }, (req, res) => {
       seen.push(req.url!);
       const url = new URL(req.url!, 'http://x');
       const send = (status: number, body: object) => {

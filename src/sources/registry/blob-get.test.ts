@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { createHash } from 'node:crypto';
 import { getBlob } from './blob-get.js';
 import { tempDir } from '../../../test/helpers.js';
+import { selfSignedCertificate } from '../../../test/fixtures/tls.js';
 
 /** A raw TCP server: each request's head (up to the blank line) is given to `answer` with the socket. */
 async function serve(
@@ -145,26 +146,7 @@ test('a body cut short fails the iteration; a reader that stops early closes the
 test('over TLS: SNI, certificate checks and the body arrive as over plain TCP', async () => {
   const dir = await tempDir();
   // A certificate for localhost, trusted by a child process through NODE_EXTRA_CA_CERTS (read at start-up).
-  const cert = join(dir.path, 'cert.pem');
-  const key = join(dir.path, 'key.pem');
-  const made = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost',
-  ]);
-  assert.equal(made.status, 0, made.stderr?.toString());
+  const { certPath: cert, keyPath: key } = selfSignedCertificate(dir.path, 'localhost', 'localhost', 'DNS:localhost');
   let servername: string | undefined;
   const server = createTlsServer(
     { key: await readFile(key), cert: await readFile(cert), ALPNProtocols: ['http/1.1'] },
