@@ -6,7 +6,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fail } from '../core/errors.js';
 import type { ReportWarning } from '../core/warnings.js';
 import { loadYaml } from '../util/yaml.js';
-import type { Workload } from './manifests.js';
+import { byWorkloadName, type Workload } from './manifests.js';
 import { arr, containersOf, obj, str, type Obj } from './pss.js';
 
 /**
@@ -374,6 +374,5 @@ export async function readCluster(config: ClusterConfig, namespaces: readonly st
         pullConfigs.set(image, [...(pullConfigs.get(image) ?? []), ...configs]);
       }
   }
-  const key = (w: Workload) => `${w.kind}\0${w.namespace}\0${w.name}`;
-  return { workloads: [...byOwner.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1)), warnings, pullConfigs };
+  return { workloads: [...byOwner.values()].sort(byWorkloadName), warnings, pullConfigs };
 }

@@ -1,4 +1,4 @@
-import { DistrolensError } from '../core/errors.js';
+import { isDistrolensError } from '../core/errors.js';
 import { SEVERITIES, type Severity } from '../core/finding.js';
 import type { Report, ReportWarning } from '../core/report.js';
 import { WORKLOADS_SCHEMA, type PssLevel, type WorkloadsReport } from '../core/workloads.js';
@@ -14,10 +14,10 @@ export { WORKLOADS_SCHEMA, type WorkloadsReport } from '../core/workloads.js';
 export { checkPodSecurity, levelOf, type PssLevel, type PssViolation } from './pss.js';
 export { admissionOf, contextOf, joinedFindings, judgeWorkload, WORKLOAD_RULES } from './judge.js';
 
-/** Scans one image reference: the caller's pipeline (source, cache, vulnerability database). */
 /**
- * Scans one image reference; in cluster mode it also gets the docker configs of the pull secrets
- * the image's pods name, to pull with the credentials the pod would use.
+ * Scans one image reference with the caller's pipeline (source, cache, vulnerability database).
+ * In cluster mode it also gets the docker configs of the pull secrets the image's pods name, to
+ * pull with the credentials the pod would use.
  */
 export type ImageScanner = (
   image: string,
@@ -75,12 +75,11 @@ async function judgeAll(
       // The code leads, as on the command line: E_REGISTRY_AUTH_REQUIRED says what to do.
       return {
         image,
-        error:
-          error instanceof DistrolensError
-            ? `${error.code}: ${error.message}`
-            : error instanceof Error
-              ? error.message
-              : String(error),
+        error: isDistrolensError(error)
+          ? `${error.code}: ${error.message}`
+          : error instanceof Error
+            ? error.message
+            : String(error),
       };
     }
   });

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fail } from '../core/errors.js';
 import { loadYaml } from '../util/yaml.js';
+import { obj, type Obj } from './pss.js';
 
 /**
  * Workloads from Kubernetes manifests: YAML or JSON files (a directory is read recursively),
@@ -40,10 +41,6 @@ const TEMPLATE_PATH: Readonly<Record<string, readonly string[]>> = {
 /** Manifests larger than this are not read (a cluster dump of thousands of objects is a few MB). */
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
-
-type Obj = Record<string, unknown>;
-const obj = (value: unknown): Obj =>
-  value && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : {};
 
 /** The manifest files under a path as the user wrote it (reports name them so), read relative to `cwd`. */
 async function filesOf(path: string, cwd: string): Promise<string[]> {
@@ -87,6 +84,14 @@ function collect(doc: Obj, file: string, line: number, into: ManifestRead): void
   });
 }
 
+/** Workloads in report order: by kind, namespace, then name. */
+export function byWorkloadName(a: Workload, b: Workload): number {
+  const key = (w: Workload) => [w.kind, w.namespace, w.name];
+  const [x, y] = [key(a), key(b)];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  return 0;
+}
+
 /** Reads every workload of the given files and directories. */
 export async function readManifests(paths: readonly string[], cwd = process.cwd()): Promise<ManifestRead> {
   const { parseAllDocuments, LineCounter } = loadYaml();
@@ -112,20 +117,6 @@ export async function readManifests(paths: readonly string[], cwd = process.cwd(
       }
     }
   }
-  read.workloads.sort((a, b) =>
-    a.kind < b.kind
-      ? -1
-      : a.kind > b.kind
-        ? 1
-        : a.namespace < b.namespace
-          ? -1
-          : a.namespace > b.namespace
-            ? 1
-            : a.name < b.name
-              ? -1
-              : a.name > b.name
-                ? 1
-                : 0,
-  );
+  read.workloads.sort(byWorkloadName);
   return read;
 }
