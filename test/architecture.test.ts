@@ -26,6 +26,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   recommend: ['core'],
   dockerfile: ['core', 'recommend'],
   server: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'vuln', 'recommend', 'version'],
+  fleet: ['core', 'util', 'cache', 'sources', 'scan', 'server'],
   scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'judge', 'score', 'vuln', 'version'],
   cli: [
     'core',
@@ -41,6 +42,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'recommend',
     'server',
     'workloads',
+    'fleet',
     'version',
   ],
   index: ['*'],

@@ -30,8 +30,8 @@ function tolerant(stream: NodeJS.WriteStream): {
 
 // Stopped by a signal: what this run was writing (temporary directories, a database being built)
 // is removed before the process ends, with the shell's exit code for the signal.
-// (`serve` closes cleanly on its own handlers: its scans end and clean up.)
-if (process.argv[2] !== 'serve') exitOnSignals();
+// (`serve` and `worker` close cleanly on their own handlers: scans end or go back to the queue.)
+if (process.argv[2] !== 'serve' && process.argv[2] !== 'worker') exitOnSignals();
 
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: tolerant(process.stdout),

@@ -6,6 +6,7 @@ import { LINT_FLAGS } from './lint.js';
 import { MIGRATE_FLAGS } from './migrate.js';
 import { COMMON_FLAGS, IMAGE_FLAGS, parseFlags } from './options.js';
 import { SERVE_FLAGS } from './serve.js';
+import { CRAWL_FLAGS, WORKER_FLAGS } from './fleet.js';
 import { WORKLOADS_FLAGS } from './workloads.js';
 
 export const COMPLETION_HELP = `Usage: distrolens completion bash|zsh|fish
@@ -28,6 +29,8 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   lint: LINT_FLAGS,
   migrate: MIGRATE_FLAGS,
   serve: SERVE_FLAGS,
+  crawl: CRAWL_FLAGS,
+  worker: WORKER_FLAGS,
   completion: COMMON_FLAGS,
   help: {},
   version: {},

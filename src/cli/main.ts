@@ -19,6 +19,8 @@ Commands:
   migrate FILE    rewrite a Dockerfile into a multi-stage build on a minimal base
   serve           HTTP API and web UI over all scanned images
   workloads M…    judge every image where it runs: Kubernetes manifests, pod security, joined risks
+  crawl REGISTRY  have a server scan a registry, a list of references or a cluster's images (fleet)
+  worker          take scan jobs from the fleet's PostgreSQL queue (serve --database)
   completion SH   a completion script for bash, zsh or fish
 
 Run distrolens COMMAND --help (or distrolens help COMMAND) for the options of a command;
@@ -40,6 +42,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.js')).serveCommand,
   completion: async () => (await import('./completion.js')).completionCommand,
   workloads: async () => (await import('./workloads.js')).workloadsCommand,
+  crawl: async () => (await import('./fleet.js')).crawlCommand,
+  worker: async () => (await import('./fleet.js')).workerCommand,
 };
 
 function causeChain(error: unknown): string[] {

@@ -2,6 +2,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { errors } from '../core/errors.js';
 import { defaultDataDir, startServer } from '../server/index.js';
 import { checkListen } from '../server/app.js';
+import type { RegistryCrawl } from '../server/crawl.js';
+import { DEFAULT_JOB_TIMEOUT_MS } from '../server/queue.js';
+import { redactText } from '../core/redact.js';
 import { openVulnOptions } from './db.js';
 import { WORKLOAD_SOURCE_FLAGS, workloadsJudge } from './workloads.js';
 import { EXIT, type CliIo } from './io.js';
@@ -12,7 +15,9 @@ export const SERVE_HELP = `Usage: distrolens serve [--host 127.0.0.1] [--port 80
 An HTTP API and a web UI over all scanned images: submit a scan (it runs in a bounded background
 queue; follow it with server-sent events), fetch any report in any format, compare two scans,
 list images with their latest grade, classification, size and vulnerabilities, and see the history
-of one repository. State is kept in SQLite in the data directory.
+of one repository; crawl registries, reference lists and clusters into a fleet view (/fleet).
+State is kept in SQLite in the data directory and scans run in this process; with --database,
+in PostgreSQL, where \`distrolens worker\` processes on any number of machines run the scans.
 
 Options:
   --host HOST              address to listen on (default 127.0.0.1; anything else needs --token)
@@ -35,6 +40,13 @@ Options:
   --context NAME           with --cluster: the context (default: the current one)
   -n, --namespace NS       with --cluster: a namespace (repeatable; default: the context's)
   -A, --all-namespaces     with --cluster: every namespace
+  --database URL           PostgreSQL (postgres://user@host/db, or DISTROLENS_DATABASE): reports and
+                           the pg-boss job queue; scans run in \`distrolens worker\` processes
+  --crawl REGISTRY         crawl this registry's catalog at start (repeatable; host[:port], or
+                           host/glob for some repositories)
+  --crawl-every DURATION   crawl again this long after each crawl ends (e.g. 6h)
+  --harbor-key KEY         serve Harbor's Pluggable Scanner API under /api/v1 for Harbor presenting
+                           this key (or DISTROLENS_HARBOR_KEY)
 ${COMMON_OPTIONS_HELP}
 
 Pull credentials: DISTROLENS_REGISTRY=HOST with DISTROLENS_USERNAME and DISTROLENS_PASSWORD, or
@@ -57,7 +69,20 @@ export const SERVE_FLAGS = {
   registry: { type: 'string' },
   workloads: { type: 'string', multiple: true },
   ...WORKLOAD_SOURCE_FLAGS,
+  database: { type: 'string' },
+  crawl: { type: 'string', multiple: true },
+  'crawl-every': { type: 'string' },
+  'harbor-key': { type: 'string' },
 } as const;
+
+/** `host[:port]` or `host[:port]/glob…`: a registry to crawl, all of it or some repositories. */
+export function crawlTarget(text: string): RegistryCrawl {
+  const slash = text.indexOf('/');
+  const registry = slash < 0 ? text : text.slice(0, slash);
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(registry))
+    throw errors.usage(`invalid registry ${JSON.stringify(registry)}`, 'write host[:port] or host[:port]/team/*');
+  return { registry, repositories: [slash < 0 ? '**' : text.slice(slash + 1)], tags: '*', insecure: false };
+}
 
 /** `distrolens serve`: runs until interrupted (SIGINT/SIGTERM), then closes cleanly. */
 export async function serveCommand(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
@@ -84,13 +109,21 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
   const host = values.host ?? '127.0.0.1';
   checkListen(host, token);
   const vulns = openVulnOptions(values, io);
+  const timeoutMs = values.timeout ? parseDuration(values.timeout, 'timeout') : DEFAULT_JOB_TIMEOUT_MS;
+  const database = values.database ?? io.env.DISTROLENS_DATABASE;
+  const engine = database ? await (await import('../fleet/index.js')).openFleetEngine(database, timeoutMs) : undefined;
+  const harborKey = values['harbor-key'] ?? io.env.DISTROLENS_HARBOR_KEY;
   const server = await startServer({
     host,
     port,
     dataDir,
     cacheDir: root,
     concurrency,
-    ...(values.timeout ? { jobTimeoutMs: parseDuration(values.timeout, 'timeout') } : {}),
+    jobTimeoutMs: timeoutMs,
+    ...(engine ? { storage: engine.storage, queue: engine.queue } : {}),
+    ...(harborKey ? { harborKey } : {}),
+    ...(values.crawl?.length ? { crawls: values.crawl.map(crawlTarget) } : {}),
+    ...(values['crawl-every'] ? { crawlEveryMs: parseDuration(values['crawl-every'], 'crawl-every') } : {}),
     ...(token ? { token } : {}),
     ...(values['allow-registry']?.length ? { allowRegistries: values['allow-registry'] } : {}),
     ...(values['public-host']?.length ? { hosts: values['public-host'] } : {}),
@@ -100,7 +133,9 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
       ? { workloads: workloadsJudge(values.workloads ?? [], values, io, open, platform, vulns.options) }
       : {}),
   });
-  io.stderr.write(`distrolens serving ${server.url} (data in ${dataDir})\n`);
+  io.stderr.write(
+    `distrolens serving ${server.url} (${engine ? `data and queue in ${redactText(database!)}` : `data in ${dataDir}`})\n`,
+  );
   await new Promise<void>((done) => {
     const stop = () => done();
     signal?.addEventListener('abort', stop, { once: true });
@@ -108,6 +143,7 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
     process.once('SIGTERM', stop);
   });
   await server.close();
+  await engine?.close();
   vulns.close();
   return EXIT.ok;
 }

@@ -1,4 +1,5 @@
 import type { Comparison } from '../core/compare.js';
+import type { FleetFigures, FleetView } from '../core/fleet.js';
 import { SEVERITIES } from '../core/finding.js';
 import type { Recommendation } from '../core/recommendation.js';
 import type { Report } from '../core/report.js';
@@ -498,4 +499,115 @@ ${report.warnings.length ? `<h2>Warnings</h2><ul>${report.warnings.map((w) => `<
 
 export function renderWorkloadsHtml(report: WorkloadsReport): string {
   return htmlDocument('distrolens workloads', workloadsBody(report));
+}
+
+/** A polyline of one figure over time, with its numbers as the text alternative. */
+function trendChart(id: string, caption: string, points: readonly { label: string; value: number }[]): string {
+  const width = 480;
+  const height = 120;
+  const max = Math.max(1, ...points.map((p) => p.value));
+  const step = points.length > 1 ? (width - 20) / (points.length - 1) : 0;
+  const xy = points.map((p, i) => `${10 + i * step},${height - 10 - (p.value / max) * (height - 30)}`).join(' ');
+  const desc = points.map((p) => `${p.label}: ${p.value}`).join('; ');
+  return `<figure><figcaption id="${id}-t">${e(caption)}</figcaption>
+<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-labelledby="${id}-t ${id}-d"><desc id="${id}-d">${e(desc || 'no data')}</desc>
+<polyline points="${xy}" fill="none" stroke="#0969da" stroke-width="2"/><text x="10" y="12">${e(String(max))}</text>
+</svg></figure>`;
+}
+
+/**
+ * The fleet page: the verdict over every image and over those running, classes and grades,
+ * where a move pays, the trend of each figure, then one page of images (server-side paging:
+ * the page's size does not grow with the fleet).
+ */
+export function fleetBody(view: FleetView, pageLink: (page: number) => string): string {
+  const a = view.all;
+  const r = view.running;
+  const figure = (f: FleetFigures) =>
+    `${f.images} image(s) scanned of ${f.references} reference(s)${f.pending ? `, ${f.pending} pending` : ''}: ${Object.entries(
+      f.classes,
+    )
+      .sort(([, x], [, y]) => y - x)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(
+        ', ',
+      )}; ${f.shells} shells, ${f.packageManagers} package managers, ${f.setuid} setuid binaries, ${f.critical} critical and ${f.high} high vulnerabilities`;
+  const charts = [
+    barChart(
+      'fleet-classes',
+      'Images by class',
+      Object.entries(a.classes).map(([k, n]) => ({
+        label: k,
+        parts: [{ value: n, color: CLASS_COLORS[k] ?? '#8c959f', name: k }],
+      })),
+    ),
+    barChart(
+      'fleet-grades',
+      'Images by grade',
+      ['A', 'B', 'C', 'D', 'F']
+        .filter((g) => a.grades[g])
+        .map((g) => ({ label: g, parts: [{ value: a.grades[g] ?? 0, color: '#0969da', name: g }] })),
+    ),
+  ];
+  const trend = view.trend.length
+    ? (
+        [
+          ['critical', 'Critical vulnerabilities'],
+          ['shells', 'Shells'],
+          ['packageManagers', 'Package managers'],
+          ['images', 'Images scanned'],
+        ] as const
+      )
+        .map(([key, caption]) =>
+          trendChart(
+            `trend-${key}`,
+            caption,
+            view.trend.map((t) => ({ label: t.takenAt, value: t.figures[key] })),
+          ),
+        )
+        .join('\n')
+    : '<p class="muted">No snapshot yet.</p>';
+  const moves = view.moves.map((m) => [
+    code(m.repository),
+    e(m.classification),
+    code(m.to),
+    e(formatBytes(m.bytes)),
+    e(String(m.packages)),
+    e(String(m.shells)),
+    e(String(m.packageManagers)),
+  ]);
+  const p = view.page;
+  const images = p.images.map((i) => [
+    i.scanId ? `<a href="/api/scans/${e(i.scanId)}/report?format=html">${code(i.reference)}</a>` : code(i.reference),
+    e(i.running ? 'running' : ''),
+    e(i.grade ?? 'pending'),
+    e(i.classification ?? ''),
+    e(i.sizeBytes !== undefined ? formatBytes(i.sizeBytes) : ''),
+    e(String(i.packages ?? '')),
+    e(String(i.shells ?? '')),
+    e(String(i.setuid ?? '')),
+    e(i.critical !== undefined ? `${i.critical}/${i.high}` : ''),
+  ]);
+  const pages = Math.max(1, Math.ceil(p.total / p.size));
+  const nav = `<nav aria-label="pages">${p.number > 1 ? `<a rel="prev" href="${e(pageLink(p.number - 1))}">previous</a> ` : ''}page ${p.number} of ${pages}${p.number < pages ? ` <a rel="next" href="${e(pageLink(p.number + 1))}">next</a>` : ''}</nav>`;
+  const rematch = view.rematch
+    ? `<h2>Last vulnerability database update</h2><p>${e(view.rematch.at)}: ${view.rematch.scans} report(s) re-matched without pulling, ${view.rematch.added} vulnerabilities appeared and ${view.rematch.removed} went.</p>${
+        view.rematch.changed.length
+          ? `<ul>${view.rematch.changed.map((c) => `<li>${code(c.reference)} +${c.added} −${c.removed}</li>`).join('')}</ul>`
+          : ''
+      }`
+    : '';
+  return `<h1>distrolens fleet</h1>
+<p class="verdict" id="fleet-all">${e(figure(a))}.</p>
+<p id="fleet-running"><strong>Running:</strong> ${r.references ? e(figure(r)) : 'no image seen running (crawl a cluster or manifests)'}.</p>
+<div class="charts">${charts.join('\n')}</div>
+${table('moves', 'Where a move to a minimal base removes most', ['repository', 'class', 'move to', 'bytes removed', 'packages removed', 'shells', 'package managers'], moves, [3, 4, 5, 6])}
+<h2>Trend</h2><div class="charts">${trend}</div>
+${rematch}
+${table('images', `Images, sorted by ${p.sort}${p.filter ? `, matching ${p.filter}` : ''}, page ${p.number}`, ['reference', 'running', 'grade', 'class', 'size', 'packages', 'shells', 'setuid', 'critical/high'], images, [4, 5, 6, 7, 8])}
+${nav}`;
+}
+
+export function renderFleetHtml(view: FleetView, pageLink: (page: number) => string): string {
+  return htmlDocument('distrolens fleet', fleetBody(view, pageLink));
 }

@@ -6,7 +6,14 @@ import { DistrolensError, fail, isDistrolensError, type ErrorCode } from '../cor
 import type { Report } from '../core/report.js';
 import { renderJson } from '../report/format.js';
 import type { WorkloadsReport } from '../core/workloads.js';
-import { compareBody, htmlDocument, renderCompareHtml, renderWorkloadsHtml, scanReportBody } from '../report/html.js';
+import {
+  compareBody,
+  htmlDocument,
+  renderCompareHtml,
+  renderFleetHtml,
+  renderWorkloadsHtml,
+  scanReportBody,
+} from '../report/html.js';
 import { isScanFormat, renderScan, scanFormatMediaType, SCAN_FORMATS } from '../report/formats.js';
 import { renderCompareMarkdown, renderCompareTable } from '../report/compare-table.js';
 import { builtinRules } from '../scan/scan.js';
@@ -19,6 +26,9 @@ import { formatReference, isLoopback, parseReference } from '../sources/registry
 import { isFinished, type Job, type ScanQueue } from './queue.js';
 import { repositoryOf, type Storage } from './storage.js';
 import { UI_PAGE } from './ui.js';
+import { parseCrawlRequest, type Crawler } from './crawl.js';
+import { FLEET_SORTS, fleetView, takeSnapshot, type FleetSort } from './fleet.js';
+import type { RematchRecord } from './storage.js';
 
 /**
  * The HTTP API and the web UI of `serve`, on one port. Safe by default: reads are open, every
@@ -43,6 +53,12 @@ export interface AppOptions {
   readonly hosts?: readonly string[] | undefined;
   /** The workloads page (`serve --workloads PATH` or `--cluster`): judged anew on each request, images from the cache. */
   readonly workloads?: (() => Promise<WorkloadsReport>) | undefined;
+  /** Crawls of registries and reference lists (POST /api/crawls). */
+  readonly crawler?: Crawler | undefined;
+  /** Re-matches stored reports against the current vulnerability database (POST /api/rematch). */
+  readonly rematch?: (() => Promise<RematchRecord | undefined>) | undefined;
+  /** More routes (Harbor's scanner API), matched before the built-in ones. */
+  readonly routes?: readonly Route[] | undefined;
 }
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
@@ -198,7 +214,7 @@ export async function checkReference(input: unknown, allow: readonly string[] | 
   return formatReference(ref);
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
+export async function readBody(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES)
     throw new HttpError('E_TOO_LARGE', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
@@ -239,7 +255,7 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'SAMEORIGIN',
 };
 
-function send(
+export function send(
   res: ServerResponse,
   status: number,
   type: string,
@@ -256,7 +272,7 @@ function send(
   res.end(body);
 }
 
-const json = (res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>) =>
+export const json = (res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>) =>
   send(res, status, 'application/json', renderJson(value), headers);
 
 /** Compares secrets in constant time. */
@@ -267,7 +283,7 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /** What a route's handler gets: the request, the response, the URL and the pattern's captures. */
-interface RouteContext {
+export interface RouteContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly url: URL;
@@ -275,10 +291,12 @@ interface RouteContext {
 }
 
 /** One route of the API: its method, its path pattern, whether it writes (token, rate limit), its handler. */
-interface Route {
+export interface Route {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly pattern: RegExp;
   readonly write?: boolean;
+  /** Its own authentication and error answers (Harbor's API key and error type): no token, CSRF or rate checks here. */
+  readonly own?: boolean;
   readonly handle: (context: RouteContext) => Promise<void> | void;
 }
 
@@ -446,6 +464,91 @@ export function createApp(options: AppOptions): Server {
     },
     {
       method: 'GET',
+      pattern: /^\/(api\/)?fleet$/,
+      handle: async ({ res, url }) => {
+        const number = (name: string) => {
+          const v = url.searchParams.get(name);
+          return v !== null && /^\d{1,6}$/.test(v) ? { [name]: Number(v) } : {};
+        };
+        const sort = url.searchParams.get('sort') ?? 'reference';
+        if (!(FLEET_SORTS as readonly string[]).includes(sort))
+          throw new HttpError('E_USAGE', `unknown sort ${sort}`, `use one of: ${FLEET_SORTS.join(', ')}`);
+        const filter = url.searchParams.get('filter');
+        const view = await fleetView(storage, {
+          ...number('page'),
+          ...number('size'),
+          sort: sort as FleetSort,
+          ...(filter ? { filter } : {}),
+        });
+        const format = url.searchParams.get('format') ?? (url.pathname === '/fleet' ? 'html' : 'json');
+        if (format === 'json') return json(res, 200, view);
+        if (format !== 'html') throw new HttpError('E_USAGE', `unknown format ${format}`, 'use json or html');
+        const link = (page: number) => {
+          const next = new URLSearchParams(url.searchParams);
+          next.set('page', String(page));
+          return `/fleet?${next.toString()}`;
+        };
+        send(res, 200, 'text/html; charset=utf-8', renderFleetHtml(view, link));
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/fleet\/snapshots$/,
+      write: true,
+      handle: async ({ res }) => json(res, 201, await takeSnapshot(storage)),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/crawls$/,
+      write: true,
+      handle: async ({ req, res }) => {
+        const crawler = options.crawler;
+        if (!crawler) throw new HttpError('E_NOT_FOUND', 'this server does not crawl');
+        let request;
+        try {
+          request = parseCrawlRequest(await readBody(req));
+        } catch (error) {
+          throw HttpError.from(error);
+        }
+        const { every, ...what } = request;
+        const registries =
+          'references' in what ? what.references.map((r) => parseReference(r).registry) : [what.registry];
+        for (const registry of new Set(registries)) await checkReference(`${registry}/probe`, options.allowRegistries);
+        const everyMs = every ? parseEvery(every) : undefined;
+        const crawl = crawler.start(what, everyMs);
+        json(res, 202, crawl, { location: `/api/crawls/${crawl.id}` });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/crawls$/,
+      handle: ({ res }) => json(res, 200, options.crawler?.list() ?? []),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/crawls/${ID}$`),
+      handle: ({ res, params }) => {
+        const crawl = options.crawler?.get(params[0]!);
+        if (!crawl) throw new HttpError('E_NOT_FOUND', `no crawl ${params[0]}`);
+        json(res, 200, crawl);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/rematch$/,
+      write: true,
+      handle: async ({ res }) => {
+        if (!options.rematch)
+          throw new HttpError(
+            'E_VULN_DB_MISSING',
+            'this server has no vulnerability database',
+            'run distrolens db update',
+          );
+        json(res, 200, (await options.rematch()) ?? { scans: 0 });
+      },
+    },
+    {
+      method: 'GET',
       pattern: /^\/api\/compare$/,
       handle: async ({ res, url }) => {
         const ids = url.searchParams.getAll('id');
@@ -481,14 +584,14 @@ export function createApp(options: AppOptions): Server {
     if (!(req.url ?? '/').startsWith('/'))
       throw new HttpError('E_USAGE', 'the request target is not a path', 'request /api/…', {}, 400);
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-    const matching = routes.filter((r) => r.pattern.test(url.pathname));
+    const matching = [...(options.routes ?? []), ...routes].filter((r) => r.pattern.test(url.pathname));
     const route = matching.find((r) => r.method === method);
     if (!route) {
       if (!matching.length) throw new HttpError('E_NOT_FOUND', `no route ${method} ${url.pathname}`);
       const allow = [...new Set(matching.map((r) => r.method))].join(', ');
       throw new HttpError('E_METHOD', `${method} ${url.pathname} is not supported`, `use ${allow}`, { allow });
     }
-    if (route.write) {
+    if (route.write && !route.own) {
       checkWrite(req);
       if (options.token && !sameSecret(req.headers.authorization ?? '', `Bearer ${options.token}`))
         throw new HttpError(
@@ -518,6 +621,15 @@ export function createApp(options: AppOptions): Server {
       );
     });
   });
+}
+
+/** `6h`, `30m`, `90s`, `1d`: a crawl's period; at least a minute. */
+export function parseEvery(text: string): number {
+  const match = /^(\d{1,5})(s|m|h|d)$/.exec(text.trim());
+  const ms = match ? Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's'] : NaN;
+  if (!(ms >= 60_000))
+    throw new HttpError('E_USAGE', `invalid period ${JSON.stringify(text)}`, 'give e.g. 6h, 30m or 1d (at least 1m)');
+  return ms;
 }
 
 /** Refuses to listen beyond loopback without a token. */

@@ -5,8 +5,12 @@ import { BlobCache } from '../cache/blobs.js';
 import type { VulnScanOptions } from '../scan/scan.js';
 import type { OpenOptions } from '../sources/index.js';
 import { checkListen, createApp } from './app.js';
-import { runScanJob } from './job.js';
-import { InProcessQueue, type ScanQueue } from './queue.js';
+import { runScanJob, type JobContext } from './job.js';
+import { InProcessQueue, type JobRunner, type ScanQueue } from './queue.js';
+import { Crawler, type CrawlRequest } from './crawl.js';
+import { takeSnapshot } from './fleet.js';
+import { rematchStored } from './rematch.js';
+import { harborRoutes } from './harbor.js';
 import { SqliteStorage, type Storage } from './storage.js';
 
 /**
@@ -32,8 +36,17 @@ export interface ServeOptions {
   readonly vulnerabilities?: VulnScanOptions;
   /** Judges the workloads the server was given, for its workloads page. */
   readonly workloads?: () => Promise<WorkloadsReport>;
-  /** Another storage than SQLite in dataDir (PostgreSQL later; tests). */
+  /** Another storage than SQLite in dataDir (PostgreSQL: src/fleet). */
   readonly storage?: Storage;
+  /** Another queue than the in-process one (pg-boss: src/fleet); it gets the job body to run. */
+  readonly queue?: (run: JobRunner) => ScanQueue;
+  /** Harbor's scanner API under /api/v1, for Harbor presenting this key. */
+  readonly harborKey?: string;
+  /** Registries crawled at start and again every `crawlEveryMs` (`--crawl`, `--crawl-every`). */
+  readonly crawls?: readonly CrawlRequest[];
+  readonly crawlEveryMs?: number;
+  /** A fleet snapshot (the trend's points) this often; default 1 h. */
+  readonly snapshotEveryMs?: number;
 }
 
 export interface RunningServer {
@@ -46,7 +59,7 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   checkListen(options.host, options.token);
   const storage = options.storage ?? new SqliteStorage(options.dataDir);
-  const context = {
+  const context: JobContext = {
     storage,
     cache: new BlobCache(options.cacheDir),
     cacheDir: options.cacheDir,
@@ -55,12 +68,25 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     open: { ...options.open, connect: { allowHosts: options.allowRegistries ?? [] } },
     ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
   };
-  const queue = new InProcessQueue(
-    (request, progress, signal) => runScanJob(request, context, progress, signal),
-    options.concurrency ?? 2,
-    undefined,
-    options.jobTimeoutMs,
+  const run: JobRunner = (order, progress, signal) => runScanJob(order, context, progress, signal);
+  const queue: ScanQueue =
+    options.queue?.(run) ?? new InProcessQueue(run, options.concurrency ?? 2, undefined, options.jobTimeoutMs);
+  const crawler = new Crawler({
+    storage,
+    queue,
+    client: { connect: context.open?.connect },
+    ...(options.open?.env ? { env: options.open.env } : {}),
+  });
+  for (const crawl of options.crawls ?? []) crawler.start(crawl, options.crawlEveryMs);
+  const vulnerabilities = options.vulnerabilities;
+  const rematch = vulnerabilities ? () => rematchStored(storage, vulnerabilities) : undefined;
+  // Reports stored before this database (or by a worker with an older one) are matched anew.
+  const rematching = rematch?.().catch(() => undefined);
+  const snapshots = setInterval(
+    () => void takeSnapshot(storage).catch(() => undefined),
+    options.snapshotEveryMs ?? 3_600_000,
   );
+  snapshots.unref();
   const server = createApp({
     storage,
     queue,
@@ -69,6 +95,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.hosts ? { hosts: options.hosts } : {}),
     ...(options.writesPerMinute ? { writesPerMinute: options.writesPerMinute } : {}),
     ...(options.workloads ? { workloads: options.workloads } : {}),
+    crawler,
+    ...(rematch ? { rematch } : {}),
+    ...(options.harborKey
+      ? {
+          routes: harborRoutes({
+            apiKey: options.harborKey,
+            storage,
+            context,
+            allowRegistries: options.allowRegistries,
+            vulnDbUpdatedAt: () => vulnerabilities?.builtAt?.toISOString(),
+          }),
+        }
+      : {}),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -85,7 +124,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await queue.idle();
+      clearInterval(snapshots);
+      await crawler.close();
+      await rematching;
+      // The embedded queue finishes its scans; a database's queue lets its workers go on.
+      await (queue.close ? queue.close() : queue.idle());
       await storage.close();
     },
   };

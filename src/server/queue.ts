@@ -13,6 +13,12 @@ export interface ScanRequest {
   readonly reference: string;
   /** The reference without tag or digest: where the scan's history is. */
   readonly repository: string;
+  /** The manifest digest, when known (crawls): the content key, one scan per digest. */
+  readonly digest?: string;
+  /** Plain HTTP to a registry that is not on loopback (a crawl of such a registry). */
+  readonly insecure?: boolean;
+  /** Who asked: a user through the API (the default), a crawl, Harbor. */
+  readonly source?: 'api' | 'crawl' | 'harbor';
 }
 
 /** A job as the API shows it: JSON in, JSON out, no methods. */
@@ -26,6 +32,8 @@ export interface Job extends ScanRequest {
   readonly phase: string;
   readonly scanId?: string;
   readonly error?: { readonly code: ErrorCode; readonly message: string; readonly hint?: string };
+  /** Answering a submit: the digest was already queued or running, and this is that job. */
+  readonly deduplicated?: boolean;
 }
 
 export const isFinished = (job: Job): boolean =>
@@ -34,11 +42,17 @@ export const isFinished = (job: Job): boolean =>
 /** Reports a job's progress: the phase, and bytes read of a total when known. */
 export type Progress = (phase: string, bytes?: number, total?: number) => void;
 
+/** A job's work order: the request and the job's id (a retried job stores its report once). */
+export type JobOrder = ScanRequest & { readonly jobId: string };
+
 /** Does a job's work and returns the id of the stored report; stops when the signal aborts. */
-export type JobRunner = (request: ScanRequest, progress: Progress, signal: AbortSignal) => Promise<string>;
+export type JobRunner = (order: JobOrder, progress: Progress, signal: AbortSignal) => Promise<string>;
 
 export interface ScanQueue {
-  /** Queues a scan; refused with E_BUSY when the queue is full. */
+  /**
+   * Queues a scan; refused with E_BUSY when the queue is full. A digest already queued or running
+   * is not queued twice: its job is answered, marked `deduplicated`.
+   */
   submit(request: ScanRequest): Promise<Job>;
   get(id: string): Promise<Job | undefined>;
   /** Newest first. */
@@ -51,6 +65,8 @@ export interface ScanQueue {
   clearFinished(): Promise<number>;
   /** Resolves when no job is queued or running (shutdown, tests). */
   idle(): Promise<void>;
+  /** Releases connections (a queue on a database). */
+  close?(): Promise<void>;
 }
 
 /** A scan's budget in the server: ten minutes pull and read a multi-GB image on a slow link. */
@@ -58,6 +74,8 @@ export const DEFAULT_JOB_TIMEOUT_MS = 10 * 60_000;
 
 /** Finished jobs kept for the job list. */
 const KEEP_FINISHED = 200;
+/** Waiting jobs a crawl may queue in the embedded queue (a user's submissions have `capacity`). */
+const CRAWL_CAPACITY = 10_000;
 /** At most ten progress events a second per job. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -91,12 +109,17 @@ export class InProcessQueue implements ScanQueue {
     this.#events.setMaxListeners(0);
   }
 
-  async submit(request: ScanRequest): Promise<Job> {
-    if (this.#waiting.length >= this.capacity)
+  /** `id`: the job's id when the caller must know it before the job starts (Harbor's request id). */
+  async submit(request: ScanRequest, id: string = randomUUID()): Promise<Job> {
+    if (request.digest) {
+      const same = [...this.#jobs.values()].find((j) => j.digest === request.digest && !isFinished(j));
+      if (same) return { ...same, deduplicated: true };
+    }
+    if (this.#waiting.length >= (request.source === 'crawl' ? CRAWL_CAPACITY : this.capacity))
       throw fail('E_BUSY', `the scan queue is full (${this.#waiting.length} scans are waiting)`, 'retry later');
     const job: Job = {
       ...request,
-      id: randomUUID(),
+      id,
       state: 'queued',
       submittedAt: new Date().toISOString(),
       bytes: 0,
@@ -171,7 +194,16 @@ export class InProcessQueue implements ScanQueue {
       };
       const budget = AbortSignal.timeout(this.timeoutMs);
       const signal = AbortSignal.any([controller.signal, budget]);
-      void this.run({ reference: job.reference, repository: job.repository }, progress, signal)
+      const { id: jobId, reference, repository, digest, source, insecure } = job;
+      const order: JobOrder = {
+        jobId,
+        reference,
+        repository,
+        ...(digest ? { digest } : {}),
+        ...(source ? { source } : {}),
+        ...(insecure ? { insecure } : {}),
+      };
+      void this.run(order, progress, signal)
         .then(
           (scanId) => ({ state: 'done', phase: 'done', scanId }) as const,
           (error: unknown) =>

@@ -15,6 +15,7 @@ import type { ConnectPolicy } from '../util/network.js';
 import type { RetryPolicy } from '../util/retry.js';
 import { parseReference } from './registry/reference.js';
 import { registrySource } from './registry/index.js';
+import type { RegistryGate } from './registry/client.js';
 import { rootfsSource } from './rootfs/index.js';
 
 /** Everything a source may need; one object, defaults beside the code that applies them. */
@@ -28,6 +29,8 @@ export interface OpenOptions {
   readonly auth?: BoundAuth | undefined;
   /** Where connections may go (the server's SSRF guard); absent: anywhere. */
   readonly connect?: ConnectPolicy | undefined;
+  /** A 429 budget shared with other processes (the fleet's workers). */
+  readonly gate?: RegistryGate | undefined;
   readonly insecure?: boolean;
   readonly retry?: RetryPolicy;
   readonly limits?: InflateLimits;
@@ -109,6 +112,7 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
           auth: options.auth && sameRegistry(options.auth.registry, ref.registry) ? options.auth : undefined,
           lookupAuth: (registry: string) => dockerConfigAuth(registry, options.env),
           connect: options.connect,
+          gate: options.gate,
           insecure: options.insecure,
           retry: options.retry,
           signal: options.signal,

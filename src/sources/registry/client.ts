@@ -1,6 +1,6 @@
 import { DistrolensError, fail, isDistrolensError } from '../../core/errors.js';
 import type { ConnectPolicy } from '../../util/network.js';
-import { DEFAULT_RETRY, backOff, type RetryPolicy } from '../../util/retry.js';
+import { DEFAULT_RETRY, backOff, retryAfterMs, type RetryPolicy } from '../../util/retry.js';
 import type { RegistryAuth } from './credentials.js';
 import { getBlob, type BlobResponse } from './blob-get.js';
 import { send, type HttpResponse } from './http.js';
@@ -26,6 +26,17 @@ export interface ClientOptions {
    * every failure to connect reads the same, so errors cannot map a network.
    */
   readonly connect?: ConnectPolicy | undefined;
+  /** A budget shared with other processes (the fleet's workers): waited on before each request, told of each 429. */
+  readonly gate?: RegistryGate | undefined;
+}
+
+/**
+ * Politeness across processes: before a request, wait until the registry's shared budget allows
+ * one; after a 429, tell everyone how long the registry asked to be left alone.
+ */
+export interface RegistryGate {
+  wait(registry: string, signal?: AbortSignal): Promise<void>;
+  throttled(registry: string, retryAfterMs: number): Promise<void>;
 }
 
 /**
@@ -81,6 +92,8 @@ export interface RequestInit {
   readonly repository: string;
   /** Actions needed on the repository (scope of the bearer token). */
   readonly actions?: readonly ('pull' | 'push')[];
+  /** Another token scope than the repository's (the catalog's `registry:catalog:*`). */
+  readonly scope?: string;
   /** Statuses the caller handles itself (e.g. 404 on a HEAD). */
   readonly accept?: readonly number[];
   readonly what: string;
@@ -111,7 +124,7 @@ export class RegistryClient {
   }
 
   #scope(init: RequestInit): string {
-    return `repository:${init.repository}:${(init.actions ?? ['pull']).join(',')}`;
+    return init.scope ?? `repository:${init.repository}:${(init.actions ?? ['pull']).join(',')}`;
   }
 
   async #authorization(init: RequestInit): Promise<string | undefined> {
@@ -191,6 +204,7 @@ export class RegistryClient {
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse | undefined;
       let networkError: unknown;
+      await this.#options.gate?.wait(this.registry, this.#options.signal);
       try {
         response = await send(url, {
           ...init,
@@ -215,7 +229,10 @@ export class RegistryClient {
         );
       }
       response?.discard();
-      await backOff(policy, attempt, response?.headers.get('retry-after'), this.#options.signal);
+      const retryAfter = response?.headers.get('retry-after');
+      if (response?.status === 429)
+        await this.#options.gate?.throttled(this.registry, retryAfterMs(retryAfter ?? null) ?? policy.baseDelayMs);
+      await backOff(policy, attempt, retryAfter, this.#options.signal);
     }
   }
 
@@ -227,6 +244,7 @@ export class RegistryClient {
     const headers: Record<string, string> = { 'user-agent': this.#userAgent(), ...init.headers };
     const authorization = await this.#authorization(init);
     if (authorization) headers.authorization = authorization;
+    await this.#options.gate?.wait(this.registry, this.#options.signal);
     const direct = await getBlob(`${this.baseUrl}${path}`, headers, this.#options.signal, this.#options.connect);
     return direct ?? this.request(path, init);
   }
