@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -30,6 +30,7 @@ const skip = !postgresAvailable()
     ? 'docker-registry not found (run .ci/run)'
     : false;
 const BIN = join(REPO_ROOT, 'dist/src/cli/bin.js');
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(64)]);
 
 /** A small image, distinct by `seed`; `general` adds a shell and a package manager, `bytes` a random layer. */
@@ -331,6 +332,9 @@ describe('fleet on PostgreSQL with workers', { skip, timeout: 10 * 60_000 }, () 
         await page.waitForURL(/page=2/);
         assert.notEqual(await page.locator('#images tbody tr').first().textContent(), first);
         assert.ok((await page.locator('#trend-critical-t').count()) === 1);
+        await page.setViewportSize({ width: 1100, height: 900 });
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: join(ARTIFACTS, 'fleet.png'), fullPage: false });
       } finally {
         await browser.close();
       }

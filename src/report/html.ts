@@ -511,7 +511,7 @@ function trendChart(id: string, caption: string, points: readonly { label: strin
   const desc = points.map((p) => `${p.label}: ${p.value}`).join('; ');
   return `<figure><figcaption id="${id}-t">${e(caption)}</figcaption>
 <svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-labelledby="${id}-t ${id}-d"><desc id="${id}-d">${e(desc || 'no data')}</desc>
-<polyline points="${xy}" fill="none" stroke="#0969da" stroke-width="2"/><text x="10" y="12">${e(String(max))}</text>
+${points.length > 1 ? `<polyline points="${xy}" fill="none" stroke="#0969da" stroke-width="2"/>` : `<circle cx="${xy.split(',')[0]}" cy="${xy.split(',')[1]}" r="4" fill="#0969da"/>`}<text x="10" y="12">${e(String(max))}</text>
 </svg></figure>`;
 }
 
@@ -601,7 +601,7 @@ export function fleetBody(view: FleetView, pageLink: (page: number) => string): 
 <p class="verdict" id="fleet-all">${e(figure(a))}.</p>
 <p id="fleet-running"><strong>Running:</strong> ${r.references ? e(figure(r)) : 'no image seen running (crawl a cluster or manifests)'}.</p>
 <div class="charts">${charts.join('\n')}</div>
-${table('moves', 'Where a move to a minimal base removes most', ['repository', 'class', 'move to', 'bytes removed', 'packages removed', 'shells', 'package managers'], moves, [3, 4, 5, 6])}
+${table('moves', 'Where a move to a minimal base removes most', ['repository', 'class', 'move to', 'bytes removed (estimate)', 'packages removed', 'shells', 'package managers'], moves, [3, 4, 5, 6])}
 <h2>Trend</h2><div class="charts">${trend}</div>
 ${rematch}
 ${table('images', `Images, sorted by ${p.sort}${p.filter ? `, matching ${p.filter}` : ''}, page ${p.number}`, ['reference', 'running', 'grade', 'class', 'size', 'packages', 'shells', 'setuid', 'critical/high'], images, [4, 5, 6, 7, 8])}

@@ -6,8 +6,9 @@ import { dockerConfigAuth } from '../sources/registry/credentials.js';
 import { formatReference, parseReference } from '../sources/registry/reference.js';
 import { readLimited } from '../sources/registry/index.js';
 import { MAX_MANIFEST_BYTES } from '../image/manifest.js';
+import { mapLimit } from '../util/concurrency.js';
 import { jobError, type ScanQueue } from './queue.js';
-import { repositoryOf, type FleetTag, type Storage, type TagSource } from './storage.js';
+import { repositoryOf, type Storage, type TagSource } from './storage.js';
 
 /**
  * Sources of fleet work: a registry's catalog and tags, or a list of references (a file, the
@@ -43,6 +44,8 @@ export interface CrawlProgress {
   errors: string[];
 }
 
+/** Tags resolved to digests at once: a few HEADs in flight, well under any registry's limits. */
+const RESOLVE_CONCURRENCY = 8;
 /** Catalog and tag lists are read in pages of this size (the registry may answer with less). */
 const PAGE = 1000;
 /** A registry listing more repositories or tags than this is refused (a hostile or broken catalog). */
@@ -181,7 +184,8 @@ export async function runCrawl(
         wanted.push({ registry: request.registry, repository, tag, insecure: request.insecure });
     }
   }
-  for (const item of wanted) {
+  // Tags are resolved a few at a time (a HEAD each); queueing keeps the listing's order.
+  await mapLimit(wanted, RESOLVE_CONCURRENCY, async (item) => {
     signal?.throwIfAborted();
     const reference = formatReference({
       registry: item.registry,
@@ -196,14 +200,13 @@ export async function runCrawl(
     } catch (error) {
       progress.failed++;
       if (progress.errors.length < 10) progress.errors.push(`${reference}: ${(error as Error).message}`);
-      continue;
+      return;
     }
     progress.listed++;
-    const tag: FleetTag = { reference, digest, source, running: source === 'workload' };
-    await deps.storage.recordTags([tag]);
+    await deps.storage.recordTags([{ reference, digest, source, running: source === 'workload' }]);
     if (await deps.storage.findByDigest(digest)) {
       progress.known++;
-      continue;
+      return;
     }
     const pinned = `${item.registry}/${item.repository}@${digest}`;
     const job = await deps.queue.submit({
@@ -215,7 +218,7 @@ export async function runCrawl(
     });
     if (job.deduplicated) progress.known++;
     else progress.queued++;
-  }
+  });
 }
 
 export interface Crawl {

@@ -33,7 +33,9 @@ export function fleetFigures(rows: readonly FleetRow[]): FleetFigures {
 export function fleetMoves(rows: readonly FleetRow[], limit = 20): FleetMove[] {
   const best = new Map<string, FleetMove>();
   for (const { scan, reference, repository } of rows) {
-    if (!scan?.move || (scan.move.bytes === 0 && scan.move.packages === 0)) continue;
+    // A move pays when it removes something: bytes or packages of the base, or tools at hand.
+    if (!scan?.move || ['distroless', 'scratch'].includes(scan.classification)) continue;
+    if (!scan.move.bytes && !scan.move.packages && !scan.shells && !scan.packageManagers) continue;
     const move: FleetMove = {
       repository,
       reference,
@@ -48,7 +50,13 @@ export function fleetMoves(rows: readonly FleetRow[], limit = 20): FleetMove[] {
     if (!known || move.bytes > known.bytes) best.set(repository, move);
   }
   return [...best.values()]
-    .sort((a, b) => b.bytes - a.bytes || b.packages - a.packages || a.repository.localeCompare(b.repository))
+    .sort(
+      (a, b) =>
+        b.bytes - a.bytes ||
+        b.packages - a.packages ||
+        b.shells + b.packageManagers - (a.shells + a.packageManagers) ||
+        a.repository.localeCompare(b.repository),
+    )
     .slice(0, limit);
 }
 

@@ -219,7 +219,7 @@ export const UI_PAGE = `<!doctype html>
 <style>${STYLE}</style>
 </head>
 <body>
-<header><strong>distrolens</strong><nav><a href="#/">Images</a> · <a href="#/compare">Compare</a> · <a href="/workloads">Workloads</a></nav></header>
+<header><strong>distrolens</strong><nav><a href="#/">Images</a> · <a href="#/compare">Compare</a> · <a href="/fleet">Fleet</a> · <a href="/workloads">Workloads</a></nav></header>
 <main></main>
 <script>${SCRIPT}</script>
 </body>

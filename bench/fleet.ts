@@ -1,0 +1,209 @@
+/**
+ * `npm run bench:fleet`: the fleet on its real engine (issue 18). PostgreSQL from Debian's
+ * package and the real registry, as in the tests; 300 distinct small images pushed, then crawled
+ * by 1 and by 3 `distrolens worker` processes (concurrency 1 each, cold caches), each round on a
+ * fresh database. Prints:
+ *
+ *   throughput   the scanning's makespan (first job started → last job completed, from pg-boss's own
+ *                timestamps; the crawl queues every job before the workers start), and the 3-worker
+ *                speed-up (target ≥ 1.6×)
+ *   exactly once reports stored vs distinct digests (must be equal)
+ *   overhead     enqueue → start with idle workers, median of 30 jobs sent one at a time (target < 50 ms)
+ *   memory       the largest RSS of a worker over its jobs, and its RSS after the first and last 50
+ *                jobs of the 1-worker round (target < 250 MB, no growth job after job)
+ *
+ * `--check` exits 1 on a miss.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { openFleetEngine } from '../src/fleet/index.js';
+import { openPool } from '../src/fleet/database.js';
+import { startServer } from '../src/server/index.js';
+import { RegistryClient } from '../src/sources/registry/client.js';
+import { buildImage, pushImage } from '../test/fixtures/image.js';
+import { startPostgres } from '../test/fixtures/postgres.js';
+import { startRegistry } from '../test/fixtures/registry.js';
+import { tempDir } from '../test/fixtures/temp.js';
+import { REPO_ROOT } from '../test/helpers.js';
+
+const IMAGES = Number(process.env.BENCH_IMAGES ?? 300);
+const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(64)]);
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rssMb = (pid: number): number => {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+};
+
+const dir = await tempDir();
+const postgres = await startPostgres();
+const registry = await startRegistry('none');
+const client = new RegistryClient(registry.host);
+const BIN = join(REPO_ROOT, 'dist/src/cli/bin.js');
+try {
+  log(`pushing ${IMAGES} images…`);
+  for (let i = 0; i < IMAGES; i++) {
+    const image = buildImage({
+      layers: [
+        {
+          files: [
+            { path: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.20.3\n' },
+            { path: 'lib/apk/db/installed', content: `P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\n` },
+            { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
+            { path: 'bin/sh', content: ELF, mode: 0o755 },
+            { path: 'app/server', content: ELF, mode: 0o755 },
+          ],
+        },
+        {
+          files: [
+            { path: `app/data-${i}`, content: randomBytes(512 * 1024) },
+            ...Array.from({ length: 100 }, (_, f) => ({
+              path: `app/lib/module-${f}.js`,
+              content: `module.exports = ${JSON.stringify('x'.repeat(200 + f))};\n`,
+            })),
+          ],
+        },
+      ],
+      config: { Entrypoint: ['/app/server'] },
+    });
+    await pushImage(client, `bench/app-${i % 30}`, `v${i}`, image);
+  }
+
+  const round = async (workers: number) => {
+    const admin = openPool(postgres.url, 1);
+    await admin.query('DROP SCHEMA IF EXISTS distrolens CASCADE; DROP SCHEMA IF EXISTS pgboss CASCADE');
+    await admin.end();
+    const engine = await openFleetEngine(postgres.url, 600_000);
+    const server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: join(dir.path, 'data'),
+      cacheDir: join(dir.path, 'server-cache'),
+      allowRegistries: [registry.host],
+      open: { env: {} },
+      storage: engine.storage,
+      queue: engine.queue,
+    });
+    // Every job is queued before any worker runs: the makespan is the scanning alone.
+    const response = await fetch(`${server.url}/api/crawls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ registry: registry.host, repositories: ['bench/*'] }),
+    });
+    if (response.status !== 202) throw new Error(`crawl refused: ${await response.text()}`);
+    const { id } = (await response.json()) as { id: string };
+    for (;;) {
+      const crawl = (await (await fetch(`${server.url}/api/crawls/${id}`)).json()) as { state: string };
+      if (crawl.state !== 'running') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const db = openPool(postgres.url, 1);
+    const children: ChildProcess[] = [];
+    const peak = new Map<number, number>();
+    const marks: { jobs: number; rss: number }[] = [];
+    for (let n = 0; n < workers; n++) {
+      children.push(
+        spawn(
+          process.execPath,
+          [
+            BIN,
+            'worker',
+            '--database',
+            postgres.url,
+            '--concurrency',
+            '1',
+            '--cache-dir',
+            join(dir.path, `w${workers}-${n}`),
+          ],
+          { stdio: ['ignore', 'ignore', 'ignore'] },
+        ),
+      );
+    }
+    const sampler = setInterval(() => {
+      for (const c of children) peak.set(c.pid!, Math.max(peak.get(c.pid!) ?? 0, rssMb(c.pid!)));
+      if (workers === 1)
+        void db
+          .query<{ n: string }>('SELECT count(*) AS n FROM distrolens.scans')
+          .then((r) => marks.push({ jobs: Number(r.rows[0]!.n), rss: rssMb(children[0]!.pid!) }));
+    }, 250);
+    await server.queue.idle();
+    clearInterval(sampler);
+    const span = await db.query<{ ms: number }>(
+      `SELECT (extract(epoch FROM max(completed_on) - min(started_on)) * 1000)::float8 AS ms FROM pgboss.job WHERE name = 'distrolens-scan'`,
+    );
+    const wall = span.rows[0]!.ms;
+    const { rows } = await db.query<{ n: string; d: string }>(
+      'SELECT count(*) AS n, count(DISTINCT digest) AS d FROM distrolens.scans',
+    );
+    // Queue latency with idle workers: known digests, sent one at a time (the job itself is a lookup).
+    const digests = (await db.query<{ digest: string }>('SELECT digest FROM distrolens.scans LIMIT 30')).rows;
+    const latencies: number[] = [];
+    for (const { digest } of digests) {
+      const job = await server.queue.submit({
+        reference: `${registry.host}/bench/app-0@${digest}`,
+        repository: `${registry.host}/bench/app-0`,
+        source: 'crawl',
+      });
+      await server.queue.idle();
+      const timing = await db.query<{ ms: number }>(
+        `SELECT (extract(epoch FROM started_on - created_on) * 1000)::float8 AS ms FROM pgboss.job WHERE id = $1`,
+        [job.id],
+      );
+      latencies.push(timing.rows[0]!.ms);
+    }
+    await db.end();
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise((resolve) => {
+            c.once('exit', resolve);
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    await server.close();
+    await engine.close();
+    return {
+      wall,
+      stored: Number(rows[0]!.n),
+      distinct: Number(rows[0]!.d),
+      overhead: median(latencies),
+      peak: Math.max(...peak.values()),
+      marks,
+    };
+  };
+
+  const one = await round(1);
+  const three = await round(3);
+  const speedup = one.wall / three.wall;
+  const early = one.marks.find((m) => m.jobs >= 50)?.rss ?? 0;
+  const late = one.marks.findLast((m) => m.jobs <= IMAGES - 50 && m.jobs > 50)?.rss ?? one.marks.at(-1)?.rss ?? 0;
+  log(
+    `throughput   1 worker ${(one.wall / 1000).toFixed(1)} s, 3 workers ${(three.wall / 1000).toFixed(1)} s: ${speedup.toFixed(2)}× (target ≥ 1.6×)`,
+  );
+  log(`exactly once ${one.stored}/${one.distinct} and ${three.stored}/${three.distinct} reports per distinct digest`);
+  log(
+    `overhead     enqueue → start median ${one.overhead.toFixed(1)} ms (1 worker), ${three.overhead.toFixed(1)} ms (3 workers) (target < 50 ms)`,
+  );
+  log(
+    `memory       worker peak RSS ${one.peak.toFixed(0)} MB (1 worker, ${IMAGES} jobs), ${three.peak.toFixed(0)} MB (3 workers); after 50 jobs ${early.toFixed(0)} MB, after ${IMAGES - 50} ${late.toFixed(0)} MB (target < 250 MB)`,
+  );
+  const ok =
+    speedup >= 1.6 &&
+    one.stored === IMAGES &&
+    three.stored === IMAGES &&
+    one.distinct === IMAGES &&
+    Math.max(one.overhead, three.overhead) < 50 &&
+    Math.max(one.peak, three.peak) < 250;
+  if (process.argv.includes('--check') && !ok) process.exitCode = 1;
+} finally {
+  await registry.stop();
+  await postgres.stop();
+  await dir.cleanup();
+}
