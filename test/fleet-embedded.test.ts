@@ -7,13 +7,13 @@ import type Database from 'better-sqlite3';
 import { RegistryClient } from '../src/sources/registry/client.js';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { SqliteStorage } from '../src/server/storage.js';
-import { globRegExp, nextPage } from '../src/server/crawl.js';
+import { Crawler, globRegExp, nextPage } from '../src/server/crawl.js';
 import { updateDb } from '../src/vuln/update.js';
 import { VulnDb } from '../src/vuln/db.js';
 import type { FleetView } from '../src/core/fleet.js';
 import { buildImage, pushImage, type ImageSpec } from './fixtures/image.js';
 import { registryAvailable, startRegistry, type TestRegistry } from './fixtures/registry.js';
-import { tempDir } from './helpers.js';
+import { cli, tempDir } from './helpers.js';
 
 /**
  * The fleet on the embedded engine (SQLite, the in-process queue: nothing to install): a crawl of
@@ -121,6 +121,44 @@ describe('fleet on the embedded engine', { skip: !registryAvailable() && 'docker
     assert.equal(refused.body.error.code, 'E_REFERENCE_FORBIDDEN');
     const bad = await api<{ error: { code: string } }>('/api/fleet?sort=nope');
     assert.equal(bad.status, 400);
+  });
+
+  test('distrolens crawl: a list file, manifests (marked running), a registry; and a crawl repeated on its period', async () => {
+    const list = join(dir.path, 'images.txt');
+    await writeFile(list, `# the shop\n${registry.host}/shop/pay:3\n\n${registry.host}/shop/cart:1  # again\n`);
+    const fromFile = await cli(['crawl', '--from', list, '--server', server.url]);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.match(fromFile.stdout, /^done: 2 reference\(s\) listed, 0 scan\(s\) queued, 2 already known, 0 failed/);
+    const manifest = join(dir.path, 'deploy.yaml');
+    await writeFile(
+      manifest,
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: cart }\nspec:\n  template:\n    spec:\n      containers: [{ name: cart, image: ${registry.host}/shop/cart:stable }]\n`,
+    );
+    const running = await cli(['crawl', '--workloads', manifest, '--server', server.url]);
+    assert.equal(running.code, 0, running.stderr);
+    const { body: view } = await api<FleetView>('/api/fleet');
+    assert.equal(view.running.references, 1);
+    assert.ok(view.running.shells > 0);
+    const whole = await cli(['crawl', `${registry.host}/shop/*`, '--tags', '1', '--server', server.url]);
+    assert.match(whole.stdout, /1 reference\(s\) listed/);
+    const usage = await cli(['crawl', '--server', server.url]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /E_USAGE/);
+    const tooOften = await api<{ error: { code: string } }>('/api/crawls', {
+      method: 'POST',
+      body: JSON.stringify({ registry: registry.host, every: '5s' }),
+    });
+    assert.equal(tooOften.status, 400);
+
+    // The period itself, shortened: a crawler over the same storage starts the crawl again after each one.
+    const crawler = new Crawler({ storage: server.storage, queue: server.queue, client: {} });
+    try {
+      crawler.start({ references: [`${registry.host}/shop/pay:3`], source: 'list' }, 100);
+      for (let i = 0; i < 100 && crawler.list().length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(crawler.list().length >= 3, `${crawler.list().length} crawls`);
+    } finally {
+      await crawler.close();
+    }
   });
 
   test('a vulnerability database arriving later: stored reports re-matched without a pull, the change shown', async () => {
