@@ -22,6 +22,9 @@ files=(
   images/trivy/alpine-39.tar.gz
   images/trivy/golden/alpine-39.json.golden
   images/trivy/trivy-db-fixture/alpine.yaml
+  apkindex/apko-alpine-316-x86_64/APKINDEX.tar.gz
+  apkindex/wolfictl-wolfi-dag-x86_64/APKINDEX.tar.gz
+  apkindex/wolfictl-wolfi-plain/APKINDEX
   eol/alpine-linux.md
   eol/debian.md
   eol/nodejs.md

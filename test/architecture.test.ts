@@ -20,7 +20,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   judge: ['core', 'analyzers', 'score'],
   workloads: ['core', 'util', 'judge'],
   policy: ['core', 'util'],
-  maintenance: ['core', 'util'],
+  maintenance: ['core', 'util', 'vuln'],
   vuln: ['core', 'util'],
   report: ['core'],
   recommend: ['core'],

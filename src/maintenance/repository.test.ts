@@ -1,0 +1,160 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { parseApkInstalled } from '../analyzers/apk/parse.js';
+import { compareDpkg } from '../vuln/versions/dpkg.js';
+import { outdatedPackages, readIndex, recognizeIndex, type SuiteIndex } from './repository.js';
+import { REALDATA, rejectsWithCode } from '../../test/helpers.js';
+
+const DEBIAN = join(REALDATA, 'debian-packages');
+const suites = ['bookworm', 'bookworm-updates', 'bookworm-security'];
+const debianIndexes = (): Promise<SuiteIndex[]> =>
+  Promise.all(suites.map(async (s) => readIndex(await readFile(join(DEBIAN, `${s}_main_binary-amd64_Packages`)), s)));
+
+/** dpkg's own answer: does `a` sort after `b`? (Debian's real dpkg when present, else our twin.) */
+const hasDpkg = spawnSync('dpkg', ['--version']).status === 0;
+const newer = (a: string, b: string): boolean =>
+  hasDpkg ? spawnSync('dpkg', ['--compare-versions', a, 'gt', b]).status === 0 : compareDpkg(a, b) > 0;
+
+test("Debian's real indexes: the packages behind bookworm, its updates and its security suite, as dpkg orders them", async () => {
+  const indexes = await debianIndexes();
+  assert.deepEqual(
+    indexes.map((i) => [i.suite, i.security, i.packages.size]),
+    [
+      ['bookworm', false, 14],
+      ['bookworm-updates', false, 3],
+      ['bookworm-security', true, 12],
+    ],
+  );
+  // An image built a while ago: versions older than what the suites offer now, and some current.
+  const installed = [
+    { name: 'libssl3', version: '3.0.11-1~deb12u2', source: 'openssl' },
+    { name: 'openssl', version: '3.0.11-1~deb12u2' },
+    { name: 'libc6', version: '2.36-9+deb12u4', source: 'glibc' },
+    { name: 'zlib1g', version: '1:1.2.13.dfsg-1', source: 'zlib' },
+    { name: 'tzdata', version: '2024a-0+deb12u1' },
+    { name: 'bash', version: '5.2.15-2+b13' },
+    { name: 'base-files', version: '12.4+deb12u5' },
+    { name: 'libsystemd0', version: '252.39-1~deb12u2', source: 'systemd' },
+    { name: 'not-in-the-archive', version: '1.0' },
+  ];
+  const outdated = outdatedPackages(installed, indexes);
+  // The expectation, from the index texts and dpkg itself: every suite's offer newer than the
+  // installed version; the newest of them; security when the security suite offers a newer one.
+  const expected = installed.flatMap((pkg) => {
+    const offers = indexes.flatMap((index) => {
+      const version = index.packages.get(pkg.name)?.version;
+      return version && newer(version, pkg.version) ? [{ version, suite: index.suite, security: index.security }] : [];
+    });
+    if (!offers.length) return [];
+    const best = offers.reduce((a, b) => (newer(b.version, a.version) ? b : a));
+    return [
+      {
+        name: pkg.name,
+        installed: pkg.version,
+        available: best.version,
+        suite: best.suite,
+        security: offers.some((o) => o.security),
+      },
+    ];
+  });
+  assert.deepEqual(
+    outdated,
+    expected.sort((a, b) => (a.name < b.name ? -1 : 1)),
+  );
+  // What that means here: zlib1g's only fix is in the security suite; bash and libsystemd0 are current.
+  assert.deepEqual(
+    outdated.find((o) => o.name === 'zlib1g'),
+    {
+      name: 'zlib1g',
+      installed: '1:1.2.13.dfsg-1',
+      available: '1:1.2.13.dfsg-1+deb12u1',
+      suite: 'bookworm-security',
+      security: true,
+    },
+  );
+  assert.ok(!outdated.some((o) => ['bash', 'libsystemd0', 'not-in-the-archive'].includes(o.name)));
+});
+
+test('compressed indexes read alike; a binary the index names differently is matched by its source', async () => {
+  const text = await readFile(join(DEBIAN, 'bookworm-security_main_binary-amd64_Packages'));
+  const plain = await readIndex(text, 'bookworm-security');
+  const gz = await readIndex(gzipSync(text), 'bookworm-security');
+  assert.deepEqual([...gz.packages], [...plain.packages]);
+  const xz = spawnSync('xz', ['-c'], { input: text });
+  if (xz.status === 0)
+    assert.deepEqual([...(await readIndex(xz.stdout, 'bookworm-security')).packages], [...plain.packages]);
+  // libssl1.1 is gone from bookworm; its source, openssl, is not.
+  const [match] = outdatedPackages([{ name: 'libssl1.1', version: '1.1.1n-0+deb11u5', source: 'openssl' }], [plain]);
+  assert.equal(match?.available, plain.sources.get('openssl'));
+  assert.equal(plain.sources.get('openssl'), plain.packages.get('openssl')?.version);
+});
+
+test('Alpine 3.16: the real installed database of an apko image against the real v3.16 main index', async () => {
+  const index = await readIndex(
+    await readFile(join(REALDATA, 'apkindex/apko-alpine-316-x86_64/APKINDEX.tar.gz')),
+    'v3.16/main',
+  );
+  assert.equal(index.format, 'apkindex');
+  assert.ok(index.packages.size > 4000, `${index.packages.size} packages`);
+  assert.equal(index.packages.get('musl')?.version, '1.2.3-r2');
+  const installed = parseApkInstalled(await readFile(join(REALDATA, 'pkgdb/apk/alpine-3.16-apko/installed'), 'utf8'));
+  const outdated = outdatedPackages(
+    installed.map((p) => ({ name: p.name, version: p.version, ...(p.origin ? { source: p.origin } : {}) })),
+    [index],
+  );
+  // The image was built from v3.16.2-era packages; the index is of v3.16.3: OpenSSL 1.1.1q → 1.1.1s
+  // (two security releases), musl r0 → r2, alpine-baselayout r22 → r23. Alpine has no separate
+  // security suite, so none is marked security here (the vulnerability feeds say which fix CVEs).
+  assert.equal(installed.length, 14);
+  assert.deepEqual(
+    outdated.map((o) => `${o.name} ${o.installed} → ${o.available}`),
+    [
+      'alpine-baselayout 3.2.0-r22 → 3.2.0-r23',
+      'alpine-baselayout-data 3.2.0-r22 → 3.2.0-r23',
+      'libcrypto1.1 1.1.1q-r0 → 1.1.1s-r0',
+      'libssl1.1 1.1.1q-r0 → 1.1.1s-r0',
+      'musl 1.2.3-r0 → 1.2.3-r2',
+      'musl-utils 1.2.3-r0 → 1.2.3-r2',
+    ],
+  );
+  // Whatever the image holds that the index has, is either current or reported with the index's version.
+  for (const p of installed) {
+    const offered = index.packages.get(p.name)?.version;
+    const reported = outdated.find((o) => o.name === p.name);
+    if (offered && reported) assert.equal(reported.available, offered);
+  }
+});
+
+test('Wolfi: versions ordered as apk orders them (r13 after r9), archive and plain index', async () => {
+  const plain = await readIndex(await readFile(join(REALDATA, 'apkindex/wolfictl-wolfi-plain/APKINDEX')), 'wolfi');
+  assert.equal(plain.packages.get('tini')?.version, '0.19.0-r13');
+  const dag = await readIndex(
+    await readFile(join(REALDATA, 'apkindex/wolfictl-wolfi-dag-x86_64/APKINDEX.tar.gz')),
+    'wolfi',
+  );
+  assert.equal(dag.packages.get('glibc')?.version, '2.36-r0');
+  assert.deepEqual(
+    outdatedPackages(
+      [
+        { name: 'glibc', version: '2.35-r0' },
+        { name: 'tini', version: '0.19.0-r9' },
+        { name: 'wget', version: '1.21.3-r1' },
+      ],
+      [dag, plain],
+    ).map((o) => [o.name, o.available, o.security]),
+    [
+      ['glibc', '2.36-r0', false],
+      ['tini', '0.19.0-r13', false],
+    ],
+  );
+});
+
+test('what is not an index is refused with a code', async () => {
+  assert.equal(recognizeIndex('hello\n'), undefined);
+  await rejectsWithCode(readIndex(Buffer.from('{"not": "an index"}'), 'x'), 'E_FEED_INVALID');
+  await rejectsWithCode(readIndex(gzipSync(Buffer.from('Package: a\n')), 'x'), 'E_FEED_INVALID');
+});
