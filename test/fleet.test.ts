@@ -14,7 +14,7 @@ import { buildImage, pushImage, type ImageSpec } from './fixtures/image.js';
 import { registryAvailable, startRegistry, type TestRegistry } from './fixtures/registry.js';
 import { postgresAvailable, startPostgres, type TestPostgres } from './fixtures/postgres.js';
 import { startFaultProxy, type FaultProxy } from './fixtures/fault-proxy.js';
-import { REPO_ROOT, tempDir } from './helpers.js';
+import { cli, REPO_ROOT, tempDir } from './helpers.js';
 
 /**
  * The fleet on its real engine: PostgreSQL from Debian's package (initdb in a temporary
@@ -66,6 +66,7 @@ interface Worker {
 describe('fleet on PostgreSQL with workers', { skip, timeout: 10 * 60_000 }, () => {
   let postgres: TestPostgres;
   let registry: TestRegistry;
+  let privateRegistry: TestRegistry;
   let proxy: FaultProxy;
   let engine: FleetEngine;
   let server: RunningServer;
@@ -148,6 +149,7 @@ describe('fleet on PostgreSQL with workers', { skip, timeout: 10 * 60_000 }, () 
     dir = await tempDir();
     postgres = await startPostgres();
     registry = await startRegistry('none');
+    privateRegistry = await startRegistry('htpasswd');
     proxy = await startFaultProxy(registry.host);
     client = new RegistryClient(registry.host);
     engine = await openFleetEngine(postgres.url, 60_000);
@@ -156,7 +158,7 @@ describe('fleet on PostgreSQL with workers', { skip, timeout: 10 * 60_000 }, () 
       port: 0,
       dataDir: join(dir.path, 'data'),
       cacheDir: join(dir.path, 'server-cache'),
-      allowRegistries: [registry.host, proxy.host],
+      allowRegistries: [registry.host, proxy.host, privateRegistry.host],
       open: { env: {} },
       storage: engine.storage,
       queue: engine.queue,
@@ -174,8 +176,26 @@ describe('fleet on PostgreSQL with workers', { skip, timeout: 10 * 60_000 }, () 
     await db?.end();
     await proxy?.close();
     await registry?.stop();
+    await privateRegistry?.stop();
     await postgres?.stop();
     await dir?.cleanup();
+  });
+
+  test('serve and worker: a database that cannot be used is a coded error, never a stack', async () => {
+    const unreachable = await cli(['serve', '--port', '0', '--database', 'postgres://nobody@127.0.0.1:1/none']);
+    assert.equal(unreachable.code, 2);
+    assert.match(
+      unreachable.stderr,
+      /error E_DATABASE: cannot use the database at postgres:\/\/nobody@127\.0\.0\.1:1\/none/,
+    );
+    assert.match(unreachable.stderr, /hint: /);
+    const notUrl = await cli(['worker', '--database', 'mysql://x']);
+    assert.equal(notUrl.code, 2);
+    assert.match(notUrl.stderr, /E_USAGE: --database takes a postgres:\/\/ URL/);
+    const missing = await cli(['worker']);
+    assert.match(missing.stderr, /E_USAGE: worker needs --database/);
+    const secret = await cli(['serve', '--port', '0', '--database', 'postgres://app:s3cr3t-pw@127.0.0.1:1/none']);
+    assert.doesNotMatch(secret.stderr, /s3cr3t-pw/);
   });
 
   test('migrations: applied once under concurrent starts, a newer database refused', async () => {
@@ -342,7 +362,18 @@ describe('fleet on PostgreSQL with workers', { skip, timeout: 10 * 60_000 }, () 
   );
 
   test("Harbor's scanner API, played step by step as Harbor does", async () => {
-    const digest = await push('harbor/app', 'v1', image('harbor', { general: true }));
+    // Harbor's registry needs a login: the robot credential in the scan request is what opens it.
+    const built = buildImage(image('harbor', { general: true }));
+    await pushImage(
+      new RegistryClient(privateRegistry.host, {
+        auth: { username: privateRegistry.username!, password: privateRegistry.password! },
+      }),
+      'harbor/app',
+      'v1',
+      built,
+    );
+    const digest = built.manifestDigest;
+    const robot = `Basic ${Buffer.from(`${privateRegistry.username}:${privateRegistry.password}`).toString('base64')}`;
     const key = { authorization: 'Bearer harbor-test-key' };
     const call = (path: string, init: RequestInit = {}) =>
       fetch(`${server.url}/api/v1${path}`, {
@@ -369,10 +400,7 @@ describe('fleet on PostgreSQL with workers', { skip, timeout: 10 * 60_000 }, () 
     );
 
     const request = {
-      registry: {
-        url: `http://${registry.host}`,
-        authorization: `Basic ${Buffer.from('robot$x:hunter2-harbor-only').toString('base64')}`,
-      },
+      registry: { url: `http://${privateRegistry.host}`, authorization: robot },
       artifact: {
         repository: 'harbor/app',
         digest,
@@ -432,10 +460,28 @@ describe('fleet on PostgreSQL with workers', { skip, timeout: 10 * 60_000 }, () 
     assert.equal((await call(`/scan/00000000-0000-0000-0000-000000000000/report`, { headers: vuln })).status, 404);
     const unsupported = await call(`/scan/${id}/report`, { headers: { accept: 'application/x-nope' } });
     assert.equal(unsupported.status, 501);
-    // The credential was for that pull only: nothing of it is stored.
+    // The credential was for that pull only: nothing of it is stored, and without it the pull fails.
     const stored = await db.query<{ n: string }>(
-      "SELECT count(*) AS n FROM distrolens.scans WHERE report::text LIKE '%hunter2-harbor-only%'",
+      'SELECT count(*) AS n FROM distrolens.scans WHERE report::text LIKE $1',
+      [`%${privateRegistry.password}%`],
     );
     assert.equal(Number(stored.rows[0]!.n), 0);
+    const jobs = await db.query<{ n: string }>('SELECT count(*) AS n FROM pgboss.job WHERE data::text LIKE $1', [
+      `%${privateRegistry.password}%`,
+    ]);
+    assert.equal(Number(jobs.rows[0]!.n), 0);
+    const anonymous2 = await call('/scan', {
+      method: 'POST',
+      headers: type,
+      body: JSON.stringify({ ...request, registry: { url: `http://${privateRegistry.host}` } }),
+    });
+    const { id: refusedId } = (await anonymous2.json()) as { id: string };
+    let refused = await call(`/scan/${refusedId}/report`, { headers: vuln });
+    while (refused.status === 302) {
+      await new Promise((r) => setTimeout(r, 100));
+      refused = await call(`/scan/${refusedId}/report`, { headers: vuln });
+    }
+    assert.equal(refused.status, 500);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /authentication/);
   });
 });

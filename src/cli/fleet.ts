@@ -7,7 +7,15 @@ import { loadClusterConfig, readCluster } from '../workloads/cluster.js';
 import { DEFAULT_JOB_TIMEOUT_MS } from '../server/queue.js';
 import { openVulnOptions } from './db.js';
 import { EXIT, type CliIo } from './io.js';
-import { cacheRoot, COMMON_FLAGS, COMMON_OPTIONS_HELP, openOptions, parseDuration, parseFlags } from './options.js';
+import {
+  cacheRoot,
+  COMMON_FLAGS,
+  COMMON_OPTIONS_HELP,
+  openOptions,
+  parseCount,
+  parseDuration,
+  parseFlags,
+} from './options.js';
 import { crawlTarget } from './serve.js';
 import { WORKLOAD_SOURCE_FLAGS } from './workloads.js';
 
@@ -40,12 +48,6 @@ export const WORKER_FLAGS = {
   registry: { type: 'string' },
 } as const;
 
-const count = (text: string | undefined, flag: string, fallback: number, max: number): number => {
-  const n = Number(text ?? fallback);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw errors.usage(`invalid --${flag} ${text}`, `give 1 to ${max}`);
-  return n;
-};
-
 /** The heartbeat is a sixth of the time after which a silent worker counts as dead. */
 const deadAfter = (ms: number) => ({ deadAfterMs: ms, heartbeatMs: Math.max(250, Math.floor(ms / 6)) });
 
@@ -60,8 +62,8 @@ export async function workerCommand(args: string[], io: CliIo, signal?: AbortSig
   const database = values.database ?? io.env.DISTROLENS_DATABASE;
   if (!database)
     throw errors.usage('worker needs --database', 'give the PostgreSQL URL the server uses: --database postgres://…');
-  const concurrency = count(values.concurrency, 'concurrency', 2, 64);
-  const registryConcurrency = count(values['registry-concurrency'], 'registry-concurrency', 4, 256);
+  const concurrency = parseCount(values.concurrency, 'concurrency', 2, 64);
+  const registryConcurrency = parseCount(values['registry-concurrency'], 'registry-concurrency', 4, 256);
   const { open } = openOptions(values, io);
   const vulns = openVulnOptions(values, io);
   const { startWorker } = await import('../fleet/index.js');

@@ -92,6 +92,13 @@ export function parseDuration(text: string, flag: string): number {
   return Number(match[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
 }
 
+/** A whole number from 1 to `max` given to `--flag` (`fallback` when absent). */
+export function parseCount(text: string | undefined, flag: string, fallback: number, max: number): number {
+  const n = Number(text ?? fallback);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw errors.usage(`invalid --${flag} ${text}`, `give 1 to ${max}`);
+  return n;
+}
+
 /** "16G", "500M", "1024" → bytes. */
 export function parseSize(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b?)?$/i.exec(text.trim());

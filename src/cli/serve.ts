@@ -8,7 +8,15 @@ import { redactText } from '../core/redact.js';
 import { openVulnOptions } from './db.js';
 import { WORKLOAD_SOURCE_FLAGS, workloadsJudge } from './workloads.js';
 import { EXIT, type CliIo } from './io.js';
-import { cacheRoot, COMMON_FLAGS, COMMON_OPTIONS_HELP, openOptions, parseDuration, parseFlags } from './options.js';
+import {
+  cacheRoot,
+  COMMON_FLAGS,
+  COMMON_OPTIONS_HELP,
+  openOptions,
+  parseCount,
+  parseDuration,
+  parseFlags,
+} from './options.js';
 
 export const SERVE_HELP = `Usage: distrolens serve [--host 127.0.0.1] [--port 8080] [--data DIR] [options]
 
@@ -94,9 +102,7 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
   if (positionals.length) throw errors.usage('serve takes no arguments', 'see distrolens serve --help');
   const port = Number(values.port ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw errors.usage(`invalid --port ${values.port}`);
-  const concurrency = Number(values.concurrency ?? 2);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16)
-    throw errors.usage(`invalid --concurrency ${values.concurrency}`, 'give 1 to 16');
+  const concurrency = parseCount(values.concurrency, 'concurrency', 2, 16);
   const root = cacheRoot(values, io);
   const cwd = io.cwd ?? process.cwd();
   const dataDir = values.data

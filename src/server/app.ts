@@ -276,7 +276,7 @@ export const json = (res: ServerResponse, status: number, value: unknown, header
   send(res, status, 'application/json', renderJson(value), headers);
 
 /** Compares secrets in constant time. */
-function sameSecret(given: string, expected: string): boolean {
+export function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { fail } from '../core/errors.js';
 import { MANIFEST_ACCEPT } from '../image/media.js';
 import { RegistryClient, type ClientOptions } from '../sources/registry/client.js';
-import { dockerConfigAuth } from '../sources/registry/credentials.js';
+import { dockerConfigAuth, sameRegistry, type BoundAuth } from '../sources/registry/credentials.js';
 import { formatReference, parseReference } from '../sources/registry/reference.js';
 import { readLimited } from '../sources/registry/index.js';
 import { MAX_MANIFEST_BYTES } from '../image/manifest.js';
@@ -132,7 +132,9 @@ export interface CrawlDeps {
   readonly storage: Storage;
   readonly queue: ScanQueue;
   /** How the server talks to registries (its SSRF guard, its gate, its credentials). */
-  readonly client: Omit<ClientOptions, 'signal'>;
+  readonly client: Omit<ClientOptions, 'signal' | 'auth'>;
+  /** The server's explicit credentials: for their registry only, as for pulls. */
+  readonly auth?: BoundAuth;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -150,6 +152,7 @@ export async function runCrawl(
       client = new RegistryClient(registry, {
         lookupAuth: (r) => dockerConfigAuth(r, deps.env),
         ...deps.client,
+        ...(deps.auth && sameRegistry(deps.auth.registry, registry) ? { auth: deps.auth } : {}),
         insecure,
         ...(signal ? { signal } : {}),
       });
@@ -184,7 +187,8 @@ export async function runCrawl(
         wanted.push({ registry: request.registry, repository, tag, insecure: request.insecure });
     }
   }
-  // Tags are resolved a few at a time (a HEAD each); queueing keeps the listing's order.
+  // Tags are resolved a few at a time (a HEAD each).
+  const seen = new Set<string>();
   await mapLimit(wanted, RESOLVE_CONCURRENCY, async (item) => {
     signal?.throwIfAborted();
     const reference = formatReference({
@@ -203,8 +207,11 @@ export async function runCrawl(
       return;
     }
     progress.listed++;
+    // Tags of one image met in this crawl: the first queues it (checked and marked before any await).
+    const first = !seen.has(digest);
+    seen.add(digest);
     await deps.storage.recordTags([{ reference, digest, source, running: source === 'workload' }]);
-    if (await deps.storage.findByDigest(digest)) {
+    if (!first || (await deps.storage.findByDigest(digest))) {
       progress.known++;
       return;
     }

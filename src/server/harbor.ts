@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import type { Report } from '../core/report.js';
 import type { Vulnerability } from '../core/vulnerability.js';
 import { renderCycloneDx } from '../report/cyclonedx.js';
 import { renderSpdx } from '../report/spdx.js';
 import type { BoundAuth } from '../sources/registry/credentials.js';
 import { TOOL } from '../version.js';
-import { checkReference, HttpError, MAX_BODY_BYTES, send, type Route } from './app.js';
+import { checkReference, HttpError, MAX_BODY_BYTES, sameSecret, send, type Route } from './app.js';
 import { runScanJob, type JobContext } from './job.js';
 import { InProcessQueue, type Job } from './queue.js';
 import { repositoryOf, type Storage } from './storage.js';
@@ -56,12 +55,6 @@ interface Artifact {
 /** Harbor's answers all carry its error type. */
 const harborError = (res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) =>
   send(res, status, HARBOR.error, JSON.stringify({ error: { message } }), headers);
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 const SEVERITY: Record<Vulnerability['severity'], string> = {
   critical: 'Critical',
@@ -131,7 +124,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function harborRoutes(options: HarborOptions): Route[] {
+/** The routes, and a way to wait for Harbor's scans in flight (the server's shutdown). */
+export function harborRoutes(options: HarborOptions): { routes: Route[]; idle: () => Promise<void> } {
   const artifacts = new Map<string, Artifact>();
   const credentials = new Map<string, BoundAuth>();
   const queue = new InProcessQueue(
@@ -226,7 +220,7 @@ export function harborRoutes(options: HarborOptions): Route[] {
     send(res, 200, type, JSON.stringify(harborVulnerabilityReport(stored, artifact)));
   };
 
-  return [
+  const routes: Route[] = [
     {
       method: 'GET',
       pattern: /^\/api\/v1\/metadata$/,
@@ -306,4 +300,5 @@ export function harborRoutes(options: HarborOptions): Route[] {
       }),
     },
   ];
+  return { routes, idle: () => queue.idle() };
 }

@@ -75,6 +75,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     storage,
     queue,
     client: { connect: context.open?.connect },
+    ...(options.open?.auth ? { auth: options.open.auth } : {}),
     ...(options.open?.env ? { env: options.open.env } : {}),
   });
   for (const crawl of options.crawls ?? []) crawler.start(crawl, options.crawlEveryMs);
@@ -87,6 +88,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     options.snapshotEveryMs ?? 3_600_000,
   );
   snapshots.unref();
+  const harbor = options.harborKey
+    ? harborRoutes({
+        apiKey: options.harborKey,
+        storage,
+        context,
+        allowRegistries: options.allowRegistries,
+        vulnDbUpdatedAt: () => vulnerabilities?.builtAt?.toISOString(),
+      })
+    : undefined;
   const server = createApp({
     storage,
     queue,
@@ -97,17 +107,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.workloads ? { workloads: options.workloads } : {}),
     crawler,
     ...(rematch ? { rematch } : {}),
-    ...(options.harborKey
-      ? {
-          routes: harborRoutes({
-            apiKey: options.harborKey,
-            storage,
-            context,
-            allowRegistries: options.allowRegistries,
-            vulnDbUpdatedAt: () => vulnerabilities?.builtAt?.toISOString(),
-          }),
-        }
-      : {}),
+    ...(harbor ? { routes: harbor.routes } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -129,6 +129,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await rematching;
       // The embedded queue finishes its scans; a database's queue lets its workers go on.
       await (queue.close ? queue.close() : queue.idle());
+      await harbor?.idle();
       await storage.close();
     },
   };
