@@ -150,6 +150,16 @@ describe('fleet on the embedded engine', { skip: !registryAvailable() && 'docker
     });
     assert.equal(tooOften.status, 400);
 
+    // Paged lists: one entry per page, the registry's Link headers followed to the end.
+    const paged = new Crawler({ storage: server.storage, queue: server.queue, client: {}, pageSize: 1 });
+    try {
+      const crawl = paged.start({ registry: registry.host, repositories: ['shop/**'], tags: '*', insecure: false });
+      while (paged.get(crawl.id)?.state === 'running') await new Promise((r) => setTimeout(r, 20));
+      assert.equal(paged.get(crawl.id)?.progress.listed, 3, 'two repositories, three tags, a page each');
+    } finally {
+      await paged.close();
+    }
+
     // The period itself, shortened: a crawler over the same storage starts the crawl again after each one.
     const crawler = new Crawler({ storage: server.storage, queue: server.queue, client: {} });
     try {

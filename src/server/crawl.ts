@@ -136,6 +136,8 @@ export interface CrawlDeps {
   /** The server's explicit credentials: for their registry only, as for pulls. */
   readonly auth?: BoundAuth;
   readonly env?: NodeJS.ProcessEnv;
+  /** Entries asked per page of the catalog and tag lists (default 1000). */
+  readonly pageSize?: number;
 }
 
 /** Lists, resolves, records and queues; `progress` is updated as it goes (the crawl's status). */
@@ -176,11 +178,12 @@ export async function runCrawl(
     const client = clientFor(request.registry, request.insecure);
     const patterns = request.repositories.map(globRegExp);
     const tagPattern = globRegExp(request.tags);
-    const repositories = await readPaged(client, `/v2/_catalog?n=${PAGE}`, '', 'registry:catalog:*', (b) =>
+    const page = deps.pageSize ?? PAGE;
+    const repositories = await readPaged(client, `/v2/_catalog?n=${page}`, '', 'registry:catalog:*', (b) =>
       strings((b as { repositories?: unknown }).repositories),
     );
     for (const repository of repositories.filter((r) => patterns.some((p) => p.test(r)))) {
-      const tags = await readPaged(client, `/v2/${repository}/tags/list?n=${PAGE}`, repository, undefined, (b) =>
+      const tags = await readPaged(client, `/v2/${repository}/tags/list?n=${page}`, repository, undefined, (b) =>
         strings((b as { tags?: unknown }).tags),
       );
       for (const tag of tags.filter((t) => tagPattern.test(t)))
