@@ -61,27 +61,48 @@ const TRANSIENT: ReadonlySet<ErrorCode> = new Set([
 const isTransient = (error: unknown): boolean =>
   !isDistrolensError(error) || TRANSIENT.has(error.code) || (error as { code?: string }).code === undefined;
 
-/** A registry's shared 429 budget, in `distrolens.registry_budget`. */
+/**
+ * A registry's shared 429 budget, in `distrolens.registry_budget`. What the table says is kept for
+ * a second per registry (a pull makes a handful of requests; asking PostgreSQL before each one cost
+ * more than the rest of a small job's queries): another worker's 429 is seen within that second,
+ * this worker's own at once.
+ */
 export class PgRegistryGate implements RegistryGate {
-  constructor(private readonly pool: Pool) {}
+  readonly #known = new Map<string, { notBefore: number; checkedAt: number }>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly freshMs = 1_000,
+  ) {}
+
+  async #notBefore(registry: string): Promise<number> {
+    const known = this.#known.get(registry);
+    if (known && Date.now() - known.checkedAt < this.freshMs) return known.notBefore;
+    const { rows } = await this.pool.query<{ ms: number | null }>(
+      `SELECT (extract(epoch FROM not_before - now()) * 1000)::float8 AS ms FROM distrolens.registry_budget WHERE registry = $1`,
+      [registry],
+    );
+    const notBefore = Date.now() + Math.max(0, rows[0]?.ms ?? 0);
+    this.#known.set(registry, { notBefore, checkedAt: Date.now() });
+    return notBefore;
+  }
 
   async wait(registry: string, signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const { rows } = await this.pool.query<{ ms: number | null }>(
-        `SELECT (extract(epoch FROM not_before - now()) * 1000)::float8 AS ms FROM distrolens.registry_budget WHERE registry = $1`,
-        [registry],
-      );
-      const ms = rows[0]?.ms ?? 0;
-      if (ms <= 0) return;
+    for (
+      let ms = (await this.#notBefore(registry)) - Date.now();
+      ms > 0;
+      ms = (await this.#notBefore(registry)) - Date.now()
+    )
       await sleep(Math.min(ms, 5_000), signal);
-    }
   }
 
   async throttled(registry: string, retryAfterMs: number): Promise<void> {
+    const ms = Math.min(retryAfterMs, 3_600_000);
+    this.#known.set(registry, { notBefore: Date.now() + ms, checkedAt: Date.now() });
     await this.pool.query(
       `INSERT INTO distrolens.registry_budget(registry, not_before) VALUES ($1, now() + $2 * interval '1 millisecond')
        ON CONFLICT (registry) DO UPDATE SET not_before = greatest(distrolens.registry_budget.not_before, excluded.not_before)`,
-      [registry, Math.min(retryAfterMs, 3_600_000)],
+      [registry, ms],
     );
   }
 }
