@@ -425,15 +425,12 @@ describe('fleet on PostgreSQL with workers', { skip, timeout: 10 * 60_000 }, () 
     const { id } = (await accepted.json()) as { id: string };
     const vuln = { accept: 'application/vnd.security.vulnerability.report; version=1.1' };
     let answer = await call(`/scan/${id}/report`, { headers: vuln });
-    let polls = 0;
     while (answer.status === 302) {
-      polls++;
       assert.match(answer.headers.get('refresh-after') ?? '', /^\d+$/);
       await new Promise((r) => setTimeout(r, 100));
       answer = await call(`/scan/${id}/report`, { headers: vuln });
     }
     assert.equal(answer.status, 200, await answer.clone().text());
-    assert.ok(polls >= 0);
     assert.equal(answer.headers.get('content-type'), vuln.accept);
     const report = (await answer.json()) as {
       artifact: { digest: string };

@@ -6,7 +6,7 @@ import { readManifests } from '../workloads/manifests.js';
 import { loadClusterConfig, readCluster } from '../workloads/cluster.js';
 import { DEFAULT_JOB_TIMEOUT_MS } from '../server/queue.js';
 import { openVulnOptions } from './db.js';
-import { EXIT, type CliIo } from './io.js';
+import { EXIT, untilStopped, type CliIo } from './io.js';
 import {
   cacheRoot,
   COMMON_FLAGS,
@@ -78,12 +78,7 @@ export async function workerCommand(args: string[], io: CliIo, signal?: AbortSig
     ...(vulns.options ? { vulnerabilities: () => vulns.options } : {}),
     ...(values.quiet ? {} : { log: (line: string) => io.stderr.write(`${line}\n`) }),
   });
-  await new Promise<void>((done) => {
-    const stop = () => done();
-    signal?.addEventListener('abort', stop, { once: true });
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilStopped(signal);
   await worker.stop();
   vulns.close();
   return EXIT.ok;

@@ -32,3 +32,13 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     throw error;
   }
 }
+
+/** Resolves on SIGINT, SIGTERM or `signal` aborting: how the long-running commands (serve, worker) wait. */
+export function untilStopped(signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((done) => {
+    const stop = () => done();
+    signal?.addEventListener('abort', stop, { once: true });
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -7,7 +7,7 @@ import { DEFAULT_JOB_TIMEOUT_MS } from '../server/queue.js';
 import { redactText } from '../core/redact.js';
 import { openVulnOptions } from './db.js';
 import { WORKLOAD_SOURCE_FLAGS, workloadsJudge } from './workloads.js';
-import { EXIT, type CliIo } from './io.js';
+import { EXIT, untilStopped, type CliIo } from './io.js';
 import {
   cacheRoot,
   COMMON_FLAGS,
@@ -142,12 +142,7 @@ export async function serveCommand(args: string[], io: CliIo, signal?: AbortSign
   io.stderr.write(
     `distrolens serving ${server.url} (${engine ? `data and queue in ${redactText(database!)}` : `data in ${dataDir}`})\n`,
   );
-  await new Promise<void>((done) => {
-    const stop = () => done();
-    signal?.addEventListener('abort', stop, { once: true });
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilStopped(signal);
   await server.close();
   await engine?.close();
   vulns.close();

@@ -58,8 +58,7 @@ const TRANSIENT: ReadonlySet<ErrorCode> = new Set([
   'E_DATABASE',
   'E_BLOB_TRUNCATED',
 ]);
-const isTransient = (error: unknown): boolean =>
-  !isDistrolensError(error) || TRANSIENT.has(error.code) || (error as { code?: string }).code === undefined;
+const isTransient = (error: unknown): boolean => !isDistrolensError(error) || TRANSIENT.has(error.code);
 
 /**
  * A registry's shared 429 budget, in `distrolens.registry_budget`. What the table says is kept for

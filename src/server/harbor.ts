@@ -6,7 +6,7 @@ import { renderCycloneDx } from '../report/cyclonedx.js';
 import { renderSpdx } from '../report/spdx.js';
 import type { BoundAuth } from '../sources/registry/credentials.js';
 import { TOOL } from '../version.js';
-import { checkReference, HttpError, MAX_BODY_BYTES, sameSecret, send, type Route } from './app.js';
+import { checkReference, HttpError, readBody, sameSecret, send, type Route } from './app.js';
 import { runScanJob, type JobContext } from './job.js';
 import { InProcessQueue, type Job } from './queue.js';
 import { repositoryOf, type Storage } from './storage.js';
@@ -107,21 +107,6 @@ function authFrom(header: unknown, registry: string): BoundAuth | undefined {
     if (colon > 0) return { registry, username: text.slice(0, colon), password: text.slice(colon + 1) };
   }
   throw new HttpError('E_USAGE', 'registry.authorization must be Basic or Bearer', undefined, {}, 422);
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError('E_TOO_LARGE', 'the scan request is too large', undefined, {}, 400);
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new HttpError('E_USAGE', 'the body is not JSON', undefined, {}, 400);
-  }
 }
 
 /** The routes, and a way to wait for Harbor's scans in flight (the server's shutdown). */
@@ -233,7 +218,7 @@ export function harborRoutes(options: HarborOptions): { routes: Route[]; idle: (
       write: true,
       own: true,
       handle: guarded(async (req, res) => {
-        const body = (await readJson(req)) as {
+        const body = (await readBody(req)) as {
           registry?: { url?: unknown; authorization?: unknown };
           artifact?: Record<string, unknown>;
         };
