@@ -8,6 +8,9 @@ import { RegistryClient } from '../src/sources/registry/client.js';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { SqliteStorage } from '../src/server/storage.js';
 import { Crawler, globRegExp, nextPage } from '../src/server/crawl.js';
+import { InProcessQueue } from '../src/server/queue.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { updateDb } from '../src/vuln/update.js';
 import { VulnDb } from '../src/vuln/db.js';
 import type { FleetView } from '../src/core/fleet.js';
@@ -50,6 +53,43 @@ test('globs and paging links as a crawl reads them', () => {
   assert.equal(nextPage('</v2/_catalog?last=b&n=2>; rel="next"'), '/v2/_catalog?last=b&n=2');
   assert.equal(nextPage(null), undefined);
   assert.equal(nextPage('</v2/_catalog?last=b>; rel="prev"'), undefined);
+});
+
+test('a hostile catalog: names and tags outside the distribution grammar are dropped, never requested', async () => {
+  const seen: string[] = [];
+  const digest = `sha256:${'1'.repeat(64)}`;
+  const stub = createServer((req, res) => {
+    seen.push(req.url ?? '');
+    const body = req.url?.startsWith('/v2/_catalog')
+      ? { repositories: ['ok/app', '../../v2/admin', 'a?b', 'UPPER/case'] }
+      : req.url?.startsWith('/v2/ok/app/tags/list')
+        ? { tags: ['1', '../../../x', '-dash', 'a'.repeat(200)] }
+        : {};
+    res.writeHead(200, { 'content-type': 'application/json', 'docker-content-digest': digest });
+    res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+  const host = `127.0.0.1:${(stub.address() as AddressInfo).port}`;
+  const dir = await tempDir();
+  const storage = new SqliteStorage(dir.path);
+  const queue = new InProcessQueue(async () => Promise.reject(new Error('not scanned here')));
+  try {
+    const crawler = new Crawler({ storage, queue, client: {} });
+    const crawl = crawler.start({ registry: host, repositories: ['**'], tags: '*', insecure: false });
+    while (crawler.get(crawl.id)?.state === 'running') await new Promise((r) => setTimeout(r, 10));
+    assert.equal(crawler.get(crawl.id)?.progress.listed, 1);
+    assert.deepEqual(
+      seen.filter((u) => u.includes('..') || u.includes('?b') || u.includes('UPPER')),
+      [],
+    );
+    assert.ok(seen.includes('/v2/ok/app/manifests/1'));
+    await crawler.close();
+    await queue.idle();
+  } finally {
+    await storage.close();
+    stub.close();
+    await dir.cleanup();
+  }
 });
 
 describe('fleet on the embedded engine', { skip: !registryAvailable() && 'docker-registry not found' }, () => {

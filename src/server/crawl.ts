@@ -106,6 +106,13 @@ async function readPaged<T>(
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 
+/**
+ * The distribution spec's grammars for names and tags. A list entry outside them (`../x`, `a?b`)
+ * would be spliced into a request path: it is dropped, never requested.
+ */
+const REPOSITORY_NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+const TAG_NAME = /^\w[\w.-]{0,127}$/;
+
 /** The digest a tag points at: Docker-Content-Digest of a HEAD, else the hash of the manifest. */
 async function digestOf(client: RegistryClient, repository: string, tag: string): Promise<string> {
   const what = `manifest ${repository}:${tag}`;
@@ -182,11 +189,11 @@ export async function runCrawl(
     const repositories = await readPaged(client, `/v2/_catalog?n=${page}`, '', 'registry:catalog:*', (b) =>
       strings((b as { repositories?: unknown }).repositories),
     );
-    for (const repository of repositories.filter((r) => patterns.some((p) => p.test(r)))) {
+    for (const repository of repositories.filter((r) => REPOSITORY_NAME.test(r) && patterns.some((p) => p.test(r)))) {
       const tags = await readPaged(client, `/v2/${repository}/tags/list?n=${page}`, repository, undefined, (b) =>
         strings((b as { tags?: unknown }).tags),
       );
-      for (const tag of tags.filter((t) => tagPattern.test(t)))
+      for (const tag of tags.filter((t) => TAG_NAME.test(t) && tagPattern.test(t)))
         wanted.push({ registry: request.registry, repository, tag, insecure: request.insecure });
     }
   }
