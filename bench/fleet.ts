@@ -5,9 +5,11 @@
  * fresh database. Prints:
  *
  *   throughput   (twice: the registry on this machine, and behind 20 ms of latency per request, as a
- *                registry across a network is) the scanning's makespan (first job started → last job completed, from pg-boss's own
- *                timestamps; the crawl queues every job before the workers start), and the 3-worker
- *                speed-up (target ≥ 1.6×)
+ *                registry across a network is) the scanning's makespan (first job started → last
+ *                job completed, from pg-boss's own timestamps; the crawl queues every job before
+ *                the workers start), and the 3-worker speed-up (target ≥ 1.6×); co-located, the
+ *                CPU each process used and the ceiling it sets (cores over the cores one worker's
+ *                round keeps busy)
  *   exactly once reports stored vs distinct digests (must be equal)
  *   overhead     enqueue → start with idle workers, median of 30 jobs sent one at a time (target < 50 ms)
  *   fleet page   GET /fleet's work for 10,000 references over 2,000 scanned digests on SQLite:
@@ -15,11 +17,12 @@
  *   memory       the largest RSS of a worker over its jobs, and its RSS after the first and last 50
  *                jobs of the 1-worker round (target < 250 MB, no growth job after job)
  *
- * `--check` exits 1 on a miss.
+ * `--check` exits 1 on a miss. `BENCH_PROFILE=DIR` writes a CPU profile of each worker there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { openFleetEngine } from '../src/fleet/index.js';
 import { openPool } from '../src/fleet/database.js';
@@ -52,6 +55,24 @@ const rssMb = (pid: number): number => {
 };
 
 const dir = await tempDir();
+
+/** CPU seconds used so far by each command on the machine (children reaped included): BENCH_DEBUG's breakdown. */
+const cpuByCommand = (): Map<string, number> => {
+  const byCommand = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const command = Number(pid) === process.pid ? 'bench+server' : name;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+      byCommand.set(command, (byCommand.get(command) ?? 0) + ticks / 100);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return byCommand;
+};
 
 /** The fleet page over 10,000 references (SQLite; the same code reads PostgreSQL's rows). */
 async function fleetPage(): Promise<number> {
@@ -174,6 +195,8 @@ try {
       await new Promise((r) => setTimeout(r, 100));
     }
     const db = openPool(postgres.url, 1);
+    const cpuBefore = cpuByCommand();
+    const windowStart = performance.now();
     const children: ChildProcess[] = [];
     const peak = new Map<number, number>();
     const marks: { jobs: number; rss: number }[] = [];
@@ -182,6 +205,8 @@ try {
         spawn(
           process.execPath,
           [
+            // BENCH_PROFILE=DIR: a CPU profile of each worker (for chrome://inspect or speedscope).
+            ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []),
             BIN,
             'worker',
             '--database',
@@ -204,6 +229,12 @@ try {
     }, 250);
     await server.queue.idle();
     clearInterval(sampler);
+    const window = performance.now() - windowStart;
+    const used = [...cpuByCommand()]
+      .map(([command, s]) => [command.replace(/^kworker.*/, 'kernel'), s - (cpuBefore.get(command) ?? 0)] as const)
+      .filter(([, s]) => s > 0.05);
+    const cpu = new Map<string, number>();
+    for (const [command, s] of used) cpu.set(command, (cpu.get(command) ?? 0) + s);
     const span = await db.query<{ ms: number }>(
       `SELECT (extract(epoch FROM max(completed_on) - min(started_on)) * 1000)::float8 AS ms FROM pgboss.job WHERE name = 'distrolens-scan'`,
     );
@@ -254,6 +285,8 @@ try {
       overhead: median(latencies),
       peak: Math.max(...peak.values()),
       marks,
+      cpu,
+      window,
     };
   };
 
@@ -270,6 +303,24 @@ try {
   );
   log(
     `             registry 20 ms away: 1 worker ${(oneRemote.wall / 1000).toFixed(1)} s, 3 workers ${(threeRemote.wall / 1000).toFixed(1)} s: ${speedupRemote.toFixed(2)}×`,
+  );
+  // Everything shares this machine's cores: with one worker, workers + registry + PostgreSQL +
+  // kernel already keep some of them busy, and 3 workers can at most fill all of them. That
+  // ceiling (cores over the cores one worker's round keeps busy), next to the measured ratio.
+  const cores = availableParallelism();
+  const busy = (label: string, r: { cpu: Map<string, number>; window: number }) => {
+    const total = [...r.cpu.values()].reduce((a, b) => a + b, 0);
+    const parts = [...r.cpu].sort((a, b) => b[1] - a[1]).map(([c, s]) => `${c} ${s.toFixed(1)}`);
+    const cores = total / (r.window / 1000);
+    log(
+      `             ${label}: CPU ${total.toFixed(1)} s (${parts.join(', ')}) in ${(r.window / 1000).toFixed(1)} s: ${cores.toFixed(2)} cores busy`,
+    );
+    return cores;
+  };
+  const busyOne = busy('co-located, 1 worker', one);
+  busy('co-located, 3 workers', three);
+  log(
+    `             ceiling co-located on ${cores} cores: ${(cores / busyOne).toFixed(2)}× (${cores} cores over the ${busyOne.toFixed(2)} one worker's round keeps busy)`,
   );
   log(`exactly once ${one.stored}/${one.distinct} and ${three.stored}/${three.distinct} reports per distinct digest`);
   log(
