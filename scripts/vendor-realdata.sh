@@ -25,11 +25,6 @@ files=(
   apkindex/apko-alpine-316-x86_64/APKINDEX.tar.gz
   apkindex/wolfictl-wolfi-dag-x86_64/APKINDEX.tar.gz
   apkindex/wolfictl-wolfi-plain/APKINDEX
-  eol/alpine-linux.md
-  eol/debian.md
-  eol/nodejs.md
-  eol/python.md
-  eol/ubuntu.md
   osv/alpine/ALPINE-CVE-2025-26519.json
   osv/debian/DLA-3008-1.json
   osv/debian/DLA-3012-1.json
@@ -71,3 +66,7 @@ node scripts/secdb-excerpt.mjs "$src/osv/alpine-secdb-legacy/v3.9/main.yaml" \
   > "$dest/osv/alpine-secdb-legacy/v3.9/main.yaml.tmp"
 mkdir -p "$dest/osv/alpine-secdb-legacy/v3.9"
 mv "$dest/osv/alpine-secdb-legacy/v3.9/main.yaml.tmp" "$dest/osv/alpine-secdb-legacy/v3.9/main.yaml"
+# The end-of-life table distrolens ships (data/eol/README.md): endoflife.date's product files (MIT).
+for f in alpine-linux debian nodejs python ubuntu; do
+  cp "$src/eol/$f.md" data/eol/
+done

@@ -195,6 +195,8 @@ const EXPECTED: Record<string, { asked: string[]; read: string[] }> = {
     ],
   },
   size: { asked: [], read: [] },
+  // Computed from packages, config and local data by the scan: no file of its own.
+  maintenance: { asked: [], read: [] },
 };
 
 describe('what each analyzer asks for and reads', async () => {

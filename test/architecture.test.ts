@@ -27,7 +27,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   dockerfile: ['core', 'recommend'],
   server: ['core', 'util', 'image', 'cache', 'sources', 'scan', 'report', 'vuln', 'recommend', 'version'],
   fleet: ['core', 'util', 'cache', 'sources', 'scan', 'server'],
-  scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'judge', 'score', 'vuln', 'version'],
+  scan: ['core', 'util', 'image', 'fs', 'cache', 'analyzers', 'judge', 'score', 'vuln', 'maintenance', 'version'],
   cli: [
     'core',
     'util',
@@ -43,6 +43,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'server',
     'workloads',
     'fleet',
+    'maintenance',
     'version',
   ],
   index: ['*'],

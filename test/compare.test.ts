@@ -34,7 +34,8 @@ test('compare two versions of the same image: package versions changed, verdict 
   );
   const html = await cli(['compare', a, b, '--no-cache', '-f', 'html']);
   assert.match(html.stdout, /^<!doctype html>/);
-  assert.equal((html.stdout.match(/<svg [^>]*role="img"/g) ?? []).length, 4, 'a chart per measure');
+  assert.equal((html.stdout.match(/<svg [^>]*role="img"/g) ?? []).length, 5, 'a chart per measure');
+  assert.match(html.stdout, /<th scope="row">maintenance burden<\/th>(<td>[\d.]+<\/td>){2}/);
   assert.match(
     html.stdout,
     /<td>version<\/td><td><code>apk:musl<\/code> <code>1\.1\.20-r5<\/code> → <code>1\.2\.5-r0<\/code><\/td>/,

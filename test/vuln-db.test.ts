@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -9,11 +10,12 @@ import type { Report } from '../src/core/report.js';
 import type { Comparison } from '../src/core/compare.js';
 import { DB_SCHEMA_VERSION, type DbStatus } from '../src/vuln/db.js';
 import { DEFAULT_SOURCES } from '../src/vuln/feeds.js';
+import { MAINTENANCE_SOURCES } from '../src/maintenance/store.js';
 import { compareApk } from '../src/vuln/versions/apk.js';
 import { buildImage, dockerArchive } from './fixtures/image.js';
 import { buildZip } from './fixtures/zip.js';
 import { assertValidReport } from './report-schema.js';
-import { REALDATA, cli, tempDir } from './helpers.js';
+import { REALDATA, REPO_ROOT, cli, tempDir } from './helpers.js';
 
 /**
  * The vulnerability database end to end through the CLI: `db update` from a directory, a file
@@ -382,6 +384,15 @@ test('a mirror URL serves the default layout; a feed the mirror lacks is recorde
         packages: [{ pkg: { name: 'musl', secfixes: { '1.2.5-r1': ['CVE-2025-26519'] } } }],
       }),
     );
+    // The maintenance sources map onto the mirror the same way: Debian's table, a real index excerpt.
+    await mkdir(join(mirror, 'eol'), { recursive: true });
+    await cp(join(REPO_ROOT, 'data/eol/debian.md'), join(mirror, 'eol/debian.md'));
+    const securitySuite = 'debian-security/dists/bookworm-security/main/binary-amd64';
+    await mkdir(join(mirror, securitySuite), { recursive: true });
+    const xz = spawnSync('xz', ['-c'], {
+      input: await readFile(join(REALDATA, 'debian-packages/bookworm-security_main_binary-amd64_Packages')),
+    });
+    await writeFile(join(mirror, securitySuite, 'Packages.xz'), xz.stdout);
     const { url, server, hits } = await serve(mirror);
     try {
       const out = await update(cache, '--source', url);
@@ -389,15 +400,17 @@ test('a mirror URL serves the default layout; a feed the mirror lacks is recorde
       assert.match(
         out.stderr,
         new RegExp(
-          `warning: ${DEFAULT_SOURCES.length - 2} feed\\(s\\) not found at the source and skipped: osv/Debian/all\\.zip, `,
+          `warning: ${DEFAULT_SOURCES.length + MAINTENANCE_SOURCES.length - 4} feed\\(s\\) not found at the source and skipped: osv/Debian/all\\.zip, `,
         ),
       );
       const st = await status(cache);
       assert.deepEqual(
-        st.sources.filter((s) => s.status === 'ok').map((s) => [s.name, s.records]),
+        st.sources.filter((s) => s.status === 'ok').map((s) => [s.name, s.kind, s.records]),
         [
-          ['alpine-secdb/v3.20/main.json', 1],
-          ['osv/npm/all.zip', 1],
+          ['alpine-secdb/v3.20/main.json', 'secdb', 1],
+          [`${securitySuite}/Packages.xz`, 'debian-packages', 12],
+          ['eol/debian.md', 'eol', 18],
+          ['osv/npm/all.zip', 'osv-zip', 1],
         ],
       );
       assert.ok(st.sources.find((s) => s.name === 'osv/npm/all.zip')!.sha256?.match(/^[a-f0-9]{64}$/));

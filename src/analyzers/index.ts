@@ -12,6 +12,7 @@ import { surfaceAnalyzer } from './surface/index.js';
 import { accountsAnalyzer } from './accounts/index.js';
 import { configAnalyzer } from './config/index.js';
 import { sizeAnalyzer } from './size/index.js';
+import { maintenanceAnalyzer } from './maintenance/index.js';
 import { secretsAnalyzer } from './secrets/index.js';
 import { entrypointAnalyzer } from './entrypoint/index.js';
 
@@ -35,6 +36,7 @@ export const builtinAnalyzers: readonly Analyzer[] = [
   configAnalyzer,
   secretsAnalyzer,
   sizeAnalyzer,
+  maintenanceAnalyzer,
 ];
 
 export type {

@@ -4,6 +4,7 @@ import { formatBytes, renderJson } from '../report/format.js';
 import type { VulnScanOptions } from '../scan/scan.js';
 import { DB_FILE_NAME, VulnDb, type DbStatus } from '../vuln/db.js';
 import { DEFAULT_SOURCES, feedsFor } from '../vuln/feeds.js';
+import { MAINTENANCE_SOURCES, MaintenanceReader, maintenanceSourcesFor } from '../maintenance/store.js';
 import { updateDb } from '../vuln/update.js';
 import { EXIT, type CliIo } from './io.js';
 import { cacheRoot, COMMON_FLAGS, COMMON_OPTIONS_HELP, parseFlags } from './options.js';
@@ -14,13 +15,18 @@ export const DB_HELP = `Usage: distrolens db update [--source URL|DIR|FILE] [opt
 
 update  builds the local vulnerability database from the OSV exports (Debian, Ubuntu, Alpine,
         Wolfi, Chainguard, Red Hat, Rocky, AlmaLinux, npm, PyPI, Go, Maven, crates.io, RubyGems,
-        NuGet), Alpine's secdb and the Wolfi/Chainguard security.json. The new database is built
-        beside the current one and swapped in when complete: a failed update changes nothing.
+        NuGet), Alpine's secdb and the Wolfi/Chainguard security.json, with the maintenance data:
+        endoflife.date's tables and the distributions' repository indexes (Debian, Ubuntu
+        Packages; Alpine, Wolfi APKINDEX), for the packages an image has behind its release.
+        The new database is built beside the current one and swapped in when complete: a failed
+        update changes nothing.
 status  shows the database's sources, record counts, schema version and age.
 
 Options:
   --source URL|DIR|FILE  a mirror (URL or directory laid out like the feeds: osv/Debian/all.zip,
-                         alpine-secdb/v3.20/main.json, …) or one feed file, instead of the public feeds
+                         alpine-secdb/v3.20/main.json, debian/dists/bookworm/main/binary-amd64/Packages.xz,
+                         alpine/v3.20/main/x86_64/APKINDEX.tar.gz, eol/debian.md, …) or one file,
+                         instead of the public sources; files are recognised by their content
   --offline              never touch the network (a URL source is refused)
   --cache-dir DIR        where the database lives (DIR/db/${DB_FILE_NAME}; default $XDG_CACHE_HOME/distrolens)
   -f, --format FORMAT    status output: table (default) or json
@@ -94,11 +100,14 @@ export async function dbCommand(args: string[], io: CliIo): Promise<number> {
   if (action === 'update') {
     const progress = new Progress(io, values.quiet ?? false, 'feed(s)');
     let status: DbStatus;
+    const maintenance = new MaintenanceReader();
     try {
       status = await updateDb({
         dbPath: path,
         ...(values.source !== undefined ? { source: values.source } : {}),
         offline: values.offline ?? false,
+        readers: [maintenance],
+        extraSources: MAINTENANCE_SOURCES,
         onProgress: (name, bytes, total) => progress.update(name, bytes, total, 'downloading'),
         onWarning: (message) => {
           progress.done();
@@ -108,6 +117,10 @@ export async function dbCommand(args: string[], io: CliIo): Promise<number> {
     } finally {
       progress.done();
     }
+    if (maintenance.unidentified.length)
+      io.stderr.write(
+        `warning: ${maintenance.unidentified.length} repository index(es) name no release (a suite such as bookworm-security or v3.20 in the path) and were skipped: ${maintenance.unidentified.slice(0, 3).join(', ')}\n`,
+      );
     const missing = status.sources.filter((s) => s.status !== 'ok').length;
     io.stderr.write(
       `database updated: ${status.advisories} advisories from ${status.sources.length - missing} source(s)${missing ? `, ${missing} not found` : ''} → ${path}\n`,
@@ -150,7 +163,8 @@ export async function fetchFeedsFor(
   values: { 'cache-dir'?: string; quiet?: boolean; 'ignore-unfixed'?: boolean; 'db-max-age'?: string },
   io: CliIo,
 ): Promise<{ options?: VulnScanOptions; close(): void; error?: string }> {
-  const only = feedsFor(report.os, new Set(report.packages.map((p) => p.type)));
+  const feeds = feedsFor(report.os, new Set(report.packages.map((p) => p.type)));
+  const only = feeds.length ? [...feeds, ...maintenanceSourcesFor(report.os)] : [];
   if (!only.length) return { close: () => undefined, error: 'no feed covers this image' };
   const progress = new Progress(io, values.quiet ?? false, 'feed(s)');
   try {
@@ -158,6 +172,8 @@ export async function fetchFeedsFor(
       dbPath: dbPathOf(values, io),
       ...(io.env.DISTROLENS_DB_SOURCE ? { source: io.env.DISTROLENS_DB_SOURCE } : {}),
       only,
+      readers: [new MaintenanceReader()],
+      extraSources: MAINTENANCE_SOURCES,
       onProgress: (name, bytes, total) => progress.update(name, bytes, total, 'fetching vulnerability feeds'),
     });
   } catch (error) {

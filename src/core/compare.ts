@@ -1,5 +1,6 @@
 import type { Severity } from './finding.js';
 import type { ToolInfo } from './report.js';
+import type { Maintenance, SupportStatus } from './maintenance.js';
 import type { VULN_SEVERITIES } from './vulnerability.js';
 import { SURFACE_LISTS } from './surface.js';
 
@@ -29,6 +30,22 @@ export interface ImageSummary {
   /** Known vulnerabilities by severity (all zero when no database was available). */
   readonly vulnerabilities: Readonly<Record<(typeof VULN_SEVERITIES)[number], number>>;
   readonly user: string;
+  /** The maintenance axis (reports of revision 3 and later). */
+  readonly maintenance?: MaintenanceSummary;
+}
+
+export interface MaintenanceSummary {
+  /** `debian 12`, `alpine-linux 3.9`, `wolfi`. */
+  readonly release: string;
+  readonly support: SupportStatus['state'];
+  readonly eol?: string | true;
+  /** OS packages: each can need an update. */
+  readonly packages: number;
+  /** Packages behind the release's repository; absent when not checked. */
+  readonly outdated?: number;
+  readonly securityUpdates?: number;
+  readonly burden: number;
+  readonly ageDays?: number;
 }
 
 /** How one image differs from the first (the baseline). */
@@ -54,4 +71,32 @@ export interface Comparison {
   readonly images: readonly ImageSummary[];
   /** diffs[i] compares images[i + 1] with images[0]. */
   readonly diffs: readonly ImageDiff[];
+}
+
+/** The maintenance axis of one image, as compared side by side. */
+export function summariseMaintenance(m: Maintenance): MaintenanceSummary {
+  return {
+    release: `${m.release.product}${m.release.cycle ? ` ${m.release.cycle}` : ''}`,
+    support: m.release.state,
+    ...(m.release.eol !== undefined ? { eol: m.release.eol } : {}),
+    packages: m.burden.packages,
+    ...(m.outdated ? { outdated: m.outdated.security + m.outdated.other, securityUpdates: m.outdated.security } : {}),
+    burden: m.burden.value,
+    ...(m.image.ageDays !== undefined ? { ageDays: m.image.ageDays } : {}),
+  };
+}
+
+/** "101 package(s), 14 behind, 3 security update(s), supported until 2028-06-10" */
+export function maintenanceWords(m: MaintenanceSummary): string {
+  const eol = typeof m.eol === 'string' ? ` ${m.eol}` : '';
+  const support = {
+    ended: `end of life${eol ? ` since${eol}` : ''}`,
+    extended: `standard support ended${eol}, extended support only`,
+    ending: `supported until${eol}`,
+    supported: `supported until${eol}`,
+    rolling: 'rolling release',
+    unknown: 'support unknown',
+  }[m.support];
+  const behind = m.outdated !== undefined ? `, ${m.outdated} behind, ${m.securityUpdates ?? 0} security update(s)` : '';
+  return `${m.packages} package(s)${behind}, ${support}`;
 }

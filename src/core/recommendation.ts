@@ -10,6 +10,14 @@ export interface ImageNumbers {
   readonly shells: number;
   readonly packageManagers: number;
   readonly user: string;
+  /**
+   * The maintenance a move changes (when the report has the section): OS packages behind the
+   * release's repository (absent when not checked), how many of them are security updates, and the
+   * maintenance burden (docs/rules.md).
+   */
+  readonly outdated?: number;
+  readonly securityUpdates?: number;
+  readonly burden?: number;
 }
 
 export interface Candidate {

@@ -40,6 +40,7 @@ export interface Target {
 
 export type { ReportWarning, WarningCode } from './warnings.js';
 import type { ReportWarning } from './warnings.js';
+import type { Maintenance } from './maintenance.js';
 
 /** The tool that wrote a JSON document. */
 export interface ToolInfo {
@@ -124,6 +125,8 @@ export interface ImageFacts {
   readonly entrypoint?: EntrypointInfo;
   /** Facts of each analyzer that its rules judge, by analyzer id (see docs/report.md). */
   readonly evidence: Readonly<Record<string, unknown>>;
+  /** What keeping the image up to date costs (revision 3); absent in reports of older revisions. */
+  readonly maintenance?: Maintenance;
   readonly warnings: readonly ReportWarning[];
 }
 

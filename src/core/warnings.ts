@@ -4,6 +4,7 @@
  */
 export const WARNING_CODES = [
   'W_DPKG_TRUNCATED',
+  'W_EOL_DATA_STALE',
   'W_FOREIGN_LAYER',
   'W_HISTORY_MISMATCH',
   'W_MANIFEST_KIND_SKIPPED',
@@ -16,6 +17,7 @@ export const WARNING_CODES = [
   'W_VULN_DB_MISSING',
   'W_VULN_DB_STALE',
   'W_VULN_GIT_RANGES',
+  'W_VULN_RELEASE_ENDED',
 ] as const;
 
 export type WarningCode = (typeof WARNING_CODES)[number];

@@ -27,5 +27,13 @@ export function judge(
   const findings = analyzers
     .flatMap((analyzer) => analyzer.judge?.(facts.evidence[analyzer.id], input) ?? [])
     .sort(compareFindings);
-  return { findings, score: computeScore(findings, facts.packages.filter(isOsPackage).length, facts.vulnerabilities) };
+  return {
+    findings,
+    score: computeScore(
+      findings,
+      facts.packages.filter(isOsPackage).length,
+      facts.vulnerabilities,
+      facts.maintenance?.burden.value,
+    ),
+  };
 }

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REALDATA } from '../../test/helpers.js';
+import { REPO_ROOT } from '../../test/helpers.js';
 import { cycleOf, eolState, parseDistroInfo, parseEndOfLifeProduct } from './eol.js';
 
 const product = async (name: string) =>
-  parseEndOfLifeProduct(await readFile(join(REALDATA, 'eol', `${name}.md`), 'utf8'), name);
+  parseEndOfLifeProduct(await readFile(join(REPO_ROOT, 'data', 'eol', `${name}.md`), 'utf8'), name);
 const TODAY = new Date('2026-12-05T00:00:00Z');
 
 test('endoflife.date product files: the cycles and dates MANIFEST-2 records', async () => {

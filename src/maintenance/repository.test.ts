@@ -6,13 +6,16 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseApkInstalled } from '../analyzers/apk/parse.js';
 import { compareDpkg } from '../vuln/versions/dpkg.js';
-import { outdatedPackages, readIndex, recognizeIndex, type SuiteIndex } from './repository.js';
+import { identifyIndex, outdatedPackages, readIndex, recognizeIndex, toSuite } from './repository.js';
+
+const readSuite = async (bytes: Uint8Array, suite: string) =>
+  toSuite(await readIndex(bytes, suite), { suite, security: suite.endsWith('-security') });
 import { REALDATA, rejectsWithCode } from '../../test/helpers.js';
 
 const DEBIAN = join(REALDATA, 'debian-packages');
 const suites = ['bookworm', 'bookworm-updates', 'bookworm-security'];
-const debianIndexes = (): Promise<SuiteIndex[]> =>
-  Promise.all(suites.map(async (s) => readIndex(await readFile(join(DEBIAN, `${s}_main_binary-amd64_Packages`)), s)));
+const debianIndexes = () =>
+  Promise.all(suites.map(async (s) => readSuite(await readFile(join(DEBIAN, `${s}_main_binary-amd64_Packages`)), s)));
 
 /** dpkg's own answer: does `a` sort after `b`? (Debian's real dpkg when present, else our twin.) */
 const hasDpkg = spawnSync('dpkg', ['--version']).status === 0;
@@ -81,12 +84,12 @@ test("Debian's real indexes: the packages behind bookworm, its updates and its s
 
 test('compressed indexes read alike; a binary the index names differently is matched by its source', async () => {
   const text = await readFile(join(DEBIAN, 'bookworm-security_main_binary-amd64_Packages'));
-  const plain = await readIndex(text, 'bookworm-security');
-  const gz = await readIndex(gzipSync(text), 'bookworm-security');
+  const plain = await readSuite(text, 'bookworm-security');
+  const gz = await readSuite(gzipSync(text), 'bookworm-security');
   assert.deepEqual([...gz.packages], [...plain.packages]);
   const xz = spawnSync('xz', ['-c'], { input: text });
   if (xz.status === 0)
-    assert.deepEqual([...(await readIndex(xz.stdout, 'bookworm-security')).packages], [...plain.packages]);
+    assert.deepEqual([...(await readSuite(xz.stdout, 'bookworm-security')).packages], [...plain.packages]);
   // libssl1.1 is gone from bookworm; its source, openssl, is not.
   const [match] = outdatedPackages([{ name: 'libssl1.1', version: '1.1.1n-0+deb11u5', source: 'openssl' }], [plain]);
   assert.equal(match?.available, plain.sources.get('openssl'));
@@ -94,7 +97,7 @@ test('compressed indexes read alike; a binary the index names differently is mat
 });
 
 test('Alpine 3.16: the real installed database of an apko image against the real v3.16 main index', async () => {
-  const index = await readIndex(
+  const index = await readSuite(
     await readFile(join(REALDATA, 'apkindex/apko-alpine-316-x86_64/APKINDEX.tar.gz')),
     'v3.16/main',
   );
@@ -130,9 +133,9 @@ test('Alpine 3.16: the real installed database of an apko image against the real
 });
 
 test('Wolfi: versions ordered as apk orders them (r13 after r9), archive and plain index', async () => {
-  const plain = await readIndex(await readFile(join(REALDATA, 'apkindex/wolfictl-wolfi-plain/APKINDEX')), 'wolfi');
+  const plain = await readSuite(await readFile(join(REALDATA, 'apkindex/wolfictl-wolfi-plain/APKINDEX')), 'wolfi');
   assert.equal(plain.packages.get('tini')?.version, '0.19.0-r13');
-  const dag = await readIndex(
+  const dag = await readSuite(
     await readFile(join(REALDATA, 'apkindex/wolfictl-wolfi-dag-x86_64/APKINDEX.tar.gz')),
     'wolfi',
   );
@@ -155,6 +158,56 @@ test('Wolfi: versions ordered as apk orders them (r13 after r9), archive and pla
 
 test('what is not an index is refused with a code', async () => {
   assert.equal(recognizeIndex('hello\n'), undefined);
-  await rejectsWithCode(readIndex(Buffer.from('{"not": "an index"}'), 'x'), 'E_FEED_INVALID');
-  await rejectsWithCode(readIndex(gzipSync(Buffer.from('Package: a\n')), 'x'), 'E_FEED_INVALID');
+  await rejectsWithCode(readSuite(Buffer.from('{"not": "an index"}'), 'x'), 'E_FEED_INVALID');
+  await rejectsWithCode(readSuite(gzipSync(Buffer.from('Package: a\n')), 'x'), 'E_FEED_INVALID');
+});
+
+test('which release an index is: suites in paths and apt list names, Alpine DESCRIPTION, Wolfi signer', async () => {
+  const codenames = new Map([
+    ['bookworm', { distro: 'debian', release: '12' }],
+    ['jammy', { distro: 'ubuntu', release: '22.04' }],
+  ]);
+  const deb = { format: 'debian-packages' as const };
+  assert.deepEqual(
+    identifyIndex('debian-security/dists/bookworm-security/main/binary-amd64/Packages.xz', deb, codenames),
+    {
+      distro: 'debian',
+      release: '12',
+      suite: 'bookworm-security',
+      security: true,
+    },
+  );
+  assert.deepEqual(
+    identifyIndex('deb.debian.org_debian_dists_bookworm-updates_main_binary-amd64_Packages', deb, codenames),
+    {
+      distro: 'debian',
+      release: '12',
+      suite: 'bookworm-updates',
+      security: false,
+    },
+  );
+  assert.equal(identifyIndex('ubuntu/dists/jammy/main/binary-amd64/Packages.gz', deb, codenames)?.release, '22.04');
+  // A word that only looks like a suite, or a codename the table does not know, names nothing.
+  assert.equal(identifyIndex('mirror/dists/sid/main/Packages', deb, codenames), undefined);
+  // The real Alpine 3.16 index says its release in DESCRIPTION; the real Wolfi index by its key.
+  const alpine = await readIndex(
+    await readFile(join(REALDATA, 'apkindex/apko-alpine-316-x86_64/APKINDEX.tar.gz')),
+    'x',
+  );
+  assert.deepEqual(identifyIndex('anywhere/APKINDEX.tar.gz', alpine, codenames), {
+    distro: 'alpine',
+    release: '3.16',
+    suite: 'v3.16/main',
+    security: false,
+  });
+  const wolfi = await readIndex(
+    await readFile(join(REALDATA, 'apkindex/wolfictl-wolfi-dag-x86_64/APKINDEX.tar.gz')),
+    'x',
+  );
+  assert.equal(identifyIndex('x86_64/APKINDEX.tar.gz', wolfi, codenames)?.distro, 'wolfi');
+  assert.equal(
+    identifyIndex('alpine/v3.20/community/x86_64/APKINDEX', { format: 'apkindex' }, codenames)?.suite,
+    'v3.20/community',
+  );
+  assert.equal(identifyIndex('somewhere/APKINDEX', { format: 'apkindex' }, codenames), undefined);
 });

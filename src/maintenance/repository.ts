@@ -18,6 +18,14 @@ export interface RepoPackage {
   readonly name: string;
   readonly version: string;
   readonly source?: string;
+  /** When this version was built (APKINDEX `t:`, ISO date); Debian indexes carry no such date. */
+  readonly published?: string;
+}
+
+/** What matching reads of a suite: a Map, or the local database's rows. */
+export interface Lookup<V> {
+  get(key: string): V | undefined;
+  has(key: string): boolean;
 }
 
 export interface SuiteIndex {
@@ -27,9 +35,22 @@ export interface SuiteIndex {
   /** Updates from the security archive (`*-security`). */
   readonly security: boolean;
   /** Newest version per binary package name. */
-  readonly packages: ReadonlyMap<string, RepoPackage>;
+  readonly packages: Lookup<RepoPackage>;
   /** Newest version per source package (origin), for binaries the index names differently. */
+  readonly sources: Lookup<string>;
+  /** When the index was made (its Release file's `Date:`, else the file's own date), ISO. */
+  readonly indexedAt?: string;
+}
+
+/** An index as read from its file, before it is known which release it belongs to. */
+export interface ReadIndex {
+  readonly format: RepositoryFormat;
+  readonly packages: ReadonlyMap<string, RepoPackage>;
   readonly sources: ReadonlyMap<string, string>;
+  /** An APKINDEX.tar.gz's DESCRIPTION (`v3.16.3-13-g4d933a1fa3` on Alpine's mirrors). */
+  readonly description?: string;
+  /** The key that signed an APKINDEX.tar.gz (`alpine-devel@lists.alpinelinux.org-…`, `wolfi-signing`). */
+  readonly signer?: string;
 }
 
 const compareOf = (format: RepositoryFormat) => (format === 'debian-packages' ? compareDpkg : compareApk);
@@ -48,10 +69,15 @@ class Newest {
   readonly sources = new Map<string, string>();
   constructor(private readonly compare: (a: string, b: string) => number) {}
 
-  add(name: string, version: string, source: string | undefined, sourceVersion = version): void {
+  add(name: string, version: string, source: string | undefined, sourceVersion = version, published?: string): void {
     const known = this.packages.get(name);
     if (!known || this.compare(version, known.version) > 0)
-      this.packages.set(name, { name, version, ...(source && source !== name ? { source } : {}) });
+      this.packages.set(name, {
+        name,
+        version,
+        ...(source && source !== name ? { source } : {}),
+        ...(published ? { published } : {}),
+      });
     const origin = source ?? name;
     const seen = this.sources.get(origin);
     if (!seen || this.compare(sourceVersion, seen) > 0) this.sources.set(origin, sourceVersion);
@@ -63,7 +89,7 @@ class Newest {
  * when the source's version differs from the binary's, as for binNMUs). Other fields are skipped
  * without being split out: a full suite is ~63,000 stanzas.
  */
-export function parseDebianPackages(text: string, file = 'Packages'): Pick<SuiteIndex, 'packages' | 'sources'> {
+export function parseDebianPackages(text: string, file = 'Packages'): Pick<ReadIndex, 'packages' | 'sources'> {
   const newest = new Newest(compareDpkg);
   let name: string | undefined;
   let version: string | undefined;
@@ -96,25 +122,29 @@ export function parseDebianPackages(text: string, file = 'Packages'): Pick<Suite
   return { packages: newest.packages, sources: newest.sources };
 }
 
-/** An `APKINDEX` text: `P:` name, `V:` version, `o:` origin of each entry. */
-export function parseApkIndex(text: string, file = 'APKINDEX'): Pick<SuiteIndex, 'packages' | 'sources'> {
+/** An `APKINDEX` text: `P:` name, `V:` version, `o:` origin, `t:` build time of each entry. */
+export function parseApkIndex(text: string, file = 'APKINDEX'): Pick<ReadIndex, 'packages' | 'sources'> {
   const newest = new Newest(compareApk);
   let name: string | undefined;
   let version: string | undefined;
   let origin: string | undefined;
+  let built: string | undefined;
   let entries = 0;
   const flush = () => {
     if (name && version) {
-      newest.add(name, version, origin);
+      const seconds = Number(built);
+      const published = built && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : undefined;
+      newest.add(name, version, origin, version, published);
       entries++;
     }
-    name = version = origin = undefined;
+    name = version = origin = built = undefined;
   };
   for (const line of text.split('\n')) {
     if (line === '' || line === '\r') flush();
     else if (line.startsWith('P:')) name = line.slice(2).trim();
     else if (line.startsWith('V:')) version = line.slice(2).trim();
     else if (line.startsWith('o:')) origin = line.slice(2).trim();
+    else if (line.startsWith('t:')) built = line.slice(2).trim();
   }
   flush();
   if (!entries) throw fail('E_FEED_INVALID', `${file}: no package entry`, 'expected an APKINDEX');
@@ -128,33 +158,98 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
-/** The APKINDEX member of an APKINDEX.tar.gz's tar (members: signature, DESCRIPTION, APKINDEX). */
-async function apkIndexFromTar(tar: Buffer, file: string): Promise<string> {
+/** The members of an APKINDEX.tar.gz's tar: the signature (its name says the key), DESCRIPTION, APKINDEX. */
+async function apkIndexFromTar(
+  tar: Buffer,
+  file: string,
+): Promise<{ text: string; description?: string; signer?: string }> {
   let text: string | undefined;
+  let description: string | undefined;
+  let signer: string | undefined;
   await walkTar(new StreamReader(once(tar)), { what: file, maxEntries: 100 }, async (entry) => {
-    if (entry.type === 'file' && entry.name.replace(/^\.\//, '') === 'APKINDEX')
-      text = (await entry.read()).toString('utf8');
+    if (entry.type !== 'file') return;
+    const name = entry.name.replace(/^\.\//, '');
+    if (name === 'APKINDEX') text = (await entry.read()).toString('utf8');
+    else if (name === 'DESCRIPTION') description = (await entry.read()).toString('utf8').trim() || undefined;
+    else if (name.startsWith('.SIGN.')) signer = name.replace(/^\.SIGN\.[A-Z0-9]+\./, '').replace(/\.rsa\.pub$/, '');
   });
   if (text === undefined) throw fail('E_FEED_INVALID', `${file}: no APKINDEX member`, 'expected an APKINDEX.tar.gz');
-  return text;
+  return { text, ...(description ? { description } : {}), ...(signer ? { signer } : {}) };
 }
 
 /**
  * Reads an index from its bytes, whatever its packing: `Packages`, `Packages.gz`, `Packages.xz`,
  * `APKINDEX`, `APKINDEX.tar.gz`; decompression has the layers' bomb limits.
  */
-export async function readIndex(bytes: Uint8Array, suite: string, file = suite): Promise<SuiteIndex> {
+export async function readIndex(bytes: Uint8Array, file: string): Promise<ReadIndex> {
   const compression = detectCompression(bytes);
   const chunks: Uint8Array[] = [];
   if (compression === 'none') chunks.push(bytes);
   else for await (const chunk of inflate(once(bytes), compression, file, LIMITS)) chunks.push(chunk);
   const plain = Buffer.concat(chunks);
   const tar = plain.length > 262 && plain.toString('latin1', 257, 262) === 'ustar';
-  const text = tar ? await apkIndexFromTar(plain, file) : plain.toString('utf8');
+  const { text, ...about } = tar ? await apkIndexFromTar(plain, file) : { text: plain.toString('utf8') };
   const format = recognizeIndex(text);
   if (!format) throw fail('E_FEED_INVALID', `${file}: not a Packages or APKINDEX index`);
   const parsed = format === 'apkindex' ? parseApkIndex(text, file) : parseDebianPackages(text, file);
-  return { format, suite, security: /-security$/.test(suite), ...parsed };
+  return { format, ...parsed, ...about };
+}
+
+/** An index read, as one suite of a release. */
+export const toSuite = (
+  index: ReadIndex,
+  identity: Pick<SuiteIdentity, 'suite' | 'security'>,
+  indexedAt?: string,
+): SuiteIndex & Pick<ReadIndex, 'packages' | 'sources'> => ({
+  format: index.format,
+  suite: identity.suite,
+  security: identity.security,
+  packages: index.packages,
+  sources: index.sources,
+  ...(indexedAt ? { indexedAt } : {}),
+});
+
+/** Which release's suite an index is: the distribution, its release cycle, the suite's name. */
+export interface SuiteIdentity {
+  readonly distro: string;
+  readonly release: string;
+  readonly suite: string;
+  readonly security: boolean;
+}
+
+/**
+ * Tells which release an index belongs to, from its file's path and what it carries:
+ * - a Debian or Ubuntu `Packages`: a path segment (or apt's `_`-joined list name) that is a
+ *   release's suite, `bookworm`, `bookworm-updates`, `jammy-security` (`codenames` maps each
+ *   suite to its distribution and release, from the end-of-life table);
+ * - an APKINDEX: Alpine's DESCRIPTION (`v3.16.3-…`) or a `v3.16` path segment; Wolfi's or
+ *   Chainguard's signing key or path (rolling: one release).
+ * Undefined when nothing says.
+ */
+export function identifyIndex(
+  path: string,
+  index: Pick<ReadIndex, 'format' | 'description' | 'signer'>,
+  codenames: ReadonlyMap<string, { distro: string; release: string }>,
+): SuiteIdentity | undefined {
+  const segments = path.split(/[/\\_]/).map((s) => s.toLowerCase());
+  if (index.format === 'debian-packages') {
+    for (const segment of segments) {
+      const match = /^([a-z]+)(?:-(security|updates|proposed-updates|backports))?$/.exec(segment);
+      const release = match ? codenames.get(match[1]!) : undefined;
+      if (release) return { ...release, suite: segment, security: match![2] === 'security' };
+    }
+    return undefined;
+  }
+  const rolling = ['wolfi', 'chainguard'].find(
+    (d) => index.signer?.includes(d) || segments.some((s) => s === d || s.startsWith(`${d}-`)),
+  );
+  if (rolling) return { distro: rolling, release: 'rolling', suite: rolling, security: false };
+  const version =
+    /^v(\d+\.\d+)/.exec(index.description ?? '')?.[1] ??
+    segments.map((s) => /^v(\d+\.\d+)$/.exec(s)?.[1]).find(Boolean);
+  if (!version) return undefined;
+  const repository = segments.find((s) => s === 'main' || s === 'community') ?? 'main';
+  return { distro: 'alpine', release: version, suite: `v${version}/${repository}`, security: false };
 }
 
 export interface InstalledPackage {
@@ -173,6 +268,11 @@ export interface OutdatedPackage {
   readonly suite: string;
   /** A newer version is in a security suite: the update fixes a vulnerability. */
   readonly security: boolean;
+  /**
+   * Since when the repository offers it, as far as the index says (ISO): the version's build time
+   * (APKINDEX), else the index's date — for Debian a lower bound, the update may be older.
+   */
+  readonly since?: string;
 }
 
 /**
@@ -186,19 +286,28 @@ export function outdatedPackages(
 ): OutdatedPackage[] {
   const out: OutdatedPackage[] = [];
   for (const pkg of installed) {
-    let best: { version: string; suite: string } | undefined;
+    let best: { version: string; suite: SuiteIndex; published?: string } | undefined;
     let security = false;
     for (const suite of suites) {
       const compare = compareOf(suite.format);
-      const offered =
-        suite.packages.get(pkg.name)?.version ??
-        (pkg.source && !suite.packages.has(pkg.name) ? suite.sources.get(pkg.source) : undefined);
+      const binary = suite.packages.get(pkg.name);
+      const offered = binary?.version ?? (pkg.source && !binary ? suite.sources.get(pkg.source) : undefined);
       if (!offered || compare(offered, pkg.version) <= 0) continue;
       if (suite.security) security = true;
-      if (!best || compare(offered, best.version) > 0) best = { version: offered, suite: suite.suite };
+      if (!best || compare(offered, best.version) > 0)
+        best = { version: offered, suite, ...(binary?.published ? { published: binary.published } : {}) };
     }
-    if (best)
-      out.push({ name: pkg.name, installed: pkg.version, available: best.version, suite: best.suite, security });
+    if (best) {
+      const since = best.published ?? best.suite.indexedAt;
+      out.push({
+        name: pkg.name,
+        installed: pkg.version,
+        available: best.version,
+        suite: best.suite.suite,
+        security,
+        ...(since ? { since } : {}),
+      });
+    }
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -41,6 +41,12 @@ export interface Policy {
   readonly forbidRules?: readonly string[];
   /** `workloads`: the Pod Security Standards level every workload must meet. */
   readonly minPodSecurity?: 'baseline' | 'restricted';
+  /** Most packages allowed behind their security suite (0: every security update applied). */
+  readonly maxOutdatedSecurity?: number;
+  /** Fail an image whose release (or a runtime) is past its end of life. */
+  readonly forbidEol?: boolean;
+  /** Oldest image allowed, in days since its config's `created`. */
+  readonly maxImageAgeDays?: number;
 }
 
 export interface Violation {
@@ -71,6 +77,9 @@ const KEYS = [
   'accept',
   'forbidRules',
   'minPodSecurity',
+  'maxOutdatedSecurity',
+  'forbidEol',
+  'maxImageAgeDays',
 ];
 const RULE_ID = /^[a-z]+\/[a-zA-Z0-9_-]+$/;
 const PSS_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
@@ -151,6 +160,16 @@ export function parsePolicy(text: string, file = 'policy'): Policy {
     if (d.minPodSecurity !== 'baseline' && d.minPodSecurity !== 'restricted')
       throw invalid(file, 'minPodSecurity', 'must be baseline or restricted');
     policy.minPodSecurity = d.minPodSecurity;
+  }
+  for (const key of ['maxOutdatedSecurity', 'maxImageAgeDays'] as const) {
+    if (d[key] === undefined) continue;
+    if (typeof d[key] !== 'number' || !Number.isInteger(d[key]) || d[key] < 0)
+      throw invalid(file, key, 'must be a whole number, 0 or more');
+    policy[key] = d[key];
+  }
+  if (d.forbidEol !== undefined) {
+    if (typeof d.forbidEol !== 'boolean') throw invalid(file, 'forbidEol', 'must be true or false');
+    policy.forbidEol = d.forbidEol;
   }
   if (d.accept !== undefined) {
     if (!Array.isArray(d.accept)) throw invalid(file, 'accept', 'must be a list');
@@ -330,7 +349,45 @@ export function evaluatePolicy(report: Report, policy: Policy, today: Date = new
         message: `base ${base} is not allowed (${policy.allowedBases.join(', ')})`,
       });
   }
+  checkMaintenance(report, policy, violations);
   return { pass: violations.length === 0, violations, accepted, acceptedVulnerabilities };
+}
+
+/** maxOutdatedSecurity, forbidEol, maxImageAgeDays: the maintenance section against the policy. */
+function checkMaintenance(report: Report, policy: Policy, violations: Violation[]): void {
+  const m = report.maintenance;
+  if (policy.maxOutdatedSecurity !== undefined) {
+    if (!m?.outdated)
+      violations.push({
+        check: 'maxOutdatedSecurity',
+        message: 'the packages were not checked against their repository: run `distrolens db update` first',
+      });
+    else if (m.outdated.security > policy.maxOutdatedSecurity) {
+      const names = m.outdated.packages
+        .filter((p) => p.security)
+        .map((p) => `${p.name} ${p.installed} → ${p.available}`);
+      violations.push({
+        check: 'maxOutdatedSecurity',
+        message: `${m.outdated.security} package(s) behind their security updates (at most ${policy.maxOutdatedSecurity}): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`,
+      });
+    }
+  }
+  if (policy.forbidEol && m) {
+    const ended = [
+      ...(m.release.state === 'ended' ? [`${m.release.product} ${m.release.cycle ?? ''}`.trim()] : []),
+      ...m.runtimes.filter((r) => r.state === 'ended').map((r) => `${r.name} ${r.version}`),
+    ];
+    if (ended.length) violations.push({ check: 'forbidEol', message: `past its end of life: ${ended.join(', ')}` });
+  }
+  if (
+    policy.maxImageAgeDays !== undefined &&
+    m?.image.ageDays !== undefined &&
+    m.image.ageDays > policy.maxImageAgeDays
+  )
+    violations.push({
+      check: 'maxImageAgeDays',
+      message: `built ${m.image.ageDays} days ago (at most ${policy.maxImageAgeDays})`,
+    });
 }
 
 /**

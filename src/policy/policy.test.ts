@@ -24,6 +24,14 @@ test('policy files are validated with the place of each mistake', () => {
   invalid('minGrade: [\n', /p\.yaml: line \d+/);
   invalid('minPodSecurity: strict\n', /minPodSecurity: must be baseline or restricted/);
   invalid('forbidRules: [escape]\n', /forbidRules: must be a list of rule ids/);
+  invalid('maxOutdatedSecurity: -1\n', /maxOutdatedSecurity: must be a whole number/);
+  invalid('maxImageAgeDays: soon\n', /maxImageAgeDays: must be a whole number/);
+  invalid('forbidEol: yes please\n', /forbidEol: must be true or false/);
+  assert.deepEqual(parsePolicy('maxOutdatedSecurity: 0\nforbidEol: true\nmaxImageAgeDays: 90\n'), {
+    maxOutdatedSecurity: 0,
+    forbidEol: true,
+    maxImageAgeDays: 90,
+  });
   assert.deepEqual(parsePolicy('minPodSecurity: baseline\nforbidRules: [workload/escape-path]\n'), {
     minPodSecurity: 'baseline',
     forbidRules: ['workload/escape-path'],

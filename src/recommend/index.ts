@@ -16,6 +16,13 @@ export function numbersOf(report: Report): ImageNumbers {
     shells: report.surface.shells.length,
     packageManagers: report.surface.packageManagers.filter((p) => p.via !== 'busybox').length,
     user: report.target.config.user || 'root',
+    ...(report.maintenance?.outdated
+      ? {
+          outdated: report.maintenance.outdated.security + report.maintenance.outdated.other,
+          securityUpdates: report.maintenance.outdated.security,
+        }
+      : {}),
+    ...(report.maintenance ? { burden: report.maintenance.burden.value } : {}),
   };
 }
 

@@ -1,7 +1,25 @@
 import type { Comparison } from '../core/compare.js';
 import { columns, formatBytes, markdownText, wrapWords } from './format.js';
 
-const ROWS: [string, (i: Comparison['images'][number]) => string][] = [
+type Row = [string, (i: Comparison['images'][number]) => string];
+
+/** The maintenance axis, side by side ('—' for a report without it). */
+export const MAINTENANCE_ROWS: Row[] = [
+  [
+    'support',
+    ({ maintenance: m }) =>
+      m ? `${m.release}: ${m.support}${typeof m.eol === 'string' ? ` (end ${m.eol})` : ''}` : '—',
+  ],
+  ['packages behind', ({ maintenance: m }) => (m?.outdated !== undefined ? String(m.outdated) : 'not checked')],
+  [
+    'security updates',
+    ({ maintenance: m }) => (m?.securityUpdates !== undefined ? String(m.securityUpdates) : 'not checked'),
+  ],
+  ['image age', ({ maintenance: m }) => (m?.ageDays !== undefined ? `${m.ageDays} days` : '—')],
+  ['maintenance burden', ({ maintenance: m }) => (m ? String(m.burden) : '—')],
+];
+
+const ROWS: Row[] = [
   ['classification', (i) => i.classification],
   ['grade', (i) => `${i.grade} (${i.score})`],
   ['user', (i) => i.user],
@@ -20,6 +38,7 @@ const ROWS: [string, (i: Comparison['images'][number]) => string][] = [
   ['medium/low', (i) => `${i.findings.medium}/${i.findings.low}`],
   ['vulns crit/high', (i) => `${i.vulnerabilities.critical}/${i.vulnerabilities.high}`],
   ['vulns all', (i) => String(Object.values(i.vulnerabilities).reduce((a, b) => a + b, 0))],
+  ...MAINTENANCE_ROWS,
 ];
 
 /** Wraps a paragraph to 80 columns at word boundaries: never cut. */

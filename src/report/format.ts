@@ -1,6 +1,7 @@
 /** Small text helpers shared by the text renderers. */
 
 export { formatBytes } from '../core/units.js';
+import type { Maintenance, SupportStatus } from '../core/maintenance.js';
 
 /** "sha256:abcdef…" shortened to 12 hex digits for tables. */
 export function shortDigest(digest: string | undefined): string {
@@ -70,4 +71,41 @@ export function markdownText(text: string): string {
 /** A value shown as inline code in markdown: backticks cannot be escaped inside, so they are replaced. */
 export function markdownCode(text: string): string {
   return `\`${text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\``;
+}
+
+/** Where a release or runtime stands, in a few words ("supported until 2028-06-10", "END OF LIFE since 2020-11-01"). */
+export function supportText(s: SupportStatus): string {
+  const eol = typeof s.eol === 'string' ? s.eol : undefined;
+  switch (s.state) {
+    case 'supported':
+      return eol ? `supported until ${eol}` : 'supported';
+    case 'ending':
+      return `support ends ${eol} (in ${s.days} days)`;
+    case 'extended':
+      return `standard support ended ${eol}, extended support until ${s.extendedEol}`;
+    case 'ended':
+      return eol ? `END OF LIFE since ${eol}` : 'END OF LIFE';
+    case 'rolling':
+      return 'rolling release (no end of life)';
+    default:
+      return 'support unknown';
+  }
+}
+
+/** The maintenance axis in one line: support, packages behind, age, burden. */
+export function maintenanceSummary(m: Maintenance): string {
+  const release = `${m.release.product}${m.release.cycle ? ` ${m.release.cycle}` : ''}: ${supportText(m.release)}`;
+  const packages = `${m.burden.packages} package(s)${
+    m.outdated
+      ? `, ${m.outdated.security + m.outdated.other} behind (${m.outdated.security} security update(s))`
+      : ', updates not checked (run `distrolens db update`)'
+  }`;
+  const runtimes = m.runtimes.map((r) => `${r.name} ${r.version}: ${supportText(r)}`);
+  const age =
+    m.image.ageDays !== undefined
+      ? `built ${m.image.ageDays} day(s) ago`
+      : m.image.createdState === 'epoch'
+        ? 'build date not recorded (epoch)'
+        : 'build date unknown';
+  return [release, ...runtimes, packages, age, `burden ${m.burden.value}`].join(' · ');
 }

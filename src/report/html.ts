@@ -6,8 +6,9 @@ import type { Report } from '../core/report.js';
 import { SURFACE_LABELS, SURFACE_LISTS } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
 import { readinessSteps, worstFinding, type WorkloadsReport } from '../core/workloads.js';
-import { formatBytes } from './format.js';
-import { distinctNames } from './compare-table.js';
+import { formatBytes, maintenanceSummary } from './format.js';
+import type { Maintenance } from '../core/maintenance.js';
+import { distinctNames, MAINTENANCE_ROWS } from './compare-table.js';
 
 /**
  * `--format html`: one self-contained file (inline CSS, inline SVG charts, a few lines of inline
@@ -183,6 +184,27 @@ ${r.breaks.length ? `<p><strong>What would break:</strong></p><ul>${r.breaks.map
 }
 
 /** The body of a scan report, without the document around it (the web UI embeds it). */
+/** The maintenance axis: support, age, burden in one line, then the packages behind their repository. */
+function maintenanceSection(m: Maintenance): string {
+  const behind = m.outdated
+    ? table(
+        'outdated',
+        `Packages behind ${m.outdated.suites.join(', ')}`,
+        ['package', 'installed', 'available', 'suite', 'security', 'days behind'],
+        m.outdated.packages.map((p) => [
+          code(p.name),
+          code(p.installed),
+          code(p.available),
+          e(p.suite),
+          p.security ? '<strong>security</strong>' : '',
+          p.daysBehind !== undefined ? String(p.daysBehind) : '',
+        ]),
+        [5],
+      )
+    : '<p class="muted">Updates not checked: no repository index for this release (run <code>distrolens db update</code>).</p>';
+  return `<section aria-label="Maintenance"><h2>Maintenance</h2><p>${e(maintenanceSummary(m))}</p>${behind}</section>`;
+}
+
 export function scanReportBody(report: Report, recommendation?: Recommendation): string {
   const t = report.target;
   const name = t.reference ?? t.input;
@@ -262,6 +284,7 @@ ${important.length ? `<ul class="top">${important.map((f) => `<li>${sev(f.severi
           ]),
         )
       : '<h2>Vulnerabilities</h2><p class="muted">Not checked: there is no vulnerability database (run <code>distrolens db update</code>, or scan without --offline).</p>',
+    report.maintenance ? maintenanceSection(report.maintenance) : '',
     table(
       'packages',
       'Packages',
@@ -356,6 +379,10 @@ export function compareBody(c: Comparison): string {
           (i: Comparison['images'][number]) => string,
         ],
     ),
+    ...MAINTENANCE_ROWS.map(
+      ([label, f]) =>
+        [label, (i: Comparison['images'][number]) => e(f(i))] as [string, (i: Comparison['images'][number]) => string],
+    ),
   ];
   const side = `<table id="side" aria-label="Images side by side"><thead><tr><th scope="col"></th>${names.map((n) => `<th scope="col">${code(n)}</th>`).join('')}</tr></thead><tbody>
 ${rows.map(([label, f]) => `<tr><th scope="row">${e(label)}</th>${c.images.map((i) => `<td>${f(i)}</td>`).join('')}</tr>`).join('\n')}
@@ -389,6 +416,7 @@ ${rows.map(([label, f]) => `<tr><th scope="row">${e(label)}</th>${c.images.map((
     grouped('cmp-packages', 'Packages', (i) => i.packages),
     grouped('cmp-surface', 'Attack surface items', (i) => CATEGORIES.reduce((s, k) => s + i.surface[k], 0)),
     grouped('cmp-vulns', 'Known vulnerabilities', (i) => Object.values(i.vulnerabilities).reduce((s, n) => s + n, 0)),
+    grouped('cmp-burden', 'Maintenance burden', (i) => i.maintenance?.burden ?? 0),
     '</div>',
     diffs,
   ].join('\n');

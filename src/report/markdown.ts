@@ -3,7 +3,7 @@ import type { Report } from '../core/report.js';
 import { readinessSteps, worstFinding, type WorkloadsReport } from '../core/workloads.js';
 import { SURFACE_CATEGORIES } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
-import { formatBytes, markdownText } from './format.js';
+import { formatBytes, maintenanceSummary, markdownText } from './format.js';
 
 const cell = markdownText;
 
@@ -31,6 +31,7 @@ export function renderMarkdown(report: Report): string {
       '',
     );
   else if (!report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING')) out.push('Vulnerabilities: none known.', '');
+  if (report.maintenance) out.push(`Maintenance: ${markdownText(maintenanceSummary(report.maintenance))}.`, '');
   const surface = [...SURFACE_CATEGORIES, 'setuid', 'setgid'] as const;
   const present = surface.filter((k) => report.surface[k].length);
   out.push('| surface | found |', '|---|---|');

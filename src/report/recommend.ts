@@ -30,11 +30,35 @@ function rows(r: Recommendation): string[][] {
       r.candidates.map((c) => String(c.base.packageManagers)),
     ),
     line(
+      'packages behind',
+      r.current.outdated !== undefined
+        ? `${r.current.outdated} (${r.current.securityUpdates} security)`
+        : 'not checked',
+      r.candidates.map((c) =>
+        c.base.outdated !== undefined ? `${c.base.outdated} (${c.base.securityUpdates} security)` : '—',
+      ),
+    ),
+    line(
+      'maintenance burden',
+      r.current.burden !== undefined ? String(r.current.burden) : '—',
+      r.candidates.map((c) => (c.base.burden !== undefined ? String(c.base.burden) : '—')),
+    ),
+    line(
       'user',
       r.current.user,
       r.candidates.map((c) => c.base.user),
     ),
   ];
+}
+
+/** "Maintenance: 9 OS packages to keep current instead of 101, and the 14 behind now (3 security updates) go." */
+export function maintenanceRemoved(r: Recommendation): string | undefined {
+  const best = r.candidates[0];
+  if (r.alreadyMinimal || !best || best.base.packages >= r.current.packages) return undefined;
+  const behind = r.current.outdated
+    ? `; the ${r.current.outdated} behind now (${r.current.securityUpdates} security update(s)) leave with the packages they belong to${best.base.measured && best.base.outdated !== undefined ? ` (${best.base.outdated} behind on the base)` : ''}`
+    : '';
+  return `Maintenance: ${best.base.packages} OS package(s) to keep current instead of ${r.current.packages}${behind}.`;
 }
 
 /** The human view of `recommend`: the answer first, then the comparison, what breaks, how to debug. */
@@ -57,6 +81,8 @@ export function renderRecommendTable(r: Recommendation): string {
   if (r.evidence.length)
     out.push(...wrapWords(`Because: ${r.evidence.join('; ')}.`, WIDTH - 2).map((l, i) => (i ? `  ${l}` : l)));
   if (r.needs.length) out.push(`Needs: ${r.needs.join(', ')}`);
+  const maintenance = maintenanceRemoved(r);
+  if (maintenance) out.push(...wrapWords(maintenance, WIDTH));
   if (r.candidates.length) {
     out.push('', 'Candidates, smallest first (the base alone; "est." = estimated):');
     r.candidates.forEach((c, i) => out.push(truncate(`  #${i + 1} ${c.ref} (${c.family}, ${c.runtime})`, WIDTH)));
@@ -81,6 +107,8 @@ export function renderRecommendMarkdown(r: Recommendation): string {
   else if (r.candidates.length)
     out.push(`Runs **${r.runtime ?? 'unknown'}**: use **\`${r.candidates[0]!.ref}\`**.`, '');
   if (r.evidence.length) out.push(`Because: ${r.evidence.map(cell).join('; ')}.`, '');
+  const maintenance = maintenanceRemoved(r);
+  if (maintenance) out.push(cell(maintenance), '');
   if (r.candidates.length) {
     const table = rows(r);
     out.push(...r.candidates.map((c, i) => `${i + 1}. \`${cell(c.ref)}\` (${c.family}, ${c.runtime})`), '');

@@ -2,7 +2,7 @@ import type { Report } from '../core/report.js';
 import { formatPlatform } from '../core/platform.js';
 import { SURFACE_LABELS, SURFACE_LISTS } from '../core/surface.js';
 import { countBySeverity, VULN_SEVERITIES } from '../core/vulnerability.js';
-import { columns, formatBytes, truncate, wrapWords } from './format.js';
+import { columns, formatBytes, maintenanceSummary, truncate, wrapWords } from './format.js';
 
 /** Width prose is wrapped at when the output is not a terminal (wrapping never cuts a value). */
 const PROSE_WIDTH = 100;
@@ -85,6 +85,12 @@ export function renderScanTable(report: Report, width?: number): string {
   } else if (report.warnings.some((w) => w.code === 'W_VULN_DB_MISSING'))
     out.push('', 'Vulnerabilities: not checked (no database; run `distrolens db update`)');
   else out.push('', 'Vulnerabilities: none known');
+  if (report.maintenance)
+    out.push(
+      ...wrapWords(`Maintenance: ${maintenanceSummary(report.maintenance)}`, WIDTH - 4).map((l, i) =>
+        i ? `    ${l}` : l,
+      ),
+    );
 
   const rows: string[][] = [];
   for (const key of SURFACE_LISTS) {

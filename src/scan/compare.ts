@@ -10,6 +10,8 @@ import {
   type Comparison,
   type ImageDiff,
   type ImageSummary,
+  maintenanceWords,
+  summariseMaintenance,
 } from '../core/compare.js';
 
 const CATEGORIES = COMPARED_CATEGORIES;
@@ -38,6 +40,7 @@ function summarise(r: Report): ImageSummary {
     ) as Record<Severity, number>,
     vulnerabilities: countBySeverity(r.vulnerabilities),
     user: r.target.config.user || 'root',
+    ...(r.maintenance ? { maintenance: summariseMaintenance(r.maintenance) } : {}),
   };
 }
 
@@ -140,6 +143,7 @@ function verdictOf(base: Report, other: Report, d: ImageDiff): string {
     `${packages === 0 ? 'the same number of' : `${Math.abs(packages)} ${packages < 0 ? 'fewer' : 'more'}`} packages (${d.packages.changed.length} at other versions);`,
     `${serious(other)} critical or high findings against ${serious(base)};`,
     vulnerabilitySentence(base, other, d),
+    maintenanceSentence(base, other),
     `runs as ${other.target.config.user || 'root'} instead of ${base.target.config.user || 'root'}.`.replace(
       /runs as (\S+) instead of \1\./,
       'runs as $1 in both.',
@@ -160,6 +164,13 @@ function vulnerabilitySentence(base: Report, other: Report, d: ImageDiff): strin
   const seriousBase = serious(base);
   const seriousRemoved = d.vulnerabilities.removed.filter((id) => seriousBase.has(id)).length;
   return `removes ${d.vulnerabilities.removed.length} of ${total} known vulnerabilities (${seriousRemoved} of ${seriousBase.size} critical or high)${d.vulnerabilities.added.length ? ` and adds ${d.vulnerabilities.added.length}` : ''};`;
+}
+
+/** "maintenance: 101 packages, 14 behind, … against 23 packages, 0 behind, …; burden 19.2 → 2.3;" */
+function maintenanceSentence(base: Report, other: Report): string {
+  if (!base.maintenance || !other.maintenance) return '';
+  const [a, b] = [summariseMaintenance(base.maintenance), summariseMaintenance(other.maintenance)];
+  return `maintenance: ${maintenanceWords(b)} against ${maintenanceWords(a)}; burden ${b.burden} against ${a.burden};`;
 }
 
 /** Compares scans: the first is the baseline every other image is compared with. */

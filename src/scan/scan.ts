@@ -10,6 +10,7 @@ import { assembleFacts } from './assemble.js';
 import { capturePlan, MAX_CAPTURE_BYTES, MAX_EXTRACT_BYTES } from './capture.js';
 import { DiskLayerCache, ResultCache } from './layer-cache.js';
 import { withVulnerabilities, type VulnScanOptions } from './vulnerabilities.js';
+import { withMaintenance } from './maintenance.js';
 
 export type { VulnScanOptions } from './vulnerabilities.js';
 export { withVulnerabilities } from './vulnerabilities.js';
@@ -46,7 +47,10 @@ export function rematchReport(
 ): Report {
   const facts = factsOf(report);
   const fresh = { ...facts, warnings: facts.warnings.filter((w) => !w.code.startsWith('W_VULN_')) };
-  return toReport(withVulnerabilities(fresh, vulnerabilities, now), new Date(report.createdAt));
+  return toReport(
+    withMaintenance(withVulnerabilities(fresh, vulnerabilities, now), vulnerabilities, now),
+    new Date(report.createdAt),
+  );
 }
 
 /** A report: the facts, judged in a context, stamped with the tool and the time. */
@@ -95,6 +99,11 @@ export async function scanImage(
     facts = await assembleFacts(image, fs, analyzers);
     await results?.put(image, facts);
   }
-  const report = toReport(withVulnerabilities(facts, options.vulnerabilities, now), now(), options.context);
+  const assessed = withMaintenance(
+    withVulnerabilities(facts, options.vulnerabilities, now),
+    options.vulnerabilities,
+    now,
+  );
+  const report = toReport(assessed, now(), options.context);
   return { report, image, ...(fs ? { fs } : {}) };
 }

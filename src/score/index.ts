@@ -9,7 +9,10 @@ import type { Vulnerability } from '../core/vulnerability.js';
  *   weight: critical 50, high 15, medium 8, low 3, info 0
  *   vulnerabilities: min(40, Σ vulnWeight(severity)); vulnWeight: critical 10, high 4, medium 1,
  *     low and unknown 0.25 (a general image carries dozens of CVEs; the cap keeps them one category)
- *   packages: min(10, ⌊OS package count / 10⌋)
+ *   maintenance: min(15, ⌊burden⌋), the burden of the report's maintenance section (packages / 10,
+ *     updates, security updates, fixable vulnerabilities, support state: src/maintenance/assess.ts);
+ *     its findings are what the burden counts and deduct nothing more. Without the section (a
+ *     stored report of an older revision), ⌊OS package count / 10⌋ as before.
  *   score = max(0, 100 − Σ deductions); grade A ≥ 90 > B ≥ 75 > C ≥ 60 > D ≥ 40 > F
  */
 export const SEVERITY_WEIGHTS: Readonly<Record<Severity, number>> = {
@@ -34,7 +37,7 @@ export const CATEGORY_CAPS: Readonly<Record<string, number>> = {
   secrets: 50,
   size: 10,
   vulnerabilities: 40,
-  packages: 10,
+  maintenance: 15,
 };
 export const GRADES: readonly (readonly [string, number])[] = [
   ['A', 90],
@@ -60,13 +63,14 @@ export function computeScore(
   findings: readonly Finding[],
   osPackages: number,
   vulnerabilities: readonly Vulnerability[] = [],
+  burden?: number,
 ): Score {
   const raw: Record<string, number> = Object.fromEntries(Object.keys(CATEGORY_CAPS).map((c) => [c, 0]));
   for (const f of findings) {
     const category = categoryOf(f);
-    if (category in raw) raw[category]! += SEVERITY_WEIGHTS[f.severity];
+    if (category in raw && category !== 'maintenance') raw[category]! += SEVERITY_WEIGHTS[f.severity];
   }
-  raw.packages = Math.floor(osPackages / 10);
+  raw.maintenance = Math.floor(burden ?? osPackages / 10);
   raw.vulnerabilities! += Math.round(vulnerabilities.reduce((sum, v) => sum + VULNERABILITY_WEIGHTS[v.severity], 0));
   const categories: Record<string, { deduction: number; max: number }> = {};
   let total = 0;

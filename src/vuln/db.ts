@@ -59,7 +59,8 @@ export interface DbStatus {
 
 /** Writes a new database file; `finish()` indexes it and commits. */
 export class DbBuilder {
-  private readonly db: Database.Database;
+  /** Open to the readers of other data kept in the same file (the maintenance tables). */
+  readonly db: Database.Database;
   private readonly insertAdvisory: Database.Statement;
   private readonly insertAffected: Database.Statement;
   private readonly insertRating: Database.Statement;
@@ -141,7 +142,8 @@ const invalid = (path: string, why: string) =>
 
 /** A built database, opened read-only. */
 export class VulnDb implements VulnSource {
-  private readonly db: Database.Database;
+  /** Open to the readers of other data kept in the same file (the maintenance tables). */
+  readonly db: Database.Database;
   private readonly byPackage: Database.Statement<[string, string], { entries: string }>;
   private readonly byRowids: Database.Statement<[string], { rowid: number; source: string; record: string }>;
   private readonly byIds: Database.Statement<[string], { id: string; rating: string }>;

@@ -27,6 +27,21 @@ export interface UpdateOptions {
   readonly onProgress?: (name: string, bytes: number, total?: number) => void;
   readonly onWarning?: (message: string) => void;
   readonly now?: () => Date;
+  /** Files besides the feeds that belong in the same database (repository indexes, end-of-life data). */
+  readonly readers?: readonly DataReader[];
+  /** Their public sources, fetched with the feeds (and mapped onto a mirror like them). */
+  readonly extraSources?: readonly FeedSource[];
+}
+
+/**
+ * A reader of another kind of file kept in the database, tried before the feeds. `read` returns
+ * what the file was (and how many records it gave), or undefined when it does not recognise it;
+ * `finish` writes what it gathered, inside the build's transaction (so a failure leaves the
+ * current database as it was).
+ */
+export interface DataReader {
+  read(path: string, name: string, builder: DbBuilder): Promise<{ kind: string; records: number } | undefined>;
+  finish(builder: DbBuilder): void;
 }
 
 /** A feed to read: already on disk, or to download first. */
@@ -36,7 +51,9 @@ interface Item {
   readonly path?: string;
 }
 
-const FEED_FILE = /\.(zip|json|ya?ml)$/i;
+/** Files a directory source may hold: feeds, and what readers recognise (indexes, end-of-life tables). */
+const FEED_FILE = /\.(zip|json|ya?ml|md|csv|gz|xz)$|(^|[/_])(Packages|APKINDEX|Release|InRelease)$/i;
+const VULN_FEED_FILE = /\.(zip|json|ya?ml)$/i;
 const DOWNLOADS_IN_FLIGHT = 4;
 /** Feeds are large and few: three tries, backing off as the registry client does. */
 const RETRY: RetryPolicy = { ...DEFAULT_RETRY, attempts: 3 };
@@ -52,7 +69,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /** What `--source` names, as a list of feeds. */
-async function itemsOf(source: string | undefined, offline: boolean): Promise<Item[]> {
+async function itemsOf(source: string | undefined, offline: boolean, defaults: readonly FeedSource[]): Promise<Item[]> {
   const remote = (list: readonly FeedSource[]): Item[] => {
     if (offline)
       throw fail(
@@ -62,13 +79,13 @@ async function itemsOf(source: string | undefined, offline: boolean): Promise<It
       );
     return list.map((s) => ({ name: s.name, url: s.url }));
   };
-  if (source === undefined) return remote(DEFAULT_SOURCES);
+  if (source === undefined) return remote(defaults);
   if (/^https?:\/\//i.test(source)) {
     const base = source.replace(/\/+$/, '');
     // One feed file by URL, or a mirror that serves the default sources under their names.
     if (FEED_FILE.test(new URL(base).pathname)) return remote([{ name: basename(new URL(base).pathname), url: base }]);
     return remote(
-      DEFAULT_SOURCES.map((s) => ({
+      defaults.map((s) => ({
         name: s.name,
         url: `${base}/${s.name.split('/').map(encodeURIComponent).join('/')}`,
       })),
@@ -86,8 +103,8 @@ async function itemsOf(source: string | undefined, offline: boolean): Promise<It
   if (!files.length)
     throw fail(
       'E_FEED_INVALID',
-      `--source ${source} holds no feed files (.zip, .json, .yaml)`,
-      'lay it out like the public feeds: osv/<Ecosystem>/all.zip, alpine-secdb/<release>/main.json',
+      `--source ${source} holds no feed files (.zip, .json, .yaml, Packages, APKINDEX, .md, .csv)`,
+      'lay it out like the public sources: osv/<Ecosystem>/all.zip, alpine-secdb/<release>/main.json, debian/dists/<suite>/main/binary-amd64/Packages.xz',
     );
   return files.map((path) => ({ name: relative(source, path), path }));
 }
@@ -167,7 +184,10 @@ async function download(
 
 /** Runs an update; returns the new database's status. */
 export async function updateDb(options: UpdateOptions): Promise<DbStatus> {
-  const all = await itemsOf(options.source, options.offline ?? false);
+  const all = await itemsOf(options.source, options.offline ?? false, [
+    ...DEFAULT_SOURCES,
+    ...(options.extraSources ?? []),
+  ]);
   const items = options.only ? all.filter((item) => options.only!.includes(item.name)) : all;
   const dir = dirname(options.dbPath);
   await mkdir(dir, { recursive: true });
@@ -204,8 +224,15 @@ export async function updateDb(options: UpdateOptions): Promise<DbStatus> {
       }
       const before = builder.records;
       let kind;
+      let records: number | undefined;
       try {
-        kind = readFeedFile(f.path, (record) => builder!.add(record, f.item.name));
+        for (const reader of options.readers ?? []) {
+          const read = await reader.read(f.path, f.item.name, builder);
+          if (read) ({ kind, records } = read);
+          if (read) break;
+        }
+        if (!kind && VULN_FEED_FILE.test(f.item.name))
+          kind = readFeedFile(f.path, (record) => builder!.add(record, f.item.name));
       } catch (error) {
         throw fail(
           'E_FEED_INVALID',
@@ -228,7 +255,7 @@ export async function updateDb(options: UpdateOptions): Promise<DbStatus> {
         name: f.item.name,
         location,
         kind,
-        records: builder.records - before,
+        records: records ?? builder.records - before,
         status: 'ok',
         ...('bytes' in f && f.bytes !== undefined ? { bytes: f.bytes } : {}),
         ...('sha256' in f && f.sha256 ? { sha256: f.sha256 } : {}),
@@ -241,6 +268,7 @@ export async function updateDb(options: UpdateOptions): Promise<DbStatus> {
         `no feed could be read from ${options.source ?? 'the public sources'}`,
         'check the mirror URL or directory; the current database is unchanged',
       );
+    for (const reader of options.readers ?? []) reader.finish(builder);
     builder.finish(options.now?.() ?? new Date());
     builder = undefined;
     await rename(next, options.dbPath);
