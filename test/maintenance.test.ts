@@ -11,7 +11,9 @@ import { MaintenanceReader, MAINTENANCE_SOURCES } from '../src/maintenance/store
 import { outdatedPackages, readIndex, toSuite } from '../src/maintenance/repository.js';
 import { parseApkInstalled } from '../src/analyzers/apk/parse.js';
 import { compareDpkg } from '../src/vuln/versions/dpkg.js';
-import type { ImageSpec } from './fixtures/image.js';
+import { buildImage, dockerArchive, pushImage, type ImageSpec, type LayerSpec } from './fixtures/image.js';
+import { registryAvailable, startRegistry } from './fixtures/registry.js';
+import { RegistryClient } from '../src/sources/registry/client.js';
 import { scanInput, scanSpec } from './fixtures/scan.js';
 import { evaluatePolicy, parsePolicy } from '../src/policy/index.js';
 import { compareReports } from '../src/scan/compare.js';
@@ -336,6 +338,39 @@ test("Wolfi's real installed database against Wolfi's real APKINDEX files: rolli
   }
 });
 
+test('runtimes: Node.js and Python from Debian packages, each against its own end of life', async () => {
+  const report = await scanSpec(
+    {
+      layers: [
+        {
+          files: [
+            { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
+            {
+              path: 'var/lib/dpkg/status',
+              content: [
+                { name: 'nodejs', version: '18.19.0+dfsg-6~deb12u2' },
+                { name: 'python3.11', version: '3.11.2-6+deb12u6' },
+              ]
+                .map(statusStanza)
+                .join(''),
+            },
+          ],
+        },
+      ],
+    },
+    { now },
+  );
+  const runtimes = report.maintenance!.runtimes.map((r) => [r.name, r.version, r.product, r.cycle, r.eol, r.state]);
+  assert.deepEqual(runtimes, [
+    ['node', '18.19.0', 'nodejs', '18', '2025-04-30', 'ended'],
+    ['python', '3.11.2', 'python', '3.11', '2027-10-31', 'supported'],
+  ]);
+  const ended = report.findings.filter((f) => f.ruleId === 'maintenance/runtime-ended');
+  assert.equal(ended.length, 1);
+  assert.match(ended[0]!.message, /node 18\.19\.0 \(nodejs 18\): support ended on 2025-04-30/);
+  assert.equal(report.maintenance!.burden.support, 3 + 5);
+});
+
 test('db update is atomic for maintenance data: a broken index leaves the old data answering', async () => {
   const dir = await tempDir();
   try {
@@ -396,3 +431,89 @@ test('the end-of-life table: refreshed by db update (recognised by content), and
     await dir.cleanup();
   }
 });
+
+test(
+  'base image drift: the tag moved on, and what a rebuild on the current base fixes (real registry)',
+  { skip: !registryAvailable() && 'docker-registry not found' },
+  async () => {
+    const registry = await startRegistry('none');
+    const dir = await tempDir();
+    let stopped = false;
+    try {
+      const client = new RegistryClient(registry.host);
+      const alpine = (musl: string): LayerSpec => ({
+        files: [
+          { path: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME="Alpine Linux v3.20"\n' },
+          { path: 'lib/apk/db/installed', content: `P:musl\nV:${musl}\nA:x86_64\no:musl\n\n` },
+        ],
+      });
+      const oldBase = buildImage({ layers: [alpine('1.2.5-r0')] });
+      await pushImage(client, 'base/alpine', '3.20', oldBase);
+      const app = buildImage({
+        layers: [alpine('1.2.5-r0'), { files: [{ path: 'app/server', content: 'x' }] }],
+        config: {
+          Labels: {
+            'org.opencontainers.image.base.name': `${registry.host}/base/alpine:3.20`,
+            'org.opencontainers.image.base.digest': oldBase.manifestDigest,
+          },
+        },
+      });
+      await pushImage(client, 'team/app', '1', app);
+      // A vulnerability database that knows musl's fix (Alpine's secdb format).
+      const feeds = join(dir.path, 'feeds', 'alpine-secdb', 'v3.20');
+      await mkdir(feeds, { recursive: true });
+      await writeFile(
+        join(feeds, 'main.json'),
+        JSON.stringify({
+          distroversion: 'v3.20',
+          urlprefix: 'https://dl-cdn.alpinelinux.org/alpine',
+          packages: [{ pkg: { name: 'musl', secfixes: { '1.2.5-r1': ['CVE-2025-26519'] } } }],
+        }),
+      );
+      const cache = join(dir.path, 'cache');
+      assert.equal((await cli(['db', 'update', '--source', join(dir.path, 'feeds'), '--cache-dir', cache])).code, 0);
+      const scan = async (...extra: string[]) => {
+        const out = await cli(['scan', `${registry.host}/team/app:1`, '-f', 'json', '--cache-dir', cache, ...extra]);
+        assert.equal(out.code, 0, out.stderr);
+        return JSON.parse(out.stdout) as Report;
+      };
+      // The base tag still points where the image was built: no drift.
+      const same = await scan();
+      assert.deepEqual(same.maintenance!.base, {
+        name: `${registry.host}/base/alpine:3.20`,
+        digest: oldBase.manifestDigest,
+        currentDigest: oldBase.manifestDigest,
+        drifted: false,
+      });
+      // The base is rebuilt with musl's fix and the tag moved: drift, and the fix named.
+      const newBase = buildImage({ layers: [alpine('1.2.5-r1')] });
+      await pushImage(client, 'base/alpine', '3.20', newBase);
+      const drifted = await scan();
+      assert.deepEqual(drifted.maintenance!.base, {
+        name: `${registry.host}/base/alpine:3.20`,
+        digest: oldBase.manifestDigest,
+        currentDigest: newBase.manifestDigest,
+        drifted: true,
+        fixes: ['CVE-2025-26519'],
+      });
+      const finding = drifted.findings.find((f) => f.ruleId === 'maintenance/base-drift')!;
+      assert.equal(finding.severity, 'medium');
+      assert.match(finding.message, /no longer has 1 of this image's vulnerabilities \(CVE-2025-26519\)/);
+      // --offline never looks the base up.
+      const image = join(dir.path, 'app.tar');
+      await writeFile(image, dockerArchive([{ image: app, tags: ['team/app:1'] }]));
+      const offline = await cli(['scan', image, '-f', 'json', '--offline', '--cache-dir', cache]);
+      assert.equal(offline.code, 0, offline.stderr);
+      assert.equal((JSON.parse(offline.stdout) as Report).maintenance!.base!.currentDigest, undefined);
+      // A base that cannot be reached: a warning, the scan goes on.
+      await registry.stop();
+      stopped = true;
+      const unreachable = await cli(['scan', image, '-f', 'json', '--cache-dir', cache]);
+      assert.equal(unreachable.code, 0, unreachable.stderr);
+      assert.ok((JSON.parse(unreachable.stdout) as Report).warnings.some((w) => w.code === 'W_BASE_NOT_CHECKED'));
+    } finally {
+      if (!stopped) await registry.stop();
+      await dir.cleanup();
+    }
+  },
+);

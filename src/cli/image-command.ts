@@ -44,6 +44,8 @@ export interface ImageCommand<R> {
    * the feeds the image needs), without reading the image again.
    */
   rematch?(result: R, vulnerabilities: VulnScanOptions): R;
+  /** A last step with the network, after any rematch (scan: where the base's tag points now); not with --offline. */
+  online?(result: R, context: { readonly open: OpenOptions; readonly vulnerabilities?: VulnScanOptions }): Promise<R>;
   /** `width`: the terminal's, when the output goes to one; undefined otherwise. */
   render(result: R, format: string, width?: number): string;
   /** True when the command reports vulnerabilities (the database is opened for it). */
@@ -167,6 +169,8 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
         result = command.rematch(result, fetched.options);
       } else io.stderr.write(terminalSafe(`warning: the vulnerability feeds could not be fetched: ${fetched.error}\n`));
     }
+    if (command.online && !values.offline)
+      result = await command.online(result, { open, ...(vulns?.options ? { vulnerabilities: vulns.options } : {}) });
     if (vulns && !vulns.options && !values.quiet)
       io.stderr.write(
         'warning W_VULN_DB_MISSING: vulnerabilities were not checked (no database); run `distrolens db update`, or scan without --offline / --skip-db-update to fetch the feeds this image needs\n',

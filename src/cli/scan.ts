@@ -1,4 +1,5 @@
 import { builtinRules, rematchReport, scanImage } from '../scan/scan.js';
+import { checkBase } from './base.js';
 import { EXIT, type CliIo } from './io.js';
 import { runImageCommand } from './image-command.js';
 import { atOrAbove, failingFindings, IMAGE_OPTIONS_HELP } from './options.js';
@@ -56,6 +57,7 @@ export const scanCommand = (args: string[], io: CliIo): Promise<number> =>
         ).report,
       render,
       rematch: (report, vulnerabilities) => rematchReport(report, vulnerabilities),
+      online: (report, { open, vulnerabilities }) => checkBase(report, open, vulnerabilities),
       gate: (report, { failOn, policy }) => {
         const messages: string[] = [];
         const verdict = policy ? evaluatePolicy(report, policy) : undefined;

@@ -78,6 +78,8 @@ export interface Maintenance {
     /** What the base's tag points at now (a registry lookup; absent offline or when not looked up). */
     readonly currentDigest?: string;
     readonly drifted?: boolean;
+    /** Vulnerability ids of this image that the current base no longer has (it was scanned). */
+    readonly fixes?: readonly string[];
   };
   readonly burden: MaintenanceBurden;
   /** Where the data came from: the end-of-life table (shipped, of its date, or the database's). */

@@ -3,6 +3,7 @@
  * report says so instead of failing (partial results over failure).
  */
 export const WARNING_CODES = [
+  'W_BASE_NOT_CHECKED',
   'W_DPKG_TRUNCATED',
   'W_EOL_DATA_STALE',
   'W_FOREIGN_LAYER',

@@ -1,10 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fail } from '../core/errors.js';
-import { MANIFEST_ACCEPT } from '../image/media.js';
 import { RegistryClient, type ClientOptions } from '../sources/registry/client.js';
 import { dockerConfigAuth, sameRegistry, type BoundAuth } from '../sources/registry/credentials.js';
 import { formatReference, parseReference } from '../sources/registry/reference.js';
-import { readLimited } from '../sources/registry/index.js';
+import { readLimited, tagDigest } from '../sources/registry/index.js';
 import { MAX_MANIFEST_BYTES } from '../image/manifest.js';
 import { mapLimit } from '../util/concurrency.js';
 import { jobError, type ScanQueue } from './queue.js';
@@ -113,28 +112,6 @@ const strings = (value: unknown): string[] =>
 const REPOSITORY_NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 const TAG_NAME = /^\w[\w.-]{0,127}$/;
 
-/** The digest a tag points at: Docker-Content-Digest of a HEAD, else the hash of the manifest. */
-async function digestOf(client: RegistryClient, repository: string, tag: string): Promise<string> {
-  const what = `manifest ${repository}:${tag}`;
-  const head = await client.request(`/v2/${repository}/manifests/${tag}`, {
-    method: 'HEAD',
-    repository,
-    headers: { accept: MANIFEST_ACCEPT },
-    what,
-  });
-  head.discard();
-  const digest = head.headers.get('docker-content-digest');
-  if (digest && /^sha256:[0-9a-f]{64}$/.test(digest)) return digest;
-  const response = await client.request(`/v2/${repository}/manifests/${tag}`, {
-    repository,
-    headers: { accept: MANIFEST_ACCEPT },
-    what,
-  });
-  return `sha256:${createHash('sha256')
-    .update(await readLimited(response, MAX_MANIFEST_BYTES, what))
-    .digest('hex')}`;
-}
-
 export interface CrawlDeps {
   readonly storage: Storage;
   readonly queue: ScanQueue;
@@ -210,7 +187,7 @@ export async function runCrawl(
     try {
       digest = item.tag.startsWith('sha256:')
         ? item.tag
-        : await digestOf(clientFor(item.registry, item.insecure), item.repository, item.tag);
+        : await tagDigest(clientFor(item.registry, item.insecure), item.repository, item.tag);
     } catch (error) {
       progress.failed++;
       if (progress.errors.length < 10) progress.errors.push(`${reference}: ${(error as Error).message}`);

@@ -14,8 +14,8 @@ import { dockerConfigAuth, sameRegistry, type BoundAuth } from './registry/crede
 import type { ConnectPolicy } from '../util/network.js';
 import type { RetryPolicy } from '../util/retry.js';
 import { parseReference } from './registry/reference.js';
-import { registrySource } from './registry/index.js';
-import type { RegistryGate } from './registry/client.js';
+import { registrySource, tagDigest } from './registry/index.js';
+import { RegistryClient, type ClientOptions, type RegistryGate } from './registry/client.js';
 import { rootfsSource } from './rootfs/index.js';
 
 /** Everything a source may need; one object, defaults beside the code that applies them. */
@@ -109,13 +109,7 @@ export async function openSource(input: string, options: OpenOptions = {}): Prom
           input,
           cache,
           ...partial,
-          auth: options.auth && sameRegistry(options.auth.registry, ref.registry) ? options.auth : undefined,
-          lookupAuth: (registry: string) => dockerConfigAuth(registry, options.env),
-          connect: options.connect,
-          gate: options.gate,
-          insecure: options.insecure,
-          retry: options.retry,
-          signal: options.signal,
+          ...clientOptions(ref.registry, options),
           onDownload: options.onDownload,
         }),
         cleanup,
@@ -195,4 +189,28 @@ function withClose(source: ImageSource, close: () => Promise<void>): ImageSource
       await close();
     },
   };
+}
+
+/** How a registry is reached with these options: credentials for it only, limits, transport. */
+function clientOptions(registry: string, options: OpenOptions): ClientOptions {
+  return {
+    auth: options.auth && sameRegistry(options.auth.registry, registry) ? options.auth : undefined,
+    lookupAuth: (r: string) => dockerConfigAuth(r, options.env),
+    connect: options.connect,
+    gate: options.gate,
+    insecure: options.insecure,
+    retry: options.retry,
+    signal: options.signal,
+  };
+}
+
+/** The digest a registry tag points at now (`registry:` references; a HEAD, as `docker buildx imagetools` does). */
+export async function resolveTag(reference: string, options: OpenOptions = {}): Promise<Digest> {
+  const ref = parseReference(reference.replace(/^registry:/, ''));
+  if (ref.digest) return ref.digest;
+  return tagDigest(
+    new RegistryClient(ref.registry, clientOptions(ref.registry, options)),
+    ref.repository,
+    ref.tag ?? 'latest',
+  );
 }

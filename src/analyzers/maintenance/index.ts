@@ -151,7 +151,7 @@ export function judgeMaintenance(maintenance: Maintenance | undefined, os?: { pr
   if (base?.drifted)
     out.push(
       finding(r.baseDrift, {
-        message: `The base ${base.name ?? ''} was ${base.digest ?? 'another digest'} when this image was built; the tag now points at ${base.currentDigest}. Rebuild on the current base.`,
+        message: `The base ${base.name ?? ''} was ${base.digest ?? 'another digest'} when this image was built; the tag now points at ${base.currentDigest}. Rebuild on the current base${base.fixes?.length ? `: it no longer has ${base.fixes.length} of this image's vulnerabilities (${base.fixes.slice(0, 6).join(', ')}${base.fixes.length > 6 ? ', …' : ''})` : ''}.`,
         key: `${base.name}@${base.currentDigest}`,
       }),
     );

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Digest } from '../../core/digest.js';
 import { errors, isDistrolensError } from '../../core/errors.js';
@@ -178,6 +179,28 @@ export function registrySource(ref: Reference, options: RegistrySourceOptions): 
       return imageFromParts(parts, options);
     },
   };
+}
+
+/** The digest a tag points at: Docker-Content-Digest of a HEAD, else the hash of the manifest. */
+export async function tagDigest(client: RegistryClient, repository: string, tag: string): Promise<Digest> {
+  const what = `manifest ${repository}:${tag}`;
+  const head = await client.request(`/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    repository,
+    headers: { accept: MANIFEST_ACCEPT },
+    what,
+  });
+  head.discard();
+  const digest = head.headers.get('docker-content-digest');
+  if (digest && /^sha256:[0-9a-f]{64}$/.test(digest)) return digest as Digest;
+  const response = await client.request(`/v2/${repository}/manifests/${tag}`, {
+    repository,
+    headers: { accept: MANIFEST_ACCEPT },
+    what,
+  });
+  return `sha256:${createHash('sha256')
+    .update(await readLimited(response, MAX_MANIFEST_BYTES, what))
+    .digest('hex')}`;
 }
 
 export { RegistryClient } from './client.js';
