@@ -155,7 +155,12 @@ test('Debian behind bookworm-security: the exact list from the real indexes, in 
       /zlib1g 1:1\.2\.13\.dfsg-1 → /,
     );
     // The image: created 2025-01-10, 694 days before the scan; its base named by the label.
-    assert.deepEqual(m.image, { created: '2025-01-10T00:00:00Z', ageDays: 694, createdState: 'dated' });
+    assert.deepEqual(m.image, {
+      created: '2025-01-10T00:00:00Z',
+      ageDays: 694,
+      ageFrom: 'config',
+      createdState: 'dated',
+    });
     assert.deepEqual(m.base, { name: 'docker.io/library/debian:12' });
     // The burden, by the documented formula, and the score's maintenance category.
     const b = m.burden;
@@ -308,12 +313,22 @@ test("Wolfi's real installed database against Wolfi's real APKINDEX files: rolli
               ],
             },
           ],
+          // apko's reproducible builds: the epoch.
+          created: '1970-01-01T00:00:00Z',
         },
         { now, vulnerabilities: { source: db, builtAt: db.builtAt } },
       ),
     );
     const m = report.maintenance!;
     assert.equal(m.release.state, 'rolling');
+    // No date in the config: the newest package's build time (apk's t:) says how stale the content is.
+    const newest = Math.max(...[...installed.toString('utf8').matchAll(/^t:(\d+)$/gm)].map((t) => Number(t[1])));
+    assert.deepEqual(m.image, {
+      newestPackage: new Date(newest * 1000).toISOString(),
+      ageDays: Math.floor((TODAY.getTime() - newest * 1000) / 86_400_000),
+      ageFrom: 'packages',
+      createdState: 'epoch',
+    });
     const expected = outdatedPackages(
       parseApkInstalled(installed.toString('utf8')).map((r) => ({
         name: r.name,
@@ -517,3 +532,27 @@ test(
     }
   },
 );
+
+test('a created date older than the packages inside is called out', async () => {
+  const built = Date.parse('2026-03-01T00:00:00Z') / 1000;
+  const report = await scanSpec(
+    {
+      layers: [
+        {
+          files: [
+            { path: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.22.1\n' },
+            { path: 'lib/apk/db/installed', content: `P:musl\nV:1.2.5-r10\nA:x86_64\nt:${built}\no:musl\n\n` },
+          ],
+        },
+      ],
+      created: '2025-01-01T00:00:00Z',
+    },
+    { now },
+  );
+  assert.equal(report.maintenance!.image.newestPackage, '2026-03-01T00:00:00.000Z');
+  assert.equal(report.maintenance!.image.ageFrom, 'config');
+  assert.match(
+    report.warnings.find((w) => w.code === 'W_IMAGE_DATE_INCONSISTENT')!.message,
+    /created on 2025-01-01, but it holds a package built on 2026-03-01/,
+  );
+});

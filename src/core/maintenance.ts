@@ -67,7 +67,14 @@ export interface Maintenance {
   readonly image: {
     /** The config's `created`, unless it is the epoch or absent. */
     readonly created?: string;
+    /**
+     * The newest build time among the installed packages (apk records one per package): the image
+     * cannot be older. The cross-check of `created`, and the only date of a reproducible build.
+     */
+    readonly newestPackage?: string;
+    /** From `created`, else (epoch or absent) from `newestPackage`: how long its content has not been refreshed. */
     readonly ageDays?: number;
+    readonly ageFrom?: 'config' | 'packages';
     /** epoch: a reproducible build that sets no date. */
     readonly createdState: 'dated' | 'epoch' | 'absent';
   };

@@ -107,7 +107,7 @@ export interface AssessOptions {
  * and a release past its end whose "no vulnerabilities" means no more advisories.
  */
 export function assessMaintenance(
-  facts: Pick<ImageFacts, 'os' | 'packages' | 'vulnerabilities' | 'target'>,
+  facts: Pick<ImageFacts, 'os' | 'packages' | 'vulnerabilities' | 'target' | 'evidence'>,
   options: AssessOptions,
 ): { maintenance: Maintenance; warnings: ReportWarning[] } {
   const { data, now } = options;
@@ -139,11 +139,23 @@ export function assessMaintenance(
   }
 
   const created = facts.target.config.created;
-  const image: Maintenance['image'] = !created
-    ? { createdState: 'absent' }
-    : isEpoch(created)
-      ? { createdState: 'epoch' }
-      : { created, ageDays: Math.max(0, days(created, now)), createdState: 'dated' };
+  const newestPackage = (facts.evidence.apk as { newestBuild?: string } | undefined)?.newestBuild;
+  const createdState = !created ? 'absent' : isEpoch(created) ? 'epoch' : 'dated';
+  const image: Maintenance['image'] = {
+    ...(createdState === 'dated' ? { created } : {}),
+    ...(newestPackage ? { newestPackage } : {}),
+    ...(createdState === 'dated'
+      ? { ageDays: Math.max(0, days(created!, now)), ageFrom: 'config' as const }
+      : newestPackage
+        ? { ageDays: Math.max(0, days(newestPackage, now)), ageFrom: 'packages' as const }
+        : {}),
+    createdState,
+  };
+  if (createdState === 'dated' && newestPackage && Date.parse(newestPackage) > Date.parse(created!) + DAY_MS)
+    warnings.push({
+      code: 'W_IMAGE_DATE_INCONSISTENT',
+      message: `the config says the image was created on ${created!.slice(0, 10)}, but it holds a package built on ${newestPackage.slice(0, 10)}: the created date is not when the image was built`,
+    });
 
   const labels = facts.target.config.labels;
   const baseName = labels['org.opencontainers.image.base.name'];

@@ -26,6 +26,7 @@ export function withMaintenance<F extends ImageFacts>(
   now: () => Date,
 ): F {
   const { maintenance, warnings } = assessMaintenance(facts, { data: maintenanceDataOf(vulnerabilities), now: now() });
-  const kept = facts.warnings.filter((w) => w.code !== 'W_EOL_DATA_STALE' && w.code !== 'W_VULN_RELEASE_ENDED');
+  const own = new Set(['W_EOL_DATA_STALE', 'W_VULN_RELEASE_ENDED', 'W_IMAGE_DATE_INCONSISTENT']);
+  const kept = facts.warnings.filter((w) => !own.has(w.code));
   return { ...facts, maintenance, warnings: sortWarnings([...kept, ...warnings]) };
 }

@@ -8,12 +8,18 @@ import { parseApkInstalled } from './parse.js';
 export const APK_DBS = ['/lib/apk/db/installed', '/usr/lib/apk/db/installed'];
 
 /** Alpine, Wolfi and Chainguard packages from the apk installed database. */
+/** What apk's database says besides the packages: the newest build among them (a floor for the image's date). */
+export interface ApkEvidence {
+  readonly newestBuild?: string;
+}
+
 export const apkAnalyzer = {
   id: 'apk',
-  version: 2,
+  version: 3,
   reads: (path: string) => APK_DBS.includes(path),
-  analyze({ fs, os }: AnalyzerInput): AnalyzerOutput {
+  analyze({ fs, os }: AnalyzerInput): AnalyzerOutput<ApkEvidence> {
     const packages: Package[] = [];
+    let newest = 0;
     const distro = distroQualifier(os);
     const namespace = os.id === 'wolfi' || os.id === 'chainguard' ? os.id : 'alpine';
     const seen = new Set<string>();
@@ -25,6 +31,7 @@ export const apkAnalyzer = {
       // A package belongs to the layer whose version of the database first lists it at this version.
       const history = firstLayers(fs, db, (text) => parseApkInstalled(text).map((r) => `${r.name}@${r.version}`));
       for (const record of parseApkInstalled(content.data.toString('utf8'))) {
+        newest = Math.max(newest, record.buildTime ?? 0);
         packages.push({
           type: 'apk',
           name: record.name,
@@ -38,6 +45,6 @@ export const apkAnalyzer = {
         });
       }
     }
-    return { packages };
+    return { packages, ...(newest ? { evidence: { newestBuild: new Date(newest * 1000).toISOString() } } : {}) };
   },
-} satisfies Analyzer;
+} satisfies Analyzer<never, ApkEvidence>;

@@ -9,6 +9,8 @@ export interface ApkRecord {
   readonly arch?: string;
   readonly origin?: string;
   readonly license?: string;
+  /** `t:`, the package's build time (seconds since the epoch). */
+  readonly buildTime?: number;
   readonly files: readonly string[];
 }
 
@@ -31,12 +33,14 @@ export function parseApkInstalled(text: string): ApkRecord[] {
       const arch = fields.get('A');
       const origin = fields.get('o');
       const license = fields.get('L');
+      const buildTime = Number(fields.get('t'));
       records.push({
         name,
         version,
         ...(arch ? { arch } : {}),
         ...(origin ? { origin } : {}),
         ...(license ? { license } : {}),
+        ...(Number.isInteger(buildTime) && buildTime > 0 ? { buildTime } : {}),
         files,
       });
     }

@@ -143,8 +143,11 @@ export function judgeMaintenance(maintenance: Maintenance | undefined, os?: { pr
   if (image.ageDays !== undefined && image.ageDays > MAX_IMAGE_AGE_DAYS)
     out.push(
       finding(r.imageAge, {
-        message: `The image was built on ${image.created!.slice(0, 10)}, ${image.ageDays} days ago. Rebuild it to take the fixes published since.`,
-        key: image.created!,
+        message:
+          image.ageFrom === 'packages'
+            ? `The config gives no build date (${image.createdState === 'epoch' ? 'the epoch: a reproducible build' : 'none'}), and the newest package in the image was built on ${image.newestPackage!.slice(0, 10)}, ${image.ageDays} days ago: nothing in it is newer. Rebuild it to take the fixes published since.`
+            : `The image was built on ${image.created!.slice(0, 10)}, ${image.ageDays} days ago. Rebuild it to take the fixes published since.`,
+        key: image.created ?? image.newestPackage!,
       }),
     );
   const base = maintenance.base;
