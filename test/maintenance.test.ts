@@ -437,6 +437,28 @@ test('the end-of-life table: refreshed by db update (recognised by content), and
     assert.equal(report.maintenance!.data.eol, 'database');
     assert.equal(report.maintenance!.release.state, 'ended');
     assert.equal(report.maintenance!.release.extendedEol, '2026-11-30');
+    // distro-info-data's CSV (Debian's own package) is read too: Ubuntu's, with its ESM column.
+    const csv = join(dir.path, 'csv');
+    await mkdir(csv);
+    await writeFile(
+      join(csv, 'ubuntu.csv'),
+      'version,codename,series,created,release,eol,eol-server,eol-esm,eol-legacy\n18.04 LTS,Bionic Beaver,bionic,2017-10-19,2018-04-26,2023-05-31,2023-05-31,2028-04-26,2030-04-30\n',
+    );
+    const fromCsv = join(dir.path, 'db2', 'vulnerabilities.db');
+    assert.deepEqual(
+      (await build(fromCsv, csv)).status.sources.map((s) => [s.name, s.kind, s.records]),
+      [['ubuntu.csv', 'eol', 1]],
+    );
+    const bionic = await withDb(fromCsv, (db) =>
+      scanSpec(
+        { layers: [{ files: [{ path: 'etc/os-release', content: 'ID=ubuntu\nVERSION_ID="18.04"\n' }] }] },
+        { now, vulnerabilities: { source: db, builtAt: db.builtAt } },
+      ),
+    );
+    assert.deepEqual(
+      [bionic.maintenance!.data.eol, bionic.maintenance!.release.extendedEol, bionic.maintenance!.release.state],
+      ['database', '2028-04-26', 'ended'],
+    );
     // Without a database, a scan long after the shipped table's date warns.
     const late = await scanSpec(debianSpec(), { now: () => new Date('2027-09-01T00:00:00Z') });
     assert.ok(late.warnings.some((w) => w.code === 'W_EOL_DATA_STALE'));
