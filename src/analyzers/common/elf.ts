@@ -102,6 +102,9 @@ function readElf(data: Buffer): ElfFile {
 export interface ElfLinkage {
   readonly interpreter?: string;
   readonly needed: readonly string[];
+  /** DT_RUNPATH and DT_RPATH (colon-separated lists as written, `$ORIGIN` unexpanded). */
+  readonly runpath?: string;
+  readonly rpath?: string;
 }
 
 export function elfLinkage(data: Buffer): ElfLinkage | undefined {
@@ -119,6 +122,8 @@ export function elfLinkage(data: Buffer): ElfLinkage | undefined {
   const dynamic = section('.dynamic');
   const dynstr = section('.dynstr');
   const needed: string[] = [];
+  let runpath: string | undefined;
+  let rpath: string | undefined;
   if (dynamic && dynstr) {
     const word = elf.is64 ? 8 : 4;
     for (
@@ -129,7 +134,15 @@ export function elfLinkage(data: Buffer): ElfLinkage | undefined {
       const tag = elf.readUint(at, word);
       if (tag === 0) break; // DT_NULL
       if (tag === 1) needed.push(cString(dynstr.offset + elf.readUint(at + word, word)));
+      else if (tag === 29)
+        runpath = cString(dynstr.offset + elf.readUint(at + word, word)); // DT_RUNPATH
+      else if (tag === 15) rpath = cString(dynstr.offset + elf.readUint(at + word, word)); // DT_RPATH
     }
   }
-  return { ...(interp ? { interpreter: cString(interp.offset) } : {}), needed: needed.filter(Boolean) };
+  return {
+    ...(interp ? { interpreter: cString(interp.offset) } : {}),
+    needed: needed.filter(Boolean),
+    ...(runpath ? { runpath } : {}),
+    ...(rpath ? { rpath } : {}),
+  };
 }

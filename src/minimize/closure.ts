@@ -1,0 +1,307 @@
+import { elfLinkage, isElf } from '../analyzers/common/elf.js';
+import type { ImageConfig } from '../core/config.js';
+import type { FsEntry } from '../fs/types.js';
+import { joinInRoot, parentOf } from '../fs/path.js';
+
+/**
+ * The static closure of what an image's program needs, computed from the image alone: the
+ * program, its ELF interpreter and every DT_NEEDED library resolved as ld.so resolves them
+ * (DT_RPATH without DT_RUNPATH, LD_LIBRARY_PATH, DT_RUNPATH, /etc/ld.so.conf, the default and
+ * multiarch directories; `$ORIGIN` expanded), libraries its strings name that it may `dlopen`
+ * (where they resolve), the NSS modules /etc/nsswitch.conf names, script interpreters from
+ * shebangs (`env` resolved on PATH), a runtime's application directory (node and its app folder
+ * with node_modules; python and its standard library; a JVM's home), and the files any process
+ * reads at run time. Every path is resolved inside the image root (a symlink never leads out;
+ * loops end), and symlinks on the way are kept as links.
+ */
+export interface ClosureFs {
+  /** The entry at a path, without following it (parents resolved inside the root). */
+  lstat(path: string): FsEntry | undefined;
+  /** Entries of a directory (following symlinks to it), sorted. */
+  list(dir: string): FsEntry[];
+  resolve(path: string, options?: { follow?: boolean }): string | undefined;
+}
+
+export interface ClosureInput {
+  readonly fs: ClosureFs;
+  /** A regular file's bytes (the resolved path), up to what ELF parsing needs. */
+  read(path: string): Promise<Buffer | undefined>;
+  readonly config: ImageConfig;
+  /** Other commands to keep (`--entry`), beside ENTRYPOINT + CMD. */
+  readonly entries?: readonly (readonly string[])[];
+  /** Paths kept whole (`--keep`): a directory with everything under it. */
+  readonly keep?: readonly string[];
+}
+
+/** Why each path is kept; application paths separately (they form their own layer). */
+export interface Closure {
+  readonly kept: ReadonlyMap<string, string>;
+  /** Directories (and files) that are the application: everything under them goes to the app layer. */
+  readonly applications: readonly string[];
+  /** What the program needs that the image lacks (a library that does not resolve). */
+  readonly missing: readonly string[];
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const MULTIARCH = ['x86_64-linux-gnu', 'aarch64-linux-gnu', 'arm-linux-gnueabihf', 'i386-linux-gnu'];
+const DEFAULT_LIBRARY_DIRS = [
+  ...MULTIARCH.flatMap((m) => [`/lib/${m}`, `/usr/lib/${m}`]),
+  '/lib64',
+  '/usr/lib64',
+  '/lib',
+  '/usr/lib',
+  '/usr/local/lib',
+];
+/** What any process may read at run time (kept when present). */
+export const RUNTIME_FILES = [
+  '/etc/passwd',
+  '/etc/group',
+  '/etc/nsswitch.conf',
+  '/etc/hosts',
+  '/etc/host.conf',
+  '/etc/os-release',
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/ssl/cert.pem',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/openssl.cnf',
+  '/usr/lib/ssl/openssl.cnf',
+  '/etc/localtime',
+  '/etc/timezone',
+];
+/** Trees kept whole when present (time zones; the CA directory some clients read). */
+const RUNTIME_TREES = ['/usr/share/zoneinfo'];
+const SONAME_IN_STRINGS = /\blib[A-Za-z0-9_+.-]*\.so(?:\.[0-9]+)*\b/g;
+/** Absolute paths a binary names (data files it opens: Debian's node loads builtins from /usr/share/nodejs). */
+const PATH_IN_STRINGS = /\/(?:usr|etc|lib|lib64|opt|var)\/[A-Za-z0-9_.+/-]{2,240}/g;
+const MAX_PATHS_PER_BINARY = 10_000;
+/** Budgets against hostile images: bounded work whatever the image holds. */
+const MAX_FILES = 200_000;
+const MAX_HOPS = 40;
+
+export async function staticClosure(input: ClosureInput): Promise<Closure> {
+  const { fs } = input;
+  const kept = new Map<string, string>();
+  const applications: string[] = [];
+  const missing: string[] = [];
+  const queue: string[] = [];
+  const analysed = new Set<string>();
+  const env = new Map(
+    input.config.env.map((e) => [e.slice(0, Math.max(0, e.indexOf('='))), e.slice(e.indexOf('=') + 1)] as const),
+  );
+  const pathDirs = (env.get('PATH') ?? DEFAULT_PATH).split(':').filter((d) => d.startsWith('/'));
+
+  const add = (path: string, reason: string) => {
+    if (!kept.has(path) && kept.size < MAX_FILES) kept.set(path, reason);
+  };
+
+  /** Keeps a path and every symlink on the way to it; returns where it lands (undefined: missing). */
+  const keepChain = (path: string, reason: string): string | undefined => {
+    let pending = joinInRoot('/', path).split('/').filter(Boolean);
+    let current = '/';
+    for (let hops = 0; pending.length;) {
+      const next = `${current === '/' ? '' : current}/${pending.shift()!}`;
+      const node = fs.lstat(next);
+      if (!node) return undefined;
+      if (node.type === 'symlink') {
+        if (++hops > MAX_HOPS) return undefined;
+        add(next, `symlink on the way to ${path}`);
+        pending = [
+          ...joinInRoot(current, node.linkTarget ?? '')
+            .split('/')
+            .filter(Boolean),
+          ...pending,
+        ];
+        current = '/';
+        continue;
+      }
+      current = next;
+    }
+    const node = fs.lstat(current);
+    if (!node) return undefined;
+    add(current, reason);
+    if (node.type === 'file' && !analysed.has(current)) queue.push(current);
+    return current;
+  };
+
+  /** Keeps a directory and everything under it (bounded), links as links. */
+  const keepTree = (path: string, reason: string, app = false) => {
+    const root = keepChain(path, reason);
+    if (!root) return;
+    if (app) applications.push(root);
+    const stack = [root];
+    while (stack.length && kept.size < MAX_FILES) {
+      const dir = stack.pop()!;
+      const node = fs.lstat(dir);
+      if (node?.type !== 'dir') continue;
+      for (const child of fs.list(dir)) {
+        add(child.path, reason);
+        if (child.type === 'dir') stack.push(child.path);
+        else if (child.type === 'file' && !app) queue.push(child.path);
+      }
+    }
+  };
+
+  const onPath = (name: string): string | undefined =>
+    name.includes('/')
+      ? name.startsWith('/')
+        ? name
+        : joinInRoot(input.config.workingDir || '/', name)
+      : pathDirs.map((d) => `${d}/${name}`).find((p) => fs.resolve(p) !== undefined);
+
+  /** The directories /etc/ld.so.conf lists, its `include`s followed (bounded). */
+  const ldConfDirs = async (): Promise<string[]> => {
+    const dirs: string[] = [];
+    const pending = ['/etc/ld.so.conf'];
+    const seen = new Set<string>();
+    while (pending.length && seen.size < 64) {
+      const resolved = fs.resolve(pending.shift()!);
+      if (!resolved || seen.has(resolved)) continue;
+      seen.add(resolved);
+      const text = (await input.read(resolved))?.toString('utf8');
+      if (text === undefined) continue;
+      add(resolved, 'ld.so configuration');
+      for (const line of text.split('\n').map((l) => l.replace(/#.*/, '').trim())) {
+        const include = /^include\s+(\S+)/.exec(line)?.[1];
+        if (include) {
+          const glob = joinInRoot('/etc', include);
+          const pattern = new RegExp(`^${glob.split('/').pop()!.replace(/\./g, '\\.').replace(/\*/g, '.*')}$`);
+          for (const e of fs.list(parentOf(glob))) if (pattern.test(e.path.split('/').pop()!)) pending.push(e.path);
+        } else if (line.startsWith('/')) dirs.push(line);
+      }
+    }
+    return dirs;
+  };
+  const ldConf = await ldConfDirs();
+
+  const findLibrary = (name: string, dirs: readonly string[]): string | undefined => {
+    if (name.includes('/')) return fs.resolve(name) ? name : undefined;
+    return dirs.map((d) => `${d}/${name}`).find((p) => fs.resolve(p) !== undefined);
+  };
+
+  const analyse = async (path: string): Promise<void> => {
+    analysed.add(path);
+    const data = await input.read(path);
+    if (!data) return;
+    if (data[0] === 0x23 && data[1] === 0x21) {
+      // #!interpreter [arg]; `env NAME` looks NAME up on PATH.
+      const line = data.toString('latin1', 2, Math.min(data.length, 256)).split('\n')[0]!.trim().split(/\s+/);
+      const interpreter = line[0];
+      if (interpreter) keepChain(interpreter, `interpreter of ${path} (shebang)`);
+      if (interpreter && /\/env$/.test(interpreter) && line[1]) {
+        const program = onPath(line[1]);
+        if (program) keepChain(program, `interpreter of ${path} (via env)`);
+      }
+      return;
+    }
+    if (!isElf(data)) return;
+    const linkage = elfLinkage(data);
+    if (!linkage) return;
+    if (linkage.interpreter) {
+      if (!keepChain(linkage.interpreter, `ELF interpreter of ${path}`)) missing.push(linkage.interpreter);
+    }
+    const origin = parentOf(path);
+    const expand = (list: string | undefined) =>
+      (list ?? '')
+        .split(':')
+        .filter(Boolean)
+        .map((d) => d.replace(/\$(ORIGIN|\{ORIGIN\})/g, origin))
+        .filter((d) => d.startsWith('/'));
+    const search = [
+      ...(linkage.runpath ? [] : expand(linkage.rpath)),
+      ...expand(env.get('LD_LIBRARY_PATH')),
+      ...expand(linkage.runpath),
+      ...ldConf,
+      ...DEFAULT_LIBRARY_DIRS,
+    ];
+    for (const name of linkage.needed) {
+      const found = findLibrary(name, search);
+      if (found) keepChain(found, `needed by ${path} (DT_NEEDED)`);
+      else missing.push(`${name} (needed by ${path})`);
+    }
+    // Libraries named in the binary's strings that it may dlopen, where they resolve.
+    if (linkage.interpreter || linkage.needed.length) {
+      const text = data.toString('latin1');
+      for (const name of new Set(text.match(SONAME_IN_STRINGS) ?? [])) {
+        if (linkage.needed.includes(name)) continue;
+        const found = findLibrary(name, search);
+        if (found && !kept.has(found)) keepChain(found, `named in the strings of ${path} (dlopen)`);
+      }
+    }
+    // Files the binary names by absolute path, where the image has them as regular files.
+    let named = 0;
+    for (const candidate of new Set(data.toString('latin1').match(PATH_IN_STRINGS) ?? [])) {
+      if (++named > MAX_PATHS_PER_BINARY) break;
+      const file = candidate.replace(/[/.]+$/, '');
+      const resolved = fs.resolve(file);
+      const node = resolved ? fs.lstat(resolved) : undefined;
+      if (node?.type === 'file' && !kept.has(resolved!)) keepChain(file, `named in the strings of ${path}`);
+    }
+    // glibc's NSS: the modules nsswitch.conf names, loaded by libc at run time.
+    if (/\/libc\.so\.6$/.test(path)) {
+      const conf = fs.resolve('/etc/nsswitch.conf');
+      const text = conf ? ((await input.read(conf))?.toString('utf8') ?? '') : 'passwd: files\nhosts: files dns\n';
+      const services = new Set(
+        text
+          .split('\n')
+          .map((l) => l.replace(/#.*/, ''))
+          .flatMap((l) => l.split(':')[1]?.trim().split(/\s+/) ?? [])
+          .filter((s) => /^[a-z0-9_]+$/.test(s)),
+      );
+      for (const service of services) {
+        const found = findLibrary(`libnss_${service}.so.2`, search);
+        if (found) keepChain(found, `NSS module "${service}" (/etc/nsswitch.conf), loaded by libc`);
+      }
+    }
+  };
+
+  // The commands: ENTRYPOINT + CMD, and the ones asked for.
+  const commands = [[...(input.config.entrypoint ?? []), ...(input.config.cmd ?? [])], ...(input.entries ?? [])].filter(
+    (c) => c.length,
+  );
+  for (const command of commands) {
+    const argv = [...command];
+    // `sh -c "…"`: the shell is needed, and the first word of its script.
+    const program = onPath(argv[0]!);
+    if (!program || !keepChain(program, `the command ${JSON.stringify(command.join(' '))}`)) {
+      missing.push(argv[0]!);
+      continue;
+    }
+    const base = program.split('/').pop()!;
+    const script = argv.slice(1).find((a) => !a.startsWith('-'));
+    if (/^(node|nodejs)$/.test(base) && script) {
+      // The app's folder: the nearest ancestor of the script with a package.json, else its folder.
+      const path = joinInRoot(input.config.workingDir || '/', script);
+      let dir = parentOf(path);
+      for (let d = dir; d !== '/'; d = parentOf(d))
+        if (fs.resolve(`${d}/package.json`)) {
+          dir = d;
+          break;
+        }
+      keepTree(dir, `the application of ${base} (${script})`, true);
+    } else if (/^python[0-9.]*$/.test(base)) {
+      const resolved = fs.resolve(program) ?? program;
+      const version = /python(\d+\.\d+)/.exec(resolved)?.[1];
+      for (const lib of ['/usr/lib', '/usr/local/lib'])
+        if (version && fs.resolve(`${lib}/python${version}`))
+          keepTree(`${lib}/python${version}`, `the standard library of ${base}`);
+      if (script)
+        keepTree(parentOf(joinInRoot(input.config.workingDir || '/', script)), `the application of ${base}`, true);
+    } else if (base === 'java') {
+      const home = parentOf(parentOf(fs.resolve(program) ?? program));
+      for (const part of ['lib', 'conf', 'release']) keepTree(`${home}/${part}`, `the JVM's home (${home})`);
+    } else if (!/^(sh|bash|dash|ash)$/.test(base)) {
+      const resolved = fs.resolve(program);
+      if (resolved && !resolved.startsWith('/usr/') && !resolved.startsWith('/bin/') && !resolved.startsWith('/lib'))
+        applications.push(resolved);
+    }
+  }
+  for (const path of input.keep ?? []) keepTree(path, 'asked for (--keep)', true);
+  for (const path of RUNTIME_FILES) if (fs.resolve(path)) keepChain(path, 'read by processes at run time');
+  for (const tree of RUNTIME_TREES) if (fs.resolve(tree)) keepTree(tree, 'time zone data');
+
+  while (queue.length) {
+    const next = queue.shift()!;
+    if (!analysed.has(next)) await analyse(next);
+  }
+  return { kept, applications, missing: [...new Set(missing)] };
+}

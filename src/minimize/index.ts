@@ -1,0 +1,277 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Comparison } from '../core/compare.js';
+import type { Package } from '../core/package.js';
+import type { Report, ToolInfo } from '../core/report.js';
+import { SURFACE_LISTS, type SurfaceList } from '../core/surface.js';
+import type { LayeredFs } from '../fs/layered.js';
+import type { ImageSource } from '../image/types.js';
+import { compareReports } from '../scan/compare.js';
+import { scanImage, type VulnScanOptions } from '../scan/scan.js';
+import { openSource } from '../sources/index.js';
+import { TOOL } from '../version.js';
+import { parseApkInstalled } from '../analyzers/apk/parse.js';
+import { parseFileList } from '../analyzers/dpkg/parse.js';
+import { staticClosure } from './closure.js';
+import { extractVisible, withParents, writeLayer, writeLayoutIndex, type LayerFile } from './layout.js';
+
+/** Version tag of `minimize --format json`. */
+export const MINIMIZE_SCHEMA = 'distrolens/minimize@1';
+/** The user a minimized image runs as unless --keep-user: distroless's nonroot. */
+export const NONROOT = { uid: 65532, name: 'nonroot' };
+
+export interface MinimizeOptions {
+  /** The OCI layout directory to write (replaced atomically). */
+  readonly output: string;
+  readonly keep?: readonly string[];
+  readonly entries?: readonly (readonly string[])[];
+  readonly keepUser?: boolean;
+  readonly cacheDir?: string;
+  readonly vulnerabilities?: VulnScanOptions;
+  readonly signal?: AbortSignal;
+  readonly now?: () => Date;
+}
+
+export interface MinimizeResult {
+  readonly schema: typeof MINIMIZE_SCHEMA;
+  readonly tool: ToolInfo;
+  readonly input: string;
+  readonly output: { readonly layout: string; readonly manifestDigest: string; readonly user: string };
+  /** False: the result was computed, not run (`--trace` runs it). */
+  readonly traced: boolean;
+  readonly kept: readonly {
+    readonly path: string;
+    readonly reason: string;
+    readonly layer: 'runtime' | 'application';
+  }[];
+  /** What the program needs that the image itself lacks. */
+  readonly missing: readonly string[];
+  /** What left, by surface category (paths of the original). */
+  readonly removed: Readonly<Partial<Record<SurfaceList, readonly string[]>>>;
+  /** OS packages whose files were kept (recorded in the result's package metadata). */
+  readonly packages: readonly string[];
+  readonly comparison: Comparison;
+}
+
+const isUnder = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+
+/**
+ * The files each OS package owns, read from the extracted tree (the report leaves them out): dpkg's
+ * info/<pkg>.list, a distroless status.d/<pkg>.md5sums, apk's installed database.
+ */
+async function ownedFiles(root: string, packages: readonly Package[]): Promise<Map<Package, readonly string[]>> {
+  const owned = new Map<Package, readonly string[]>();
+  const read = (path: string) => readFile(join(root, path), 'utf8').catch(() => undefined);
+  const apk = new Map<string, readonly string[]>();
+  for (const db of ['/lib/apk/db/installed', '/usr/lib/apk/db/installed']) {
+    const text = await read(db);
+    if (text) for (const r of parseApkInstalled(text)) apk.set(`${r.name}@${r.version}`, r.files);
+  }
+  for (const p of packages) {
+    if (p.type === 'deb') {
+      const dir = '/var/lib/dpkg';
+      const list = (await read(`${dir}/info/${p.name}:${p.arch}.list`)) ?? (await read(`${dir}/info/${p.name}.list`));
+      const md5 = list === undefined ? await read(`${dir}/status.d/${p.name}.md5sums`) : undefined;
+      const text = list ?? md5;
+      if (text !== undefined) owned.set(p, parseFileList(text, list === undefined));
+    } else if (p.type === 'apk') {
+      const files = apk.get(`${p.name}@${p.version}`);
+      if (files) owned.set(p, files);
+    }
+  }
+  return owned;
+}
+
+/** Distroless-style package records for the packages whose files were kept. */
+function packageRecords(
+  owned: ReadonlyMap<Package, readonly string[]>,
+  kept: ReadonlySet<string>,
+  resolvePath: (path: string) => string | undefined,
+): { files: LayerFile[]; names: string[] } {
+  const files: LayerFile[] = [];
+  const names: string[] = [];
+  const record = { type: 'file' as const, mode: 0o644, uid: 0, gid: 0 };
+  const apk: string[] = [];
+  // A package lists paths as it installed them (/lib/… on a merged-/usr system): compared resolved.
+  for (const [p, owns] of owned) {
+    if (!owns.some((f) => kept.has(f) || kept.has(resolvePath(f) ?? f))) continue;
+    names.push(`${p.type}:${p.name}`);
+    if (p.type === 'deb') {
+      const stanza = [
+        `Package: ${p.name}`,
+        ...(p.source
+          ? [`Source: ${p.source}${p.sourceVersion && p.sourceVersion !== p.version ? ` (${p.sourceVersion})` : ''}`]
+          : []),
+        `Version: ${p.version}`,
+        ...(p.arch ? [`Architecture: ${p.arch}`] : []),
+        ...(p.licenses?.length ? [] : []),
+        '',
+      ].join('\n');
+      files.push({ path: `/var/lib/dpkg/status.d/${p.name}`, entry: record, content: Buffer.from(`${stanza}\n`) });
+    } else if (p.type === 'apk') {
+      apk.push(
+        [
+          `P:${p.name}`,
+          `V:${p.version}`,
+          ...(p.arch ? [`A:${p.arch}`] : []),
+          ...(p.source ? [`o:${p.source}`] : []),
+          '',
+          '',
+        ].join('\n'),
+      );
+    }
+  }
+  if (apk.length) files.push({ path: '/lib/apk/db/installed', entry: record, content: Buffer.from(apk.join('')) });
+  return { files, names: names.sort() };
+}
+
+/**
+ * `minimize`: the image reduced to what its program needs (the static closure), written as an OCI
+ * layout with the original config (user nonroot unless kept), one layer for the runtime and one
+ * for the application, reproducibly, with package records so scanners still see what is inside;
+ * then scanned and compared with the original.
+ */
+export async function minimize(source: ImageSource, options: MinimizeOptions): Promise<MinimizeResult> {
+  const now = options.now ?? (() => new Date());
+  const scanned = await scanImage(source, {
+    resultCache: false,
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    now,
+  });
+  const before = scanned.report;
+  const image = scanned.image;
+  const fs = scanned.fs as LayeredFs;
+  const work = join(options.cacheDir ?? tmpdir(), `.minimize-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const output = resolve(options.output);
+  const staging = `${output}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const root = join(work, 'rootfs');
+    await extractVisible(image, fs, root, options.signal);
+    const closure = await staticClosure({
+      fs,
+      read: (path) => readFile(join(root, path)).catch(() => undefined),
+      config: image.config,
+      ...(options.entries ? { entries: options.entries } : {}),
+      ...(options.keep ? { keep: options.keep } : {}),
+    });
+    const keptPaths = new Set(closure.kept.keys());
+    const app = (path: string) => closure.applications.some((dir) => isUnder(path, dir));
+    const fileOf = (path: string): LayerFile | undefined => {
+      const node = fs.lstat(path);
+      if (!node || (node.type !== 'file' && node.type !== 'dir' && node.type !== 'symlink' && node.type !== 'hardlink'))
+        return undefined;
+      return { path, entry: node.type === 'hardlink' ? { ...node, type: 'file' } : node };
+    };
+    // The user: non-root unless asked to keep it, with its passwd and group lines.
+    const user = image.config.user;
+    const root0 = user === '' || /^(root|0)(:|$)/.test(user);
+    const runAs = root0 && !options.keepUser ? String(NONROOT.uid) : user;
+    const generated: LayerFile[] = [{ path: '/tmp', entry: { type: 'dir', mode: 0o1777, uid: 0, gid: 0 } }];
+    if (runAs !== user)
+      for (const [path, line] of [
+        [
+          '/etc/passwd',
+          `${NONROOT.name}:x:${NONROOT.uid}:${NONROOT.uid}:${NONROOT.name}:/home/${NONROOT.name}:/sbin/nologin\n`,
+        ],
+        ['/etc/group', `${NONROOT.name}:x:${NONROOT.uid}:\n`],
+      ] as const) {
+        const resolved = fs.resolve(path);
+        const text = resolved ? await readFile(join(root, resolved), 'utf8').catch(() => '') : '';
+        const lines = text && !text.endsWith('\n') ? `${text}\n` : text;
+        const content = lines.split('\n').some((l) => l.startsWith(`${NONROOT.name}:`)) ? lines : `${lines}${line}`;
+        keptPaths.delete(resolved ?? path);
+        generated.push({
+          path: resolved ?? path,
+          entry: { type: 'file', mode: 0o644, uid: 0, gid: 0 },
+          content: Buffer.from(content),
+        });
+      }
+    const records = packageRecords(await ownedFiles(root, before.packages), keptPaths, (path) => fs.resolve(path));
+    const generatedPaths = new Set([...generated, ...records.files].map((f) => f.path));
+    const runtimeFiles: LayerFile[] = [];
+    const appFiles: LayerFile[] = [];
+    for (const path of keptPaths) {
+      if (generatedPaths.has(path)) continue;
+      const file = fileOf(path);
+      if (file) (app(path) ? appFiles : runtimeFiles).push(file);
+    }
+    const runtimeAll = [...runtimeFiles, ...generated, ...records.files];
+    const runtimeLayer = [
+      ...runtimeAll,
+      ...withParents(
+        runtimeAll.map((f) => f.path),
+        fs,
+      ),
+    ];
+    const appLayer = [
+      ...appFiles,
+      ...withParents(
+        appFiles.map((f) => f.path),
+        fs,
+      ),
+    ];
+    const dedupe = (files: LayerFile[]) => [...new Map(files.map((f) => [f.path, f])).values()];
+
+    await mkdir(join(staging, 'blobs', 'sha256'), { recursive: true });
+    const created = image.config.created ? Math.max(0, Math.floor(Date.parse(image.config.created) / 1000)) : 0;
+    const blobs = join(staging, 'blobs', 'sha256');
+    const layers = [await writeLayer(dedupe(runtimeLayer), root, blobs, created)];
+    if (appLayer.length) layers.push(await writeLayer(dedupe(appLayer), root, blobs, created));
+    const raw = image.rawConfig as { config?: Record<string, unknown> };
+    const config = {
+      ...image.rawConfig,
+      config: { ...raw.config, User: runAs },
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      history: layers.map((_l, i) => ({
+        ...(image.config.created ? { created: image.config.created } : {}),
+        created_by: `distrolens minimize: ${i === 0 ? 'runtime' : 'application'}`,
+      })),
+    };
+    const { manifestDigest } = await writeLayoutIndex(staging, config, layers);
+    await mkdir(dirname(output), { recursive: true });
+    await rm(output, { recursive: true, force: true });
+    await rename(staging, output);
+
+    const result = await openSource(`oci:${output}`);
+    let after: Report;
+    try {
+      after = (
+        await scanImage(result, {
+          ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
+          now,
+        })
+      ).report;
+    } finally {
+      await result.close();
+    }
+    const removed: Partial<Record<SurfaceList, string[]>> = {};
+    for (const list of SURFACE_LISTS) {
+      const left = new Set((after.surface[list] as readonly { path: string }[]).map((i) => i.path));
+      const gone = (before.surface[list] as readonly { path: string }[]).map((i) => i.path).filter((p) => !left.has(p));
+      if (gone.length) removed[list] = [...new Set(gone)].sort();
+    }
+    return {
+      schema: MINIMIZE_SCHEMA,
+      tool: TOOL,
+      input: source.input,
+      output: { layout: output, manifestDigest, user: runAs },
+      traced: false,
+      kept: [...closure.kept]
+        .map(([path, reason]) => ({ path, reason, layer: app(path) ? ('application' as const) : ('runtime' as const) }))
+        .sort((a, b) => (a.path < b.path ? -1 : 1)),
+      missing: closure.missing,
+      removed,
+      packages: records.names,
+      comparison: compareReports([before, after]),
+    };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
