@@ -135,14 +135,15 @@ export async function writeLayer(
     }
   }
   await pipeline(body, hashTar, createGzip({ level: 6 }), hashGz, createWriteStream(temp));
-  const digest = `sha256:${gz.digest('hex')}`;
+  const digest: Digest = `sha256:${gz.digest('hex')}`;
+  const diffId: Digest = `sha256:${tar.digest('hex')}`;
   await rename(temp, join(blobs, digest.slice(7)));
-  return { digest, diffId: `sha256:${tar.digest('hex')}`, size, uncompressed };
+  return { digest, diffId, size, uncompressed };
 }
 
 /** Writes a blob by content; returns its descriptor fields. */
 async function writeBlob(blobs: string, data: Buffer): Promise<{ digest: Digest; size: number }> {
-  const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  const digest: Digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
   await writeFile(join(blobs, digest.slice(7)), data);
   return { digest, size: data.length };
 }
