@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(docker-registry skopeo podman debootstrap umoci busybox-static apache2-utils xz-utils zstd openssl tar gzip rpm binutils chromium fonts-dejavu-core postgresql)
+packages=(docker-registry skopeo podman debootstrap umoci busybox-static apache2-utils xz-utils zstd openssl tar gzip rpm binutils chromium fonts-dejavu-core postgresql strace util-linux coreutils)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -27,4 +27,4 @@ fi
 
 npm ci --no-audit --no-fund
 npm run build
-node dist/test/fixtures/build-debian-images.js slim static base multiarch >/dev/null
+node dist/test/fixtures/build-debian-images.js slim static base multiarch node >/dev/null

@@ -25,6 +25,7 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   compare: IMAGE_FLAGS,
   workloads: WORKLOADS_FLAGS,
   recommend: { ...IMAGE_FLAGS, catalogue: {}, 'no-measure': {} },
+  minimize: { ...IMAGE_FLAGS, keep: {}, entry: {}, 'keep-user': {} },
   db: DB_FLAGS,
   lint: LINT_FLAGS,
   migrate: MIGRATE_FLAGS,

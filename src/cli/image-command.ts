@@ -48,6 +48,8 @@ export interface ImageCommand<R> {
   online?(result: R, context: { readonly open: OpenOptions; readonly vulnerabilities?: VulnScanOptions }): Promise<R>;
   /** `width`: the terminal's, when the output goes to one; undefined otherwise. */
   render(result: R, format: string, width?: number): string;
+  /** --output names the image the command writes (minimize), not where its report goes. */
+  readonly outputIsImage?: boolean;
   /** True when the command reports vulnerabilities (the database is opened for it). */
   readonly vulnerabilities?: boolean;
   /** The gate: an exit code and a message when the result fails it (--fail-on, --policy). */
@@ -111,7 +113,7 @@ export async function runImageCommand<R>(command: ImageCommand<R>, args: string[
       `e.g. distrolens ${command.name} alpine:3.20`,
     );
   }
-  const outputs = parseFormats(values.format, command.formats, values.output);
+  const outputs = parseFormats(values.format, command.formats, command.outputIsImage ? undefined : values.output);
   const logFormat = values['log-format'] ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json')
     throw errors.usage(`unknown --log-format ${logFormat}`, 'use --log-format text or --log-format json');

@@ -15,6 +15,7 @@ Commands:
   inspect INPUT   resolve an image and show its digests, platform, config and layers
   db update       build the local vulnerability database (db status: what it holds)
   recommend INPUT which distroless or Chainguard base fits the image, what changes and breaks
+  minimize INPUT  the image reduced to what its program needs, as an OCI layout, compared
   lint [FILE…]    check Dockerfiles for what keeps images big and exposed
   migrate FILE    rewrite a Dockerfile into a multi-stage build on a minimal base
   serve           HTTP API and web UI over all scanned images
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   compare: async () => (await import('./compare.js')).compareCommand,
   db: async () => (await import('./db.js')).dbCommand,
   recommend: async () => (await import('./recommend.js')).recommendCommand,
+  minimize: async () => (await import('./minimize.js')).minimizeCommand,
   lint: async () => (await import('./lint.js')).lintCommand,
   migrate: async () => (await import('./migrate.js')).migrateCommand,
   serve: async () => (await import('./serve.js')).serveCommand,

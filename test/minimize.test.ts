@@ -1,0 +1,255 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Report } from '../src/core/report.js';
+import { buildFs } from '../src/fs/layered.js';
+import { extractVisible } from '../src/minimize/layout.js';
+import type { MinimizeResult } from '../src/minimize/index.js';
+import { openSource } from '../src/sources/index.js';
+import { ensureDebianImages, extendImage, type DebianImage } from './fixtures/debian-images.js';
+import { writeOciLayout, buildImage } from './fixtures/image.js';
+import { freePort } from './fixtures/registry.js';
+import { cli, tempDir } from './helpers.js';
+
+/**
+ * `minimize` on real images built from Debian's packages: the nodejs image running a small HTTP
+ * server, a Python WSGI app, a static binary, and hostile layouts. The results are run in a
+ * chroot on this machine (as root) and must answer as the originals do.
+ */
+const tools = ['debootstrap', 'dpkg-deb'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
+const canChroot = process.getuid?.() === 0 && existsSync('/usr/sbin/chroot');
+
+async function minimizeCli(input: string, output: string, ...extra: string[]): Promise<MinimizeResult> {
+  const out = await cli(['minimize', input, '--output', output, '--offline', '-f', 'json', ...extra]);
+  assert.equal(out.code, 0, out.stderr);
+  return JSON.parse(out.stdout) as MinimizeResult;
+}
+
+async function scanJson(input: string): Promise<Report> {
+  const out = await cli(['scan', input, '--offline', '-f', 'json']);
+  assert.equal(out.code, 0, out.stderr);
+  return JSON.parse(out.stdout) as Report;
+}
+
+/** The image's visible tree in a directory (distrolens's own extraction), to run it in a chroot. */
+async function rootfsOf(layout: string, dir: string): Promise<string> {
+  const source = await openSource(`oci:${layout}`);
+  try {
+    const image = await source.resolve();
+    await extractVisible(image, await buildFs(image), dir);
+    return dir;
+  } finally {
+    await source.close();
+  }
+}
+
+/** Runs `argv` in a chroot of `root` as 65532 with PORT set, and returns what GET path answers. */
+async function answer(root: string, argv: string[], path: string): Promise<string> {
+  const port = await freePort();
+  const child = spawn('/usr/sbin/chroot', ['--userspec=65532:65532', root, ...argv], {
+    env: { PORT: String(port), PATH: '/usr/bin:/bin' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    for (let i = 0; i < 100; i++) {
+      try {
+        return await (await fetch(`http://127.0.0.1:${port}${path}`)).text();
+      } catch {
+        if (child.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error(`no answer from ${argv.join(' ')} in ${root}: ${stderr}`);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+describe(
+  'minimize real Debian images',
+  { skip: tools ? false : 'debootstrap not installed (run .ci/run)', timeout: 20 * 60_000 },
+  () => {
+    let node: DebianImage;
+    let dir: Awaited<ReturnType<typeof tempDir>>;
+    before(async () => {
+      node = (await ensureDebianImages(['node'])).node;
+      dir = await tempDir();
+    });
+    after(async () => dir?.cleanup());
+
+    test('Debian nodejs running node /app/server.js: ≤ 35 % of the size, no shell, grade A or B, answers as the original', async () => {
+      const server =
+        "require('http').createServer((q, s) => s.end(`hello ${q.url} from ${process.version}`)).listen(Number(process.env.PORT), '127.0.0.1');\n";
+      const layout = await extendImage(
+        node,
+        join(dir.path, 'node-app'),
+        [
+          { path: 'app/server.js', content: server },
+          { path: 'app/package.json', content: '{"name":"app","version":"1.0.0"}' },
+        ],
+        { Entrypoint: ['node', '/app/server.js'], WorkingDir: '/app' },
+      );
+      const output = join(dir.path, 'node-min');
+      const result = await minimizeCli(`oci:${layout}`, output);
+      const [original, minimized] = result.comparison.images;
+      assert.ok(
+        minimized!.size.uncompressed <= 0.35 * original!.size.uncompressed,
+        `${minimized!.size.uncompressed} of ${original!.size.uncompressed}`,
+      );
+      assert.equal(result.traced, false);
+      assert.equal(result.output.user, '65532');
+      assert.deepEqual(result.missing, []);
+      assert.ok(result.removed.shells?.includes('/usr/bin/bash'));
+      assert.ok(result.removed.packageManagers?.includes('/usr/bin/dpkg'));
+      assert.ok(result.kept.some((k) => k.path === '/app/server.js' && k.layer === 'application'));
+      assert.ok(result.kept.some((k) => /libc\.so\.6$/.test(k.path) && /DT_NEEDED/.test(k.reason)));
+
+      // scan of the result: no shell, package manager or setuid; grade A or B; its packages from status.d.
+      const report = await scanJson(`oci:${output}`);
+      assert.deepEqual(
+        [report.surface.shells.length, report.surface.packageManagers.length, report.surface.setuid.length],
+        [0, 0, 0],
+      );
+      assert.match(report.score.grade, /^[AB]$/);
+      const names = new Set(report.packages.map((p) => p.name));
+      for (const name of ['libc6', 'nodejs', 'libnode108']) assert.ok(names.has(name), `${name} listed from status.d`);
+      assert.equal(report.target.config.user, '65532');
+      assert.equal(report.target.layers.length, 2);
+
+      // Reproducible: the same input gives the same digests.
+      const again = await minimizeCli(`oci:${layout}`, join(dir.path, 'node-min-2'));
+      assert.equal(again.output.manifestDigest, result.output.manifestDigest);
+
+      if (!canChroot) return;
+      const argv = ['/usr/bin/node', '/app/server.js'];
+      const want = await answer(await rootfsOf(layout, join(dir.path, 'root-orig')), argv, '/probe?x=1');
+      assert.match(want, /^hello \/probe\?x=1 from v\d+/);
+      assert.equal(await answer(await rootfsOf(output, join(dir.path, 'root-min')), argv, '/probe?x=1'), want);
+    });
+
+    test('a Python WSGI app on Debian python3 (standard library only) still answers its probe', async () => {
+      const app = [
+        'import os',
+        'from wsgiref.simple_server import make_server',
+        'def app(environ, start):',
+        "    start('200 OK', [('Content-Type', 'text/plain')])",
+        "    return [('wsgi ' + environ['PATH_INFO']).encode()]",
+        "make_server('127.0.0.1', int(os.environ['PORT']), app).serve_forever()",
+        '',
+      ].join('\n');
+      const layout = await extendImage(node, join(dir.path, 'py-app'), [{ path: 'srv/app.py', content: app }], {
+        Cmd: ['python3', '/srv/app.py'],
+      });
+      const output = join(dir.path, 'py-min');
+      const result = await minimizeCli(`oci:${layout}`, output);
+      assert.ok(result.kept.some((k) => /\/usr\/lib\/python3\.\d+\/wsgiref\/simple_server\.py$/.test(k.path)));
+      assert.ok(result.kept.some((k) => k.path === '/srv/app.py' && k.layer === 'application'));
+      assert.ok(!result.kept.some((k) => k.path.startsWith('/usr/share/nodejs')), 'node is not the program here');
+      if (!canChroot) return;
+      const argv = ['/usr/bin/python3', '/srv/app.py'];
+      const want = await answer(await rootfsOf(layout, join(dir.path, 'py-root-orig')), argv, '/hi');
+      assert.equal(want, 'wsgi /hi');
+      assert.equal(await answer(await rootfsOf(output, join(dir.path, 'py-root-min')), argv, '/hi'), want);
+    });
+  },
+);
+
+test('a static binary: the binary, certificates, time zones and accounts, no library', async () => {
+  const dir = await tempDir();
+  try {
+    // glibc's ldconfig is a static-pie executable: the stand-in for a static Go binary.
+    const binary = await readFile('/sbin/ldconfig');
+    const zone = Buffer.from('TZif2 fake zone data');
+    const image = buildImage({
+      layers: [
+        {
+          files: [
+            { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
+            { path: 'etc/group', content: 'root:x:0:\n' },
+            { path: 'etc/ssl/certs/ca-certificates.crt', content: '-----BEGIN CERTIFICATE-----\n' },
+            { path: 'usr/share/zoneinfo/Europe/Paris', content: zone },
+            { path: 'bin/sh', content: binary, mode: 0o755 },
+            { path: 'usr/lib/x86_64-linux-gnu/libunused.so.1', content: binary },
+            { path: 'app/server', content: binary, mode: 0o755 },
+          ],
+        },
+      ],
+      config: { Entrypoint: ['/app/server'] },
+    });
+    await writeOciLayout(join(dir.path, 'in'), [{ image }]);
+    const result = await minimizeCli(`oci:${join(dir.path, 'in')}`, join(dir.path, 'out'));
+    assert.deepEqual(
+      result.kept.map((k) => k.path),
+      [
+        '/app/server',
+        '/etc/group',
+        '/etc/passwd',
+        '/etc/ssl/certs/ca-certificates.crt',
+        '/usr/share/zoneinfo',
+        '/usr/share/zoneinfo/Europe',
+        '/usr/share/zoneinfo/Europe/Paris',
+      ],
+    );
+    assert.deepEqual(result.missing, []);
+    assert.deepEqual(result.removed.shells, ['/bin/sh']);
+    // The passwd of the result has the nonroot user it now runs as.
+    const report = await scanJson(`oci:${join(dir.path, 'out')}`);
+    assert.ok(report.surface.users.some((u) => u.uid === 65532 && u.name === 'nonroot'));
+    const blobs = await readdir(join(dir.path, 'out', 'blobs', 'sha256'));
+    assert.equal(blobs.length, 4, 'one layer (no application folder besides the binary), config, manifest');
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('hostile layouts: links out of the root, loops and /proc paths are never followed outside the image', async () => {
+  const dir = await tempDir();
+  try {
+    const binary = await readFile('/sbin/ldconfig');
+    const image = buildImage({
+      layers: [
+        {
+          files: [
+            { path: 'app/server', content: binary, mode: 0o755 },
+            { path: 'app/escape', type: 'symlink', target: '../../../../../../etc/shadow' },
+            { path: 'app/loop-a', type: 'symlink', target: 'loop-b' },
+            { path: 'app/loop-b', type: 'symlink', target: 'loop-a' },
+            { path: 'app/self', type: 'symlink', target: '/proc/self/root' },
+            { path: 'etc/ld.so.conf', content: 'include ../../../../etc/ld.so.conf.d/*.conf\n/proc/self/root/lib\n' },
+          ],
+        },
+      ],
+      config: { Entrypoint: ['/app/server'], Cmd: ['/app/loop-a'] },
+    });
+    await writeOciLayout(join(dir.path, 'in'), [{ image }]);
+    const result = await minimizeCli(
+      `oci:${join(dir.path, 'in')}`,
+      join(dir.path, 'out'),
+      '--keep',
+      '/app',
+      '--entry',
+      '/app/self/bin/sh',
+    );
+    // The links are kept as links; nothing behind them is read from this machine.
+    const kept = new Map(result.kept.map((k) => [k.path, k.reason]));
+    for (const link of ['/app/escape', '/app/loop-a', '/app/loop-b', '/app/self']) assert.ok(kept.has(link), link);
+    assert.ok(!kept.has('/etc/shadow'));
+    assert.ok(result.missing.includes('/app/self/bin/sh'));
+    const report = await scanJson(`oci:${join(dir.path, 'out')}`);
+    assert.ok(!report.packages.length);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('minimize needs --output, and says so with a code', async () => {
+  const out = await cli(['minimize', 'oci:/nonexistent']);
+  assert.equal(out.code, 2);
+  assert.match(out.stderr, /error E_/);
+  assert.doesNotMatch(out.stderr, /\n\s+at /);
+});
