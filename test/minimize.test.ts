@@ -8,6 +8,7 @@ import type { Report } from '../src/core/report.js';
 import { buildFs } from '../src/fs/layered.js';
 import { extractVisible } from '../src/minimize/layout.js';
 import type { MinimizeResult } from '../src/minimize/index.js';
+import { traceAvailable } from '../src/minimize/trace.js';
 import { openSource } from '../src/sources/index.js';
 import { ensureDebianImages, extendImage, type DebianImage } from './fixtures/debian-images.js';
 import { writeOciLayout, buildImage } from './fixtures/image.js';
@@ -156,6 +157,45 @@ describe(
       assert.equal(want, 'wsgi /hi');
       assert.equal(await answer(await rootfsOf(output, join(dir.path, 'py-root-min')), argv, '/hi'), want);
     });
+
+    test(
+      'a library loaded by dlopen under a computed name: missed by the static closure, found by --trace',
+      { skip: traceAvailable() ?? false },
+      async () => {
+        const port = await freePort();
+        // ctypes dlopens a name the program computes: no string of any binary holds it.
+        const app = [
+          'import ctypes, os',
+          'from wsgiref.simple_server import make_server',
+          "lib = ctypes.CDLL('lib' + 'seccomp' + '.so.2')",
+          'def app(environ, start):',
+          "    start('200 OK', [('Content-Type', 'text/plain')])",
+          "    return [('loaded ' + lib._name).encode()]",
+          `make_server('127.0.0.1', ${port}, app).serve_forever()`,
+          '',
+        ].join('\n');
+        const layout = await extendImage(node, join(dir.path, 'dl-app'), [{ path: 'srv/app.py', content: app }], {
+          Cmd: ['python3', '/srv/app.py'],
+        });
+        const plain = await minimizeCli(`oci:${layout}`, join(dir.path, 'dl-plain'));
+        assert.ok(!plain.kept.some((k) => /libseccomp\.so/.test(k.path)), 'the static closure cannot see it');
+        assert.equal(plain.traced, false);
+        const traced = await minimizeCli(
+          `oci:${layout}`,
+          join(dir.path, 'dl-traced'),
+          '--probe',
+          `http://127.0.0.1:${port}/x`,
+        );
+        assert.ok(
+          traced.trace!.added.some((p) => /libseccomp\.so\.2$/.test(p)),
+          JSON.stringify(traced.trace),
+        );
+        assert.ok(traced.kept.some((k) => /libseccomp\.so\.2\.\d/.test(k.path) && /--trace/.test(k.reason)));
+        assert.equal(traced.trace!.original, '200 loaded libseccomp.so.2');
+        assert.equal(traced.trace!.minimized, traced.trace!.original);
+        assert.equal(traced.traced, true);
+      },
+    );
   },
 );
 

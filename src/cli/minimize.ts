@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import { errors } from '../core/errors.js';
+import { errors, fail } from '../core/errors.js';
 import { formatBytes, renderJson, wrapWords } from '../report/format.js';
 import { minimize, type MinimizeResult } from '../minimize/index.js';
+import { traceAvailable } from '../minimize/trace.js';
 import type { CliIo } from './io.js';
 import { runImageCommand } from './image-command.js';
 import { IMAGE_OPTIONS_HELP } from './options.js';
@@ -25,6 +26,16 @@ Options:
   --entry CMD                   another command the image runs, e.g. --entry "node /app/worker.js"
                                 (repeatable)
   --keep-user                   keep the image's user even when it is root
+  --trace                       run the result on this machine (root: a chroot with new mount and
+                                PID namespaces, the image's user, environment and directory) under
+                                strace; what it looked for and the original has is added, and it
+                                runs again, until nothing is missing; then its behaviour is
+                                compared with the original's
+  --probe URL                   with --trace: GET this loopback URL once the program runs (the
+                                answer is the behaviour compared), e.g. http://127.0.0.1:8080/
+  --probe-cmd CMD               with --trace: run CMD on this machine instead (its exit status and
+                                output are compared)
+  --trace-seconds N             how long a traced run may take to answer (default 10)
   -f, --format FORMAT           table (default), json
 
 The result was computed, not run: check it before shipping (the report says so).
@@ -60,9 +71,9 @@ function renderTable(r: MinimizeResult): string {
   if (r.missing.length) out.push('', ...wrapWords(`Needed but not in the image: ${r.missing.join(', ')}`, 80));
   out.push(
     '',
-    r.traced
-      ? 'Traced: the result ran and behaved as the original.'
-      : 'Not run: the result was computed from the image, not run. Run it (or its tests) before shipping.',
+    r.trace
+      ? `Traced: ${r.trace.iterations} run(s) of the result, ${r.trace.added.length} path(s) added (${r.trace.added.slice(0, 5).join(', ')}${r.trace.added.length > 5 ? ', …' : ''}); ${r.trace.same ? 'it behaved as the original' : `it did NOT behave as the original: ${JSON.stringify(r.trace.minimized)} against ${JSON.stringify(r.trace.original)}`}.`
+      : 'Not run: the result was computed from the image, not run. Run it (or its tests, or --trace) before shipping.',
   );
   return `${out.join('\n')}\n`;
 }
@@ -78,12 +89,48 @@ export const minimizeCommand = (args: string[], io: CliIo): Promise<number> =>
         keep: { type: 'string', multiple: true },
         entry: { type: 'string', multiple: true },
         'keep-user': { type: 'boolean' },
+        trace: { type: 'boolean' },
+        probe: { type: 'string' },
+        'probe-cmd': { type: 'string' },
+        'trace-seconds': { type: 'string' },
       },
       vulnerabilities: true,
       run: async (source, { values, cacheDir, vulnerabilities, signal }) => {
         if (typeof values.output !== 'string' || !values.output)
           throw errors.usage('minimize needs --output DIR', 'e.g. distrolens minimize app.tar --output app-min');
+        const trace = values.trace === true || values.probe !== undefined || values['probe-cmd'] !== undefined;
+        if (trace) {
+          const why = traceAvailable();
+          if (why)
+            throw fail(
+              'E_USAGE',
+              `--trace cannot run here: ${why}`,
+              'run as root on a Linux machine with strace, or drop --trace',
+            );
+        }
+        const seconds = values['trace-seconds'] !== undefined ? Number(values['trace-seconds']) : 10;
+        if (!(seconds > 0))
+          throw errors.usage(`invalid --trace-seconds ${String(values['trace-seconds'])}`, 'give a number of seconds');
+        if (
+          typeof values.probe === 'string' &&
+          !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(values.probe)
+        )
+          throw errors.usage(
+            `--probe ${values.probe} is not a loopback URL`,
+            'the program runs on this machine: e.g. --probe http://127.0.0.1:8080/healthz',
+          );
         return minimize(source, {
+          ...(trace
+            ? {
+                trace: {
+                  seconds,
+                  ...(typeof values.probe === 'string' ? { probe: values.probe } : {}),
+                  ...(typeof values['probe-cmd'] === 'string'
+                    ? { probeCommand: values['probe-cmd'].split(/\s+/).filter(Boolean) }
+                    : {}),
+                },
+              }
+            : {}),
           output: resolve(io.cwd ?? process.cwd(), values.output.replace(/^oci:/, '')),
           keep: (values.keep as string[] | undefined) ?? [],
           entries: ((values.entry as string[] | undefined) ?? []).map((e) => e.split(/\s+/).filter(Boolean)),

@@ -31,6 +31,8 @@ export interface ClosureInput {
   readonly entries?: readonly (readonly string[])[];
   /** Paths kept whole (`--keep`): a directory with everything under it. */
   readonly keep?: readonly string[];
+  /** Paths kept for a reason found elsewhere (`--trace`: the program looked for them). */
+  readonly extra?: ReadonlyMap<string, string>;
 }
 
 /** Why each path is kept; application paths separately (they form their own layer). */
@@ -296,6 +298,7 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
     }
   }
   for (const path of input.keep ?? []) keepTree(path, 'asked for (--keep)', true);
+  for (const [path, reason] of input.extra ?? []) keepChain(path, reason);
   for (const path of RUNTIME_FILES) if (fs.resolve(path)) keepChain(path, 'read by processes at run time');
   for (const tree of RUNTIME_TREES) if (fs.resolve(tree)) keepTree(tree, 'time zone data');
 

@@ -6,7 +6,7 @@ import type { Comparison } from '../core/compare.js';
 import type { Package } from '../core/package.js';
 import type { Report, ToolInfo } from '../core/report.js';
 import { SURFACE_LISTS, type SurfaceList } from '../core/surface.js';
-import type { LayeredFs } from '../fs/layered.js';
+import { buildFs, type LayeredFs } from '../fs/layered.js';
 import type { ImageSource } from '../image/types.js';
 import { compareReports } from '../scan/compare.js';
 import { scanImage, type VulnScanOptions } from '../scan/scan.js';
@@ -15,6 +15,8 @@ import { TOOL } from '../version.js';
 import { parseApkInstalled } from '../analyzers/apk/parse.js';
 import { parseFileList } from '../analyzers/dpkg/parse.js';
 import { staticClosure } from './closure.js';
+import { traceRun, type TraceOptions } from './trace.js';
+import type { ImageConfig } from '../core/config.js';
 import { extractVisible, withParents, writeLayer, writeLayoutIndex, type LayerFile } from './layout.js';
 
 /** Version tag of `minimize --format json`. */
@@ -22,7 +24,44 @@ export const MINIMIZE_SCHEMA = 'distrolens/minimize@1';
 /** The user a minimized image runs as unless --keep-user: distroless's nonroot. */
 export const NONROOT = { uid: 65532, name: 'nonroot' };
 
+/** Rounds of run, add what was looked for, write again: a program that needs more is cut off here. */
+const MAX_TRACE_ROUNDS = 5;
+
+export interface TraceReport {
+  /** Runs of the minimized image. */
+  iterations: number;
+  /** Paths the runs looked for that the static closure had left out. */
+  readonly added: string[];
+  /** What the probe saw on the original and on the result (or how the program ended). */
+  original?: string;
+  minimized?: string;
+  /** Both answered alike, and the original answered with success (a broken original proves nothing). */
+  same?: boolean;
+}
+
+/** The command's settings for a trace: the image's command (or the first --entry), its env and directory. */
+function traceOptions(
+  config: ImageConfig,
+  runAs: { uid: number; gid: number },
+  trace: NonNullable<MinimizeOptions['trace']>,
+  entries: MinimizeOptions['entries'],
+): TraceOptions {
+  const command = [...(config.entrypoint ?? []), ...(config.cmd ?? [])];
+  const argv = command.length ? command : [...(entries?.[0] ?? [])];
+  return {
+    argv,
+    env: config.env,
+    workingDir: config.workingDir || '/',
+    user: `${runAs.uid}:${runAs.gid}`,
+    ...(trace.probe ? { probe: trace.probe } : {}),
+    ...(trace.probeCommand ? { probeCommand: trace.probeCommand } : {}),
+    seconds: trace.seconds ?? 10,
+  };
+}
+
 export interface MinimizeOptions {
+  /** Run the result (chroot, strace) and add what it looked for; compare its behaviour with the original's. */
+  readonly trace?: { readonly probe?: string; readonly probeCommand?: readonly string[]; readonly seconds?: number };
   /** The OCI layout directory to write (replaced atomically). */
   readonly output: string;
   readonly keep?: readonly string[];
@@ -39,8 +78,9 @@ export interface MinimizeResult {
   readonly tool: ToolInfo;
   readonly input: string;
   readonly output: { readonly layout: string; readonly manifestDigest: string; readonly user: string };
-  /** False: the result was computed, not run (`--trace` runs it). */
+  /** True when `--trace` ran the result and it behaved as the original; false: not run, or not the same. */
   readonly traced: boolean;
+  readonly trace?: TraceReport;
   readonly kept: readonly {
     readonly path: string;
     readonly reason: string;
@@ -148,16 +188,113 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
   const work = join(options.cacheDir ?? tmpdir(), `.minimize-${process.pid}-${randomBytes(4).toString('hex')}`);
   const output = resolve(options.output);
   const staging = `${output}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // The user: non-root unless asked to keep it, with its passwd and group lines.
+  const user = image.config.user;
+  const runAs = (user === '' || /^(root|0)(:|$)/.test(user)) && !options.keepUser ? String(NONROOT.uid) : user;
   try {
     const root = join(work, 'rootfs');
     await extractVisible(image, fs, root, options.signal);
+    // The numeric ids the trace runs as: a name is looked up in the image's accounts.
+    const [name = '', group] = runAs.split(':');
+    const account = before.surface.users.find((u) => u.name === name || String(u.uid) === name);
+    const ids = {
+      uid: /^\d+$/.test(name) ? Number(name) : (account?.uid ?? NONROOT.uid),
+      gid:
+        group && /^\d+$/.test(group)
+          ? Number(group)
+          : (account?.gid ?? (/^\d+$/.test(name) ? Number(name) : NONROOT.uid)),
+    };
+    const extra = new Map<string, string>();
+    const traced: TraceReport = { iterations: 0, added: [] };
+    let built: Awaited<ReturnType<typeof build>>;
+    for (;;) {
+      built = await build(extra);
+      if (!options.trace) break;
+      // Run the result; what it looked for and the original has is added, until nothing is.
+      traced.iterations++;
+      const minRoot = join(work, `min-${traced.iterations}`);
+      const result = await openSource(`oci:${output}`);
+      try {
+        const resolved = await result.resolve();
+        await extractVisible(resolved, await buildFs(resolved), minRoot, options.signal);
+      } finally {
+        await result.close();
+      }
+      const run = await traceRun(minRoot, traceOptions(image.config, ids, options.trace, options.entries));
+      const added = [...run.notFound].filter((p) => {
+        const resolved = fs.resolve(p);
+        return (
+          resolved !== undefined &&
+          !built.closure.kept.has(resolved) &&
+          !extra.has(p) &&
+          fs.lstat(resolved)?.type !== 'dir'
+        );
+      });
+      traced.minimized = run.behaviour;
+      if (!added.length || traced.iterations >= MAX_TRACE_ROUNDS) break;
+      for (const p of added) {
+        extra.set(p, `looked for by the program when it ran (--trace, round ${traced.iterations})`);
+        traced.added.push(p);
+      }
+    }
+    if (options.trace) {
+      const original = await traceRun(root, traceOptions(image.config, ids, options.trace, options.entries));
+      traced.original = original.behaviour;
+      traced.same = original.ok && original.behaviour === traced.minimized;
+    }
+    const { closure, manifestDigest, records, app } = built;
+    const result = await openSource(`oci:${output}`);
+    let after: Report;
+    try {
+      after = (
+        await scanImage(result, {
+          ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
+          now,
+        })
+      ).report;
+    } finally {
+      await result.close();
+    }
+    const removed: Partial<Record<SurfaceList, string[]>> = {};
+    for (const list of SURFACE_LISTS) {
+      const left = new Set((after.surface[list] as readonly { path: string }[]).map((i) => i.path));
+      const gone = (before.surface[list] as readonly { path: string }[]).map((i) => i.path).filter((p) => !left.has(p));
+      if (gone.length) removed[list] = [...new Set(gone)].sort();
+    }
+    return {
+      schema: MINIMIZE_SCHEMA,
+      tool: TOOL,
+      input: source.input,
+      output: { layout: output, manifestDigest, user: runAs },
+      traced: options.trace ? traced.same === true : false,
+      ...(options.trace ? { trace: traced } : {}),
+      kept: [...closure.kept]
+        .map(([path, reason]) => ({ path, reason, layer: app(path) ? ('application' as const) : ('runtime' as const) }))
+        .sort((a, b) => (a.path < b.path ? -1 : 1)),
+      missing: closure.missing,
+      removed,
+      packages: records.names,
+      comparison: compareReports([before, after]),
+    };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+
+  /** The closure with these extra paths, written to the output. */
+  async function build(extraPaths: ReadonlyMap<string, string>) {
+    const root = join(work, 'rootfs');
     const closure = await staticClosure({
       fs,
       read: (path) => readFile(join(root, path)).catch(() => undefined),
       config: image.config,
       ...(options.entries ? { entries: options.entries } : {}),
       ...(options.keep ? { keep: options.keep } : {}),
+      extra: extraPaths,
     });
+    const owned = await ownedFiles(root, before.packages);
     const keptPaths = new Set(closure.kept.keys());
     const app = (path: string) => closure.applications.some((dir) => isUnder(path, dir));
     const fileOf = (path: string): LayerFile | undefined => {
@@ -166,10 +303,6 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
         return undefined;
       return { path, entry: node.type === 'hardlink' ? { ...node, type: 'file' } : node };
     };
-    // The user: non-root unless asked to keep it, with its passwd and group lines.
-    const user = image.config.user;
-    const root0 = user === '' || /^(root|0)(:|$)/.test(user);
-    const runAs = root0 && !options.keepUser ? String(NONROOT.uid) : user;
     const generated: LayerFile[] = [{ path: '/tmp', entry: { type: 'dir', mode: 0o1777, uid: 0, gid: 0 } }];
     if (runAs !== user)
       for (const [path, line] of [
@@ -190,7 +323,7 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
           content: Buffer.from(content),
         });
       }
-    const records = packageRecords(await ownedFiles(root, before.packages), keptPaths, (path) => fs.resolve(path));
+    const records = packageRecords(owned, keptPaths, (path) => fs.resolve(path));
     const generatedPaths = new Set([...generated, ...records.files].map((f) => f.path));
     const runtimeFiles: LayerFile[] = [];
     const appFiles: LayerFile[] = [];
@@ -235,43 +368,6 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
     await mkdir(dirname(output), { recursive: true });
     await rm(output, { recursive: true, force: true });
     await rename(staging, output);
-
-    const result = await openSource(`oci:${output}`);
-    let after: Report;
-    try {
-      after = (
-        await scanImage(result, {
-          ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
-          now,
-        })
-      ).report;
-    } finally {
-      await result.close();
-    }
-    const removed: Partial<Record<SurfaceList, string[]>> = {};
-    for (const list of SURFACE_LISTS) {
-      const left = new Set((after.surface[list] as readonly { path: string }[]).map((i) => i.path));
-      const gone = (before.surface[list] as readonly { path: string }[]).map((i) => i.path).filter((p) => !left.has(p));
-      if (gone.length) removed[list] = [...new Set(gone)].sort();
-    }
-    return {
-      schema: MINIMIZE_SCHEMA,
-      tool: TOOL,
-      input: source.input,
-      output: { layout: output, manifestDigest, user: runAs },
-      traced: false,
-      kept: [...closure.kept]
-        .map(([path, reason]) => ({ path, reason, layer: app(path) ? ('application' as const) : ('runtime' as const) }))
-        .sort((a, b) => (a.path < b.path ? -1 : 1)),
-      missing: closure.missing,
-      removed,
-      packages: records.names,
-      comparison: compareReports([before, after]),
-    };
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  } finally {
-    await rm(work, { recursive: true, force: true });
+    return { closure, manifestDigest, records, app };
   }
 }
