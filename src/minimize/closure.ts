@@ -24,8 +24,10 @@ export interface ClosureFs {
 
 export interface ClosureInput {
   readonly fs: ClosureFs;
-  /** A regular file's bytes (the resolved path), up to what ELF parsing needs. */
-  read(path: string): Promise<Buffer | undefined>;
+  /** What a file is, as a program (the resolved path): computed once per file, during the layer walk. */
+  binary(path: string): BinaryFacts | undefined;
+  /** A small text file's content (ld.so.conf, nsswitch.conf), the resolved path. */
+  text(path: string): string | undefined;
   readonly config: ImageConfig;
   /** Other commands to keep (`--entry`), beside ENTRYPOINT + CMD. */
   readonly entries?: readonly (readonly string[])[];
@@ -36,6 +38,48 @@ export interface ClosureInput {
 }
 
 /** Why each path is kept; application paths separately (they form their own layer). */
+/** What the closure needs to know of a file: a script's interpreter line, or an ELF's links and names. */
+export type BinaryFacts =
+  | { readonly kind: 'script'; readonly shebang: readonly string[] }
+  | {
+      readonly kind: 'elf';
+      readonly interpreter?: string;
+      readonly needed: readonly string[];
+      readonly runpath?: string;
+      readonly rpath?: string;
+      /** Library names in its strings (what it may dlopen). */
+      readonly sonames: readonly string[];
+      /** Absolute paths in its strings (data files it may open). */
+      readonly paths: readonly string[];
+    };
+
+/** The facts of one file's bytes (undefined: neither a script nor an ELF object). */
+export function binaryFacts(data: Buffer): BinaryFacts | undefined {
+  if (data[0] === 0x23 && data[1] === 0x21)
+    return {
+      kind: 'script',
+      shebang: data
+        .toString('latin1', 2, Math.min(data.length, 256))
+        .split('\n')[0]!
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean),
+    };
+  if (!isElf(data)) return undefined;
+  const linkage = elfLinkage(data);
+  if (!linkage) return undefined;
+  const text = data.toString('latin1');
+  const dynamic = linkage.interpreter !== undefined || linkage.needed.length > 0;
+  return {
+    kind: 'elf',
+    ...linkage,
+    sonames: dynamic
+      ? [...new Set(text.match(SONAME_IN_STRINGS) ?? [])].filter((n) => !linkage.needed.includes(n))
+      : [],
+    paths: [...new Set(text.match(PATH_IN_STRINGS) ?? [])].slice(0, MAX_PATHS_PER_BINARY),
+  };
+}
+
 export interface Closure {
   readonly kept: ReadonlyMap<string, string>;
   /** Directories (and files) that are the application: everything under them goes to the app layer. */
@@ -159,7 +203,7 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
       const resolved = fs.resolve(pending.shift()!);
       if (!resolved || seen.has(resolved)) continue;
       seen.add(resolved);
-      const text = (await input.read(resolved))?.toString('utf8');
+      const text = input.text(resolved);
       if (text === undefined) continue;
       add(resolved, 'ld.so configuration');
       for (const line of text.split('\n').map((l) => l.replace(/#.*/, '').trim())) {
@@ -180,24 +224,21 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
     return dirs.map((d) => `${d}/${name}`).find((p) => fs.resolve(p) !== undefined);
   };
 
-  const analyse = async (path: string): Promise<void> => {
+  const analyse = (path: string): void => {
     analysed.add(path);
-    const data = await input.read(path);
-    if (!data) return;
-    if (data[0] === 0x23 && data[1] === 0x21) {
+    const facts = input.binary(path);
+    if (!facts) return;
+    if (facts.kind === 'script') {
       // #!interpreter [arg]; `env NAME` looks NAME up on PATH.
-      const line = data.toString('latin1', 2, Math.min(data.length, 256)).split('\n')[0]!.trim().split(/\s+/);
-      const interpreter = line[0];
+      const [interpreter, first] = facts.shebang;
       if (interpreter) keepChain(interpreter, `interpreter of ${path} (shebang)`);
-      if (interpreter && /\/env$/.test(interpreter) && line[1]) {
-        const program = onPath(line[1]);
+      if (interpreter && /\/env$/.test(interpreter) && first) {
+        const program = onPath(first);
         if (program) keepChain(program, `interpreter of ${path} (via env)`);
       }
       return;
     }
-    if (!isElf(data)) return;
-    const linkage = elfLinkage(data);
-    if (!linkage) return;
+    const linkage = facts;
     if (linkage.interpreter) {
       if (!keepChain(linkage.interpreter, `ELF interpreter of ${path}`)) missing.push(linkage.interpreter);
     }
@@ -221,18 +262,12 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
       else missing.push(`${name} (needed by ${path})`);
     }
     // Libraries named in the binary's strings that it may dlopen, where they resolve.
-    if (linkage.interpreter || linkage.needed.length) {
-      const text = data.toString('latin1');
-      for (const name of new Set(text.match(SONAME_IN_STRINGS) ?? [])) {
-        if (linkage.needed.includes(name)) continue;
-        const found = findLibrary(name, search);
-        if (found && !kept.has(found)) keepChain(found, `named in the strings of ${path} (dlopen)`);
-      }
+    for (const name of linkage.sonames) {
+      const found = findLibrary(name, search);
+      if (found && !kept.has(found)) keepChain(found, `named in the strings of ${path} (dlopen)`);
     }
     // Files the binary names by absolute path, where the image has them as regular files.
-    let named = 0;
-    for (const candidate of new Set(data.toString('latin1').match(PATH_IN_STRINGS) ?? [])) {
-      if (++named > MAX_PATHS_PER_BINARY) break;
+    for (const candidate of linkage.paths) {
       const file = candidate.replace(/[/.]+$/, '');
       const resolved = fs.resolve(file);
       const node = resolved ? fs.lstat(resolved) : undefined;
@@ -241,7 +276,7 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
     // glibc's NSS: the modules nsswitch.conf names, loaded by libc at run time.
     if (/\/libc\.so\.6$/.test(path)) {
       const conf = fs.resolve('/etc/nsswitch.conf');
-      const text = conf ? ((await input.read(conf))?.toString('utf8') ?? '') : 'passwd: files\nhosts: files dns\n';
+      const text = (conf ? input.text(conf) : undefined) ?? 'passwd: files\nhosts: files dns\n';
       const services = new Set(
         text
           .split('\n')
@@ -304,7 +339,7 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
 
   while (queue.length) {
     const next = queue.shift()!;
-    if (!analysed.has(next)) await analyse(next);
+    if (!analysed.has(next)) analyse(next);
   }
   return { kept, applications, missing: [...new Set(missing)] };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Comparison } from '../core/compare.js';
@@ -14,10 +14,11 @@ import { openSource } from '../sources/index.js';
 import { TOOL } from '../version.js';
 import { parseApkInstalled } from '../analyzers/apk/parse.js';
 import { parseFileList } from '../analyzers/dpkg/parse.js';
-import { staticClosure } from './closure.js';
+import { binaryFacts, staticClosure, type BinaryFacts } from './closure.js';
+import { builtinAnalyzers, type Analyzer } from '../analyzers/index.js';
 import { traceRun, type TraceOptions } from './trace.js';
 import type { ImageConfig } from '../core/config.js';
-import { extractVisible, withParents, writeLayer, writeLayoutIndex, type LayerFile } from './layout.js';
+import { extractVisible, withParents, writeLayersFromImage, writeLayoutIndex, type LayerFile } from './layout.js';
 
 /** Version tag of `minimize --format json`. */
 export const MINIMIZE_SCHEMA = 'distrolens/minimize@1';
@@ -95,25 +96,42 @@ export interface MinimizeResult {
   readonly comparison: Comparison;
 }
 
+/**
+ * What the closure reads, gathered during the scan's own walk of the layers (no extracted copy):
+ * each executable's or shared object's facts as a program, and the few text files it consults.
+ */
+const closureReader = {
+  id: 'minimize',
+  version: 1,
+  reads: (path: string, size: number) =>
+    size <= 256 * 1024 && /^\/etc\/(ld\.so\.conf(\.d\/[^/]+)?|nsswitch\.conf|passwd|group)$/.test(path),
+  extract: {
+    match: (path: string, size: number, mode: number) =>
+      size >= 4 && ((mode & 0o111) !== 0 || /\.so(\.[0-9]+)*$/.test(path)),
+    run: (data: Buffer) => binaryFacts(data),
+  },
+  analyze: () => ({}),
+} satisfies Analyzer<BinaryFacts>;
+
 const isUnder = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
 
 /**
- * The files each OS package owns, read from the extracted tree (the report leaves them out): dpkg's
+ * The files each OS package owns, from what the scan captured (the report leaves them out): dpkg's
  * info/<pkg>.list, a distroless status.d/<pkg>.md5sums, apk's installed database.
  */
-async function ownedFiles(root: string, packages: readonly Package[]): Promise<Map<Package, readonly string[]>> {
+function ownedFiles(fs: LayeredFs, packages: readonly Package[]): Map<Package, readonly string[]> {
   const owned = new Map<Package, readonly string[]>();
-  const read = (path: string) => readFile(join(root, path), 'utf8').catch(() => undefined);
+  const read = (path: string) => fs.content(path)?.data.toString('utf8');
   const apk = new Map<string, readonly string[]>();
   for (const db of ['/lib/apk/db/installed', '/usr/lib/apk/db/installed']) {
-    const text = await read(db);
+    const text = read(db);
     if (text) for (const r of parseApkInstalled(text)) apk.set(`${r.name}@${r.version}`, r.files);
   }
   for (const p of packages) {
     if (p.type === 'deb') {
       const dir = '/var/lib/dpkg';
-      const list = (await read(`${dir}/info/${p.name}:${p.arch}.list`)) ?? (await read(`${dir}/info/${p.name}.list`));
-      const md5 = list === undefined ? await read(`${dir}/status.d/${p.name}.md5sums`) : undefined;
+      const list = read(`${dir}/info/${p.name}:${p.arch}.list`) ?? read(`${dir}/info/${p.name}.list`);
+      const md5 = list === undefined ? read(`${dir}/status.d/${p.name}.md5sums`) : undefined;
       const text = list ?? md5;
       if (text !== undefined) owned.set(p, parseFileList(text, list === undefined));
     } else if (p.type === 'apk') {
@@ -177,6 +195,7 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
   const now = options.now ?? (() => new Date());
   const scanned = await scanImage(source, {
     resultCache: false,
+    analyzers: [...builtinAnalyzers, closureReader],
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
     ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -193,7 +212,6 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
   const runAs = (user === '' || /^(root|0)(:|$)/.test(user)) && !options.keepUser ? String(NONROOT.uid) : user;
   try {
     const root = join(work, 'rootfs');
-    await extractVisible(image, fs, root, options.signal);
     // The numeric ids the trace runs as: a name is looked up in the image's accounts.
     const [name = '', group] = runAs.split(':');
     const account = before.surface.users.find((u) => u.name === name || String(u.uid) === name);
@@ -238,6 +256,7 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
       }
     }
     if (options.trace) {
+      await extractVisible(image, fs, root, options.signal);
       const original = await traceRun(root, traceOptions(image.config, ids, options.trace, options.entries));
       traced.original = original.behaviour;
       traced.same = original.ok && original.behaviour === traced.minimized;
@@ -285,16 +304,16 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
 
   /** The closure with these extra paths, written to the output. */
   async function build(extraPaths: ReadonlyMap<string, string>) {
-    const root = join(work, 'rootfs');
     const closure = await staticClosure({
       fs,
-      read: (path) => readFile(join(root, path)).catch(() => undefined),
+      binary: (path) => (fs.extracted(path)?.[closureReader.id] as BinaryFacts | undefined) ?? undefined,
+      text: (path) => fs.content(path)?.data.toString('utf8'),
       config: image.config,
       ...(options.entries ? { entries: options.entries } : {}),
       ...(options.keep ? { keep: options.keep } : {}),
       extra: extraPaths,
     });
-    const owned = await ownedFiles(root, before.packages);
+    const owned = ownedFiles(fs, before.packages);
     const keptPaths = new Set(closure.kept.keys());
     const app = (path: string) => closure.applications.some((dir) => isUnder(path, dir));
     const fileOf = (path: string): LayerFile | undefined => {
@@ -313,7 +332,7 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
         ['/etc/group', `${NONROOT.name}:x:${NONROOT.uid}:\n`],
       ] as const) {
         const resolved = fs.resolve(path);
-        const text = resolved ? await readFile(join(root, resolved), 'utf8').catch(() => '') : '';
+        const text = resolved ? (fs.content(resolved)?.data.toString('utf8') ?? '') : '';
         const lines = text && !text.endsWith('\n') ? `${text}\n` : text;
         const content = lines.split('\n').some((l) => l.startsWith(`${NONROOT.name}:`)) ? lines : `${lines}${line}`;
         keptPaths.delete(resolved ?? path);
@@ -347,13 +366,24 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
         fs,
       ),
     ];
-    const dedupe = (files: LayerFile[]) => [...new Map(files.map((f) => [f.path, f])).values()];
-
+    // Up front in each layer: its directories and generated files; the walk writes the rest.
+    const upfront = (files: LayerFile[]) => [
+      ...new Map(files.filter((f) => f.content || f.entry.type === 'dir').map((f) => [f.path, f])).values(),
+    ];
+    const layerOf = new Map<string, number>();
+    for (const f of runtimeLayer) layerOf.set(f.path, 0);
+    for (const f of appLayer) layerOf.set(f.path, 1);
     await mkdir(join(staging, 'blobs', 'sha256'), { recursive: true });
     const created = image.config.created ? Math.max(0, Math.floor(Date.parse(image.config.created) / 1000)) : 0;
-    const blobs = join(staging, 'blobs', 'sha256');
-    const layers = [await writeLayer(dedupe(runtimeLayer), root, blobs, created)];
-    if (appLayer.length) layers.push(await writeLayer(dedupe(appLayer), root, blobs, created));
+    const layers = await writeLayersFromImage(
+      image,
+      fs,
+      (path) => layerOf.get(path),
+      appLayer.length ? [upfront(runtimeLayer), upfront(appLayer)] : [upfront(runtimeLayer)],
+      join(staging, 'blobs', 'sha256'),
+      created,
+      options.signal,
+    );
     const raw = image.rawConfig as { config?: Record<string, unknown> };
     const config = {
       ...image.rawConfig,

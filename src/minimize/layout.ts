@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdir, rename, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Digest } from '../core/digest.js';
-import { fail } from '../core/errors.js';
 import type { LayeredFs } from '../fs/layered.js';
 import { normalizeEntryPath, parentOf, whiteoutOf } from '../fs/path.js';
 import type { FsEntry } from '../fs/types.js';
 import { MediaType } from '../image/media.js';
 import type { Image } from '../image/types.js';
 import { tarHeader, tarPadding, TAR_END } from '../util/tar-write.js';
+
+/** Files being written at once while a layer is walked. */
+const WRITES_IN_FLIGHT = 64;
 
 /**
  * The image's visible tree written to a directory: each path the squashed filesystem shows, from
@@ -21,6 +23,17 @@ import { tarHeader, tarPadding, TAR_END } from '../util/tar-write.js';
  */
 export async function extractVisible(image: Image, fs: LayeredFs, root: string, signal?: AbortSignal): Promise<void> {
   await mkdir(root, { recursive: true });
+  // Directories first, parents before children: files then need no mkdir of their own.
+  for (const node of fs.entries())
+    if (node.type === 'dir' && node.path !== '/' && fs.resolve(node.path, { follow: false }) === node.path)
+      await mkdir(join(root, node.path), { recursive: true, mode: (node.mode & 0o777) | 0o700 });
+  // Writes run while the walk goes on (the disk, not the walk, is the slow part), a bounded number at once.
+  const pending = new Set<Promise<void>>();
+  const later = async (write: Promise<void>) => {
+    const done: Promise<void> = write.finally(() => pending.delete(done));
+    pending.add(done);
+    if (pending.size >= WRITES_IN_FLIGHT) await Promise.race(pending);
+  };
   for (const layer of image.layers) {
     await layer.walk(
       async (entry) => {
@@ -35,29 +48,23 @@ export async function extractVisible(image: Image, fs: LayeredFs, root: string, 
         const node = fs.lstat(path);
         if (!node || node.layer !== layer.index) return;
         const target = join(root, path);
-        if (node.type === 'dir') {
-          await mkdir(target, { recursive: true });
-          await chmod(target, node.mode & 0o777);
-        } else if (node.type === 'file' && entry.type === 'file') {
-          await mkdir(dirname(target), { recursive: true });
+        if (node.type === 'file' && entry.type === 'file') {
           // Permission bits only: no setuid or setgid file is ever made on this machine.
-          await writeFile(target, await entry.read(), { flag: 'w' });
-          await chmod(target, node.mode & 0o777);
+          await later(writeFile(target, await entry.read(), { flag: 'wx', mode: node.mode & 0o777 }));
         } else if (node.type === 'symlink' && entry.type === 'symlink') {
-          await mkdir(dirname(target), { recursive: true });
-          await rm(target, { force: true });
-          await symlink(node.linkTarget ?? '', target);
+          await later(symlink(node.linkTarget ?? '', target));
         } else if (node.type === 'hardlink' && entry.type === 'hardlink' && node.linkTarget) {
-          await mkdir(dirname(target), { recursive: true });
+          await Promise.all(pending);
           await copyFile(join(root, node.linkTarget), target).catch(() => undefined);
         }
       },
       { ...(signal ? { signal } : {}) },
     );
   }
+  await Promise.all(pending);
 }
 
-/** One file of a layer being written: from the extracted tree, or generated. */
+/** One file of a minimized layer: kept from the image (its entry), or generated (its content). */
 export interface LayerFile {
   readonly path: string;
   readonly entry: Pick<FsEntry, 'type' | 'mode' | 'uid' | 'gid' | 'linkTarget'>;
@@ -72,73 +79,127 @@ export interface WrittenLayer {
   readonly uncompressed: number;
 }
 
+/** A gzip layer being written: tar bytes in, hashed on both sides. */
+class LayerStream {
+  readonly #tar = createHash('sha256');
+  readonly #gz = createHash('sha256');
+  // Level 1: a third of level 6's time for ~9 % more bytes (bench:minimize, docs/benchmarks.md).
+  readonly #gzip = createGzip({ level: 1 });
+  readonly #temp: string;
+  readonly #done: Promise<void>;
+  #uncompressed = 0;
+  #size = 0;
+
+  constructor(private readonly blobs: string) {
+    this.#temp = join(blobs, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const gz = this.#gz;
+    const count = async function* (source: AsyncIterable<Buffer>, self: LayerStream) {
+      for await (const chunk of source) {
+        gz.update(chunk);
+        self.#size += chunk.length;
+        yield chunk;
+      }
+    };
+    this.#done = pipeline(
+      this.#gzip,
+      (source: AsyncIterable<Buffer>) => count(source, this),
+      createWriteStream(this.#temp),
+    );
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    this.#tar.update(chunk);
+    this.#uncompressed += chunk.length;
+    if (!this.#gzip.write(chunk)) await new Promise<void>((r) => this.#gzip.once('drain', r));
+  }
+
+  async end(): Promise<WrittenLayer> {
+    await this.write(TAR_END);
+    this.#gzip.end();
+    await this.#done;
+    const digest: Digest = `sha256:${this.#gz.digest('hex')}`;
+    const diffId: Digest = `sha256:${this.#tar.digest('hex')}`;
+    await rename(this.#temp, join(this.blobs, digest.slice(7)));
+    return { digest, diffId, size: this.#size, uncompressed: this.#uncompressed };
+  }
+}
+
 /**
- * Writes one gzip layer into `blobs`: parents before children, sorted, fixed times and owners as
- * the image had them, so the same input gives the same digests.
+ * Writes the layers of a minimized image straight from the original's layers, without an
+ * extracted copy: first each layer's directories and generated files (sorted), then one walk of
+ * the image writing each kept file, link or symlink from the layer that last wrote it, into the
+ * layer `layerOf` assigns it. The walk's order is the image's own, so the same input gives the
+ * same bytes.
  */
-export async function writeLayer(
-  files: readonly LayerFile[],
-  root: string,
+export async function writeLayersFromImage(
+  image: Image,
+  fs: LayeredFs,
+  layerOf: (path: string) => number | undefined,
+  upfront: readonly (readonly LayerFile[])[],
   blobs: string,
   mtime: number,
-): Promise<WrittenLayer> {
-  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const tar = createHash('sha256');
-  const gz = createHash('sha256');
-  let uncompressed = 0;
-  let size = 0;
-  const temp = join(blobs, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  async function* body(): AsyncGenerator<Buffer> {
-    for (const f of sorted) {
+  signal?: AbortSignal,
+): Promise<WrittenLayer[]> {
+  const streams = upfront.map(() => new LayerStream(blobs));
+  const header = (f: LayerFile, type: 'file' | 'dir' | 'symlink' | 'hardlink', size: number, linkname?: string) =>
+    tarHeader({
+      path: f.path.replace(/^\//, ''),
+      type,
+      mode: f.entry.mode,
+      uid: f.entry.uid,
+      gid: f.entry.gid,
+      mtime,
+      size,
+      ...(linkname !== undefined ? { linkname } : {}),
+    });
+  const written = upfront.map((files) => new Set(files.map((f) => f.path)));
+  for (const [i, files] of upfront.entries()) {
+    for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
       const type = f.entry.type === 'dir' ? 'dir' : f.entry.type === 'symlink' ? 'symlink' : 'file';
-      const source = join(root, f.path);
-      let length = f.content?.length ?? 0;
-      if (type === 'file' && !f.content) {
-        length = (await stat(source)).size;
+      const content = f.content ?? Buffer.alloc(0);
+      await streams[i]!.write(
+        header(f, type, content.length, type === 'symlink' ? (f.entry.linkTarget ?? '') : undefined),
+      );
+      if (type === 'file') {
+        await streams[i]!.write(content);
+        await streams[i]!.write(tarPadding(content.length));
       }
-      yield tarHeader({
-        path: f.path.replace(/^\//, ''),
-        type,
-        mode: f.entry.mode,
-        uid: f.entry.uid,
-        gid: f.entry.gid,
-        mtime,
-        size: length,
-        ...(type === 'symlink' ? { linkname: f.entry.linkTarget ?? '' } : {}),
-      });
-      if (type !== 'file') continue;
-      if (f.content) yield f.content;
-      else {
-        let read = 0;
-        for await (const chunk of createReadStream(source)) {
-          read += (chunk as Buffer).length;
-          yield chunk as Buffer;
+    }
+  }
+  for (const layer of image.layers) {
+    await layer.walk(
+      async (entry) => {
+        let path: string;
+        try {
+          path = normalizeEntryPath(entry.name);
+        } catch {
+          return;
         }
-        if (read !== length) throw fail('E_INTERNAL', `${f.path} changed while the layer was written`);
-      }
-      yield tarPadding(length);
-    }
-    yield TAR_END;
+        const target = layerOf(path);
+        if (target === undefined || written[target]!.has(path)) return;
+        if (fs.resolve(path, { follow: false }) !== path) return;
+        const node = fs.lstat(path);
+        if (!node || node.layer !== layer.index || node.type === 'dir') return;
+        const file = { path, entry: node };
+        const out = streams[target]!;
+        if (node.type === 'file' && entry.type === 'file') {
+          const data = await entry.read();
+          await out.write(header(file, 'file', data.length));
+          await out.write(data);
+          await out.write(tarPadding(data.length));
+        } else if (node.type === 'symlink') {
+          await out.write(header(file, 'symlink', 0, node.linkTarget ?? ''));
+        } else if (node.type === 'hardlink' && node.linkTarget && written[target]!.has(node.linkTarget)) {
+          await out.write(header(file, 'hardlink', 0, node.linkTarget.replace(/^\//, '')));
+        } else return;
+        written[target]!.add(path);
+      },
+      { ...(signal ? { signal } : {}) },
+    );
   }
-  async function* hashTar(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of source) {
-      tar.update(chunk);
-      uncompressed += chunk.length;
-      yield chunk;
-    }
-  }
-  async function* hashGz(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of source) {
-      gz.update(chunk);
-      size += chunk.length;
-      yield chunk;
-    }
-  }
-  await pipeline(body, hashTar, createGzip({ level: 6 }), hashGz, createWriteStream(temp));
-  const digest: Digest = `sha256:${gz.digest('hex')}`;
-  const diffId: Digest = `sha256:${tar.digest('hex')}`;
-  await rename(temp, join(blobs, digest.slice(7)));
-  return { digest, diffId, size, uncompressed };
+  const layers: WrittenLayer[] = [];
+  for (const s of streams) layers.push(await s.end());
+  return layers;
 }
 
 /** Writes a blob by content; returns its descriptor fields. */

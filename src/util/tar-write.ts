@@ -6,7 +6,7 @@
 export interface TarHeaderFields {
   /** Relative to the archive root, no leading slash; directories get a trailing slash here. */
   readonly path: string;
-  readonly type: 'file' | 'dir' | 'symlink';
+  readonly type: 'file' | 'dir' | 'symlink' | 'hardlink';
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
@@ -68,7 +68,7 @@ export function tarHeader(fields: TarHeaderFields): Buffer {
     ...common,
     name,
     size: fields.type === 'file' ? fields.size : 0,
-    type: fields.type === 'file' ? '0' : fields.type === 'dir' ? '5' : '2',
+    type: { file: '0', hardlink: '1', symlink: '2', dir: '5' }[fields.type],
     linkname,
   });
   if (!pax.length) return main;
