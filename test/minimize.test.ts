@@ -12,7 +12,7 @@ import { traceAvailable } from '../src/minimize/trace.js';
 import { openSource } from '../src/sources/index.js';
 import { ensureDebianImages, extendImage, type DebianImage } from './fixtures/debian-images.js';
 import { writeOciLayout, buildImage } from './fixtures/image.js';
-import { freePort } from './fixtures/registry.js';
+import { freePort, registryAvailable, startRegistry } from './fixtures/registry.js';
 import { cli, tempDir } from './helpers.js';
 
 /**
@@ -242,6 +242,41 @@ test('a static binary: the binary, certificates, time zones and accounts, no lib
     assert.ok(report.surface.users.some((u) => u.uid === 65532 && u.name === 'nonroot'));
     const blobs = await readdir(join(dir.path, 'out', 'blobs', 'sha256'));
     assert.equal(blobs.length, 4, 'one layer (no application folder besides the binary), config, manifest');
+
+    // The other destinations: the same image as archives (read back by distrolens) and pushed to a registry.
+    for (const kind of ['oci-archive', 'docker-archive'] as const) {
+      const file = join(dir.path, `out-${kind}.tar`);
+      const archived = await minimizeCli(`oci:${join(dir.path, 'in')}`, `${kind}:${file}`);
+      assert.equal(archived.output.manifestDigest, result.output.manifestDigest);
+      assert.equal(archived.output.destination, `${kind}:${file}`);
+      const back = await scanJson(`${kind}:${file}`);
+      assert.deepEqual(
+        back.target.layers.map((l) => l.diffId),
+        report.target.layers.map((l) => l.diffId),
+      );
+    }
+    if (registryAvailable()) {
+      const registry = await startRegistry('none');
+      try {
+        const out = await cli([
+          'minimize',
+          `oci:${join(dir.path, 'in')}`,
+          '--output',
+          `registry:${registry.host}/min/app:1`,
+          '--skip-db-update',
+          '-f',
+          'json',
+        ]);
+        assert.equal(out.code, 0, out.stderr);
+        const pushed = JSON.parse(out.stdout) as MinimizeResult;
+        assert.equal(pushed.output.destination, `registry:${registry.host}/min/app:1`);
+        const scanned = await cli(['scan', `${registry.host}/min/app:1`, '--skip-db-update', '-f', 'json']);
+        const remote = JSON.parse(scanned.stdout) as Report;
+        assert.equal(remote.target.manifestDigest, result.output.manifestDigest);
+      } finally {
+        await registry.stop();
+      }
+    }
   } finally {
     await dir.cleanup();
   }

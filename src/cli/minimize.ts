@@ -1,4 +1,9 @@
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeLayoutArchive } from '../minimize/layout.js';
+import { pushLayoutTo } from '../sources/index.js';
 import { errors, fail } from '../core/errors.js';
 import { formatBytes, renderJson, wrapWords } from '../report/format.js';
 import { minimize, type MinimizeResult } from '../minimize/index.js';
@@ -20,8 +25,9 @@ package records (/var/lib/dpkg/status.d, apk's database) for the packages whose 
 kept, so scanners still see what is inside. It is scanned and compared with the original.
 
 Options:
-  -o, --output DIR              where the OCI layout is written (replaced atomically); scan it
-                                with oci:DIR
+  -o, --output DEST             where the result goes: DIR or oci:DIR (an OCI layout, replaced
+                                atomically), oci-archive:FILE, docker-archive:FILE (docker load
+                                takes it), or registry:REF (pushed with your credentials)
   --keep PATH                   keep a file or a directory tree as well (repeatable)
   --entry CMD                   another command the image runs, e.g. --entry "node /app/worker.js"
                                 (repeatable)
@@ -46,7 +52,7 @@ ${IMAGE_OPTIONS_HELP}
 function renderTable(r: MinimizeResult): string {
   const [before, after] = r.comparison.images;
   const out = [
-    `${r.input} → ${r.output.layout} (${r.output.manifestDigest})`,
+    `${r.input} → ${r.output.destination} (${r.output.manifestDigest})`,
     '',
     ...wrapWords(r.comparison.verdict, 80),
     '',
@@ -95,7 +101,7 @@ export const minimizeCommand = (args: string[], io: CliIo): Promise<number> =>
         'trace-seconds': { type: 'string' },
       },
       vulnerabilities: true,
-      run: async (source, { values, cacheDir, vulnerabilities, signal }) => {
+      run: async (source, { values, open, cacheDir, vulnerabilities, signal }) => {
         if (typeof values.output !== 'string' || !values.output)
           throw errors.usage('minimize needs --output DIR', 'e.g. distrolens minimize app.tar --output app-min');
         const trace = values.trace === true || values.probe !== undefined || values['probe-cmd'] !== undefined;
@@ -119,26 +125,50 @@ export const minimizeCommand = (args: string[], io: CliIo): Promise<number> =>
             `--probe ${values.probe} is not a loopback URL`,
             'the program runs on this machine: e.g. --probe http://127.0.0.1:8080/healthz',
           );
-        return minimize(source, {
-          ...(trace
-            ? {
-                trace: {
-                  seconds,
-                  ...(typeof values.probe === 'string' ? { probe: values.probe } : {}),
-                  ...(typeof values['probe-cmd'] === 'string'
-                    ? { probeCommand: values['probe-cmd'].split(/\s+/).filter(Boolean) }
-                    : {}),
-                },
-              }
-            : {}),
-          output: resolve(io.cwd ?? process.cwd(), values.output.replace(/^oci:/, '')),
-          keep: (values.keep as string[] | undefined) ?? [],
-          entries: ((values.entry as string[] | undefined) ?? []).map((e) => e.split(/\s+/).filter(Boolean)),
-          keepUser: values['keep-user'] === true,
-          ...(cacheDir ? { cacheDir } : {}),
-          ...(vulnerabilities ? { vulnerabilities } : {}),
-          ...(signal ? { signal } : {}),
-        });
+        // Where the result goes: a layout directory (oci:DIR or DIR), an archive, or a registry.
+        const target = values.output;
+        const kind = /^(oci-archive|docker-archive|registry|oci):/.exec(target)?.[1] ?? 'oci';
+        const where = target.replace(/^(oci-archive|docker-archive|registry|oci):/, '');
+        const cwd = io.cwd ?? process.cwd();
+        const layout =
+          kind === 'oci'
+            ? resolve(cwd, where)
+            : join(cacheDir ?? tmpdir(), `.minimize-out-${process.pid}-${randomBytes(4).toString('hex')}`);
+        const label =
+          kind === 'registry' ? `registry:${where}` : `${kind}:${kind === 'oci' ? layout : resolve(cwd, where)}`;
+        try {
+          const result = await minimize(source, {
+            label,
+            ...(trace
+              ? {
+                  trace: {
+                    seconds,
+                    ...(typeof values.probe === 'string' ? { probe: values.probe } : {}),
+                    ...(typeof values['probe-cmd'] === 'string'
+                      ? { probeCommand: values['probe-cmd'].split(/\s+/).filter(Boolean) }
+                      : {}),
+                  },
+                }
+              : {}),
+            output: layout,
+            keep: (values.keep as string[] | undefined) ?? [],
+            entries: ((values.entry as string[] | undefined) ?? []).map((e) => e.split(/\s+/).filter(Boolean)),
+            keepUser: values['keep-user'] === true,
+            ...(cacheDir ? { cacheDir } : {}),
+            ...(vulnerabilities ? { vulnerabilities } : {}),
+            ...(signal ? { signal } : {}),
+          });
+          if (kind === 'oci-archive' || kind === 'docker-archive')
+            await writeLayoutArchive(layout, resolve(cwd, where), kind === 'docker-archive');
+          else if (kind === 'registry') {
+            const pushed = await pushLayoutTo(where, layout, open);
+            if (pushed !== result.output.manifestDigest)
+              throw fail('E_INTERNAL', `pushed ${pushed}, expected ${result.output.manifestDigest}`);
+          }
+          return result;
+        } finally {
+          if (kind !== 'oci') await rm(layout, { recursive: true, force: true });
+        }
       },
       render: (r, format) => (format === 'json' ? renderJson(r) : renderTable(r)),
     },

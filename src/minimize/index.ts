@@ -61,6 +61,8 @@ function traceOptions(
 }
 
 export interface MinimizeOptions {
+  /** How the result is named in the report (`oci-archive:app.tar`, `registry:…`); default oci:OUTPUT. */
+  readonly label?: string;
   /** Run the result (chroot, strace) and add what it looked for; compare its behaviour with the original's. */
   readonly trace?: { readonly probe?: string; readonly probeCommand?: readonly string[]; readonly seconds?: number };
   /** The OCI layout directory to write (replaced atomically). */
@@ -78,7 +80,7 @@ export interface MinimizeResult {
   readonly schema: typeof MINIMIZE_SCHEMA;
   readonly tool: ToolInfo;
   readonly input: string;
-  readonly output: { readonly layout: string; readonly manifestDigest: string; readonly user: string };
+  readonly output: { readonly destination: string; readonly manifestDigest: string; readonly user: string };
   /** True when `--trace` ran the result and it behaved as the original; false: not run, or not the same. */
   readonly traced: boolean;
   readonly trace?: TraceReport;
@@ -284,7 +286,7 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
       schema: MINIMIZE_SCHEMA,
       tool: TOOL,
       input: source.input,
-      output: { layout: output, manifestDigest, user: runAs },
+      output: { destination: options.label ?? `oci:${output}`, manifestDigest, user: runAs },
       traced: options.trace ? traced.same === true : false,
       ...(options.trace ? { trace: traced } : {}),
       kept: [...closure.kept]
@@ -293,7 +295,10 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
       missing: closure.missing,
       removed,
       packages: records.names,
-      comparison: compareReports([before, after]),
+      comparison: compareReports([
+        before,
+        options.label ? { ...after, target: { ...after.target, input: options.label } } : after,
+      ]),
     };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -258,4 +258,64 @@ export function withParents(paths: Iterable<string>, fs: LayeredFs): LayerFile[]
     }
   }
   return [...out.values()];
+}
+
+/**
+ * An OCI layout directory as one archive: `oci-archive` (the layout's files), or `docker-archive`
+ * (the same plus docker's manifest.json, as `docker save` writes since Docker 25, so that
+ * `docker load` takes it). Files in sorted order, fixed times: reproducible. Written beside the
+ * target and renamed over it.
+ */
+export async function writeLayoutArchive(
+  layout: string,
+  file: string,
+  docker: boolean,
+  refName?: string,
+): Promise<void> {
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const names = [
+    'oci-layout',
+    'index.json',
+    ...(await readdir(join(layout, 'blobs', 'sha256'))).map((b) => `blobs/sha256/${b}`),
+  ];
+  const extra = new Map<string, Buffer>();
+  if (docker) {
+    const manifest = JSON.parse(
+      await readFile(join(layout, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8'),
+    ) as { config: { digest: string }; layers: { digest: string }[] };
+    extra.set(
+      'manifest.json',
+      Buffer.from(
+        JSON.stringify([
+          {
+            Config: `blobs/sha256/${manifest.config.digest.slice(7)}`,
+            RepoTags: refName ? [refName] : [],
+            Layers: manifest.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`),
+          },
+        ]),
+      ),
+    );
+  }
+  const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const out = createWriteStream(temp);
+  const write = (chunk: Buffer) =>
+    new Promise<void>((resolve, reject) => out.write(chunk, (e) => (e ? reject(e) : resolve())));
+  try {
+    const dirs = ['blobs', 'blobs/sha256'];
+    for (const dir of dirs)
+      await write(tarHeader({ path: dir, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 }));
+    for (const name of [...names, ...extra.keys()].sort()) {
+      const data = extra.get(name) ?? (await readFile(join(layout, name)));
+      await write(tarHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: data.length }));
+      await write(data);
+      await write(tarPadding(data.length));
+    }
+    await write(TAR_END);
+    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    await rename(temp, file);
+  } catch (error) {
+    out.destroy();
+    await rm(temp, { force: true });
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
 import { isDigest, type Digest } from '../core/digest.js';
 import { DistrolensError, fail } from '../core/errors.js';
 import { BlobCache } from '../cache/blobs.js';
@@ -15,6 +15,7 @@ import type { ConnectPolicy } from '../util/network.js';
 import type { RetryPolicy } from '../util/retry.js';
 import { parseReference } from './registry/reference.js';
 import { registrySource, tagDigest } from './registry/index.js';
+import { pushBlob, pushManifest } from './registry/push.js';
 import { RegistryClient, type ClientOptions, type RegistryGate } from './registry/client.js';
 import { rootfsSource } from './rootfs/index.js';
 
@@ -213,4 +214,25 @@ export async function resolveTag(reference: string, options: OpenOptions = {}): 
     ref.repository,
     ref.tag ?? 'latest',
   );
+}
+
+/**
+ * Pushes the image an OCI layout directory holds (its index's first manifest: config, layers,
+ * manifest) to `registry:REF`, with the same credentials and transport as pulls; returns the
+ * manifest's digest.
+ */
+export async function pushLayoutTo(reference: string, layout: string, options: OpenOptions = {}): Promise<Digest> {
+  const ref = parseReference(reference.replace(/^registry:/, ''));
+  const client = new RegistryClient(ref.registry, clientOptions(ref.registry, options));
+  const blob = (digest: string) => readFile(join(layout, 'blobs', 'sha256', digest.replace(/^sha256:/, '')));
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
+    manifests: { mediaType: string; digest: Digest }[];
+  };
+  const top = index.manifests[0];
+  if (!top) throw fail('E_IMAGE_INVALID', `${layout}: the layout's index names no manifest`);
+  const manifest = await blob(top.digest);
+  const doc = JSON.parse(manifest.toString('utf8')) as { config: { digest: Digest }; layers: { digest: Digest }[] };
+  for (const d of [...doc.layers, doc.config]) await pushBlob(client, ref.repository, d.digest, await blob(d.digest));
+  await pushManifest(client, ref.repository, ref.tag ?? ref.digest ?? 'latest', top.mediaType, manifest);
+  return top.digest;
 }
