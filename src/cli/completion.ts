@@ -30,6 +30,7 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
     keep: {},
     entry: {},
     'keep-user': {},
+    base: {},
     trace: {},
     probe: {},
     'probe-cmd': {},

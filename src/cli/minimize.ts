@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeLayoutArchive } from '../minimize/layout.js';
-import { pushLayoutTo } from '../sources/index.js';
+import { openSource, pushLayoutTo } from '../sources/index.js';
 import { errors, fail } from '../core/errors.js';
 import { formatBytes, renderJson, wrapWords } from '../report/format.js';
 import { minimize, type MinimizeResult } from '../minimize/index.js';
@@ -32,6 +32,9 @@ Options:
   --entry CMD                   another command the image runs, e.g. --entry "node /app/worker.js"
                                 (repeatable)
   --keep-user                   keep the image's user even when it is root
+  --base REF                    build on this base (e.g. gcr.io/distroless/cc-debian12, any input
+                                form): its files first, then only what it lacks; recorded as the
+                                result's org.opencontainers.image.base.name
   --trace                       run the result on this machine (root: a chroot with new mount and
                                 PID namespaces, the image's user, environment and directory) under
                                 strace; what it looked for and the original has is added, and it
@@ -95,6 +98,7 @@ export const minimizeCommand = (args: string[], io: CliIo): Promise<number> =>
         keep: { type: 'string', multiple: true },
         entry: { type: 'string', multiple: true },
         'keep-user': { type: 'boolean' },
+        base: { type: 'string' },
         trace: { type: 'boolean' },
         probe: { type: 'string' },
         'probe-cmd': { type: 'string' },
@@ -136,9 +140,13 @@ export const minimizeCommand = (args: string[], io: CliIo): Promise<number> =>
             : join(cacheDir ?? tmpdir(), `.minimize-out-${process.pid}-${randomBytes(4).toString('hex')}`);
         const label =
           kind === 'registry' ? `registry:${where}` : `${kind}:${kind === 'oci' ? layout : resolve(cwd, where)}`;
+        const base = typeof values.base === 'string' ? await openSource(values.base, open) : undefined;
         try {
           const result = await minimize(source, {
             label,
+            ...(base && typeof values.base === 'string'
+              ? { base, baseName: values.base.replace(/^registry:/, '') }
+              : {}),
             ...(trace
               ? {
                   trace: {
@@ -167,6 +175,7 @@ export const minimizeCommand = (args: string[], io: CliIo): Promise<number> =>
           }
           return result;
         } finally {
+          await base?.close();
           if (kind !== 'oci') await rm(layout, { recursive: true, force: true });
         }
       },

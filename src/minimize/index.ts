@@ -61,6 +61,10 @@ function traceOptions(
 }
 
 export interface MinimizeOptions {
+  /** A base to build on (gcr.io/distroless/cc-debian12): its files first, then what it lacks. */
+  readonly base?: ImageSource;
+  /** The base's name, recorded as the result's org.opencontainers.image.base.name. */
+  readonly baseName?: string;
   /** How the result is named in the report (`oci-archive:app.tar`, `registry:…`); default oci:OUTPUT. */
   readonly label?: string;
   /** Run the result (chroot, strace) and add what it looked for; compare its behaviour with the original's. */
@@ -209,6 +213,20 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
   const work = join(options.cacheDir ?? tmpdir(), `.minimize-${process.pid}-${randomBytes(4).toString('hex')}`);
   const output = resolve(options.output);
   const staging = `${output}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // The base, when one is asked for: what it holds is not written again.
+  const base = options.base ? await options.base.resolve({ platform: image.platform }) : undefined;
+  const baseFs = base ? await buildFs(base, { ...(options.signal ? { signal: options.signal } : {}) }) : undefined;
+  const inBase = (path: string): boolean => {
+    const mine = fs.lstat(path);
+    const theirs = baseFs?.lstat(path);
+    return (
+      mine !== undefined &&
+      theirs !== undefined &&
+      mine.type === theirs.type &&
+      (mine.type !== 'file' || mine.size === theirs.size) &&
+      (mine.type !== 'symlink' || mine.linkTarget === theirs.linkTarget)
+    );
+  };
   // The user: non-root unless asked to keep it, with its passwd and group lines.
   const user = image.config.user;
   const runAs = (user === '' || /^(root|0)(:|$)/.test(user)) && !options.keepUser ? String(NONROOT.uid) : user;
@@ -319,7 +337,7 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
       extra: extraPaths,
     });
     const owned = ownedFiles(fs, before.packages);
-    const keptPaths = new Set(closure.kept.keys());
+    const keptPaths = new Set([...closure.kept.keys()].filter((path) => !inBase(path)));
     const app = (path: string) => closure.applications.some((dir) => isUnder(path, dir));
     const fileOf = (path: string): LayerFile | undefined => {
       const node = fs.lstat(path);
@@ -380,23 +398,56 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
     for (const f of appLayer) layerOf.set(f.path, 1);
     await mkdir(join(staging, 'blobs', 'sha256'), { recursive: true });
     const created = image.config.created ? Math.max(0, Math.floor(Date.parse(image.config.created) / 1000)) : 0;
-    const layers = await writeLayersFromImage(
-      image,
-      fs,
-      (path) => layerOf.get(path),
-      appLayer.length ? [upfront(runtimeLayer), upfront(appLayer)] : [upfront(runtimeLayer)],
-      join(staging, 'blobs', 'sha256'),
-      created,
-      options.signal,
-    );
+    const blobs = join(staging, 'blobs', 'sha256');
+    // The base's files, squashed into one layer below ours (its digests change; its content does not).
+    const baseLayers =
+      base && baseFs
+        ? await writeLayersFromImage(
+            base,
+            baseFs,
+            () => 0,
+            [
+              baseFs
+                .entries()
+                .filter((e) => e.type === 'dir' && e.path !== '/')
+                .map((e) => ({ path: e.path, entry: e })),
+            ],
+            blobs,
+            created,
+            options.signal,
+          )
+        : [];
+    const layers = [
+      ...baseLayers,
+      ...(await writeLayersFromImage(
+        image,
+        fs,
+        (path) => layerOf.get(path),
+        appLayer.length ? [upfront(runtimeLayer), upfront(appLayer)] : [upfront(runtimeLayer)],
+        blobs,
+        created,
+        options.signal,
+      )),
+    ];
     const raw = image.rawConfig as { config?: Record<string, unknown> };
     const config = {
       ...image.rawConfig,
-      config: { ...raw.config, User: runAs },
+      config: {
+        ...raw.config,
+        User: runAs,
+        ...(options.baseName
+          ? {
+              Labels: {
+                ...(raw.config?.Labels as Record<string, string> | undefined),
+                'org.opencontainers.image.base.name': options.baseName,
+              },
+            }
+          : {}),
+      },
       rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
       history: layers.map((_l, i) => ({
         ...(image.config.created ? { created: image.config.created } : {}),
-        created_by: `distrolens minimize: ${i === 0 ? 'runtime' : 'application'}`,
+        created_by: `distrolens minimize: ${['base', 'runtime', 'application'][i - baseLayers.length + 1]}`,
       })),
     };
     const { manifestDigest } = await writeLayoutIndex(staging, config, layers);
