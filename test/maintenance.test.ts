@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -10,7 +9,6 @@ import { updateDb } from '../src/vuln/update.js';
 import { MaintenanceReader, MAINTENANCE_SOURCES } from '../src/maintenance/store.js';
 import { outdatedPackages, readIndex, toSuite } from '../src/maintenance/repository.js';
 import { parseApkInstalled } from '../src/analyzers/apk/parse.js';
-import { compareDpkg } from '../src/vuln/versions/dpkg.js';
 import { buildImage, dockerArchive, pushImage, type ImageSpec, type LayerSpec } from './fixtures/image.js';
 import { registryAvailable, startRegistry } from './fixtures/registry.js';
 import { RegistryClient } from '../src/sources/registry/client.js';
@@ -19,6 +17,7 @@ import { evaluatePolicy, parsePolicy } from '../src/policy/index.js';
 import { compareReports } from '../src/scan/compare.js';
 import { renderCompareTable } from '../src/report/compare-table.js';
 import { REALDATA, REPO_ROOT, cli, tempDir } from './helpers.js';
+import { BOOKWORM_INSTALLED, BOOKWORM_SUITES, DEBIAN_INDEXES, expectedBehind } from './fixtures/debian-indexes.js';
 
 /**
  * The maintenance axis end to end: real end-of-life tables (shipped, and refreshed through
@@ -27,22 +26,13 @@ import { REALDATA, REPO_ROOT, cli, tempDir } from './helpers.js';
  */
 const TODAY = new Date('2026-12-05T00:00:00Z');
 const now = () => TODAY;
-const DEBIAN = join(REALDATA, 'debian-packages');
-const SUITES = ['bookworm', 'bookworm-updates', 'bookworm-security'];
+const DEBIAN = DEBIAN_INDEXES;
+const SUITES = [...BOOKWORM_SUITES];
 
 const statusStanza = (p: { name: string; version: string; source?: string }) =>
   `Package: ${p.name}\nStatus: install ok installed\nArchitecture: amd64\n${p.source ? `Source: ${p.source}\n` : ''}Version: ${p.version}\n\n`;
 
-/** An image built a while ago: versions older than bookworm offers now, and some current. */
-const DEBIAN_INSTALLED = [
-  { name: 'libssl3', version: '3.0.11-1~deb12u2', source: 'openssl' },
-  { name: 'openssl', version: '3.0.11-1~deb12u2' },
-  { name: 'libc6', version: '2.36-9+deb12u4', source: 'glibc' },
-  { name: 'zlib1g', version: '1:1.2.13.dfsg-1', source: 'zlib' },
-  { name: 'tzdata', version: '2024a-0+deb12u1' },
-  { name: 'bash', version: '5.2.15-2+b13' },
-  { name: 'base-files', version: '12.4+deb12u5' },
-];
+const DEBIAN_INSTALLED = BOOKWORM_INSTALLED.filter((p) => p.name !== 'not-in-the-archive' && p.name !== 'libsystemd0');
 
 const debianSpec = (created = '2025-01-10T00:00:00Z'): ImageSpec => ({
   layers: [
@@ -106,26 +96,13 @@ test('Debian behind bookworm-security: the exact list from the real indexes, in 
     );
     const m = report.maintenance!;
     // Expected from the index files themselves and Debian's own dpkg (or our twin without it).
-    const suites = await Promise.all(
-      SUITES.map(async (s) =>
-        toSuite(await readIndex(await readFile(join(DEBIAN, `${s}_main_binary-amd64_Packages`)), s), {
-          suite: s,
-          security: s.endsWith('-security'),
-        }),
-      ),
-    );
-    const hasDpkg = spawnSync('dpkg', ['--version']).status === 0;
-    const newer = (a: string, b: string) =>
-      hasDpkg ? spawnSync('dpkg', ['--compare-versions', a, 'gt', b]).status === 0 : compareDpkg(a, b) > 0;
-    const expected = DEBIAN_INSTALLED.flatMap((pkg) => {
-      const offers = suites.flatMap((s) => {
-        const version = s.packages.get(pkg.name)?.version;
-        return version && newer(version, pkg.version) ? [{ version, suite: s.suite, security: s.security }] : [];
-      });
-      if (!offers.length) return [];
-      const best = offers.reduce((a, b) => (newer(b.version, a.version) ? b : a));
-      return [[pkg.name, pkg.version, best.version, best.suite, offers.some((o) => o.security)]];
-    }).sort();
+    const expected = (await expectedBehind(DEBIAN_INSTALLED)).map((e) => [
+      e.name,
+      e.installed,
+      e.available,
+      e.suite,
+      e.security,
+    ]);
     assert.deepEqual(
       m.outdated!.packages.map((p) => [p.name, p.installed, p.available, p.suite, p.security]),
       expected,

@@ -32,12 +32,17 @@ export interface RuntimeSupport extends SupportStatus {
 export interface OutdatedPackageInfo {
   readonly name: string;
   readonly installed: string;
+  /** The newest version any suite of the release offers, and the suite it comes from. */
   readonly available: string;
   readonly suite: string;
-  /** A newer version is offered by a security suite. */
+  /** A newer version is in a security suite: the update fixes a vulnerability. */
   readonly security: boolean;
-  /** Since when the repository offers it, as far as its index says (ISO). */
+  /**
+   * Since when the repository offers it, as far as the index says (ISO): the version's build time
+   * (APKINDEX), else the index's date — for Debian a lower bound, the update may be older.
+   */
   readonly since?: string;
+  /** Days from `since` to the scan. */
   readonly daysBehind?: number;
 }
 

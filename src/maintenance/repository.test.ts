@@ -5,22 +5,20 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseApkInstalled } from '../analyzers/apk/parse.js';
-import { compareDpkg } from '../vuln/versions/dpkg.js';
 import { identifyIndex, outdatedPackages, readIndex, recognizeIndex, toSuite } from './repository.js';
 
 const readSuite = async (bytes: Uint8Array, suite: string) =>
   toSuite(await readIndex(bytes, suite), { suite, security: suite.endsWith('-security') });
 import { REALDATA, rejectsWithCode } from '../../test/helpers.js';
+import {
+  BOOKWORM_INSTALLED,
+  DEBIAN_INDEXES,
+  bookwormSuites,
+  expectedBehind,
+} from '../../test/fixtures/debian-indexes.js';
 
-const DEBIAN = join(REALDATA, 'debian-packages');
-const suites = ['bookworm', 'bookworm-updates', 'bookworm-security'];
-const debianIndexes = () =>
-  Promise.all(suites.map(async (s) => readSuite(await readFile(join(DEBIAN, `${s}_main_binary-amd64_Packages`)), s)));
-
-/** dpkg's own answer: does `a` sort after `b`? (Debian's real dpkg when present, else our twin.) */
-const hasDpkg = spawnSync('dpkg', ['--version']).status === 0;
-const newer = (a: string, b: string): boolean =>
-  hasDpkg ? spawnSync('dpkg', ['--compare-versions', a, 'gt', b]).status === 0 : compareDpkg(a, b) > 0;
+const DEBIAN = DEBIAN_INDEXES;
+const debianIndexes = bookwormSuites;
 
 test("Debian's real indexes: the packages behind bookworm, its updates and its security suite, as dpkg orders them", async () => {
   const indexes = await debianIndexes();
@@ -32,42 +30,9 @@ test("Debian's real indexes: the packages behind bookworm, its updates and its s
       ['bookworm-security', true, 12],
     ],
   );
-  // An image built a while ago: versions older than what the suites offer now, and some current.
-  const installed = [
-    { name: 'libssl3', version: '3.0.11-1~deb12u2', source: 'openssl' },
-    { name: 'openssl', version: '3.0.11-1~deb12u2' },
-    { name: 'libc6', version: '2.36-9+deb12u4', source: 'glibc' },
-    { name: 'zlib1g', version: '1:1.2.13.dfsg-1', source: 'zlib' },
-    { name: 'tzdata', version: '2024a-0+deb12u1' },
-    { name: 'bash', version: '5.2.15-2+b13' },
-    { name: 'base-files', version: '12.4+deb12u5' },
-    { name: 'libsystemd0', version: '252.39-1~deb12u2', source: 'systemd' },
-    { name: 'not-in-the-archive', version: '1.0' },
-  ];
-  const outdated = outdatedPackages(installed, indexes);
-  // The expectation, from the index texts and dpkg itself: every suite's offer newer than the
-  // installed version; the newest of them; security when the security suite offers a newer one.
-  const expected = installed.flatMap((pkg) => {
-    const offers = indexes.flatMap((index) => {
-      const version = index.packages.get(pkg.name)?.version;
-      return version && newer(version, pkg.version) ? [{ version, suite: index.suite, security: index.security }] : [];
-    });
-    if (!offers.length) return [];
-    const best = offers.reduce((a, b) => (newer(b.version, a.version) ? b : a));
-    return [
-      {
-        name: pkg.name,
-        installed: pkg.version,
-        available: best.version,
-        suite: best.suite,
-        security: offers.some((o) => o.security),
-      },
-    ];
-  });
-  assert.deepEqual(
-    outdated,
-    expected.sort((a, b) => (a.name < b.name ? -1 : 1)),
-  );
+  // An image built a while ago; the expectation from the index texts and Debian's dpkg itself.
+  const outdated = outdatedPackages(BOOKWORM_INSTALLED, indexes);
+  assert.deepEqual(outdated, await expectedBehind(BOOKWORM_INSTALLED));
   // What that means here: zlib1g's only fix is in the security suite; bash and libsystemd0 are current.
   assert.deepEqual(
     outdated.find((o) => o.name === 'zlib1g'),

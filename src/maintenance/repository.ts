@@ -1,4 +1,5 @@
 import { fail } from '../core/errors.js';
+import type { OutdatedPackageInfo } from '../core/maintenance.js';
 import { StreamReader } from '../util/bytes.js';
 import { walkTar } from '../util/tar.js';
 import { DEFAULT_INFLATE_LIMITS, detectCompression, inflate, type InflateLimits } from '../util/compression.js';
@@ -259,21 +260,8 @@ export interface InstalledPackage {
   readonly source?: string;
 }
 
-export interface OutdatedPackage {
-  readonly name: string;
-  readonly installed: string;
-  /** The newest version any suite of the release offers. */
-  readonly available: string;
-  /** The suite it comes from. */
-  readonly suite: string;
-  /** A newer version is in a security suite: the update fixes a vulnerability. */
-  readonly security: boolean;
-  /**
-   * Since when the repository offers it, as far as the index says (ISO): the version's build time
-   * (APKINDEX), else the index's date — for Debian a lower bound, the update may be older.
-   */
-  readonly since?: string;
-}
+/** A package behind its release (the report's entry without the days, which depend on the scan's date). */
+export type OutdatedPackage = Omit<OutdatedPackageInfo, 'daysBehind'>;
 
 /**
  * Installed packages behind the release's suites: the newest version offered for the binary

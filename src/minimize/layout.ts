@@ -10,10 +10,41 @@ import { normalizeEntryPath, parentOf, whiteoutOf } from '../fs/path.js';
 import type { FsEntry } from '../fs/types.js';
 import { MediaType } from '../image/media.js';
 import type { Image } from '../image/types.js';
+import type { TarEntry } from '../util/tar.js';
 import { tarHeader, tarPadding, TAR_END } from '../util/tar-write.js';
 
 /** Files being written at once while a layer is walked. */
 const WRITES_IN_FLIGHT = 64;
+
+/**
+ * Visits each tar entry of the image that the squashed view shows, from the layer that last wrote
+ * it: normalised paths, whiteouts skipped, and only paths with no symlink on their way (so a
+ * writer that joins them to a directory never writes through a link).
+ */
+async function walkVisible(
+  image: Image,
+  fs: LayeredFs,
+  visit: (entry: TarEntry, node: FsEntry) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (const layer of image.layers) {
+    await layer.walk(
+      async (entry) => {
+        let path: string;
+        try {
+          path = normalizeEntryPath(entry.name);
+        } catch {
+          return;
+        }
+        if (path === '/' || whiteoutOf(path) !== undefined) return;
+        if (fs.resolve(path, { follow: false }) !== path) return;
+        const node = fs.lstat(path);
+        if (node && node.layer === layer.index) await visit(entry, node);
+      },
+      { ...(signal ? { signal } : {}) },
+    );
+  }
+}
 
 /**
  * The image's visible tree written to a directory: each path the squashed filesystem shows, from
@@ -34,33 +65,23 @@ export async function extractVisible(image: Image, fs: LayeredFs, root: string, 
     pending.add(done);
     if (pending.size >= WRITES_IN_FLIGHT) await Promise.race(pending);
   };
-  for (const layer of image.layers) {
-    await layer.walk(
-      async (entry) => {
-        let path: string;
-        try {
-          path = normalizeEntryPath(entry.name);
-        } catch {
-          return;
-        }
-        if (path === '/' || whiteoutOf(path) !== undefined) return;
-        if (fs.resolve(path, { follow: false }) !== path) return;
-        const node = fs.lstat(path);
-        if (!node || node.layer !== layer.index) return;
-        const target = join(root, path);
-        if (node.type === 'file' && entry.type === 'file') {
-          // Permission bits only: no setuid or setgid file is ever made on this machine.
-          await later(writeFile(target, await entry.read(), { flag: 'wx', mode: node.mode & 0o777 }));
-        } else if (node.type === 'symlink' && entry.type === 'symlink') {
-          await later(symlink(node.linkTarget ?? '', target));
-        } else if (node.type === 'hardlink' && entry.type === 'hardlink' && node.linkTarget) {
-          await Promise.all(pending);
-          await copyFile(join(root, node.linkTarget), target).catch(() => undefined);
-        }
-      },
-      { ...(signal ? { signal } : {}) },
-    );
-  }
+  await walkVisible(
+    image,
+    fs,
+    async (entry, node) => {
+      const target = join(root, node.path);
+      if (node.type === 'file' && entry.type === 'file') {
+        // Permission bits only: no setuid or setgid file is ever made on this machine.
+        await later(writeFile(target, await entry.read(), { flag: 'wx', mode: node.mode & 0o777 }));
+      } else if (node.type === 'symlink' && entry.type === 'symlink') {
+        await later(symlink(node.linkTarget ?? '', target));
+      } else if (node.type === 'hardlink' && entry.type === 'hardlink' && node.linkTarget) {
+        await Promise.all(pending);
+        await copyFile(join(root, node.linkTarget), target).catch(() => undefined);
+      }
+    },
+    signal,
+  );
   await Promise.all(pending);
 }
 
@@ -166,37 +187,29 @@ export async function writeLayersFromImage(
       }
     }
   }
-  for (const layer of image.layers) {
-    await layer.walk(
-      async (entry) => {
-        let path: string;
-        try {
-          path = normalizeEntryPath(entry.name);
-        } catch {
-          return;
-        }
-        const target = layerOf(path);
-        if (target === undefined || written[target]!.has(path)) return;
-        if (fs.resolve(path, { follow: false }) !== path) return;
-        const node = fs.lstat(path);
-        if (!node || node.layer !== layer.index || node.type === 'dir') return;
-        const file = { path, entry: node };
-        const out = streams[target]!;
-        if (node.type === 'file' && entry.type === 'file') {
-          const data = await entry.read();
-          await out.write(header(file, 'file', data.length));
-          await out.write(data);
-          await out.write(tarPadding(data.length));
-        } else if (node.type === 'symlink') {
-          await out.write(header(file, 'symlink', 0, node.linkTarget ?? ''));
-        } else if (node.type === 'hardlink' && node.linkTarget && written[target]!.has(node.linkTarget)) {
-          await out.write(header(file, 'hardlink', 0, node.linkTarget.replace(/^\//, '')));
-        } else return;
-        written[target]!.add(path);
-      },
-      { ...(signal ? { signal } : {}) },
-    );
-  }
+  await walkVisible(
+    image,
+    fs,
+    async (entry, node) => {
+      const path = node.path;
+      const target = layerOf(path);
+      if (target === undefined || written[target]!.has(path) || node.type === 'dir') return;
+      const file = { path, entry: node };
+      const out = streams[target]!;
+      if (node.type === 'file' && entry.type === 'file') {
+        const data = await entry.read();
+        await out.write(header(file, 'file', data.length));
+        await out.write(data);
+        await out.write(tarPadding(data.length));
+      } else if (node.type === 'symlink') {
+        await out.write(header(file, 'symlink', 0, node.linkTarget ?? ''));
+      } else if (node.type === 'hardlink' && node.linkTarget && written[target]!.has(node.linkTarget)) {
+        await out.write(header(file, 'hardlink', 0, node.linkTarget.replace(/^\//, '')));
+      } else return;
+      written[target]!.add(path);
+    },
+    signal,
+  );
   const layers: WrittenLayer[] = [];
   for (const s of streams) layers.push(await s.end());
   return layers;
