@@ -243,6 +243,22 @@ test('a static binary: the binary, certificates, time zones and accounts, no lib
     const blobs = await readdir(join(dir.path, 'out', 'blobs', 'sha256'));
     assert.equal(blobs.length, 4, 'one layer (no application folder besides the binary), config, manifest');
 
+    // Tracing would run it as root with --keep-user: refused, nothing written.
+    if (traceAvailable() === undefined) {
+      const refused = await cli([
+        'minimize',
+        `oci:${join(dir.path, 'in')}`,
+        '--output',
+        join(dir.path, 'as-root'),
+        '--offline',
+        '--trace',
+        '--keep-user',
+      ]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /error E_USAGE: --trace would run the image as root/);
+      assert.equal(existsSync(join(dir.path, 'as-root')), false);
+    }
+
     // The other destinations: the same image as archives (read back by distrolens) and pushed to a registry.
     for (const kind of ['oci-archive', 'docker-archive'] as const) {
       const file = join(dir.path, `out-${kind}.tar`);

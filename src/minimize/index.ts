@@ -14,6 +14,7 @@ import { openSource } from '../sources/index.js';
 import { TOOL } from '../version.js';
 import { parseApkInstalled } from '../analyzers/apk/parse.js';
 import { parseFileList } from '../analyzers/dpkg/parse.js';
+import { fail } from '../core/errors.js';
 import { binaryFacts, staticClosure, type BinaryFacts } from './closure.js';
 import { builtinAnalyzers, type Analyzer } from '../analyzers/index.js';
 import { traceRun, type TraceOptions } from './trace.js';
@@ -233,15 +234,23 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
   try {
     const root = join(work, 'rootfs');
     // The numeric ids the trace runs as: a name is looked up in the image's accounts.
-    const [name = '', group] = runAs.split(':');
+    // No USER is root.
+    const [name = 'root', group] = (runAs || 'root').split(':');
     const account = before.surface.users.find((u) => u.name === name || String(u.uid) === name);
     const ids = {
-      uid: /^\d+$/.test(name) ? Number(name) : (account?.uid ?? NONROOT.uid),
+      uid: /^\d+$/.test(name) ? Number(name) : (account?.uid ?? (name === 'root' ? 0 : NONROOT.uid)),
       gid:
         group && /^\d+$/.test(group)
           ? Number(group)
           : (account?.gid ?? (/^\d+$/.test(name) ? Number(name) : NONROOT.uid)),
     };
+    // A chroot does not contain root: the traced program never runs as uid 0 on this machine.
+    if (options.trace && ids.uid === 0)
+      throw fail(
+        'E_USAGE',
+        '--trace would run the image as root on this machine (--keep-user on a root image)',
+        'drop --keep-user (the result then runs as 65532) or trace without it',
+      );
     const extra = new Map<string, string>();
     const traced: TraceReport = { iterations: 0, added: [] };
     let built: Awaited<ReturnType<typeof build>>;
