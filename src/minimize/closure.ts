@@ -68,17 +68,29 @@ export function binaryFacts(data: Buffer): BinaryFacts | undefined {
   if (!isElf(data)) return undefined;
   const linkage = elfLinkage(data);
   if (!linkage) return undefined;
-  const text = data.toString('latin1');
   const dynamic = linkage.interpreter !== undefined || linkage.needed.length > 0;
+  const sonames = new Set<string>();
+  const paths = new Set<string>();
+  // The strings are searched a window at a time (overlapping by more than the longest match), not
+  // as one string as large as the binary: a 70 MB libnode costs 4 MB of text at a time.
+  for (let start = 0; start < data.length; start += STRINGS_WINDOW) {
+    const text = data.toString('latin1', start, Math.min(data.length, start + STRINGS_WINDOW + STRINGS_OVERLAP));
+    // A match starting past the window is the next window's (whole there); one starting inside it is whole here.
+    const mine = (m: RegExpMatchArray) => m.index! < STRINGS_WINDOW;
+    if (dynamic) for (const m of text.matchAll(SONAME_IN_STRINGS)) if (mine(m)) sonames.add(m[0]);
+    for (const m of text.matchAll(PATH_IN_STRINGS)) if (mine(m) && paths.size < MAX_PATHS_PER_BINARY) paths.add(m[0]);
+  }
   return {
     kind: 'elf',
     ...linkage,
-    sonames: dynamic
-      ? [...new Set(text.match(SONAME_IN_STRINGS) ?? [])].filter((n) => !linkage.needed.includes(n))
-      : [],
-    paths: [...new Set(text.match(PATH_IN_STRINGS) ?? [])].slice(0, MAX_PATHS_PER_BINARY),
+    sonames: [...sonames].filter((n) => !linkage.needed.includes(n)),
+    paths: [...paths],
   };
 }
+
+const STRINGS_WINDOW = 4 * 1024 * 1024;
+/** Longer than any match (paths are at most 245 characters): a name across a window's end is whole in the next. */
+const STRINGS_OVERLAP = 512;
 
 export interface Closure {
   readonly kept: ReadonlyMap<string, string>;

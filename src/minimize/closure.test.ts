@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { binaryFacts } from './closure.js';
+
+test('binary facts: the names in a binary are found whole wherever they fall, windows or not', () => {
+  // A real ELF (glibc's static ldconfig) followed by padding that puts names across the 4 MiB
+  // window boundaries the search uses.
+  const elf = readFileSync('/sbin/ldconfig');
+  const window = 4 * 1024 * 1024;
+  const names = ['/usr/share/zoneinfo/Europe/Paris', '/etc/ssl/openssl.cnf'];
+  const parts: Buffer[] = [elf];
+  let length = elf.length;
+  for (const [i, name] of names.entries()) {
+    const at = (i + 1) * window - Math.floor(name.length / 2);
+    parts.push(Buffer.alloc(at - length), Buffer.from(name));
+    length = at + name.length;
+  }
+  const facts = binaryFacts(Buffer.concat(parts));
+  assert.equal(facts?.kind, 'elf');
+  const paths = facts.kind === 'elf' ? facts.paths : [];
+  for (const name of names) assert.ok(paths.includes(name), name);
+  // No truncated copy of a name cut by a window's end.
+  for (const p of paths) assert.ok(!names.some((n) => n !== p && n.startsWith(p) && p.length > 10), p);
+  assert.deepEqual(binaryFacts(Buffer.from('#!/usr/bin/env python3 -u\nprint(1)\n')), {
+    kind: 'script',
+    shebang: ['/usr/bin/env', 'python3', '-u'],
+  });
+  assert.equal(binaryFacts(Buffer.from('plain text')), undefined);
+});
