@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { parseApkInstalled } from '../analyzers/apk/parse.js';
+import { parseFileList } from '../analyzers/dpkg/parse.js';
+import { builtinAnalyzers, type Analyzer } from '../analyzers/index.js';
 import type { Comparison } from '../core/compare.js';
+import type { ImageConfig } from '../core/config.js';
+import { fail } from '../core/errors.js';
 import type { Package } from '../core/package.js';
 import type { Report, ToolInfo } from '../core/report.js';
 import { SURFACE_LISTS, type SurfaceList } from '../core/surface.js';
@@ -12,14 +17,9 @@ import { compareReports } from '../scan/compare.js';
 import { scanImage, type VulnScanOptions } from '../scan/scan.js';
 import { openSource } from '../sources/index.js';
 import { TOOL } from '../version.js';
-import { parseApkInstalled } from '../analyzers/apk/parse.js';
-import { parseFileList } from '../analyzers/dpkg/parse.js';
-import { fail } from '../core/errors.js';
 import { binaryFacts, staticClosure, type BinaryFacts } from './closure.js';
-import { builtinAnalyzers, type Analyzer } from '../analyzers/index.js';
-import { traceRun, type TraceOptions } from './trace.js';
-import type { ImageConfig } from '../core/config.js';
 import { extractVisible, withParents, writeLayersFromImage, writeLayoutIndex, type LayerFile } from './layout.js';
+import { traceRun, type TraceOptions } from './trace.js';
 
 /** Version tag of `minimize --format json`. */
 export const MINIMIZE_SCHEMA = 'distrolens/minimize@1';
