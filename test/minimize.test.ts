@@ -298,6 +298,41 @@ test('a static binary: the binary, certificates, time zones and accounts, no lib
   }
 });
 
+test('files of an application tree are analysed too: a native addon gets its libraries', async () => {
+  const dir = await tempDir();
+  try {
+    // A real dynamically linked ELF (coreutils' true) stands in for a node addon: it needs libc.so.6.
+    // Nothing else in the image names libc: the program is a script whose interpreter is plain data.
+    const addon = await readFile('/usr/bin/true');
+    const image = buildImage({
+      layers: [
+        {
+          files: [
+            { path: 'app/server', content: '#!/app/interpreter\n', mode: 0o755 },
+            { path: 'app/interpreter', content: 'not a binary', mode: 0o755 },
+            { path: 'app/node_modules/addon/build/Release/addon.node', content: addon, mode: 0o644 },
+            { path: 'lib64/ld-linux-x86-64.so.2', content: 'loader' },
+            { path: 'lib/x86_64-linux-gnu/libc.so.6', content: 'libc' },
+            { path: 'lib/x86_64-linux-gnu/libunrelated.so.1', content: 'unrelated' },
+          ],
+        },
+      ],
+      config: { Entrypoint: ['/app/server'] },
+    });
+    await writeOciLayout(join(dir.path, 'in'), [{ image }]);
+    const result = await minimizeCli(`oci:${join(dir.path, 'in')}`, join(dir.path, 'out'), '--keep', '/app');
+    const kept = new Map(result.kept.map((k) => [k.path, k.reason]));
+    assert.match(
+      kept.get('/lib/x86_64-linux-gnu/libc.so.6') ?? '',
+      /needed by \/app\/node_modules\/addon\/build\/Release\/addon\.node/,
+    );
+    assert.match(kept.get('/lib64/ld-linux-x86-64.so.2') ?? '', /ELF interpreter of \/app\/node_modules/);
+    assert.ok(!kept.has('/lib/x86_64-linux-gnu/libunrelated.so.1'));
+  } finally {
+    await dir.cleanup();
+  }
+});
+
 test('hostile layouts: links out of the root, loops and /proc paths are never followed outside the image', async () => {
   const dir = await tempDir();
   try {

@@ -26,7 +26,6 @@ export interface RepoPackage {
 /** What matching reads of a suite: a Map, or the local database's rows. */
 export interface Lookup<V> {
   get(key: string): V | undefined;
-  has(key: string): boolean;
 }
 
 export interface SuiteIndex {

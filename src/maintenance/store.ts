@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 import type { DbBuilder, VulnDb } from '../vuln/db.js';
 import type { DataReader } from '../vuln/update.js';
@@ -129,6 +129,19 @@ interface ReadFile {
   readonly mtime: string;
 }
 
+/** What a file starts with rules out a zip or a JSON document, the vulnerability feeds' formats. */
+async function mightBeOurs(path: string): Promise<boolean> {
+  const file = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    const { bytesRead } = await file.read(head, 0, 8, 0);
+    const start = head.subarray(0, bytesRead).toString('latin1').trimStart();
+    return bytesRead >= 4 && !start.startsWith('PK\x03\x04') && !start.startsWith('{') && !start.startsWith('[');
+  } finally {
+    await file.close();
+  }
+}
+
 /** Reads end-of-life files, repository indexes and apt Release files during `db update`. */
 export class MaintenanceReader implements DataReader {
   readonly #eol = new Map<string, { cycles: readonly ReleaseCycle[]; source: string }>();
@@ -138,6 +151,8 @@ export class MaintenanceReader implements DataReader {
   readonly unidentified: string[] = [];
 
   async read(path: string, name: string): Promise<{ kind: string; records: number } | undefined> {
+    // The feeds' zips and JSON documents (hundreds of MB) are not ours: told from their first bytes.
+    if (!(await mightBeOurs(path))) return undefined;
     const bytes = await readFile(path);
     if (bytes.length < 4) return undefined;
     const isCompressed = compressed(bytes);
@@ -299,11 +314,9 @@ export function maintenanceData(vulnDb: VulnDb): MaintenanceData {
                 }
               : undefined;
           },
-          has: (name) => packageOf.get(distro, release, row.suite, name) !== undefined,
         };
         const sources: Lookup<string> = {
           get: (name) => sourceOf.get(distro, release, row.suite, name)?.version,
-          has: (name) => sourceOf.get(distro, release, row.suite, name) !== undefined,
         };
         return {
           format: row.format as SuiteIndex['format'],

@@ -194,7 +194,8 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
       for (const child of fs.list(dir)) {
         add(child.path, reason);
         if (child.type === 'dir') stack.push(child.path);
-        else if (child.type === 'file' && !app) queue.push(child.path);
+        // An application's files are analysed too: a native addon (node_modules/…/x.node) needs its libraries.
+        else if (child.type === 'file') queue.push(child.path);
       }
     }
   };

@@ -109,12 +109,12 @@ export interface MinimizeResult {
  */
 const closureReader = {
   id: 'minimize',
-  version: 1,
+  version: 2,
   reads: (path: string, size: number) =>
     size <= 256 * 1024 && /^\/etc\/(ld\.so\.conf(\.d\/[^/]+)?|nsswitch\.conf|passwd|group)$/.test(path),
   extract: {
     match: (path: string, size: number, mode: number) =>
-      size >= 4 && ((mode & 0o111) !== 0 || /\.so(\.[0-9]+)*$/.test(path)),
+      size >= 4 && ((mode & 0o111) !== 0 || /\.(so(\.[0-9]+)*|node)$/.test(path)),
     run: (data: Buffer) => binaryFacts(data),
   },
   analyze: () => ({}),
