@@ -2,11 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Report } from '../src/core/report.js';
-import { buildFs } from '../src/fs/layered.js';
-import { extractVisible } from '../src/minimize/layout.js';
+import { extractImage } from '../src/minimize/layout.js';
 import type { MinimizeResult } from '../src/minimize/index.js';
 import { traceAvailable } from '../src/minimize/trace.js';
 import { openSource } from '../src/sources/index.js';
@@ -39,8 +38,7 @@ async function scanJson(input: string): Promise<Report> {
 async function rootfsOf(layout: string, dir: string): Promise<string> {
   const source = await openSource(`oci:${layout}`);
   try {
-    const image = await source.resolve();
-    await extractVisible(image, await buildFs(image), dir);
+    await extractImage(await source.resolve(), dir, `${dir}.layers`);
     return dir;
   } finally {
     await source.close();
@@ -379,3 +377,96 @@ test('minimize needs --output, and says so with a code', async () => {
   assert.match(out.stderr, /error E_/);
   assert.doesNotMatch(out.stderr, /\n\s+at /);
 });
+
+test('an output this machine cannot write is an E_IO with a hint, not a bug, and leaves nothing', async () => {
+  const dir = await tempDir();
+  try {
+    await writeFile(join(dir.path, 'file'), 'x');
+    await writeFile(join(dir.path, 'root', 'app'), 'x').catch(async () => {
+      await mkdir(join(dir.path, 'root'));
+      await writeFile(join(dir.path, 'root', 'app'), 'x');
+    });
+    const out = await cli(['minimize', `rootfs:${join(dir.path, 'root')}`, '--output', join(dir.path, 'file', 'out')]);
+    assert.equal(out.code, 2, out.stderr);
+    assert.match(out.stderr, /error E_IO: .*ENOTDIR\n\s+hint: a part of that path is a file/);
+    assert.deepEqual((await readdir(dir.path)).sort(), ['file', 'root']);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+const rpmTools = ['rpm', 'rpmbuild'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
+
+test(
+  'rpm: the kept packages are recorded in a new rpmdb.sqlite, the others are not',
+  { skip: rpmTools ? false : 'rpm/rpmbuild not installed (run .ci/run)' },
+  async () => {
+    const dir = await tempDir();
+    try {
+      // Two real packages built and installed by rpm itself into a SQLite database.
+      const db = join(dir.path, 'db');
+      await mkdir(join(dir.path, 'SPECS'), { recursive: true });
+      await mkdir(db);
+      for (const name of ['hello', 'junk']) {
+        const spec = join(dir.path, 'SPECS', `${name}.spec`);
+        await writeFile(
+          spec,
+          `Name: distrolens-${name}\nVersion: 1.2.3\nRelease: 4\nEpoch: 2\nSummary: test\nLicense: MIT\nBuildArch: noarch\n%description\ntest\n%install\nmkdir -p %{buildroot}/usr/share/${name}\necho ${name} > %{buildroot}/usr/share/${name}/${name}.txt\n%files\n/usr/share/${name}/${name}.txt\n`,
+        );
+        const build = spawnSync('rpmbuild', ['--define', `_topdir ${dir.path}`, '-bb', spec], { encoding: 'utf8' });
+        assert.equal(build.status, 0, build.stderr);
+      }
+      const rpms = join(dir.path, 'RPMS', 'noarch');
+      for (const file of (await readdir(rpms)).sort()) {
+        const install = spawnSync(
+          'rpm',
+          ['--define', '_db_backend sqlite', '--dbpath', db, '-i', '--justdb', '--nodeps', join(rpms, file)],
+          { encoding: 'utf8' },
+        );
+        assert.equal(install.status, 0, install.stderr);
+      }
+      const dbFiles = (await readdir(db)).filter((f) => f.startsWith('rpmdb.sqlite'));
+      const image = buildImage({
+        layers: [
+          {
+            files: [
+              { path: 'etc/os-release', content: 'ID=fedora\nVERSION_ID=40\n' },
+              { path: 'usr/share/hello/hello.txt', content: 'hello\n' },
+              { path: 'usr/share/junk/junk.txt', content: 'junk\n' },
+              { path: 'app/server', content: await readFile('/sbin/ldconfig'), mode: 0o755 },
+              ...(await Promise.all(
+                dbFiles.map(async (f) => ({ path: `var/lib/rpm/${f}`, content: await readFile(join(db, f)) })),
+              )),
+            ],
+          },
+        ],
+        config: { Entrypoint: ['/app/server'] },
+      });
+      await writeOciLayout(join(dir.path, 'in'), [{ image }]);
+      const before = await scanJson(`oci:${join(dir.path, 'in')}`);
+      assert.deepEqual(before.packages.map((p) => p.name).sort(), ['distrolens-hello', 'distrolens-junk']);
+      const result = await minimizeCli(
+        `oci:${join(dir.path, 'in')}`,
+        join(dir.path, 'out'),
+        '--keep',
+        '/usr/share/hello',
+      );
+      assert.deepEqual(result.packages, ['rpm:distrolens-hello']);
+      const after = await scanJson(`oci:${join(dir.path, 'out')}`);
+      assert.deepEqual(
+        after.packages.map((p) => [p.type, p.name, p.version, p.arch]),
+        [['rpm', 'distrolens-hello', '2:1.2.3-4', 'noarch']],
+      );
+      // The same input gives the same database, byte for byte (the digests say so).
+      const again = await minimizeCli(
+        `oci:${join(dir.path, 'in')}`,
+        join(dir.path, 'again'),
+        '--keep',
+        '/usr/share/hello',
+      );
+      assert.equal(again.output.manifestDigest, result.output.manifestDigest);
+    } finally {
+      await dir.cleanup();
+    }
+  },
+);

@@ -66,6 +66,17 @@ function logFormat(argv: readonly string[]): 'text' | 'json' {
 }
 
 /** Runs the CLI with injected streams; returns the exit code. Never throws. */
+/** System errors that are this machine's state, with what to do about each. */
+const IO_ERRORS = new Map([
+  ['ENOSPC', 'the disk is full: free space, or point --cache-dir (or TMPDIR) at a larger disk'],
+  ['EDQUOT', 'the disk quota is exceeded: free space, or point --cache-dir (or TMPDIR) elsewhere'],
+  ['EACCES', 'no permission there: choose a directory you can write (--output, --cache-dir)'],
+  ['EPERM', 'the operation is not permitted there: choose another directory'],
+  ['EROFS', 'that file system is read-only: choose a writable directory'],
+  ['EMFILE', 'too many open files: raise the limit (ulimit -n)'],
+  ['ENOTDIR', 'a part of that path is a file, not a directory: choose another path'],
+]);
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   const debug = argv.includes('--debug');
@@ -124,6 +135,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       report('error', error.code, error.message, error.hint);
       if (debug) io.stderr.write(`${causeChain(error).join('\n')}\n${internal ? `${error.stack}\n` : ''}`);
       return internal ? EXIT.internal : EXIT.input;
+    }
+    // This machine refused a read or write (a full disk, a read-only or foreign directory): not a bug.
+    const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (errno && IO_ERRORS.has(errno)) {
+      const { path, syscall } = error as NodeJS.ErrnoException;
+      report('error', 'E_IO', `${syscall ?? 'i/o'} ${path ?? ''}: ${errno}`.replace(' :', ':'), IO_ERRORS.get(errno));
+      return EXIT.input;
     }
     const message = error instanceof Error ? error.message : String(error);
     report('error', 'E_INTERNAL', message, 'this is a bug in distrolens; rerun with --debug and report it');

@@ -21,6 +21,12 @@ export interface BuildOptions {
   readonly onBytes?: (layer: Layer, bytes: number) => void;
   /** Walk results of layers seen before (keyed by diffID and what was captured). */
   readonly layerCache?: LayerCache;
+  /**
+   * Where to copy each layer's uncompressed tar as it is walked (Layer.walk's copyTo); its
+   * entries then carry their body's offset in the copy. A copied layer is always walked: the
+   * layer cache is neither read nor written for it.
+   */
+  readonly spool?: (layer: Layer) => string;
 }
 
 /** A store of walk results; a miss walks the layer and fills it. */
@@ -62,6 +68,7 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
   const opaques: string[] = [];
   const contents = new Map<string, Captured>();
   const extracted = new Map<string, Extracted>();
+  const copyTo = options.spool?.(layer);
   // Synchronous unless a body is read: an await per entry is most of the cost of a walk.
   const stats = await layer.walk(
     (entry) => {
@@ -87,6 +94,7 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
         layer: layer.index,
         ...(linkTarget !== undefined ? { linkTarget } : {}),
         ...(entry.xattrs ? { xattrs: entry.xattrs } : {}),
+        ...(copyTo !== undefined ? { offset: entry.offset } : {}),
       });
       const capture = options.capture;
       const wanted = capture && entry.type === 'file' ? capture.match(path, entry.size, entry.mode) : false;
@@ -102,6 +110,7 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
     {
       signal: options.signal,
       ...(options.onBytes ? { onBytes: (bytes: number) => options.onBytes!(layer, bytes) } : {}),
+      ...(copyTo !== undefined ? { copyTo } : {}),
     },
   );
   options.onLayer?.(layer, stats);
@@ -122,14 +131,15 @@ export async function buildFs(image: Image, options: BuildOptions = {}): Promise
   };
   // A walked layer is written to the layer cache while it and the layers after it are applied.
   const writes: Promise<void>[] = [];
+  const cache = options.spool ? undefined : options.layerCache;
   const walking = mapLimit(
     image.layers,
     options.concurrency ?? DEFAULT_LAYER_CONCURRENCY,
     async (layer, index, signal) => {
-      const cached = await options.layerCache?.get(layer);
+      const cached = await cache?.get(layer);
       if (cached) options.onLayer?.(layer, cached.stats);
       const record = cached ?? (await walkLayer(layer, { ...options, signal }));
-      if (!cached && options.layerCache) writes.push(options.layerCache.put(layer, record));
+      if (!cached && cache) writes.push(cache.put(layer, record));
       walked[index] = record;
       applyReady();
     },

@@ -17,6 +17,8 @@ export interface FsEntry {
   readonly xattrs?: Readonly<Record<string, string>>;
   /** True for directories no layer declared, made to hold a declared child. */
   readonly implicit?: boolean;
+  /** Where the body starts in the layer's uncompressed tar, when the walk copied it (BuildOptions.spool). */
+  readonly offset?: number;
 }
 
 /** What one layer did to the layers below it. */

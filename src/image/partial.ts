@@ -15,6 +15,8 @@ import {
 } from '../util/compression.js';
 import { walkTar, type TarEntry } from '../util/tar.js';
 import { walkDirectory } from '../util/dirwalk.js';
+import { FileSink } from '../util/file-sink.js';
+import { tarHeader, tarPadding, TAR_END } from '../util/tar-write.js';
 import type { BlobLocation, Image, ImageConfig, Layer, LayerStats, WalkOptions, Warning } from './types.js';
 
 /**
@@ -108,6 +110,33 @@ async function verifiedKey(part: LayerPart): Promise<string | undefined> {
     .digest('hex');
 }
 
+/**
+ * A directory walked as a layer, copied as a tar: each entry's header and body, its `offset`
+ * where the body starts in the copy.
+ */
+function copyingDirectory(
+  copy: FileSink,
+  visit: (entry: TarEntry) => void | Promise<void>,
+): (entry: TarEntry) => Promise<void> {
+  return async (entry) => {
+    const path = entry.name.replace(/^\/+/, '');
+    const type = entry.type === 'file' || entry.type === 'dir' || entry.type === 'symlink' ? entry.type : 'hardlink';
+    if (entry.type !== 'file' && entry.type !== 'dir' && entry.type !== 'symlink' && entry.type !== 'hardlink') {
+      await visit(entry);
+      return;
+    }
+    const { mode, uid, gid, size, linkname } = entry;
+    const header = tarHeader({ path, type, mode, uid, gid, mtime: 0, size, ...(linkname ? { linkname } : {}) });
+    await copy.write(header);
+    const offset = copy.position;
+    await visit({ ...entry, offset });
+    if (type !== 'file') return;
+    const body = await entry.read();
+    await copy.write(body);
+    await copy.write(tarPadding(body.length));
+  };
+}
+
 function describe(part: LayerPart, index: number): string {
   return `layer ${index} (${part.digest ?? part.diffId ?? 'rootfs'})`;
 }
@@ -122,13 +151,30 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
   ): Promise<LayerStats> => {
     const { location } = part;
     if (location.kind === 'directory') {
-      const { entries, bytes } = await walkDirectory(location.path, visit, walkOptions.signal);
-      return { uncompressedSize: bytes, entries };
+      const copy = walkOptions.copyTo ? new FileSink(walkOptions.copyTo) : undefined;
+      try {
+        const { entries, bytes } = await walkDirectory(
+          location.path,
+          copy ? copyingDirectory(copy, visit) : visit,
+          walkOptions.signal,
+        );
+        await copy?.write(TAR_END);
+        await copy?.close();
+        return { uncompressedSize: bytes, entries };
+      } catch (error) {
+        copy?.destroy();
+        throw error;
+      }
     }
     // Bytes verified on an earlier walk are trusted: no hashing, and plain tars on disk are seeked.
     const key = options.verified ? await verifiedKey(part) : undefined;
     const trusted = !walkOptions.verifyDiffId && key !== undefined && (await options.verified!.has(key));
-    const seekable = trusted && location.kind === 'file' && detectCompression(await readHead(location)) === 'none';
+    const seekable =
+      trusted &&
+      !walkOptions.copyTo &&
+      location.kind === 'file' &&
+      detectCompression(await readHead(location)) === 'none';
+    const copy = walkOptions.copyTo ? new FileSink(walkOptions.copyTo) : undefined;
 
     const compressed = new ByteCounter();
     let blobHash: ReturnType<typeof createHash> | undefined;
@@ -156,7 +202,7 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
       // CRC as well. Bytes trusted from an earlier walk keep it: it catches a cached copy gone bad.
       let plain = inflate(source, compression, what, limits, !trusted && (blobChecked || diffChecked));
       if (diffChecked) plain = hashing(plain, (diffHash = createHash('sha256')));
-      reader = new StreamReader(plain);
+      reader = new StreamReader(copy ? copy.tee(plain) : plain);
     }
 
     let entries = 0;
@@ -166,7 +212,9 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
         return visit(entry);
       });
       await reader.drain();
+      await copy?.close();
     } catch (error) {
+      copy?.destroy();
       if (isDistrolensError(error, 'E_ARCHIVE_INVALID') && location.kind === 'stream') await location.recheck?.();
       throw error;
     } finally {

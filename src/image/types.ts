@@ -51,6 +51,12 @@ export interface WalkOptions {
   readonly verifyDiffId?: boolean;
   /** Fired with compressed bytes read so far; drives progress bars. */
   readonly onBytes?: (bytes: number) => void;
+  /**
+   * Also writes the layer's uncompressed tar to this new file as it is read (every entry's
+   * `offset` is then where its body starts in that file): `minimize` takes the files it keeps
+   * from there instead of decompressing the layer again.
+   */
+  readonly copyTo?: string;
 }
 
 /** One layer, base first. `walk` can be called again; each call streams the layer once. */

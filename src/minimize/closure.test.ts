@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { binaryFacts } from './closure.js';
 
 test('binary facts: the names in a binary are found whole wherever they fall, windows or not', () => {
-  // A real ELF (glibc's static ldconfig) followed by padding that puts names across the 4 MiB
-  // window boundaries the search uses.
-  const elf = readFileSync('/sbin/ldconfig');
+  // A real ELF (glibc's static ldconfig) without its section headers (so the whole file is
+  // searched), followed by padding that puts names across the 4 MiB window boundaries the search uses.
+  const elf = Buffer.from(readFileSync('/sbin/ldconfig'));
+  elf.writeUInt16LE(0, 0x3c); // e_shnum
   const window = 4 * 1024 * 1024;
   const names = ['/usr/share/zoneinfo/Europe/Paris', '/etc/ssl/openssl.cnf'];
   const parts: Buffer[] = [elf];
@@ -27,4 +28,13 @@ test('binary facts: the names in a binary are found whole wherever they fall, wi
     shebang: ['/usr/bin/env', 'python3', '-u'],
   });
   assert.equal(binaryFacts(Buffer.from('plain text')), undefined);
+});
+
+test('binary facts: with section headers, only data sections are searched (code names nothing)', () => {
+  const elf = readFileSync('/sbin/ldconfig');
+  const facts = binaryFacts(Buffer.concat([elf, Buffer.from('\0/etc/appended-after-the-sections\0')]));
+  const paths = facts?.kind === 'elf' ? facts.paths : [];
+  // ldconfig's own configuration file is named in its .rodata.
+  assert.ok(paths.includes('/etc/ld.so.conf'), paths.join(' '));
+  assert.ok(!paths.includes('/etc/appended-after-the-sections'));
 });

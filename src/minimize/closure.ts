@@ -1,4 +1,4 @@
-import { elfLinkage, isElf } from '../analyzers/common/elf.js';
+import { elfLinkage, isElf, parseElf } from '../analyzers/common/elf.js';
 import type { ImageConfig } from '../core/config.js';
 import type { FsEntry } from '../fs/types.js';
 import { joinInRoot, parentOf } from '../fs/path.js';
@@ -71,14 +71,16 @@ export function binaryFacts(data: Buffer): BinaryFacts | undefined {
   const dynamic = linkage.interpreter !== undefined || linkage.needed.length > 0;
   const sonames = new Set<string>();
   const paths = new Set<string>();
-  // The strings are searched a window at a time (overlapping by more than the longest match), not
-  // as one string as large as the binary: a 70 MB libnode costs 4 MB of text at a time.
-  for (let start = 0; start < data.length; start += STRINGS_WINDOW) {
-    const text = data.toString('latin1', start, Math.min(data.length, start + STRINGS_WINDOW + STRINGS_OVERLAP));
-    // A match starting past the window is the next window's (whole there); one starting inside it is whole here.
-    const mine = (m: RegExpMatchArray) => m.index! < STRINGS_WINDOW;
-    if (dynamic) for (const m of text.matchAll(SONAME_IN_STRINGS)) if (mine(m)) sonames.add(m[0]);
-    for (const m of text.matchAll(PATH_IN_STRINGS)) if (mine(m) && paths.size < MAX_PATHS_PER_BINARY) paths.add(m[0]);
+  for (const [from, to] of dataRanges(data)) {
+    // The strings are searched a window at a time (overlapping by more than the longest match),
+    // not as one string as large as the range: a 70 MB libnode costs 4 MB of text at a time.
+    for (let start = from; start < to; start += STRINGS_WINDOW) {
+      const text = data.toString('latin1', start, Math.min(to, start + STRINGS_WINDOW + STRINGS_OVERLAP));
+      // A match starting past the window is the next window's (whole there); one starting inside it is whole here.
+      const mine = (m: RegExpMatchArray) => m.index! < STRINGS_WINDOW;
+      if (dynamic) for (const m of text.matchAll(SONAME_IN_STRINGS)) if (mine(m)) sonames.add(m[0]);
+      for (const m of text.matchAll(PATH_IN_STRINGS)) if (mine(m) && paths.size < MAX_PATHS_PER_BINARY) paths.add(m[0]);
+    }
   }
   return {
     kind: 'elf',
@@ -87,6 +89,32 @@ export function binaryFacts(data: Buffer): BinaryFacts | undefined {
     paths: [...paths],
   };
 }
+
+/**
+ * Where an ELF object's strings are: its loaded sections that are not code (.rodata, .data,
+ * .dynstr…), in the file. Code is most of a large library's bytes and names nothing a program
+ * opens. Without section headers (stripped of them), the whole file.
+ */
+function dataRanges(data: Buffer): [number, number][] {
+  const elf = parseElf(data);
+  if (!elf?.sectionCount) return [[0, data.length]];
+  const ranges = elf.sections
+    .filter((s) => s.flags & SHF_ALLOC && !(s.flags & SHF_EXECINSTR) && s.type !== SHT_NOBITS)
+    .map((s): [number, number] => [Math.min(s.offset, data.length), Math.min(s.offset + s.size, data.length)])
+    .filter(([from, to]) => to > from)
+    .sort((a, b) => a[0] - b[0]);
+  // Merged where they overlap: a hostile table of sections that all span the file is searched once.
+  const merged: [number, number][] = [];
+  for (const [from, to] of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  return merged;
+}
+const SHF_ALLOC = 0x2;
+const SHF_EXECINSTR = 0x4;
+const SHT_NOBITS = 8;
 
 const STRINGS_WINDOW = 4 * 1024 * 1024;
 /** Longer than any match (paths are at most 245 characters): a name across a window's end is whole in the next. */

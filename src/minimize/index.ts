@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseApkInstalled } from '../analyzers/apk/parse.js';
 import { parseFileList } from '../analyzers/dpkg/parse.js';
-import { builtinAnalyzers, type Analyzer } from '../analyzers/index.js';
+import { RPM_DBS, rpmdbBlobs } from '../analyzers/rpm/index.js';
+import { parseRpmHeader } from '../analyzers/rpm/header.js';
 import type { Comparison } from '../core/compare.js';
 import type { ImageConfig } from '../core/config.js';
 import { fail } from '../core/errors.js';
@@ -12,13 +14,26 @@ import type { Package } from '../core/package.js';
 import type { Report, ToolInfo } from '../core/report.js';
 import { SURFACE_LISTS, type SurfaceList } from '../core/surface.js';
 import { buildFs, type LayeredFs } from '../fs/layered.js';
+import { parentOf } from '../fs/path.js';
 import type { ImageSource } from '../image/types.js';
 import { compareReports } from '../scan/compare.js';
 import { scanImage, type VulnScanOptions } from '../scan/scan.js';
 import { openSource } from '../sources/index.js';
+import { MAX_EXTRACT_BYTES } from '../scan/capture.js';
+import { TempDir } from '../util/temp.js';
 import { TOOL } from '../version.js';
 import { binaryFacts, staticClosure, type BinaryFacts } from './closure.js';
-import { extractVisible, withParents, writeLayersFromImage, writeLayoutIndex, type LayerFile } from './layout.js';
+import {
+  extractImage,
+  extractVisible,
+  fromCopy,
+  LayerSpool,
+  visibleEntries,
+  withParents,
+  writeLayers,
+  writeLayoutIndex,
+  type LayerFile,
+} from './layout.js';
 import { traceRun, type TraceOptions } from './trace.js';
 
 /** Version tag of `minimize --format json`. */
@@ -26,6 +41,10 @@ export const MINIMIZE_SCHEMA = 'distrolens/minimize@1';
 /** The user a minimized image runs as unless --keep-user: distroless's nonroot. */
 export const NONROOT = { uid: 65532, name: 'nonroot' };
 
+/** Text files the closure reads (ld.so.conf, nsswitch.conf) are small; a larger one is not one of them. */
+const MAX_TEXT_BYTES = 256 * 1024;
+/** Shared objects and native addons, executable or not. */
+const LIBRARY_NAME = /\.(so(\.[0-9]+)*|node)$/;
 /** Rounds of run, add what was looked for, write again: a program that needs more is cut off here. */
 const MAX_TRACE_ROUNDS = 5;
 
@@ -103,65 +122,81 @@ export interface MinimizeResult {
   readonly comparison: Comparison;
 }
 
-/**
- * What the closure reads, gathered during the scan's own walk of the layers (no extracted copy):
- * each executable's or shared object's facts as a program, and the few text files it consults.
- */
-const closureReader = {
-  id: 'minimize',
-  version: 2,
-  reads: (path: string, size: number) =>
-    size <= 256 * 1024 && /^\/etc\/(ld\.so\.conf(\.d\/[^/]+)?|nsswitch\.conf|passwd|group)$/.test(path),
-  extract: {
-    match: (path: string, size: number, mode: number) =>
-      size >= 4 && ((mode & 0o111) !== 0 || /\.(so(\.[0-9]+)*|node)$/.test(path)),
-    run: (data: Buffer) => binaryFacts(data),
-  },
-  analyze: () => ({}),
-} satisfies Analyzer<BinaryFacts>;
-
 const isUnder = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+
+/** What a package owns: its files, and for rpm its header as the database held it. */
+interface Owned {
+  readonly files: readonly string[];
+  readonly rpm?: { readonly blob: Buffer; readonly db: string };
+}
 
 /**
  * The files each OS package owns, from what the scan captured (the report leaves them out): dpkg's
- * info/<pkg>.list, a distroless status.d/<pkg>.md5sums, apk's installed database.
+ * info/<pkg>.list, a distroless status.d/<pkg>.md5sums, apk's installed database, rpm's headers.
  */
-function ownedFiles(fs: LayeredFs, packages: readonly Package[]): Map<Package, readonly string[]> {
-  const owned = new Map<Package, readonly string[]>();
+async function ownedFiles(fs: LayeredFs, packages: readonly Package[]): Promise<Map<Package, Owned>> {
+  const owned = new Map<Package, Owned>();
   const read = (path: string) => fs.content(path)?.data.toString('utf8');
   const apk = new Map<string, readonly string[]>();
   for (const db of ['/lib/apk/db/installed', '/usr/lib/apk/db/installed']) {
     const text = read(db);
     if (text) for (const r of parseApkInstalled(text)) apk.set(`${r.name}@${r.version}`, r.files);
   }
+  const rpm = new Map<string, Owned>();
+  if (packages.some((p) => p.type === 'rpm'))
+    for (const db of RPM_DBS) {
+      const data = fs.content(db)?.data;
+      if (!data || db.endsWith('-wal')) continue;
+      // The scan read the same database: what it could not read is in its warnings already.
+      const blobs = await Promise.resolve(rpmdbBlobs(db, data, fs.content(`${db}-wal`)?.data)).catch(() => []);
+      for (const blob of blobs) {
+        try {
+          const h = parseRpmHeader(blob);
+          const version = `${h.epoch ? `${h.epoch}:` : ''}${h.version}-${h.release}`;
+          rpm.set(`${h.name}@${version}`, { files: h.files, rpm: { blob, db } });
+        } catch {
+          // An unreadable header is not a package the scan listed.
+        }
+      }
+    }
   for (const p of packages) {
     if (p.type === 'deb') {
       const dir = '/var/lib/dpkg';
       const list = read(`${dir}/info/${p.name}:${p.arch}.list`) ?? read(`${dir}/info/${p.name}.list`);
       const md5 = list === undefined ? read(`${dir}/status.d/${p.name}.md5sums`) : undefined;
       const text = list ?? md5;
-      if (text !== undefined) owned.set(p, parseFileList(text, list === undefined));
+      if (text !== undefined) owned.set(p, { files: parseFileList(text, list === undefined) });
     } else if (p.type === 'apk') {
       const files = apk.get(`${p.name}@${p.version}`);
-      if (files) owned.set(p, files);
+      if (files) owned.set(p, { files });
+    } else if (p.type === 'rpm') {
+      const found = rpm.get(`${p.name}@${p.version}`);
+      if (found) owned.set(p, found);
     }
   }
   return owned;
 }
 
-/** Distroless-style package records for the packages whose files were kept. */
-function packageRecords(
-  owned: ReadonlyMap<Package, readonly string[]>,
+/**
+ * Distroless-style package records for the packages whose files were kept: a status.d stanza per
+ * Debian package, an apk installed database, and for rpm a new SQLite rpmdb (rpm ≥ 4.16's format,
+ * which scanners read whatever backend the original used) holding the kept packages' headers as
+ * the original database had them. Its index tables are left for `rpm --rebuilddb`.
+ */
+async function packageRecords(
+  owned: ReadonlyMap<Package, Owned>,
   kept: ReadonlySet<string>,
   resolvePath: (path: string) => string | undefined,
-): { files: LayerFile[]; names: string[] } {
+  scratch: string,
+): Promise<{ files: LayerFile[]; names: string[] }> {
   const files: LayerFile[] = [];
   const names: string[] = [];
   const record = { type: 'file' as const, mode: 0o644, uid: 0, gid: 0 };
   const apk: string[] = [];
+  const rpm = new Map<string, Buffer[]>();
   // A package lists paths as it installed them (/lib/… on a merged-/usr system): compared resolved.
   for (const [p, owns] of owned) {
-    if (!owns.some((f) => kept.has(f) || kept.has(resolvePath(f) ?? f))) continue;
+    if (!owns.files.some((f) => kept.has(f) || kept.has(resolvePath(f) ?? f))) continue;
     names.push(`${p.type}:${p.name}`);
     if (p.type === 'deb') {
       const stanza = [
@@ -171,7 +206,6 @@ function packageRecords(
           : []),
         `Version: ${p.version}`,
         ...(p.arch ? [`Architecture: ${p.arch}`] : []),
-        ...(p.licenses?.length ? [] : []),
         '',
       ].join('\n');
       files.push({ path: `/var/lib/dpkg/status.d/${p.name}`, entry: record, content: Buffer.from(`${stanza}\n`) });
@@ -186,10 +220,42 @@ function packageRecords(
           '',
         ].join('\n'),
       );
+    } else if (p.type === 'rpm' && owns.rpm) {
+      const dir = resolvePath(parentOf(owns.rpm.db)) ?? parentOf(owns.rpm.db);
+      rpm.set(dir, [...(rpm.get(dir) ?? []), owns.rpm.blob]);
     }
   }
   if (apk.length) files.push({ path: '/lib/apk/db/installed', entry: record, content: Buffer.from(apk.join('')) });
+  for (const [dir, blobs] of [...rpm].sort(([a], [b]) => (a < b ? -1 : 1)))
+    files.push({ path: `${dir}/rpmdb.sqlite`, entry: record, content: await sqliteRpmdb(blobs, scratch) });
   return { files, names: names.sort() };
+}
+
+/** An rpmdb.sqlite holding these headers, in this order (its bytes: the same headers give the same file). */
+async function sqliteRpmdb(blobs: readonly Buffer[], scratch: string): Promise<Buffer> {
+  const file = join(scratch, `rpmdb-${randomBytes(4).toString('hex')}.sqlite`);
+  // better-sqlite3 is CommonJS; loaded only for an image with rpm packages.
+  const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
+    exec(sql: string): void;
+    prepare(sql: string): { run(...params: unknown[]): unknown };
+    close(): void;
+  };
+  const db = new Database(file);
+  try {
+    // rpm's own schema for the table (lib/backend/sqlite.c); rowid order is the install order.
+    db.exec('CREATE TABLE IF NOT EXISTS Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)');
+    const insert = db.prepare('INSERT INTO Packages (blob) VALUES (?)');
+    db.exec('BEGIN');
+    for (const blob of blobs) insert.run(blob);
+    db.exec('COMMIT');
+  } finally {
+    db.close();
+  }
+  try {
+    return await readFile(file);
+  } finally {
+    await rm(file, { force: true });
+  }
 }
 
 /**
@@ -200,9 +266,45 @@ function packageRecords(
  */
 export async function minimize(source: ImageSource, options: MinimizeOptions): Promise<MinimizeResult> {
   const now = options.now ?? (() => new Date());
+  // Removed at the end, or by the signal handler when the process is stopped (it holds a copy of the image).
+  const parent = options.cacheDir ?? tmpdir();
+  await mkdir(parent, { recursive: true });
+  const temp = await TempDir.create(parent);
+  const work = temp.path;
+  const output = resolve(options.output);
+  const staging = `${output}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // The scan copies each layer's tar to the work directory as it reads it: the files kept are
+  // read from there, not decompressed again (the result needs scratch space the image's size).
+  const spool = await new LayerSpool(join(work, 'layers')).open();
+  const baseSpool = new LayerSpool(join(work, 'base'));
+  try {
+    return await minimizeWith(source, options, { now, work, output, staging, spool, baseSpool });
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  } finally {
+    spool.close();
+    baseSpool.close();
+    await temp.close();
+  }
+}
+
+async function minimizeWith(
+  source: ImageSource,
+  options: MinimizeOptions,
+  scratch: {
+    now: () => Date;
+    work: string;
+    output: string;
+    staging: string;
+    spool: LayerSpool;
+    baseSpool: LayerSpool;
+  },
+): Promise<MinimizeResult> {
+  const { now, work, output, staging, spool, baseSpool } = scratch;
   const scanned = await scanImage(source, {
     resultCache: false,
-    analyzers: [...builtinAnalyzers, closureReader],
+    spool: spool.path,
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
     ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -211,12 +313,14 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
   const before = scanned.report;
   const image = scanned.image;
   const fs = scanned.fs as LayeredFs;
-  const work = join(options.cacheDir ?? tmpdir(), `.minimize-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const output = resolve(options.output);
-  const staging = `${output}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   // The base, when one is asked for: what it holds is not written again.
   const base = options.base ? await options.base.resolve({ platform: image.platform }) : undefined;
-  const baseFs = base ? await buildFs(base, { ...(options.signal ? { signal: options.signal } : {}) }) : undefined;
+  const baseFs = base
+    ? await buildFs(base, {
+        spool: (await baseSpool.open()).path,
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+    : undefined;
   const inBase = (path: string): boolean => {
     const mine = fs.lstat(path);
     const theirs = baseFs?.lstat(path);
@@ -228,131 +332,157 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
       (mine.type !== 'symlink' || mine.linkTarget === theirs.linkTarget)
     );
   };
+  // What the closure knows of a file: read from the layer copies once, when it first asks.
+  const facts = new Map<string, BinaryFacts | undefined>();
+  const binary = (path: string): BinaryFacts | undefined => {
+    if (!facts.has(path)) {
+      const node = fs.lstat(path);
+      // Programs and libraries only: an application tree's thousands of scripts are not read.
+      const program =
+        (node?.type === 'file' || node?.type === 'hardlink') &&
+        node.size >= 4 &&
+        node.size <= MAX_EXTRACT_BYTES &&
+        ((node.mode & 0o111) !== 0 || LIBRARY_NAME.test(path));
+      facts.set(path, program ? binaryFacts(spool.readSync(fs, node)) : undefined);
+    }
+    return facts.get(path);
+  };
+  const text = (path: string): string | undefined => {
+    const node = fs.lstat(path);
+    return node?.type === 'file' && node.size <= MAX_TEXT_BYTES ? spool.readSync(fs, node).toString('utf8') : undefined;
+  };
   // The user: non-root unless asked to keep it, with its passwd and group lines.
   const user = image.config.user;
   const runAs = (user === '' || /^(root|0)(:|$)/.test(user)) && !options.keepUser ? String(NONROOT.uid) : user;
-  try {
-    const root = join(work, 'rootfs');
-    // The numeric ids the trace runs as: a name is looked up in the image's accounts.
-    // No USER is root.
-    const [name = 'root', group] = (runAs || 'root').split(':');
-    const account = before.surface.users.find((u) => u.name === name || String(u.uid) === name);
-    const ids = {
-      uid: /^\d+$/.test(name) ? Number(name) : (account?.uid ?? (name === 'root' ? 0 : NONROOT.uid)),
-      gid:
-        group && /^\d+$/.test(group)
-          ? Number(group)
-          : (account?.gid ?? (/^\d+$/.test(name) ? Number(name) : NONROOT.uid)),
-    };
-    // A chroot does not contain root: the traced program never runs as uid 0 on this machine.
-    if (options.trace && ids.uid === 0)
-      throw fail(
-        'E_USAGE',
-        '--trace would run the image as root on this machine (--keep-user on a root image)',
-        'drop --keep-user (the result then runs as 65532) or trace without it',
-      );
-    const extra = new Map<string, string>();
-    const traced: TraceReport = { iterations: 0, added: [] };
-    let built: Awaited<ReturnType<typeof build>>;
-    for (;;) {
-      built = await build(extra);
-      if (!options.trace) break;
-      // Run the result; what it looked for and the original has is added, until nothing is.
-      traced.iterations++;
-      const minRoot = join(work, `min-${traced.iterations}`);
-      const result = await openSource(`oci:${output}`);
-      try {
-        const resolved = await result.resolve();
-        await extractVisible(resolved, await buildFs(resolved), minRoot, options.signal);
-      } finally {
-        await result.close();
-      }
-      const run = await traceRun(minRoot, traceOptions(image.config, ids, options.trace, options.entries));
-      const added = [...run.notFound].filter((p) => {
-        const resolved = fs.resolve(p);
-        return (
-          resolved !== undefined &&
-          !built.closure.kept.has(resolved) &&
-          !extra.has(p) &&
-          fs.lstat(resolved)?.type !== 'dir'
-        );
-      });
-      traced.minimized = run.behaviour;
-      if (!added.length || traced.iterations >= MAX_TRACE_ROUNDS) break;
-      for (const p of added) {
-        extra.set(p, `looked for by the program when it ran (--trace, round ${traced.iterations})`);
-        traced.added.push(p);
-      }
-    }
-    if (options.trace) {
-      await extractVisible(image, fs, root, options.signal);
-      const original = await traceRun(root, traceOptions(image.config, ids, options.trace, options.entries));
-      traced.original = original.behaviour;
-      traced.same = original.ok && original.behaviour === traced.minimized;
-    }
-    const { closure, manifestDigest, records, app } = built;
+  const root = join(work, 'rootfs');
+  // The numeric ids the trace runs as: a name is looked up in the image's accounts.
+  // No USER is root.
+  const [name = 'root', group] = (runAs || 'root').split(':');
+  const account = before.surface.users.find((u) => u.name === name || String(u.uid) === name);
+  const ids = {
+    uid: /^\d+$/.test(name) ? Number(name) : (account?.uid ?? (name === 'root' ? 0 : NONROOT.uid)),
+    gid:
+      group && /^\d+$/.test(group)
+        ? Number(group)
+        : (account?.gid ?? (/^\d+$/.test(name) ? Number(name) : NONROOT.uid)),
+  };
+  // A chroot does not contain root: the traced program never runs as uid 0 on this machine.
+  if (options.trace && ids.uid === 0)
+    throw fail(
+      'E_USAGE',
+      '--trace would run the image as root on this machine (--keep-user on a root image)',
+      'drop --keep-user (the result then runs as 65532) or trace without it',
+    );
+  const extra = new Map<string, string>();
+  const owned = await ownedFiles(fs, before.packages);
+  let builds = 0;
+  const traced: TraceReport = { iterations: 0, added: [] };
+  let built: Awaited<ReturnType<typeof build>>;
+  for (;;) {
+    built = await build(extra);
+    if (!options.trace) break;
+    // Run the result; what it looked for and the original has is added, until nothing is.
+    traced.iterations++;
+    const minRoot = join(work, `min-${traced.iterations}`);
     const result = await openSource(`oci:${output}`);
-    let after: Report;
     try {
-      after = (
-        await scanImage(result, {
-          ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}),
-          now,
-        })
-      ).report;
+      await extractImage(
+        await result.resolve(),
+        minRoot,
+        join(work, `min-${traced.iterations}-layers`),
+        options.signal,
+      );
     } finally {
       await result.close();
     }
-    const removed: Partial<Record<SurfaceList, string[]>> = {};
-    for (const list of SURFACE_LISTS) {
-      const left = new Set((after.surface[list] as readonly { path: string }[]).map((i) => i.path));
-      const gone = (before.surface[list] as readonly { path: string }[]).map((i) => i.path).filter((p) => !left.has(p));
-      if (gone.length) removed[list] = [...new Set(gone)].sort();
+    const run = await traceRun(minRoot, traceOptions(image.config, ids, options.trace, options.entries));
+    const added = [...run.notFound].filter((p) => {
+      const resolved = fs.resolve(p);
+      return (
+        resolved !== undefined &&
+        !built.closure.kept.has(resolved) &&
+        !extra.has(p) &&
+        fs.lstat(resolved)?.type !== 'dir'
+      );
+    });
+    traced.minimized = run.behaviour;
+    if (!added.length || traced.iterations >= MAX_TRACE_ROUNDS) break;
+    for (const p of added) {
+      extra.set(p, `looked for by the program when it ran (--trace, round ${traced.iterations})`);
+      traced.added.push(p);
     }
-    return {
-      schema: MINIMIZE_SCHEMA,
-      tool: TOOL,
-      input: source.input,
-      output: { destination: options.label ?? `oci:${output}`, manifestDigest, user: runAs },
-      traced: options.trace ? traced.same === true : false,
-      ...(options.trace ? { trace: traced } : {}),
-      kept: [...closure.kept]
-        .map(([path, reason]) => ({ path, reason, layer: app(path) ? ('application' as const) : ('runtime' as const) }))
-        .sort((a, b) => (a.path < b.path ? -1 : 1)),
-      missing: closure.missing,
-      removed,
-      packages: records.names,
-      comparison: compareReports([
-        before,
-        options.label ? { ...after, target: { ...after.target, input: options.label } } : after,
-      ]),
-    };
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  } finally {
-    await rm(work, { recursive: true, force: true });
   }
+  if (options.trace) {
+    await extractVisible(fs, spool, root);
+    const original = await traceRun(root, traceOptions(image.config, ids, options.trace, options.entries));
+    traced.original = original.behaviour;
+    traced.same = original.ok && original.behaviour === traced.minimized;
+  }
+  const { closure, manifestDigest, records, app, layers } = built;
+  // The result scanned as written, its layers read from the plain copies of their tars.
+  const result = await openSource(`oci:${output}`);
+  let after: Report;
+  try {
+    const written = await result.resolve();
+    const copied = {
+      ...written,
+      layers: written.layers.map((layer, i) => {
+        const copy = layers[i]?.copy;
+        return copy && layers[i]?.diffId === layer.diffId ? fromCopy(layer, copy) : layer;
+      }),
+    };
+    after = (
+      await scanImage(
+        { ...result, resolve: async () => copied },
+        { ...(options.vulnerabilities ? { vulnerabilities: options.vulnerabilities } : {}), now },
+      )
+    ).report;
+  } finally {
+    await result.close();
+  }
+  const removed: Partial<Record<SurfaceList, string[]>> = {};
+  for (const list of SURFACE_LISTS) {
+    const left = new Set((after.surface[list] as readonly { path: string }[]).map((i) => i.path));
+    const gone = (before.surface[list] as readonly { path: string }[]).map((i) => i.path).filter((p) => !left.has(p));
+    if (gone.length) removed[list] = [...new Set(gone)].sort();
+  }
+  return {
+    schema: MINIMIZE_SCHEMA,
+    tool: TOOL,
+    input: source.input,
+    output: { destination: options.label ?? `oci:${output}`, manifestDigest, user: runAs },
+    traced: options.trace ? traced.same === true : false,
+    ...(options.trace ? { trace: traced } : {}),
+    kept: [...closure.kept]
+      .map(([path, reason]) => ({ path, reason, layer: app(path) ? ('application' as const) : ('runtime' as const) }))
+      .sort((a, b) => (a.path < b.path ? -1 : 1)),
+    missing: closure.missing,
+    removed,
+    packages: records.names,
+    comparison: compareReports([
+      before,
+      options.label ? { ...after, target: { ...after.target, input: options.label } } : after,
+    ]),
+  };
 
   /** The closure with these extra paths, written to the output. */
   async function build(extraPaths: ReadonlyMap<string, string>) {
     const closure = await staticClosure({
       fs,
-      binary: (path) => (fs.extracted(path)?.[closureReader.id] as BinaryFacts | undefined) ?? undefined,
-      text: (path) => fs.content(path)?.data.toString('utf8'),
+      binary,
+      text,
       config: image.config,
       ...(options.entries ? { entries: options.entries } : {}),
       ...(options.keep ? { keep: options.keep } : {}),
       extra: extraPaths,
     });
-    const owned = ownedFiles(fs, before.packages);
     const keptPaths = new Set([...closure.kept.keys()].filter((path) => !inBase(path)));
     const app = (path: string) => closure.applications.some((dir) => isUnder(path, dir));
     const fileOf = (path: string): LayerFile | undefined => {
       const node = fs.lstat(path);
       if (!node || (node.type !== 'file' && node.type !== 'dir' && node.type !== 'symlink' && node.type !== 'hardlink'))
         return undefined;
-      return { path, entry: node.type === 'hardlink' ? { ...node, type: 'file' } : node };
+      return { path, entry: node };
     };
     const generated: LayerFile[] = [{ path: '/tmp', entry: { type: 'dir', mode: 0o1777, uid: 0, gid: 0 } }];
     if (runAs !== user)
@@ -374,7 +504,7 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
           content: Buffer.from(content),
         });
       }
-    const records = packageRecords(owned, keptPaths, (path) => fs.resolve(path));
+    const records = await packageRecords(owned, keptPaths, (path) => fs.resolve(path), work);
     const generatedPaths = new Set([...generated, ...records.files].map((f) => f.path));
     const runtimeFiles: LayerFile[] = [];
     const appFiles: LayerFile[] = [];
@@ -398,46 +528,31 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
         fs,
       ),
     ];
-    // Up front in each layer: its directories and generated files; the walk writes the rest.
-    const upfront = (files: LayerFile[]) => [
-      ...new Map(files.filter((f) => f.content || f.entry.type === 'dir').map((f) => [f.path, f])).values(),
-    ];
-    const layerOf = new Map<string, number>();
-    for (const f of runtimeLayer) layerOf.set(f.path, 0);
-    for (const f of appLayer) layerOf.set(f.path, 1);
     await mkdir(join(staging, 'blobs', 'sha256'), { recursive: true });
     const created = image.config.created ? Math.max(0, Math.floor(Date.parse(image.config.created) / 1000)) : 0;
     const blobs = join(staging, 'blobs', 'sha256');
+    // Read synchronously, a slice at a time: the thread pool is busy deflating, and the copies are
+    // in the page cache.
+    const bytesOf = (from: LayeredFs, copies: LayerSpool) => (path: string) => copies.body(from, from.lstat(path)!);
+    // Plain copies of the tars, for the scan of the result (named per build: --trace builds again).
+    const copyTo = (name: string) => (i: number) => join(work, `written-${++builds}-${name}-${i}.tar`);
+    const settings = { mtime: created, signal: options.signal };
     // The base's files, squashed into one layer below ours (its digests change; its content does not).
-    const baseLayers =
+    const [baseLayers, ownLayers] = await Promise.all([
       base && baseFs
-        ? await writeLayersFromImage(
-            base,
-            baseFs,
-            () => 0,
-            [
-              baseFs
-                .entries()
-                .filter((e) => e.type === 'dir' && e.path !== '/')
-                .map((e) => ({ path: e.path, entry: e })),
-            ],
+        ? writeLayers(
+            [visibleEntries(baseFs).map((node) => ({ path: node.path, entry: node }))],
+            bytesOf(baseFs, baseSpool),
             blobs,
-            created,
-            options.signal,
+            { ...settings, copyTo: copyTo('base') },
           )
-        : [];
-    const layers = [
-      ...baseLayers,
-      ...(await writeLayersFromImage(
-        image,
-        fs,
-        (path) => layerOf.get(path),
-        appLayer.length ? [upfront(runtimeLayer), upfront(appLayer)] : [upfront(runtimeLayer)],
-        blobs,
-        created,
-        options.signal,
-      )),
-    ];
+        : [],
+      writeLayers(appLayer.length ? [runtimeLayer, appLayer] : [runtimeLayer], bytesOf(fs, spool), blobs, {
+        ...settings,
+        copyTo: copyTo('own'),
+      }),
+    ]);
+    const layers = [...baseLayers, ...ownLayers];
     const raw = image.rawConfig as { config?: Record<string, unknown> };
     const config = {
       ...image.rawConfig,
@@ -463,6 +578,6 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
     await mkdir(dirname(output), { recursive: true });
     await rm(output, { recursive: true, force: true });
     await rename(staging, output);
-    return { closure, manifestDigest, records, app };
+    return { closure, manifestDigest, records, app, layers };
   }
 }

@@ -41,7 +41,7 @@ function block(f: {
   b.write('ustar\0', 257, 'ascii');
   b.write('00', 263, 'ascii');
   let sum = 0;
-  for (const byte of b) sum += byte;
+  for (let i = 0; i < 512; i++) sum += b[i]!;
   b.write(`${octal(sum, 7)} `, 148, 'ascii');
   return b;
 }

@@ -7,6 +7,9 @@ export interface ElfSection {
   readonly offset: number;
   readonly size: number;
   readonly addr: number;
+  /** sh_type (SHT_NOBITS = 8: no bytes in the file) and sh_flags (SHF_ALLOC = 2, SHF_EXECINSTR = 4). */
+  readonly type: number;
+  readonly flags: number;
 }
 
 export interface ElfFile {
@@ -16,6 +19,7 @@ export interface ElfFile {
   readonly sectionCount: number;
   /** The first section with this name. */
   section(name: string): ElfSection | undefined;
+  readonly sections: readonly ElfSection[];
   readonly segments: readonly { readonly vaddr: number; readonly offset: number; readonly filesz: number }[];
   /** File offset of a virtual address, or undefined when no loaded segment holds it. */
   offsetOf(addr: number): number | undefined;
@@ -71,8 +75,22 @@ function readElf(data: Buffer): ElfFile {
     const at = shoff + i * shentsize;
     headers.push(
       is64
-        ? { nameOff: u32(at), addr: u64(at + 16), offset: u64(at + 24), size: u64(at + 32) }
-        : { nameOff: u32(at), addr: u32(at + 12), offset: u32(at + 16), size: u32(at + 20) },
+        ? {
+            nameOff: u32(at),
+            type: u32(at + 4),
+            flags: u64(at + 8),
+            addr: u64(at + 16),
+            offset: u64(at + 24),
+            size: u64(at + 32),
+          }
+        : {
+            nameOff: u32(at),
+            type: u32(at + 4),
+            flags: u32(at + 8),
+            addr: u32(at + 12),
+            offset: u32(at + 16),
+            size: u32(at + 20),
+          },
     );
   }
   const strtab = headers[shstrndx];
@@ -89,6 +107,7 @@ function readElf(data: Buffer): ElfFile {
     little,
     segments,
     sectionCount: headers.length,
+    sections: headers,
     section: (name) => headers.find((h) => named(h, name)),
     offsetOf: (addr) => {
       const seg = segments.find((s) => addr >= s.vaddr && addr < s.vaddr + s.filesz);

@@ -70,7 +70,7 @@ async function sqliteValues(bytes: Buffer, wal: Buffer | undefined): Promise<Buf
 }
 
 /** The header blobs of a database file, by its backend (the path's name says which). */
-function valuesOf(path: string, data: Buffer, wal?: Buffer): Promise<Buffer[]> | Buffer[] {
+export function rpmdbBlobs(path: string, data: Buffer, wal?: Buffer): Promise<Buffer[]> | Buffer[] {
   return path.endsWith('.sqlite') ? sqliteValues(data, wal) : path.endsWith('.db') ? ndbValues(data) : bdbValues(data);
 }
 
@@ -89,7 +89,7 @@ async function firstLayersOf(fs: AnalyzerInput['fs'], resolved: string, path: st
     const data = fs.hiddenContent(entry)?.data;
     if (!data) continue;
     try {
-      for (const blob of await valuesOf(path, data)) {
+      for (const blob of await rpmdbBlobs(path, data)) {
         try {
           const h = parseRpmHeader(blob);
           const key = `${h.name}@${h.epoch ? `${h.epoch}:` : ''}${h.version}-${h.release}`;
@@ -138,7 +138,7 @@ export const rpmAnalyzer = {
       seen.add(entry.path);
       let blobs: Buffer[];
       try {
-        blobs = await valuesOf(path, content.data, fs.content(`${path}-wal`)?.data);
+        blobs = await rpmdbBlobs(path, content.data, fs.content(`${path}-wal`)?.data);
       } catch (error) {
         // A corrupt database is a warning in the report; the rest of the scan goes on.
         warnings.push({ code: 'W_RPMDB_UNREADABLE', message: `${path}: ${(error as Error).message}` });
