@@ -334,6 +334,8 @@ async function minimizeWith(
   };
   // What the closure knows of a file: read from the layer copies once, when it first asks.
   const facts = new Map<string, BinaryFacts | undefined>();
+  // One buffer for every program read (facts keep no reference to the bytes), grown to the largest.
+  let readBuffer = Buffer.alloc(0);
   const binary = (path: string): BinaryFacts | undefined => {
     if (!facts.has(path)) {
       const node = fs.lstat(path);
@@ -343,7 +345,8 @@ async function minimizeWith(
         node.size >= 4 &&
         node.size <= MAX_EXTRACT_BYTES &&
         ((node.mode & 0o111) !== 0 || LIBRARY_NAME.test(path));
-      facts.set(path, program ? binaryFacts(spool.readSync(fs, node)) : undefined);
+      if (program && readBuffer.length < node.size) readBuffer = Buffer.allocUnsafeSlow(node.size);
+      facts.set(path, program ? binaryFacts(spool.readSync(fs, node, node.size, readBuffer)) : undefined);
     }
     return facts.get(path);
   };

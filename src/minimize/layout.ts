@@ -50,13 +50,24 @@ export class LayerSpool {
   }
 
   /**
-   * The bytes of a regular file of the view (a hardlink: its target's), at most `max`.
+   * The bytes of a regular file of the view (a hardlink: its target's), at most `max`, read into
+   * `into` when it is large enough (a buffer used again and again: its pages are already mapped).
    * Synchronous: the closure asks for a few dozen files, from the page cache.
    */
-  readSync(fs: LayeredFs, node: FsEntry, max = node.size): Buffer {
-    const size = Math.min(max, bodyOf(fs, node).size);
-    const first = this.slices(fs, node, Math.max(1, size)).next();
-    return first.done ? Buffer.alloc(0) : first.value;
+  readSync(fs: LayeredFs, node: FsEntry, max = node.size, into?: Buffer): Buffer {
+    const file = bodyOf(fs, node);
+    const size = Math.min(max, file.size);
+    const data = into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
+    this.#readInto(data, file, node.path);
+    return data;
+  }
+
+  #readInto(data: Buffer, file: { layer: number; offset: number }, path: string, from = 0): void {
+    for (let got = 0; got < data.length;) {
+      const n = readSync(this.#fd(file.layer), data, got, data.length - got, file.offset + from + got);
+      if (n === 0) throw fail('E_INTERNAL', `${this.path({ index: file.layer })} ends inside ${path}`);
+      got += n;
+    }
   }
 
   /** A file's size and its bytes to come, read a slice at a time (a large file is never one buffer). */
