@@ -27,4 +27,4 @@ fi
 
 npm ci --no-audit --no-fund
 npm run build
-node dist/test/fixtures/build-debian-images.js slim static base multiarch node >/dev/null
+node dist/test/fixtures/build-debian-images.js slim static base multiarch node jre >/dev/null

@@ -45,17 +45,28 @@ async function rootfsOf(layout: string, dir: string): Promise<string> {
   }
 }
 
-/** Runs `argv` in a chroot of `root` as 65532 with PORT set, and returns what GET path answers. */
-async function answer(root: string, argv: string[], path: string): Promise<string> {
+/**
+ * Runs `argv` in a chroot of `root` as 65532 with PORT set, and returns what GET path answers;
+ * with `proc`, in new PID and mount namespaces with their own /proc (a JVM needs one).
+ */
+async function answer(root: string, argv: string[], path: string, options: { proc?: boolean } = {}): Promise<string> {
   const port = await freePort();
-  const child = spawn('/usr/sbin/chroot', ['--userspec=65532:65532', root, ...argv], {
+  const chroot = ['/usr/sbin/chroot', '--userspec=65532:65532', root, ...argv];
+  if (options.proc) await mkdir(join(root, 'proc'), { recursive: true });
+  const command = options.proc
+    ? ['unshare', '--fork', '--pid', '--kill-child', `--mount-proc=${join(root, 'proc')}`, ...chroot]
+    : chroot;
+  // Its own process group, ended whole: the program runs as another user, so a parent-death
+  // signal (unshare's --kill-child) does not reach it.
+  const child = spawn(command[0]!, command.slice(1), {
     env: { PORT: String(port), PATH: '/usr/bin:/bin' },
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       try {
         return await (await fetch(`http://127.0.0.1:${port}${path}`)).text();
       } catch {
@@ -65,7 +76,12 @@ async function answer(root: string, argv: string[], path: string): Promise<strin
     }
     throw new Error(`no answer from ${argv.join(' ')} in ${root}: ${stderr}`);
   } finally {
-    child.kill('SIGKILL');
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    child.stderr.destroy();
   }
 }
 
@@ -74,9 +90,10 @@ describe(
   { skip: tools ? false : 'debootstrap not installed (run .ci/run)', timeout: 20 * 60_000 },
   () => {
     let node: DebianImage;
+    let jre: DebianImage;
     let dir: Awaited<ReturnType<typeof tempDir>>;
     before(async () => {
-      node = (await ensureDebianImages(['node'])).node;
+      ({ node, jre } = await ensureDebianImages(['node', 'jre']));
       dir = await tempDir();
     });
     after(async () => dir?.cleanup());
@@ -154,6 +171,54 @@ describe(
       const want = await answer(await rootfsOf(layout, join(dir.path, 'py-root-orig')), argv, '/hi');
       assert.equal(want, 'wsgi /hi');
       assert.equal(await answer(await rootfsOf(output, join(dir.path, 'py-root-min')), argv, '/hi'), want);
+    });
+
+    test('a JVM app on Debian openjdk-17-jre-headless: the JVM home, its links into /etc, the app; it still answers', async () => {
+      const source = [
+        'public class Hello {',
+        '  public static void main(String[] args) throws Exception {',
+        '    var port = Integer.parseInt(System.getenv("PORT"));',
+        '    var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", port), 0);',
+        '    server.createContext("/", x -> {',
+        '      byte[] body = ("jvm " + x.getRequestURI() + " " + Runtime.version().feature()).getBytes();',
+        '      x.sendResponseHeaders(200, body.length);',
+        '      x.getResponseBody().write(body);',
+        '      x.close();',
+        '    });',
+        '    server.start();',
+        '  }',
+        '}',
+        '',
+      ].join('\n');
+      // Source-file mode: the JRE compiles Hello.java in memory (jdk.compiler is in its modules).
+      const layout = await extendImage(jre, join(dir.path, 'jvm-app'), [{ path: 'app/Hello.java', content: source }], {
+        Entrypoint: ['java', '/app/Hello.java'],
+      });
+      const output = join(dir.path, 'jvm-min');
+      const result = await minimizeCli(`oci:${layout}`, output);
+      assert.deepEqual(result.missing, [], 'libjvm.so is met by lib/server/libjvm.so, loaded first (its DT_SONAME)');
+      assert.ok(result.kept.some((k) => k.path === '/app/Hello.java' && k.layer === 'application'));
+      assert.ok(result.kept.some((k) => /\/lib\/server\/libjvm\.so$/.test(k.path)));
+      assert.ok(
+        result.kept.some((k) => /\/lib\/modules$/.test(k.path)),
+        'the modules image',
+      );
+      // conf/security/java.security is a link into /etc/java-17-openjdk: the file is kept too.
+      assert.ok(result.kept.some((k) => k.path === '/etc/java-17-openjdk/security/java.security'));
+      assert.ok(!result.kept.some((k) => /^\/etc\/g?shadow$/.test(k.path)), 'no password hashes');
+      assert.ok(result.removed.shells?.includes('/usr/bin/bash'));
+      const report = await scanJson(`oci:${output}`);
+      assert.deepEqual([report.surface.shells.length, report.surface.packageManagers.length], [0, 0]);
+      assert.ok(
+        report.packages.some((p) => p.name === 'openjdk-17-jre-headless'),
+        'listed from status.d',
+      );
+      if (!canChroot) return;
+      const argv = ['/usr/bin/java', '/app/Hello.java'];
+      const want = await answer(await rootfsOf(layout, join(dir.path, 'jvm-root-orig')), argv, '/x', { proc: true });
+      assert.equal(want, 'jvm /x 17');
+      const got = await answer(await rootfsOf(output, join(dir.path, 'jvm-root-min')), argv, '/x', { proc: true });
+      assert.equal(got, want);
     });
 
     test(

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { binaryFacts } from './closure.js';
+import { binaryFacts, javaApplication } from './closure.js';
 
 test('binary facts: the names in a binary are found whole wherever they fall, windows or not', () => {
   // A real ELF (glibc's static ldconfig) without its section headers (so the whole file is
@@ -37,4 +37,22 @@ test('binary facts: with section headers, only data sections are searched (code 
   // ldconfig's own configuration file is named in its .rodata.
   assert.ok(paths.includes('/etc/ld.so.conf'), paths.join(' '));
   assert.ok(!paths.includes('/etc/appended-after-the-sections'));
+});
+
+test('what a java command runs besides the JVM: -jar, class and module paths, a source file, CLASSPATH', () => {
+  assert.deepEqual(javaApplication(['-Xmx1g', '-jar', '/app/app.jar', '--port', '8080']), ['/app/app.jar']);
+  assert.deepEqual(javaApplication(['-cp', '/app/lib/*:/app/classes', 'com.example.Main']), [
+    '/app/lib',
+    '/app/classes',
+  ]);
+  assert.deepEqual(javaApplication(['--class-path=/opt/a.jar', '-p', '/opt/mods', '-m', 'app/app.Main']), [
+    '/opt/a.jar',
+    '/opt/mods',
+  ]);
+  assert.deepEqual(javaApplication(['-Dx=y', '/app/Hello.java', 'arg.java']), ['/app/Hello.java']);
+  // A bare main class: its class path is CLASSPATH when set, else the working directory (not guessed).
+  assert.deepEqual(javaApplication(['com.example.Main'], '/srv/classes:/srv/lib/*'), ['/srv/classes', '/srv/lib']);
+  assert.deepEqual(javaApplication(['com.example.Main']), []);
+  // -cp wins over CLASSPATH, as for java itself.
+  assert.deepEqual(javaApplication(['-cp', '/a', 'Main'], '/b'), ['/a']);
 });

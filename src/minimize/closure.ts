@@ -47,6 +47,7 @@ export type BinaryFacts =
       readonly needed: readonly string[];
       readonly runpath?: string;
       readonly rpath?: string;
+      readonly soname?: string;
       /** Library names in its strings (what it may dlopen). */
       readonly sonames: readonly string[];
       /** Absolute paths in its strings (data files it may open). */
@@ -128,6 +129,62 @@ export interface Closure {
   readonly missing: readonly string[];
 }
 
+/** java's options that take a value (the next word), for finding its application. */
+const JAVA_VALUE_OPTIONS = new Set([
+  '-cp',
+  '-classpath',
+  '--class-path',
+  '-p',
+  '--module-path',
+  '--upgrade-module-path',
+  '--add-modules',
+  '--add-opens',
+  '--add-exports',
+  '--add-reads',
+  '--enable-native-access',
+  '--limit-modules',
+  '-m',
+  '--module',
+  '--source',
+]);
+
+/**
+ * What a java command runs besides the JVM: the `-jar` file, the class and module path entries
+ * (`dir/*` is the directory), a source file (`java App.java`), and CLASSPATH when no class path is
+ * given. A bare main class with neither is in the working directory, which is not guessed at.
+ */
+export function javaApplication(args: readonly string[], classpath?: string): string[] {
+  const paths: string[] = [];
+  const entries = (list: string) => list.split(':').map((e) => e.replace(/\/\*$/, '')).filter(Boolean);
+  let sawClassPath = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = args[i + 1];
+    if (arg === '-jar' && value) {
+      paths.push(value);
+      break; // what follows are the program's arguments
+    }
+    if ((arg === '-cp' || arg === '-classpath' || arg === '--class-path') && value) {
+      sawClassPath = true;
+      paths.push(...entries(value));
+    } else if ((arg === '-p' || arg === '--module-path') && value) paths.push(...entries(value));
+    else if (arg.startsWith('--class-path=')) {
+      sawClassPath = true;
+      paths.push(...entries(arg.slice('--class-path='.length)));
+    } else if (arg.startsWith('--module-path=')) paths.push(...entries(arg.slice('--module-path='.length)));
+    if (JAVA_VALUE_OPTIONS.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    // The main class or source file: the end of java's own options.
+    if (arg.endsWith('.java')) paths.push(arg);
+    break;
+  }
+  if (!sawClassPath && classpath && !paths.length) paths.push(...entries(classpath));
+  return paths;
+}
+
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const MULTIARCH = ['x86_64-linux-gnu', 'aarch64-linux-gnu', 'arm-linux-gnueabihf', 'i386-linux-gnu'];
 const DEFAULT_LIBRARY_DIRS = [
@@ -156,6 +213,8 @@ export const RUNTIME_FILES = [
 ];
 /** Trees kept whole when present (time zones; the CA directory some clients read). */
 const RUNTIME_TREES = ['/usr/share/zoneinfo'];
+/** Files a binary's strings may name that a minimized image never takes on that ground (`--keep` does). */
+const CREDENTIALS = /^\/etc\/(shadow|gshadow|\.pwd\.lock|security\/opasswd)-?$/;
 const SONAME_IN_STRINGS = /\blib[A-Za-z0-9_+.-]*\.so(?:\.[0-9]+)*\b/g;
 /** Absolute paths a binary names (data files it opens: Debian's node loads builtins from /usr/share/nodejs). */
 const PATH_IN_STRINGS = /\/(?:usr|etc|lib|lib64|opt|var)\/[A-Za-z0-9_.+/-]{2,240}/g;
@@ -209,21 +268,31 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
     return current;
   };
 
-  /** Keeps a directory and everything under it (bounded), links as links. */
+  /**
+   * Keeps a directory and everything under it (bounded), links as links and what they point to
+   * (Debian's JVM has its conf/security files as links into /etc); a linked directory is kept
+   * whole too, once (a link to an ancestor is no loop).
+   */
   const keepTree = (path: string, reason: string, app = false) => {
     const root = keepChain(path, reason);
     if (!root) return;
     if (app) applications.push(root);
     const stack = [root];
+    const walked = new Set<string>();
     while (stack.length && kept.size < MAX_FILES) {
       const dir = stack.pop()!;
       const node = fs.lstat(dir);
-      if (node?.type !== 'dir') continue;
+      if (node?.type !== 'dir' || walked.has(dir)) continue;
+      walked.add(dir);
       for (const child of fs.list(dir)) {
         add(child.path, reason);
         if (child.type === 'dir') stack.push(child.path);
         // An application's files are analysed too: a native addon (node_modules/…/x.node) needs its libraries.
         else if (child.type === 'file') queue.push(child.path);
+        else if (child.type === 'symlink') {
+          const target = keepChain(child.path, reason);
+          if (target && fs.lstat(target)?.type === 'dir') stack.push(target);
+        }
       }
     }
   };
@@ -265,6 +334,9 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
     return dirs.map((d) => `${d}/${name}`).find((p) => fs.resolve(p) !== undefined);
   };
 
+  /** DT_SONAMEs of the objects kept, and DT_NEEDED names no search found (judged at the end). */
+  const loaded = new Set<string>();
+  const unresolved: { name: string; by: string }[] = [];
   const analyse = (path: string): void => {
     analysed.add(path);
     const facts = input.binary(path);
@@ -297,19 +369,22 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
       ...ldConf,
       ...DEFAULT_LIBRARY_DIRS,
     ];
+    if (linkage.soname) loaded.add(linkage.soname);
     for (const name of linkage.needed) {
       const found = findLibrary(name, search);
       if (found) keepChain(found, `needed by ${path} (DT_NEEDED)`);
-      else missing.push(`${name} (needed by ${path})`);
+      else unresolved.push({ name, by: path });
     }
     // Libraries named in the binary's strings that it may dlopen, where they resolve.
     for (const name of linkage.sonames) {
       const found = findLibrary(name, search);
       if (found && !kept.has(found)) keepChain(found, `named in the strings of ${path} (dlopen)`);
     }
-    // Files the binary names by absolute path, where the image has them as regular files.
+    // Files the binary names by absolute path, where the image has them as regular files (never
+    // the password hashes or their lock: libc names them, a program that needs them is asked for).
     for (const candidate of linkage.paths) {
       const file = candidate.replace(/[/.]+$/, '');
+      if (CREDENTIALS.test(file)) continue;
       const resolved = fs.resolve(file);
       const node = resolved ? fs.lstat(resolved) : undefined;
       if (node?.type === 'file' && !kept.has(resolved!)) keepChain(file, `named in the strings of ${path}`);
@@ -367,6 +442,8 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
     } else if (base === 'java') {
       const home = parentOf(parentOf(fs.resolve(program) ?? program));
       for (const part of ['lib', 'conf', 'release']) keepTree(`${home}/${part}`, `the JVM's home (${home})`);
+      for (const path of javaApplication(argv.slice(1), env.get('CLASSPATH')))
+        keepTree(joinInRoot(input.config.workingDir || '/', path), `the application of ${base}`, true);
     } else if (!/^(sh|bash|dash|ash)$/.test(base)) {
       const resolved = fs.resolve(program);
       if (resolved && !resolved.startsWith('/usr/') && !resolved.startsWith('/bin/') && !resolved.startsWith('/lib'))
@@ -382,5 +459,9 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
     const next = queue.shift()!;
     if (!analysed.has(next)) analyse(next);
   }
+  // A name no search finds is still met when a kept object carries it as its DT_SONAME: ld.so
+  // matches names against what is loaded before it searches (a JVM loads lib/server/libjvm.so
+  // by path, then its other libraries, which need "libjvm.so").
+  for (const { name, by } of unresolved) if (!loaded.has(name)) missing.push(`${name} (needed by ${by})`);
   return { kept, applications, missing: [...new Set(missing)] };
 }

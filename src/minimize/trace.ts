@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail } from '../core/errors.js';
 
 /**
  * `minimize --trace`: runs a root file system on this machine in a chroot — with new mount and
- * PID namespaces where `unshare` can make them; the network is shared so that a probe on
+ * PID namespaces where `unshare` can make them, and that namespace's own /proc; the network is shared so that a probe on
  * 127.0.0.1 reaches the program — as the image's user, with its environment and working
  * directory, under `strace -f -e trace=file`, and reports the absolute paths the program looked
  * for and did not find, and what the probe answered.
@@ -93,6 +93,16 @@ export async function traceRun(root: string, options: TraceOptions): Promise<Tra
   const log = join(root, '..', `strace-${process.pid}-${Math.random().toString(36).slice(2)}.log`);
   const unshare = hostTool('unshare');
   const namespaces = unshare !== undefined && spawnSync(unshare, ['--mount', '--pid', '--fork', 'true']).status === 0;
+  // A /proc of the new PID namespace for the program (a JVM will not start without one), mounted
+  // on a real directory of the scratch tree: whatever the image put at /proc is replaced first, so
+  // a link there can never lead the mount out of the root.
+  const proc = join(root, 'proc');
+  if (namespaces) {
+    if ((await lstat(proc).catch(() => undefined))?.isDirectory() !== true) {
+      await rm(proc, { recursive: true, force: true });
+      await mkdir(proc, { mode: 0o555 });
+    }
+  }
   const chroot = [hostTool('chroot')!, `--userspec=${options.user}`, root, ...options.argv];
   const argv = [
     '-f',
@@ -101,7 +111,7 @@ export async function traceRun(root: string, options: TraceOptions): Promise<Tra
     'trace=file',
     '-o',
     log,
-    ...(namespaces ? [unshare, '--mount', '--pid', '--fork', '--'] : []),
+    ...(namespaces ? [unshare, '--mount', '--pid', '--fork', `--mount-proc=${proc}`, '--'] : []),
     ...chroot,
   ];
   const env = Object.fromEntries(

@@ -124,6 +124,8 @@ export interface ElfLinkage {
   /** DT_RUNPATH and DT_RPATH (colon-separated lists as written, `$ORIGIN` unexpanded). */
   readonly runpath?: string;
   readonly rpath?: string;
+  /** DT_SONAME: the name other objects' DT_NEEDED match once this one is loaded. */
+  readonly soname?: string;
 }
 
 export function elfLinkage(data: Buffer): ElfLinkage | undefined {
@@ -143,6 +145,7 @@ export function elfLinkage(data: Buffer): ElfLinkage | undefined {
   const needed: string[] = [];
   let runpath: string | undefined;
   let rpath: string | undefined;
+  let soname: string | undefined;
   if (dynamic && dynstr) {
     const word = elf.is64 ? 8 : 4;
     for (
@@ -156,6 +159,7 @@ export function elfLinkage(data: Buffer): ElfLinkage | undefined {
       else if (tag === 29)
         runpath = cString(dynstr.offset + elf.readUint(at + word, word)); // DT_RUNPATH
       else if (tag === 15) rpath = cString(dynstr.offset + elf.readUint(at + word, word)); // DT_RPATH
+      else if (tag === 14) soname = cString(dynstr.offset + elf.readUint(at + word, word)); // DT_SONAME
     }
   }
   return {
@@ -163,5 +167,6 @@ export function elfLinkage(data: Buffer): ElfLinkage | undefined {
     needed: needed.filter(Boolean),
     ...(runpath ? { runpath } : {}),
     ...(rpath ? { rpath } : {}),
+    ...(soname ? { soname } : {}),
   };
 }
