@@ -155,7 +155,11 @@ const JAVA_VALUE_OPTIONS = new Set([
  */
 export function javaApplication(args: readonly string[], classpath?: string): string[] {
   const paths: string[] = [];
-  const entries = (list: string) => list.split(':').map((e) => e.replace(/\/\*$/, '')).filter(Boolean);
+  const entries = (list: string) =>
+    list
+      .split(':')
+      .map((e) => e.replace(/\/\*$/, ''))
+      .filter(Boolean);
   let sawClassPath = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;

@@ -158,7 +158,8 @@ export function elfLinkage(data: Buffer): ElfLinkage | undefined {
       if (tag === 1) needed.push(cString(dynstr.offset + elf.readUint(at + word, word)));
       else if (tag === 29)
         runpath = cString(dynstr.offset + elf.readUint(at + word, word)); // DT_RUNPATH
-      else if (tag === 15) rpath = cString(dynstr.offset + elf.readUint(at + word, word)); // DT_RPATH
+      else if (tag === 15)
+        rpath = cString(dynstr.offset + elf.readUint(at + word, word)); // DT_RPATH
       else if (tag === 14) soname = cString(dynstr.offset + elf.readUint(at + word, word)); // DT_SONAME
     }
   }
