@@ -2,12 +2,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Report } from '../src/core/report.js';
 import { extractImage } from '../src/minimize/layout.js';
 import type { MinimizeResult } from '../src/minimize/index.js';
-import { traceAvailable } from '../src/minimize/trace.js';
+import { traceAvailable, traceRun } from '../src/minimize/trace.js';
 import { openSource } from '../src/sources/index.js';
 import { ensureDebianImages, extendImage, type DebianImage } from './fixtures/debian-images.js';
 import { writeOciLayout, buildImage } from './fixtures/image.js';
@@ -530,6 +530,38 @@ test(
         '/usr/share/hello',
       );
       assert.equal(again.output.manifestDigest, result.output.manifestDigest);
+    } finally {
+      await dir.cleanup();
+    }
+  },
+);
+
+test(
+  'a traced run: its own /proc, no network of this machine without a probe, and what it looked for',
+  { skip: traceAvailable() ?? (existsSync('/bin/busybox') ? false : 'busybox-static not installed (run .ci/run)') },
+  async () => {
+    const dir = await tempDir();
+    try {
+      // busybox-static: a program with no library, so the root holds it and nothing else.
+      const root = join(dir.path, 'root');
+      await mkdir(join(root, 'bin'), { recursive: true });
+      await writeFile(join(root, 'bin', 'busybox'), await readFile('/bin/busybox'), { mode: 0o755 });
+      // What the image put at /proc (a link out of the root) is replaced, never followed.
+      await symlink('/etc', join(root, 'proc'));
+      const script = 'cat /proc/net/dev; cat /etc/wanted';
+      const run = await traceRun(root, {
+        argv: ['/bin/busybox', 'sh', '-c', script],
+        env: ['PATH=/bin'],
+        workingDir: '/',
+        user: '65532:65532',
+        seconds: 10,
+      });
+      assert.match(run.behaviour, /^exited 1: /, run.behaviour);
+      // /proc/net/dev's rows: one interface per line, its name then counters.
+      const interfaces = [...run.behaviour.matchAll(/^\s*(\w+):\s+\d/gm)].map((m) => m[1]);
+      assert.deepEqual(interfaces, ['lo'], `a network of its own: ${run.behaviour}`);
+      assert.ok(run.notFound.has('/etc/wanted'), [...run.notFound].join(' '));
+      assert.ok((await lstat(join(root, 'proc'))).isDirectory(), 'the link at /proc was replaced by a directory');
     } finally {
       await dir.cleanup();
     }

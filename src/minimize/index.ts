@@ -275,9 +275,10 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
   const staging = `${output}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   // The scan copies each layer's tar to the work directory as it reads it: the files kept are
   // read from there, not decompressed again (the result needs scratch space the image's size).
-  const spool = await new LayerSpool(join(work, 'layers')).open();
+  const spool = new LayerSpool(join(work, 'layers'));
   const baseSpool = new LayerSpool(join(work, 'base'));
   try {
+    await spool.open();
     return await minimizeWith(source, options, { now, work, output, staging, spool, baseSpool });
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
@@ -289,6 +290,7 @@ export async function minimize(source: ImageSource, options: MinimizeOptions): P
   }
 }
 
+/** The work of `minimize` once its scratch space is set up (and removed by the caller, whatever happens). */
 async function minimizeWith(
   source: ImageSource,
   options: MinimizeOptions,

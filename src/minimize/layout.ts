@@ -79,14 +79,9 @@ export class LayerSpool {
   *slices(fs: LayeredFs, node: FsEntry, slice = SLICE_BYTES): Generator<Buffer> {
     const file = bodyOf(fs, node);
     for (let done = 0; done < file.size;) {
-      const size = Math.min(slice, file.size - done);
-      const data = Buffer.allocUnsafe(size);
-      for (let got = 0; got < size;) {
-        const n = readSync(this.#fd(file.layer), data, got, size - got, file.offset + done + got);
-        if (n === 0) throw fail('E_INTERNAL', `${this.path({ index: file.layer })} ends inside ${node.path}`);
-        got += n;
-      }
-      done += size;
+      const data = Buffer.allocUnsafe(Math.min(slice, file.size - done));
+      this.#readInto(data, file, node.path, done);
+      done += data.length;
       yield data;
     }
   }

@@ -5,10 +5,11 @@ import { fail } from '../core/errors.js';
 
 /**
  * `minimize --trace`: runs a root file system on this machine in a chroot — with new mount and
- * PID namespaces where `unshare` can make them, and that namespace's own /proc; the network is shared so that a probe on
- * 127.0.0.1 reaches the program — as the image's user, with its environment and working
- * directory, under `strace -f -e trace=file`, and reports the absolute paths the program looked
- * for and did not find, and what the probe answered.
+ * PID namespaces where `unshare` can make them, and that namespace's own /proc; the network is
+ * shared when there is a probe (so that a probe on 127.0.0.1 reaches the program), else new too —
+ * as the image's user, with its environment and working directory, under `strace -f -e
+ * trace=file`, and reports the absolute paths the program looked for and did not find, and what
+ * the probe answered.
  */
 export interface TraceOptions {
   readonly argv: readonly string[];
@@ -97,6 +98,10 @@ export async function traceRun(root: string, options: TraceOptions): Promise<Tra
   // on a real directory of the scratch tree: whatever the image put at /proc is replaced first, so
   // a link there can never lead the mount out of the root.
   const proc = join(root, 'proc');
+  // With nothing to probe over the network, the program gets a network of its own (a loopback
+  // that is down): it reaches nothing on this machine or beyond.
+  const isolated =
+    namespaces && !options.probe && !options.probeCommand && spawnSync(unshare, ['--net', 'true']).status === 0;
   if (namespaces) {
     if ((await lstat(proc).catch(() => undefined))?.isDirectory() !== true) {
       await rm(proc, { recursive: true, force: true });
@@ -111,7 +116,9 @@ export async function traceRun(root: string, options: TraceOptions): Promise<Tra
     'trace=file',
     '-o',
     log,
-    ...(namespaces ? [unshare, '--mount', '--pid', '--fork', `--mount-proc=${proc}`, '--'] : []),
+    ...(namespaces
+      ? [unshare, '--mount', '--pid', ...(isolated ? ['--net'] : []), '--fork', `--mount-proc=${proc}`, '--']
+      : []),
     ...chroot,
   ];
   const env = Object.fromEntries(
