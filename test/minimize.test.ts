@@ -149,12 +149,14 @@ describe(
     });
 
     test('a Python WSGI app on Debian python3 (standard library only) still answers its probe', async () => {
+      // six is Debian's python3-six in dist-packages (npm's node-gyp brings it): a package it imports.
       const app = [
         'import os',
         'from wsgiref.simple_server import make_server',
+        'import six',
         'def app(environ, start):',
         "    start('200 OK', [('Content-Type', 'text/plain')])",
-        "    return [('wsgi ' + environ['PATH_INFO']).encode()]",
+        "    return [('wsgi ' + environ['PATH_INFO'] + ' ' + six.__name__).encode()]",
         "make_server('127.0.0.1', int(os.environ['PORT']), app).serve_forever()",
         '',
       ].join('\n');
@@ -166,10 +168,14 @@ describe(
       assert.ok(result.kept.some((k) => /\/usr\/lib\/python3\.\d+\/wsgiref\/simple_server\.py$/.test(k.path)));
       assert.ok(result.kept.some((k) => k.path === '/srv/app.py' && k.layer === 'application'));
       assert.ok(!result.kept.some((k) => k.path.startsWith('/usr/share/nodejs')), 'node is not the program here');
+      assert.ok(
+        result.kept.some((k) => k.path === '/usr/lib/python3/dist-packages/six.py' && /imported by/.test(k.reason)),
+      );
+      assert.ok(!result.kept.some((k) => k.path.startsWith('/usr/lib/python3/dist-packages/gyp')), 'not imported');
       if (!canChroot) return;
       const argv = ['/usr/bin/python3', '/srv/app.py'];
       const want = await answer(await rootfsOf(layout, join(dir.path, 'py-root-orig')), argv, '/hi');
-      assert.equal(want, 'wsgi /hi');
+      assert.equal(want, 'wsgi /hi six');
       assert.equal(await answer(await rootfsOf(output, join(dir.path, 'py-root-min')), argv, '/hi'), want);
     });
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { binaryFacts, javaApplication } from './closure.js';
+import { binaryFacts, javaApplication, pythonImports } from './closure.js';
 
 test('binary facts: the names in a binary are found whole wherever they fall, windows or not', () => {
   // A real ELF (glibc's static ldconfig) without its section headers (so the whole file is
@@ -55,4 +55,19 @@ test('what a java command runs besides the JVM: -jar, class and module paths, a 
   assert.deepEqual(javaApplication(['com.example.Main']), []);
   // -cp wins over CLASSPATH, as for java itself.
   assert.deepEqual(javaApplication(['-cp', '/a', 'Main'], '/b'), ['/a']);
+});
+
+test('the top-level names a Python file imports', () => {
+  const source = [
+    'import os, sys as system',
+    'import xml.etree.ElementTree as ET',
+    'from flask import Flask',
+    '    from requests.adapters import HTTPAdapter  # inside a function',
+    'from . import sibling',
+    'from .models import thing',
+    '# import commented',
+    'x = "import not_at_line_start"',
+    'import yaml; import json',
+  ].join('\n');
+  assert.deepEqual(pythonImports(source).sort(), ['flask', 'json', 'os', 'requests', 'sys', 'xml', 'yaml']);
 });

@@ -129,6 +129,22 @@ export interface Closure {
   readonly missing: readonly string[];
 }
 
+/** Top-level names a Python file imports (`import a.b, c as d`, `from a.b import c`; relative imports are the file's own package). */
+export function pythonImports(source: string): string[] {
+  const names = new Set<string>();
+  // A statement per line, or per `;` on it (a `;` in a string only adds a candidate name).
+  for (const statement of source.split(/[\n;]/)) {
+    const m = /^[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b|import[ \t]+([^#]+))/.exec(statement);
+    if (!m) continue;
+    const modules = m[1] ? [m[1]] : m[2]!.split(',').map((part) => part.trim().split(/\s+/)[0] ?? '');
+    for (const module of modules) {
+      const top = module.split('.')[0]!;
+      if (/^[A-Za-z_]\w*$/.test(top)) names.add(top);
+    }
+  }
+  return [...names];
+}
+
 /** java's options that take a value (the next word), for finding its application. */
 const JAVA_VALUE_OPTIONS = new Set([
   '-cp',
@@ -301,6 +317,69 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
     }
   };
 
+  /**
+   * The packages a Python application imports from site-packages (not the standard library, kept
+   * whole): `import a.b` and `from a import b` in its files, then in the files of what they bring
+   * in, each top-level name looked up in the site directories in order — a package directory, a
+   * module, an extension module — with its .dist-info/.egg-info metadata. Names found nowhere are
+   * the standard library's or built in. Bounded by the closure's file budget.
+   */
+  const keepPythonImports = (app: string, sites: readonly string[]) => {
+    const scanned = new Set<string>();
+    const looked = new Set<string>();
+    const pending = [app];
+    while (pending.length && kept.size < MAX_FILES) {
+      const root = pending.pop()!;
+      const files = fs.lstat(root)?.type === 'dir' ? treeFiles(root) : [root];
+      for (const file of files) {
+        if (!file.endsWith('.py') || scanned.has(file)) continue;
+        scanned.add(file);
+        for (const name of pythonImports(input.text(file) ?? '')) {
+          if (looked.has(name)) continue;
+          looked.add(name);
+          const found = pythonModule(name, sites);
+          if (!found) continue;
+          for (const path of found.metadata) keepTree(path, `metadata of the Python package ${name}`);
+          keepTree(found.path, `imported by ${file} (Python package ${name})`);
+          pending.push(found.path);
+        }
+      }
+    }
+  };
+  /** The files under a directory (the image's view, links not followed), bounded. */
+  const treeFiles = (dir: string): string[] => {
+    const out: string[] = [];
+    const stack = [dir];
+    while (stack.length && out.length < MAX_FILES) {
+      for (const child of fs.list(stack.pop()!)) {
+        if (child.type === 'dir') stack.push(child.path);
+        else if (child.type === 'file') out.push(child.path);
+      }
+    }
+    return out;
+  };
+  /** Where a top-level module is in the site directories, and its distribution's metadata. */
+  const pythonModule = (name: string, sites: readonly string[]): { path: string; metadata: string[] } | undefined => {
+    const normalized = name.toLowerCase().replace(/[-_.]+/g, '_');
+    for (const site of sites) {
+      const entries = fs.list(site);
+      const hit =
+        entries.find((e) => e.path === `${site}/${name}` && (e.type === 'dir' || e.type === 'symlink')) ??
+        entries.find((e) => e.path === `${site}/${name}.py`) ??
+        entries.find((e) => e.path.startsWith(`${site}/${name}.`) && /\.(so|pyd)$/.test(e.path));
+      if (!hit) continue;
+      const metadata = entries
+        .filter((e) => /\.(dist-info|egg-info)$/.test(e.path))
+        .filter((e) => {
+          const project = e.path.slice(site.length + 1).replace(/-[^-]*\.(dist-info|egg-info)$/, '');
+          return project.toLowerCase().replace(/[-_.]+/g, '_') === normalized;
+        })
+        .map((e) => e.path);
+      return { path: hit.path, metadata };
+    }
+    return undefined;
+  };
+
   const onPath = (name: string): string | undefined =>
     name.includes('/')
       ? name.startsWith('/')
@@ -434,15 +513,33 @@ export async function staticClosure(input: ClosureInput): Promise<Closure> {
           dir = d;
           break;
         }
-      keepTree(dir, `the application of ${base} (${script})`, true);
+      // A script at the root is its own application: the root is not (it is the whole image).
+      keepTree(dir === '/' ? path : dir, `the application of ${base} (${script})`, true);
     } else if (/^python[0-9.]*$/.test(base)) {
       const resolved = fs.resolve(program) ?? program;
       const version = /python(\d+\.\d+)/.exec(resolved)?.[1];
       for (const lib of ['/usr/lib', '/usr/local/lib'])
         if (version && fs.resolve(`${lib}/python${version}`))
           keepTree(`${lib}/python${version}`, `the standard library of ${base}`);
-      if (script)
-        keepTree(parentOf(joinInRoot(input.config.workingDir || '/', script)), `the application of ${base}`, true);
+      if (script) {
+        const path = joinInRoot(input.config.workingDir || '/', script);
+        const app = parentOf(path) === '/' ? path : parentOf(path);
+        keepTree(app, `the application of ${base}`, true);
+        // A virtual environment's packages sit beside its interpreter (venv/bin/python → venv/lib).
+        const venv = parentOf(parentOf(program));
+        const sites = [
+          ...(version ? [`${venv}/lib/python${version}/site-packages`] : []),
+          ...(version
+            ? ['/usr/local/lib', '/usr/lib'].flatMap((l) => [
+                `${l}/python${version}/site-packages`,
+                `${l}/python${version}/dist-packages`,
+              ])
+            : []),
+          '/usr/local/lib/python3/dist-packages',
+          '/usr/lib/python3/dist-packages',
+        ].filter((d, i, all) => all.indexOf(d) === i && fs.lstat(fs.resolve(d) ?? d)?.type === 'dir');
+        keepPythonImports(app, sites);
+      }
     } else if (base === 'java') {
       const home = parentOf(parentOf(fs.resolve(program) ?? program));
       for (const part of ['lib', 'conf', 'release']) keepTree(`${home}/${part}`, `the JVM's home (${home})`);
