@@ -148,7 +148,7 @@ describe(
       assert.equal(await answer(await rootfsOf(output, join(dir.path, 'root-min')), argv, '/probe?x=1'), want);
     });
 
-    test('a Python WSGI app on Debian python3 (standard library only) still answers its probe', async () => {
+    test('a Python WSGI app on Debian python3 importing six from dist-packages still answers its probe', async () => {
       // six is Debian's python3-six in dist-packages (npm's node-gyp brings it): a package it imports.
       const app = [
         'import os',
