@@ -415,6 +415,10 @@ test('hostile layouts: links out of the root, loops and /proc paths are never fo
             { path: 'app/loop-a', type: 'symlink', target: 'loop-b' },
             { path: 'app/loop-b', type: 'symlink', target: 'loop-a' },
             { path: 'app/self', type: 'symlink', target: '/proc/self/root' },
+            // Hardlinks to a directory and to nothing have no bytes: left out; one to the binary is kept.
+            { path: 'app/hl-dir', type: 'hardlink', target: 'app' },
+            { path: 'app/hl-nowhere', type: 'hardlink', target: 'app/nothing' },
+            { path: 'app/tool', type: 'hardlink', target: 'app/server' },
             { path: 'etc/ld.so.conf', content: 'include ../../../../etc/ld.so.conf.d/*.conf\n/proc/self/root/lib\n' },
           ],
         },
@@ -437,6 +441,9 @@ test('hostile layouts: links out of the root, loops and /proc paths are never fo
     assert.ok(result.missing.includes('/app/self/bin/sh'));
     const report = await scanJson(`oci:${join(dir.path, 'out')}`);
     assert.ok(!report.packages.length);
+    const root = await rootfsOf(join(dir.path, 'out'), join(dir.path, 'out-root'));
+    assert.deepEqual(await readFile(join(root, 'app', 'tool')), binary);
+    assert.equal(existsSync(join(root, 'app', 'hl-dir')) || existsSync(join(root, 'app', 'hl-nowhere')), false);
   } finally {
     await dir.cleanup();
   }

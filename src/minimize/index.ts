@@ -27,6 +27,7 @@ import {
   extractImage,
   extractVisible,
   fromCopy,
+  fileBody,
   LayerSpool,
   visibleEntries,
   withParents,
@@ -341,14 +342,15 @@ async function minimizeWith(
   const binary = (path: string): BinaryFacts | undefined => {
     if (!facts.has(path)) {
       const node = fs.lstat(path);
+      const file = node && fileBody(fs, node);
       // Programs and libraries only: an application tree's thousands of scripts are not read.
       const program =
-        (node?.type === 'file' || node?.type === 'hardlink') &&
-        node.size >= 4 &&
-        node.size <= MAX_EXTRACT_BYTES &&
-        ((node.mode & 0o111) !== 0 || LIBRARY_NAME.test(path));
-      if (program && readBuffer.length < node.size) readBuffer = Buffer.allocUnsafeSlow(node.size);
-      facts.set(path, program ? binaryFacts(spool.readSync(fs, node, node.size, readBuffer)) : undefined);
+        file !== undefined &&
+        file.size >= 4 &&
+        file.size <= MAX_EXTRACT_BYTES &&
+        ((file.mode & 0o111) !== 0 || LIBRARY_NAME.test(path));
+      if (program && readBuffer.length < file.size) readBuffer = Buffer.allocUnsafeSlow(file.size);
+      facts.set(path, program ? binaryFacts(spool.readSync(fs, file, file.size, readBuffer)) : undefined);
     }
     return facts.get(path);
   };
@@ -485,8 +487,9 @@ async function minimizeWith(
     const app = (path: string) => closure.applications.some((dir) => isUnder(path, dir));
     const fileOf = (path: string): LayerFile | undefined => {
       const node = fs.lstat(path);
-      if (!node || (node.type !== 'file' && node.type !== 'dir' && node.type !== 'symlink' && node.type !== 'hardlink'))
-        return undefined;
+      // A file or hardlink is written with its bytes: one whose bytes are nowhere (a hardlink to a
+      // directory or to nothing) is left out.
+      if (!node || !(node.type === 'dir' || node.type === 'symlink' || fileBody(fs, node))) return undefined;
       return { path, entry: node };
     };
     const generated: LayerFile[] = [{ path: '/tmp', entry: { type: 'dir', mode: 0o1777, uid: 0, gid: 0 } }];

@@ -123,11 +123,19 @@ export async function extractImage(image: Image, root: string, scratch: string, 
   }
 }
 
-/** Where a file's bytes are in its layer's copy: its own body, or a hardlink's target's. */
-function bodyOf(fs: LayeredFs, node: FsEntry): { layer: number; offset: number; size: number } {
+/**
+ * The entry whose body holds a file's bytes in the layer copies: its own, or a hardlink's
+ * target's; undefined when there is none (a hardlink to a directory, or to nothing).
+ */
+export function fileBody(fs: LayeredFs, node: FsEntry): (FsEntry & { offset: number }) | undefined {
   const file = node.type === 'hardlink' && node.linkTarget ? fs.lstat(node.linkTarget) : node;
-  if (file?.type !== 'file' || file.offset === undefined)
-    throw fail('E_INTERNAL', `${node.path} has no bytes in the layer copies`);
+  return file?.type === 'file' && file.offset !== undefined ? (file as FsEntry & { offset: number }) : undefined;
+}
+
+/** Where a file's bytes are in its layer's copy. */
+function bodyOf(fs: LayeredFs, node: FsEntry): { layer: number; offset: number; size: number } {
+  const file = fileBody(fs, node);
+  if (!file) throw fail('E_INTERNAL', `${node.path} has no bytes in the layer copies`);
   return { layer: file.layer, offset: file.offset, size: file.size };
 }
 
@@ -154,7 +162,7 @@ export async function extractVisible(fs: LayeredFs, spool: LayerSpool, root: str
     const target = join(root, node.path);
     // Permission bits only: no setuid or setgid file is ever made on this machine. A hardlink
     // becomes a copy of its target's bytes, found in the image (never through this machine's links).
-    if (node.type === 'file' || (node.type === 'hardlink' && fs.lstat(node.linkTarget ?? '')?.type === 'file'))
+    if ((node.type === 'file' || node.type === 'hardlink') && fileBody(fs, node))
       await later(async () => writeFile(target, await spool.read(fs, node), { flag: 'wx', mode: node.mode & 0o777 }));
     else if (node.type === 'symlink') await later(() => symlink(node.linkTarget ?? '', target));
   }
