@@ -119,13 +119,10 @@ function copyingDirectory(
   visit: (entry: TarEntry) => void | Promise<void>,
 ): (entry: TarEntry) => Promise<void> {
   return async (entry) => {
+    const { type, mode, uid, gid, size, linkname } = entry;
+    // What a directory walk cannot hold in a tar (a device, a socket) is visited, not copied.
+    if (type !== 'file' && type !== 'dir' && type !== 'symlink' && type !== 'hardlink') return visit(entry);
     const path = entry.name.replace(/^\/+/, '');
-    const type = entry.type === 'file' || entry.type === 'dir' || entry.type === 'symlink' ? entry.type : 'hardlink';
-    if (entry.type !== 'file' && entry.type !== 'dir' && entry.type !== 'symlink' && entry.type !== 'hardlink') {
-      await visit(entry);
-      return;
-    }
-    const { mode, uid, gid, size, linkname } = entry;
     const header = tarHeader({ path, type, mode, uid, gid, mtime: 0, size, ...(linkname ? { linkname } : {}) });
     await copy.write(header);
     const offset = copy.position;
@@ -174,7 +171,7 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
       !walkOptions.copyTo &&
       location.kind === 'file' &&
       detectCompression(await readHead(location)) === 'none';
-    const copy = walkOptions.copyTo ? new FileSink(walkOptions.copyTo) : undefined;
+    let copy: FileSink | undefined;
 
     const compressed = new ByteCounter();
     let blobHash: ReturnType<typeof createHash> | undefined;
@@ -202,6 +199,8 @@ function makeLayer(part: LayerPart, index: number, options: PartialOptions): Lay
       // CRC as well. Bytes trusted from an earlier walk keep it: it catches a cached copy gone bad.
       let plain = inflate(source, compression, what, limits, !trusted && (blobChecked || diffChecked));
       if (diffChecked) plain = hashing(plain, (diffHash = createHash('sha256')));
+      // Made last, once nothing before the walk's own cleanup can fail and leave it open.
+      if (walkOptions.copyTo) copy = new FileSink(walkOptions.copyTo);
       reader = new StreamReader(copy ? copy.tee(plain) : plain);
     }
 
