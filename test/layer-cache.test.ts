@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { minimize } from '../src/minimize/index.js';
 import { scanImage } from '../src/scan/scan.js';
 import type { ImageSource, Layer } from '../src/image/types.js';
 import { buildImage, writeOciLayout, type LayerSpec } from './fixtures/image.js';
@@ -112,6 +113,40 @@ test("cache poisoning: an image whose config claims another layer's diffID does 
     const after = await scan('real', shared);
     assert.deepEqual(after, clean, 'the real image reads as itself');
     assert.equal(after.os.classification, 'general');
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('minimize warms the layer cache: a scan after it walks nothing and reports what a cold scan does', async () => {
+  const dir = await tempDir();
+  try {
+    const image = buildImage({
+      layers: [
+        {
+          files: [
+            { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
+            { path: 'etc/passwd', content: 'root:x:0:0::/root:/bin/sh\n' },
+            { path: 'bin/sh', content: 'ELF', mode: 0o755 },
+          ],
+        },
+        { files: [{ path: 'app/run', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] },
+      ],
+      config: { Entrypoint: ['/app/run'] },
+    });
+    await writeOciLayout(join(dir.path, 'in'), [{ image }]);
+    const input = `oci:${join(dir.path, 'in')}`;
+    const cacheDir = join(dir.path, 'cache');
+    const source = await openSource(input, { env: {} });
+    await minimize(source, { output: join(dir.path, 'out'), cacheDir });
+    const walked: string[] = [];
+    const warm = await scanImage(counting(await openSource(input, { env: {} }), walked), { cacheDir });
+    assert.deepEqual(walked, [], 'every layer came from the cache minimize filled');
+    const cold = await scanImage(await openSource(input, { env: {} }));
+    const { createdAt: _a, ...warmReport } = warm.report;
+    const { createdAt: _b, ...coldReport } = cold.report;
+    assert.deepEqual(warmReport, coldReport);
+    assert.ok(!JSON.stringify(warm.report).includes('"offset"'), 'no offset into a copy that is gone');
   } finally {
     await dir.cleanup();
   }

@@ -23,8 +23,9 @@ export interface BuildOptions {
   readonly layerCache?: LayerCache;
   /**
    * Where to copy each layer's uncompressed tar as it is walked (Layer.walk's copyTo); its
-   * entries then carry their body's offset in the copy. A copied layer is always walked: the
-   * layer cache is neither read nor written for it.
+   * entries then carry their body's offset in the copy. A copied layer is always walked (the
+   * layer cache is not read for it); what the walk found is cached without the offsets, for the
+   * scans that follow.
    */
   readonly spool?: (layer: Layer) => string;
 }
@@ -117,6 +118,11 @@ async function walkLayer(layer: Layer, options: BuildOptions): Promise<LayerReco
   return { entries, whiteouts, opaques, contents, extracted, stats };
 }
 
+/** A record as a walk without a copy makes it: offsets point into a copy that is not kept. */
+function withoutOffsets(record: LayerRecord): LayerRecord {
+  return { ...record, entries: record.entries.map(({ offset: _offset, ...entry }) => entry) };
+}
+
 /**
  * Walks every layer of an image and returns its squashed filesystem. Each layer is applied as
  * soon as it and every layer below it are walked, while the layers above are still being read:
@@ -131,15 +137,15 @@ export async function buildFs(image: Image, options: BuildOptions = {}): Promise
   };
   // A walked layer is written to the layer cache while it and the layers after it are applied.
   const writes: Promise<void>[] = [];
-  const cache = options.spool ? undefined : options.layerCache;
   const walking = mapLimit(
     image.layers,
     options.concurrency ?? DEFAULT_LAYER_CONCURRENCY,
     async (layer, index, signal) => {
-      const cached = await cache?.get(layer);
+      const cached = options.spool ? undefined : await options.layerCache?.get(layer);
       if (cached) options.onLayer?.(layer, cached.stats);
       const record = cached ?? (await walkLayer(layer, { ...options, signal }));
-      if (!cached && cache) writes.push(cache.put(layer, record));
+      if (!cached && options.layerCache)
+        writes.push(options.layerCache.put(layer, options.spool ? withoutOffsets(record) : record));
       walked[index] = record;
       applyReady();
     },
