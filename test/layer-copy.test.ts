@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { buildFs } from '../src/fs/layered.js';
@@ -116,7 +116,7 @@ test('the writer: path order, a hardlink without its target becomes a file, both
         });
         const tar = gunzipSync(await readFile(join(blobs, layer!.digest.slice(7))));
         assert.deepEqual(await readFile(layer!.copy!), tar, 'the copy is the layer, plain');
-        written.push({ layer: layer!, blobs: await readdir(blobs) });
+        written.push({ layer: layer! });
       }
       assert.equal(written[0]!.layer.diffId, written[1]!.layer.diffId, 'same tar from both compressors');
       const entries = await entriesOf(written[0]!.layer.copy!);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, openSync, readSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { closeSync, createWriteStream, openSync, read, readSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Digest } from '../core/digest.js';
 import { fail } from '../core/errors.js';
 import { buildFs, type LayeredFs } from '../fs/layered.js';
@@ -15,6 +16,7 @@ import { ParallelGzip, streamGzip } from '../util/gzip.js';
 import { walkTar } from '../util/tar.js';
 import { tarHeader, tarPadding, TAR_END } from '../util/tar-write.js';
 
+const readAt = promisify(read);
 /** Files being written at once while a tree is extracted. */
 const WRITES_IN_FLIGHT = 64;
 /** A large file is read this much at a time while a layer is written: compression goes on meanwhile. */
@@ -86,19 +88,16 @@ export class LayerSpool {
     }
   }
 
-  /** The bytes read on the thread pool (an extraction writes many files at once). */
+  /** The bytes read on the thread pool (an extraction writes many files at once), from the same open copies. */
   async read(fs: LayeredFs, node: FsEntry): Promise<Buffer> {
     const file = bodyOf(fs, node);
-    const handle = await open(this.path({ index: file.layer }), 'r');
-    try {
-      const data = Buffer.allocUnsafe(file.size);
-      const { bytesRead } = await handle.read(data, 0, file.size, file.offset);
-      if (bytesRead !== file.size)
-        throw fail('E_INTERNAL', `${this.path({ index: file.layer })} ends inside ${node.path}`);
-      return data;
-    } finally {
-      await handle.close();
+    const data = Buffer.allocUnsafe(file.size);
+    for (let got = 0; got < data.length;) {
+      const { bytesRead } = await readAt(this.#fd(file.layer), data, got, data.length - got, file.offset + got);
+      if (bytesRead === 0) throw fail('E_INTERNAL', `${this.path({ index: file.layer })} ends inside ${node.path}`);
+      got += bytesRead;
     }
+    return data;
   }
 
   close(): void {
